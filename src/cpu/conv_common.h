@@ -1,5 +1,5 @@
 // Shared pieces of the CPU convolution algorithms: a normalised 3-D geometry with strides (2-D
-// problems get a trailing spatial dim of size 1), typed loads, im2col/col2im, filter packing, and
+// problems get a leading spatial dim of size 1), typed loads, im2col/col2im, filter packing, and
 // the workspace slot count of the BLAS paths.
 #pragma once
 
@@ -15,7 +15,7 @@
 
 namespace lamina::cpu {
 
-// Geometry with every spatial dim present (unused ones are size 1, stride 0). The filter strides
+// Geometry with every spatial dim present (unused leading ones are size 1, stride 0). The filter strides
 // and base offset already include the flip of LAMINA_CONVOLUTION mode (negative strides), so every
 // algorithm is written as a cross-correlation.
 struct ConvGeom {
@@ -35,12 +35,17 @@ inline ConvGeom makeGeom(const ConvProblem &p) {
   g.ys[0] = p.y.strides[0], g.ys[1] = p.y.strides[1];
   g.ws[0] = p.w.strides[0], g.ws[1] = p.w.strides[1];
   g.wOff = 0;
+  // Spatial dims are right-aligned (unused leading dims of size 1), so the innermost loops of
+  // every algorithm run along W.
+  const int off = 3 - sd;
   for (int i = 0; i < 3; ++i) {
-    g.in[i] = p.in[i], g.filt[i] = p.filt[i], g.out[i] = p.out[i];
-    g.pad[i] = p.pad[i], g.str[i] = p.stride[i], g.dil[i] = p.dil[i];
-    g.xs[2 + i] = i < sd ? p.x.strides[2 + i] : 0;
-    g.ys[2 + i] = i < sd ? p.y.strides[2 + i] : 0;
-    int64_t s = i < sd ? p.w.strides[2 + i] : 0;
+    const int j = i - off; // the problem's spatial dim, or < 0 when unused
+    const bool used = j >= 0;
+    g.in[i] = used ? p.in[j] : 1, g.filt[i] = used ? p.filt[j] : 1, g.out[i] = used ? p.out[j] : 1;
+    g.pad[i] = used ? p.pad[j] : 0, g.str[i] = used ? p.stride[j] : 1, g.dil[i] = used ? p.dil[j] : 1;
+    g.xs[2 + i] = used ? p.x.strides[2 + j] : 0;
+    g.ys[2 + i] = used ? p.y.strides[2 + j] : 0;
+    int64_t s = used ? p.w.strides[2 + j] : 0;
     if (p.flip) {
       g.wOff += (g.filt[i] - 1) * s;
       s = -s;
@@ -88,9 +93,10 @@ void im2colRange(const ConvGeom &g, const T *xc, int64_t p0, int64_t np, A *cols
           // Output columns o2 whose input lies inside [0, in): [lo, hi).
           const int64_t lo = base >= 0 ? 0 : std::min(O2, (-base + s2 - 1) / s2);
           const int64_t hi = std::max(lo, g.in[2] - base <= 0 ? 0 : std::min(O2, (g.in[2] - base + s2 - 1) / s2));
+          // Walk the positions one output row (fixed o0, o1) at a time; counters, no divisions.
+          int64_t a = p0 % O2, o1 = (p0 / O2) % g.out[1], o0 = p0 / O2 / g.out[1];
           for (int64_t pp = p0, end = p0 + np; pp < end;) {
-            const int64_t seg = pp / O2, a = pp % O2, b = std::min(O2, a + (end - pp));
-            const int64_t o1 = seg % g.out[1], o0 = seg / g.out[1];
+            const int64_t b = std::min(O2, a + (end - pp));
             const int64_t i0 = inCoord(g, 0, o0, f0), i1 = inCoord(g, 1, o1, f1);
             A *d = dst + (pp - p0); // d[j] is column o2 = a + j
             if (i0 < 0 || i0 >= g.in[0] || i1 < 0 || i1 >= g.in[1]) {
@@ -114,6 +120,9 @@ void im2colRange(const ConvGeom &g, const T *xc, int64_t p0, int64_t np, A *cols
                 d[o2 - a] = A(0);
             }
             pp += b - a;
+            a = 0;
+            if (++o1 == g.out[1])
+              o1 = 0, ++o0;
           }
         }
 }
