@@ -71,6 +71,85 @@ template <class C, class Body> void forGroups(const laminaContext &h, int64_t gr
   });
 }
 
+// CHANNEL mode on packed NCHW-like tensors (element (n, c, s) at (n*C + c)*S + s): tiles of
+// spatial positions, channels in the outer loop, so every pass reads contiguous memory.
+constexpr int64_t kTile = 64;
+
+template <class T>
+void forwardChannelPackedT(const laminaContext &h, laminaSoftmaxAlgorithm_t algo, compute_t<T> a, compute_t<T> b,
+                           int64_t N, int64_t Ch, int64_t S, const T *X, T *Y) {
+  using C = compute_t<T>;
+  const int64_t tiles = (S + kTile - 1) / kTile;
+  parallelChunks(h, N * tiles, Ch * kTile, [&](int64_t begin, int64_t end) {
+    C m[kTile], sum[kTile];
+    for (int64_t item = begin; item < end; ++item) {
+      const int64_t n = item / tiles, s0 = (item % tiles) * kTile, sl = std::min(kTile, S - s0);
+      const T *xb = X + n * Ch * S + s0;
+      T *yb = Y + n * Ch * S + s0;
+      for (int64_t s = 0; s < sl; ++s) {
+        m[s] = algo == LAMINA_SOFTMAX_FAST ? C(0) : C(toFloat(xb[s]));
+        sum[s] = C(0);
+      }
+      if (algo != LAMINA_SOFTMAX_FAST) {
+        for (int64_t c = 1; c < Ch; ++c)
+          for (int64_t s = 0; s < sl; ++s)
+            m[s] = std::max(m[s], C(toFloat(xb[c * S + s])));
+        for (int64_t s = 0; s < sl; ++s)
+          if (std::isinf(m[s]))
+            m[s] = C(0); // as in the generic path
+      }
+      for (int64_t c = 0; c < Ch; ++c)
+        for (int64_t s = 0; s < sl; ++s)
+          sum[s] += std::exp(C(toFloat(xb[c * S + s])) - m[s]);
+      if (algo == LAMINA_SOFTMAX_LOG) {
+        for (int64_t s = 0; s < sl; ++s)
+          m[s] += std::log(sum[s]);
+        for (int64_t c = 0; c < Ch; ++c)
+          for (int64_t s = 0; s < sl; ++s)
+            storeScaled(yb + c * S + s, C(toFloat(xb[c * S + s])) - m[s], a, b);
+      } else {
+        for (int64_t s = 0; s < sl; ++s)
+          sum[s] = C(1) / sum[s];
+        for (int64_t c = 0; c < Ch; ++c)
+          for (int64_t s = 0; s < sl; ++s)
+            storeScaled(yb + c * S + s, std::exp(C(toFloat(xb[c * S + s])) - m[s]) * sum[s], a, b);
+      }
+    }
+  });
+}
+
+template <class T>
+void backwardChannelPackedT(const laminaContext &h, laminaSoftmaxAlgorithm_t algo, compute_t<T> a, compute_t<T> b,
+                            int64_t N, int64_t Ch, int64_t S, const T *Y, const T *DY, T *DX) {
+  using C = compute_t<T>;
+  const int64_t tiles = (S + kTile - 1) / kTile;
+  const bool log = algo == LAMINA_SOFTMAX_LOG;
+  parallelChunks(h, N * tiles, Ch * kTile, [&](int64_t begin, int64_t end) {
+    C sum[kTile];
+    for (int64_t item = begin; item < end; ++item) {
+      const int64_t n = item / tiles, s0 = (item % tiles) * kTile, sl = std::min(kTile, S - s0);
+      const int64_t base = n * Ch * S + s0;
+      const T *yb = Y + base, *db = DY + base;
+      T *ob = DX + base;
+      for (int64_t s = 0; s < sl; ++s)
+        sum[s] = C(0);
+      for (int64_t c = 0; c < Ch; ++c)
+        for (int64_t s = 0; s < sl; ++s) {
+          const C d = C(toFloat(db[c * S + s]));
+          sum[s] += log ? d : d * C(toFloat(yb[c * S + s]));
+        }
+      for (int64_t c = 0; c < Ch; ++c)
+        for (int64_t s = 0; s < sl; ++s) {
+          const C yv = C(toFloat(yb[c * S + s])), d = C(toFloat(db[c * S + s]));
+          storeScaled(ob + c * S + s, log ? d - std::exp(yv) * sum[s] : yv * (d - sum[s]), a, b);
+        }
+    }
+  });
+}
+
+// True when t is N x C x spatial... packed in that order (spatial non-empty), so CHANNEL mode can tile.
+bool channelPackable(const TensorDesc &t) { return t.nbDims > 2 && t.isPackedNCHW(); }
+
 template <class T>
 void forwardT(const laminaContext &h, laminaSoftmaxAlgorithm_t algo, laminaSoftmaxMode_t mode, double alpha,
               const TensorDesc &x, const void *xData, double beta, const TensorDesc &y, void *yData) {
@@ -78,6 +157,8 @@ void forwardT(const laminaContext &h, laminaSoftmaxAlgorithm_t algo, laminaSoftm
   const T *X = static_cast<const T *>(xData);
   T *Y = static_cast<T *>(yData);
   const C a = C(alpha), b = C(beta);
+  if (mode == LAMINA_SOFTMAX_MODE_CHANNEL && channelPackable(x) && channelPackable(y))
+    return forwardChannelPackedT<T>(h, algo, a, b, x.dims[0], x.dims[1], x.numel() / (x.dims[0] * x.dims[1]), X, Y);
   GroupMap gx(x, mode), gy(y, mode);
   const int64_t K = gx.K;
   forGroups<C>(h, gx.groups, K, [&](int64_t g, C *v) {
@@ -118,6 +199,9 @@ void backwardT(const laminaContext &h, laminaSoftmaxAlgorithm_t algo, laminaSoft
   const T *Y = static_cast<const T *>(yData), *DY = static_cast<const T *>(dyData);
   T *DX = static_cast<T *>(dxData);
   const C a = C(alpha), b = C(beta);
+  if (mode == LAMINA_SOFTMAX_MODE_CHANNEL && channelPackable(y) && channelPackable(dy) && channelPackable(dx))
+    return backwardChannelPackedT<T>(h, algo, a, b, y.dims[0], y.dims[1], y.numel() / (y.dims[0] * y.dims[1]), Y, DY,
+                                     DX);
   GroupMap gy(y, mode), gdy(dy, mode), gdx(dx, mode);
   const int64_t K = gy.K;
   forGroups<C>(h, gy.groups, 2 * K, [&](int64_t g, C *v) {
