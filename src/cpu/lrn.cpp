@@ -49,44 +49,69 @@ template <class C> void windowSum1d(const C *in, int64_t inStep, C *out, int64_t
   }
 }
 
-// Cross channel: groups are (n, spatial position), each a vector over C at stride strides[1].
+// Cross channel: work items are (n, tile of spatial positions); within a tile the loops run over
+// channels outside and positions inside, so NCHW-like layouts read contiguous rows. Channels-last
+// layouts take tiles of one position, whose C values are contiguous already.
 template <class T>
 void crossT(const laminaContext &h, const LRNDesc &p, double alpha, const TensorDesc &x, const T *X,
             const TensorDesc *dy, const T *DY, double beta, const TensorDesc &out, T *OUT) {
   using C = compute_t<T>;
   const int64_t N = x.dims[0], Ch = x.dims[1], S = spatialSize(x), r = int64_t(p.n / 2);
   const C a = C(alpha), b = C(beta), k = C(p.k), an = C(p.alpha / p.n), pb = C(p.beta);
-  auto group = [&](int64_t g, std::vector<C> &v) {
-    C *xv = v.data(), *sq = xv + Ch, *scale = sq + Ch, *t = scale + Ch, *ws = t + Ch;
-    const int64_t n = g / S, s = g % S;
-    const T *xg = X + n * x.strides[0] + spatialOffset(x, s);
-    T *og = OUT + n * out.strides[0] + spatialOffset(out, s);
-    for (int64_t c = 0; c < Ch; ++c) {
-      xv[c] = C(toFloat(xg[c * x.strides[1]]));
-      sq[c] = xv[c] * xv[c];
-    }
-    windowSum1d(sq, 1, ws, 1, Ch, r);
-    for (int64_t c = 0; c < Ch; ++c)
-      scale[c] = k + an * ws[c];
-    if (!dy) {
+  const int64_t tile = x.strides[1] == 1 ? 1 : 64, tiles = (S + tile - 1) / tile;
+  const int64_t xc = x.strides[1], oc = out.strides[1], dc = dy ? dy->strides[1] : 0;
+  parallelChunks(h, N * tiles, Ch * int64_t(p.n) * tile, [&](int64_t begin, int64_t end) {
+    std::vector<C> buf(static_cast<size_t>(5 * Ch * tile));
+    std::vector<int64_t> offs(static_cast<size_t>(3 * tile));
+    C *xv = buf.data(), *sc = xv + Ch * tile, *t = sc + Ch * tile, *ws = t + Ch * tile, *dir = ws + Ch * tile;
+    int64_t *ox = offs.data(), *oo = ox + tile, *od = oo + tile;
+    for (int64_t item = begin; item < end; ++item) {
+      const int64_t n = item / tiles, s0 = (item % tiles) * tile, tl = std::min(tile, S - s0);
+      for (int64_t j = 0; j < tl; ++j) {
+        ox[j] = n * x.strides[0] + spatialOffset(x, s0 + j);
+        oo[j] = n * out.strides[0] + spatialOffset(out, s0 + j);
+        if (dy)
+          od[j] = n * dy->strides[0] + spatialOffset(*dy, s0 + j);
+      }
       for (int64_t c = 0; c < Ch; ++c)
-        storeScaled(og + c * out.strides[1], xv[c] * std::pow(scale[c], -pb), a, b);
-      return;
+        for (int64_t j = 0; j < tl; ++j)
+          xv[c * tl + j] = C(toFloat(X[ox[j] + c * xc]));
+      // sc = k + alpha/n * (sum of x^2 over the channel window), summed directly (n <= 15)
+      for (int64_t c = 0; c < Ch; ++c) {
+        C *row = sc + c * tl;
+        std::fill(row, row + tl, C(0));
+        for (int64_t c2 = std::max<int64_t>(0, c - r); c2 <= std::min(Ch - 1, c + r); ++c2)
+          for (int64_t j = 0; j < tl; ++j)
+            row[j] += xv[c2 * tl + j] * xv[c2 * tl + j];
+        for (int64_t j = 0; j < tl; ++j)
+          row[j] = k + an * row[j];
+      }
+      if (!dy) {
+        for (int64_t c = 0; c < Ch; ++c)
+          for (int64_t j = 0; j < tl; ++j)
+            storeScaled(OUT + oo[j] + c * oc, xv[c * tl + j] * std::pow(sc[c * tl + j], -pb), a, b);
+        continue;
+      }
+      for (int64_t c = 0; c < Ch; ++c)
+        for (int64_t j = 0; j < tl; ++j) {
+          const int64_t e = c * tl + j;
+          const C d = C(toFloat(DY[od[j] + c * dc]));
+          dir[e] = d * std::pow(sc[e], -pb); // the direct term
+          t[e] = d * xv[e] * std::pow(sc[e], -pb - C(1));
+        }
+      for (int64_t c = 0; c < Ch; ++c) {
+        C *row = ws + c * tl;
+        std::fill(row, row + tl, C(0));
+        for (int64_t c2 = std::max<int64_t>(0, c - r); c2 <= std::min(Ch - 1, c + r); ++c2)
+          for (int64_t j = 0; j < tl; ++j)
+            row[j] += t[c2 * tl + j];
+      }
+      for (int64_t c = 0; c < Ch; ++c)
+        for (int64_t j = 0; j < tl; ++j) {
+          const int64_t e = c * tl + j;
+          storeScaled(OUT + oo[j] + c * oc, dir[e] - C(2) * pb * an * xv[e] * ws[e], a, b);
+        }
     }
-    const T *dg = DY + n * dy->strides[0] + spatialOffset(*dy, s);
-    for (int64_t c = 0; c < Ch; ++c) {
-      const C d = C(toFloat(dg[c * dy->strides[1]]));
-      sq[c] = d * std::pow(scale[c], -pb); // the direct term
-      t[c] = d * xv[c] * std::pow(scale[c], -pb - C(1));
-    }
-    windowSum1d(t, 1, ws, 1, Ch, r);
-    for (int64_t c = 0; c < Ch; ++c)
-      storeScaled(og + c * out.strides[1], sq[c] - C(2) * pb * an * xv[c] * ws[c], a, b);
-  };
-  parallelChunks(h, N * S, Ch * int64_t(p.n), [&](int64_t begin, int64_t end) {
-    std::vector<C> v(size_t(5 * Ch));
-    for (int64_t g = begin; g < end; ++g)
-      group(g, v);
   });
 }
 
