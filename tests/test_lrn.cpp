@@ -90,7 +90,8 @@ TEST(LRN, BackwardMatchesReference) {
         for (auto [alpha, beta] : kAlphaBeta) {
           SCOPED_TRACE(label(pr, dt, l, alpha, beta, false));
           LrnDesc lrn(pr.p);
-          const Layout other = l == Layout::NCHW ? Layout::Strided : Layout::NCHW;
+          // NHWC stays NHWC throughout so the channels-last path sees every dtype
+          const Layout other = l == Layout::NCHW ? Layout::Strided : l == Layout::NHWC ? Layout::NHWC : Layout::NCHW;
           lt::Tensor tx(dt, pr.dims, l), ty(dt, pr.dims, other), tdy(dt, pr.dims, other), tdx(dt, pr.dims, l);
           const int64_t n = tx.numel();
           auto x = lt::randomValues(n, ++seed, dt, -2, 2);

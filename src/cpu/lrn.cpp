@@ -49,16 +49,60 @@ template <class C> void windowSum1d(const C *in, int64_t inStep, C *out, int64_t
   }
 }
 
-// Cross channel: work items are (n, tile of spatial positions); within a tile the loops run over
-// channels outside and positions inside, so NCHW-like layouts read contiguous rows. Channels-last
-// layouts take tiles of one position, whose C values are contiguous already.
+// Cross channel, channels-last (C contiguous): one spatial position at a time, its C values read as
+// one contiguous vector.
+template <class T>
+void crossChannelsLastT(const laminaContext &h, const LRNDesc &p, double alpha, const TensorDesc &x, const T *X,
+                        const TensorDesc *dy, const T *DY, double beta, const TensorDesc &out, T *OUT) {
+  using C = compute_t<T>;
+  const int64_t N = x.dims[0], Ch = x.dims[1], S = spatialSize(x), r = int64_t(p.n / 2);
+  const C a = C(alpha), b = C(beta), k = C(p.k), an = C(p.alpha / p.n), pb = C(p.beta);
+  auto group = [&](int64_t g, std::vector<C> &v) {
+    C *xv = v.data(), *sq = xv + Ch, *scale = sq + Ch, *t = scale + Ch, *ws = t + Ch;
+    const int64_t n = g / S, s = g % S;
+    const T *xg = X + n * x.strides[0] + spatialOffset(x, s);
+    T *og = OUT + n * out.strides[0] + spatialOffset(out, s);
+    for (int64_t c = 0; c < Ch; ++c) {
+      xv[c] = C(toFloat(xg[c * x.strides[1]]));
+      sq[c] = xv[c] * xv[c];
+    }
+    windowSum1d(sq, 1, ws, 1, Ch, r);
+    for (int64_t c = 0; c < Ch; ++c)
+      scale[c] = k + an * ws[c];
+    if (!dy) {
+      for (int64_t c = 0; c < Ch; ++c)
+        storeScaled(og + c * out.strides[1], xv[c] * std::pow(scale[c], -pb), a, b);
+      return;
+    }
+    const T *dg = DY + n * dy->strides[0] + spatialOffset(*dy, s);
+    for (int64_t c = 0; c < Ch; ++c) {
+      const C d = C(toFloat(dg[c * dy->strides[1]])), pw = std::pow(scale[c], -pb);
+      sq[c] = d * pw;                   // the direct term
+      t[c] = d * xv[c] * pw / scale[c]; // d * x * scale^(-beta-1)
+    }
+    windowSum1d(t, 1, ws, 1, Ch, r);
+    for (int64_t c = 0; c < Ch; ++c)
+      storeScaled(og + c * out.strides[1], sq[c] - C(2) * pb * an * xv[c] * ws[c], a, b);
+  };
+  parallelChunks(h, N * S, Ch * int64_t(p.n), [&](int64_t begin, int64_t end) {
+    std::vector<C> v(size_t(5 * Ch));
+    for (int64_t g = begin; g < end; ++g)
+      group(g, v);
+  });
+}
+
+// Cross channel, other layouts: work items are (n, tile of spatial positions); within a tile the
+// loops run over channels outside and positions inside, so NCHW-like layouts read contiguous rows.
 template <class T>
 void crossT(const laminaContext &h, const LRNDesc &p, double alpha, const TensorDesc &x, const T *X,
             const TensorDesc *dy, const T *DY, double beta, const TensorDesc &out, T *OUT) {
   using C = compute_t<T>;
   const int64_t N = x.dims[0], Ch = x.dims[1], S = spatialSize(x), r = int64_t(p.n / 2);
   const C a = C(alpha), b = C(beta), k = C(p.k), an = C(p.alpha / p.n), pb = C(p.beta);
-  const int64_t tile = x.strides[1] == 1 ? 1 : 64, tiles = (S + tile - 1) / tile;
+  if (x.strides[1] == 1 && out.strides[1] == 1 && (!dy || dy->strides[1] == 1))
+    return crossChannelsLastT<T>(h, p, alpha, x, X, dy, DY, beta, out, OUT);
+  constexpr int64_t tile = 64;
+  const int64_t tiles = (S + tile - 1) / tile;
   const int64_t xc = x.strides[1], oc = out.strides[1], dc = dy ? dy->strides[1] : 0;
   parallelChunks(h, N * tiles, Ch * int64_t(p.n) * tile, [&](int64_t begin, int64_t end) {
     std::vector<C> buf(static_cast<size_t>(5 * Ch * tile));
@@ -96,8 +140,9 @@ void crossT(const laminaContext &h, const LRNDesc &p, double alpha, const Tensor
         for (int64_t j = 0; j < tl; ++j) {
           const int64_t e = c * tl + j;
           const C d = C(toFloat(DY[od[j] + c * dc]));
-          dir[e] = d * std::pow(sc[e], -pb); // the direct term
-          t[e] = d * xv[e] * std::pow(sc[e], -pb - C(1));
+          const C pw = std::pow(sc[e], -pb);
+          dir[e] = d * pw;               // the direct term
+          t[e] = d * xv[e] * pw / sc[e]; // d * x * scale^(-beta-1)
         }
       for (int64_t c = 0; c < Ch; ++c) {
         C *row = ws + c * tl;
@@ -154,8 +199,9 @@ void withinT(const laminaContext &h, const LRNDesc &p, double alpha, const Tenso
       for (int64_t j = 0; j < W; ++j) {
         const int64_t e = i * W + j;
         const C d = C(toFloat(dp[i * dy->strides[2] + j * dy->strides[3]]));
-        sq[e] = d * std::pow(scale[e], -pb);
-        t[e] = d * xv[e] * std::pow(scale[e], -pb - C(1));
+        const C pw = std::pow(scale[e], -pb);
+        sq[e] = d * pw;
+        t[e] = d * xv[e] * pw / scale[e]; // d * x * scale^(-beta-1)
       }
     boxSum(t, scale); // scale is no longer needed: reuse it for the window sums of t
     for (int64_t i = 0; i < H; ++i)
