@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 namespace lamina::cpu {
@@ -143,38 +144,52 @@ void forwardT(const laminaContext &h, const PoolingDesc &p, double alpha, const 
     return forwardChannelsLastT<T>(h, p, alpha, x, xData, beta, y, yData);
   const int64_t rows = g.N * g.C * g.out[0] * g.out[1];
   const int64_t winSize = g.win[0] * g.win[1] * g.win[2];
-  parallelChunks(h, rows, g.out[2] * winSize, [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      const int64_t q1 = r % g.out[1], q0 = (r / g.out[1]) % g.out[0], nc = r / (g.out[1] * g.out[0]);
-      const int64_t n = nc / g.C, c = nc % g.C;
-      const T *xp = X + n * xs.n + c * xs.c;
-      T *yp = Y + n * ys.n + c * ys.c + q0 * ys.s[0] + q1 * ys.s[1];
-      const int64_t lo0 = g.lo[0][q0], hi0 = g.hi[0][q0], lo1 = g.lo[1][q1], hi1 = g.hi[1][q1];
-      for (int64_t q2 = 0; q2 < g.out[2]; ++q2) {
-        const int64_t lo2 = g.lo[2][q2], hi2 = g.hi[2][q2];
-        C acc = C(0);
-        bool first = true;
-        for (int64_t i0 = lo0; i0 < hi0; ++i0)
-          for (int64_t i1 = lo1; i1 < hi1; ++i1) {
-            const T *row = xp + i0 * xs.s[0] + i1 * xs.s[1];
-            for (int64_t i2 = lo2; i2 < hi2; ++i2) {
-              const C v = C(toFloat(row[i2 * xs.s[2]]));
-              if (!isMax)
-                acc += v;
-              else if (first || takes(v, acc, prop))
-                acc = v;
-              first = false;
+  // The mode and NaN rule as compile-time constants keep the window loop free of their branches.
+  auto run = [&](auto maxTag, auto propTag) {
+    constexpr bool kMax = decltype(maxTag)::value;
+    [[maybe_unused]] constexpr bool kProp = decltype(propTag)::value;
+    parallelChunks(h, rows, g.out[2] * winSize, [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r) {
+        const int64_t q1 = r % g.out[1], q0 = (r / g.out[1]) % g.out[0], nc = r / (g.out[1] * g.out[0]);
+        const int64_t n = nc / g.C, c = nc % g.C;
+        const T *xp = X + n * xs.n + c * xs.c;
+        T *yp = Y + n * ys.n + c * ys.c + q0 * ys.s[0] + q1 * ys.s[1];
+        const int64_t lo0 = g.lo[0][q0], hi0 = g.hi[0][q0], lo1 = g.lo[1][q1], hi1 = g.hi[1][q1];
+        for (int64_t q2 = 0; q2 < g.out[2]; ++q2) {
+          const int64_t lo2 = g.lo[2][q2], hi2 = g.hi[2][q2];
+          // MAX starts from the window's first element (revisiting it changes nothing)
+          C acc = kMax ? C(toFloat(xp[lo0 * xs.s[0] + lo1 * xs.s[1] + lo2 * xs.s[2]])) : C(0);
+          for (int64_t i0 = lo0; i0 < hi0; ++i0)
+            for (int64_t i1 = lo1; i1 < hi1; ++i1) {
+              const T *row = xp + i0 * xs.s[0] + i1 * xs.s[1];
+              for (int64_t i2 = lo2; i2 < hi2; ++i2) {
+                const C v = C(toFloat(row[i2 * xs.s[2]]));
+                if constexpr (kMax) {
+                  if (takes(v, acc, kProp))
+                    acc = v;
+                } else {
+                  acc += v;
+                }
+              }
             }
+          if constexpr (!kMax) {
+            const int64_t div =
+                include ? g.clip[0][q0] * g.clip[1][q1] * g.clip[2][q2] : (hi0 - lo0) * (hi1 - lo1) * (hi2 - lo2);
+            acc /= C(div);
           }
-        if (!isMax) {
-          const int64_t div =
-              include ? g.clip[0][q0] * g.clip[1][q1] * g.clip[2][q2] : (hi0 - lo0) * (hi1 - lo1) * (hi2 - lo2);
-          acc /= C(div);
+          storeScaled(yp + q2 * ys.s[2], acc, a, b);
         }
-        storeScaled(yp + q2 * ys.s[2], acc, a, b);
       }
-    }
-  });
+    });
+  };
+  using T1 = std::true_type;
+  using F0 = std::false_type;
+  if (!isMax)
+    run(F0{}, F0{});
+  else if (prop)
+    run(T1{}, T1{});
+  else
+    run(T1{}, F0{});
 }
 
 // Channels-last backward: (n, block of channels) items, each accumulating into a plane x block buffer.
