@@ -112,6 +112,7 @@ TEST(Activation, BackwardMatchesReference) {
 // Big enough to be split across threads, on the dense path (NCHW) and the strided one.
 TEST(Activation, LargeThreaded) {
   LT_HANDLE_OR_SKIP(h);
+  LAMINA_ASSERT_OK(laminaSetNumThreads(h, 4)); // several threads whatever the machine
   const laminaDataType_t dt = LAMINA_DATA_FLOAT;
   const std::vector<int64_t> dims = {2, 16, 32, 33}; // a few kGrain chunks
   for (const Mode &m : {kModes[2], kModes[4]})

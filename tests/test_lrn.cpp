@@ -119,6 +119,7 @@ TEST(LRN, BackwardMatchesReference) {
 // Big enough to be split across threads.
 TEST(LRN, LargeThreaded) {
   LT_HANDLE_OR_SKIP(h);
+  LAMINA_ASSERT_OK(laminaSetNumThreads(h, 4)); // several threads whatever the machine
   const laminaDataType_t dt = LAMINA_DATA_FLOAT;
   const std::vector<int64_t> dims = {2, 24, 20, 18};
   for (auto mode : {LAMINA_LRN_CROSS_CHANNEL, LAMINA_LRN_WITHIN_CHANNEL})

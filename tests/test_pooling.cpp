@@ -170,6 +170,7 @@ TEST(Pooling, BackwardMatchesReference) {
 // Big enough to be split across threads.
 TEST(Pooling, LargeThreaded) {
   LT_HANDLE_OR_SKIP(h);
+  LAMINA_ASSERT_OK(laminaSetNumThreads(h, 4)); // several threads whatever the machine
   const laminaDataType_t dt = LAMINA_DATA_FLOAT;
   ref::PoolParams p;
   p.window[0] = p.window[1] = 3;
