@@ -287,15 +287,15 @@ TEST(BatchNorm, BadInput) {
   lt::Buffer X(h, x.bytes(), dt), Y(h, x.bytes(), dt), P1(h, 256), P2(h, 256), P3(h, 256), P4(h, 256);
   lt::Scalar one(1.0), zero(0.0);
   const void *a = one.ptr(dt), *b = zero.ptr(dt);
-  auto train = [&](laminaBatchNormMode_t mode, const void *al, laminaTensorDescriptor_t tx, const void *xd,
-                   laminaTensorDescriptor_t ty, laminaTensorDescriptor_t tp, double factor, void *rm, void *rv,
-                   double eps, void *sm, void *si) {
-    return laminaBatchNormalizationForwardTraining(h, mode, al, b, tx, xd, ty, Y.p, tp, P1.p, P2.p, factor, rm, rv, eps,
-                                                   sm, si);
+  // mode as int: an out-of-range enum value must not be loaded as an enum here (UBSan).
+  auto train = [&](int mode, const void *al, laminaTensorDescriptor_t tx, const void *xd, laminaTensorDescriptor_t ty,
+                   laminaTensorDescriptor_t tp, double factor, void *rm, void *rv, double eps, void *sm, void *si) {
+    return laminaBatchNormalizationForwardTraining(h, laminaBatchNormMode_t(mode), al, b, tx, xd, ty, Y.p, tp, P1.p,
+                                                   P2.p, factor, rm, rv, eps, sm, si);
   };
   LAMINA_EXPECT_OK(train(sp, a, x, X.p, x, p, 0.1, P3.p, P4.p, kEps, nullptr, nullptr));
-  LAMINA_EXPECT_STATUS(train(laminaBatchNormMode_t(3), a, x, X.p, x, p, 0.1, P3.p, P4.p, kEps, nullptr, nullptr),
-                       LAMINA_STATUS_BAD_PARAM, "mode");
+  LAMINA_EXPECT_STATUS(train(3, a, x, X.p, x, p, 0.1, P3.p, P4.p, kEps, nullptr, nullptr), LAMINA_STATUS_BAD_PARAM,
+                       "mode");
   LAMINA_EXPECT_STATUS(train(sp, nullptr, x, X.p, x, p, 0.1, nullptr, nullptr, kEps, nullptr, nullptr),
                        LAMINA_STATUS_NULL_POINTER, "alpha");
   LAMINA_EXPECT_STATUS(train(sp, a, x, nullptr, x, p, 0.1, nullptr, nullptr, kEps, nullptr, nullptr),

@@ -106,10 +106,11 @@ TEST(Matmul, BadInput) {
   lt::Buffer A(h, 4096), B(h, 4096), C(h, 4096);
   lt::Scalar one(1.0), zero(0.0);
   const void *p1 = one.ptr(dt), *p0 = zero.ptr(dt);
-  auto mm = [&](laminaDataType_t t, laminaMathType_t math, laminaOperation_t ta, int64_t m, int64_t n, int64_t k,
-                const void *al, const void *a, int64_t lda, int64_t ldb, void *c, int64_t ldc, int64_t sC,
-                int64_t batch) {
-    return laminaMatmul(h, t, math, ta, LAMINA_OP_N, m, n, k, al, a, lda, 0, B.p, ldb, 0, p0, c, ldc, sC, batch);
+  // Enums as ints: out-of-range values must not be loaded as enums in the test (UBSan).
+  auto mm = [&](laminaDataType_t t, int math, int ta, int64_t m, int64_t n, int64_t k, const void *al, const void *a,
+                int64_t lda, int64_t ldb, void *c, int64_t ldc, int64_t sC, int64_t batch) {
+    return laminaMatmul(h, t, laminaMathType_t(math), laminaOperation_t(ta), LAMINA_OP_N, m, n, k, al, a, lda, 0, B.p,
+                        ldb, 0, p0, c, ldc, sC, batch);
   };
   LAMINA_EXPECT_OK(mm(dt, LAMINA_DEFAULT_MATH, LAMINA_OP_N, 4, 5, 6, p1, A.p, 6, 5, C.p, 5, 20, 2));
   LAMINA_EXPECT_STATUS(laminaMatmul(nullptr, dt, LAMINA_DEFAULT_MATH, LAMINA_OP_N, LAMINA_OP_N, 4, 5, 6, p1, A.p, 6, 0,
@@ -117,10 +118,9 @@ TEST(Matmul, BadInput) {
                        LAMINA_STATUS_NULL_POINTER, "handle");
   LAMINA_EXPECT_STATUS(mm(LAMINA_DATA_INT32, LAMINA_DEFAULT_MATH, LAMINA_OP_N, 4, 5, 6, p1, A.p, 6, 5, C.p, 5, 0, 1),
                        LAMINA_STATUS_NOT_SUPPORTED, "dataType");
-  LAMINA_EXPECT_STATUS(mm(dt, laminaMathType_t(7), LAMINA_OP_N, 4, 5, 6, p1, A.p, 6, 5, C.p, 5, 0, 1),
-                       LAMINA_STATUS_BAD_PARAM, "math");
-  LAMINA_EXPECT_STATUS(mm(dt, LAMINA_DEFAULT_MATH, laminaOperation_t(2), 4, 5, 6, p1, A.p, 6, 5, C.p, 5, 0, 1),
-                       LAMINA_STATUS_BAD_PARAM, "transA");
+  LAMINA_EXPECT_STATUS(mm(dt, 7, LAMINA_OP_N, 4, 5, 6, p1, A.p, 6, 5, C.p, 5, 0, 1), LAMINA_STATUS_BAD_PARAM, "math");
+  LAMINA_EXPECT_STATUS(mm(dt, LAMINA_DEFAULT_MATH, 2, 4, 5, 6, p1, A.p, 6, 5, C.p, 5, 0, 1), LAMINA_STATUS_BAD_PARAM,
+                       "transA");
   LAMINA_EXPECT_STATUS(mm(dt, LAMINA_DEFAULT_MATH, LAMINA_OP_N, 0, 5, 6, p1, A.p, 6, 5, C.p, 5, 0, 1),
                        LAMINA_STATUS_BAD_PARAM, "'m'");
   LAMINA_EXPECT_STATUS(mm(dt, LAMINA_DEFAULT_MATH, LAMINA_OP_N, 4, -1, 6, p1, A.p, 6, 5, C.p, 5, 0, 1),
