@@ -3,6 +3,7 @@
 // must be the same function of (seed, call, element) on every backend.
 #pragma once
 
+#include <math.h>
 #include <stdint.h>
 
 #ifdef __CUDACC__
@@ -51,6 +52,12 @@ LAMINA_HOST_DEVICE inline Philox4x32 dropoutBlock(uint64_t seed, uint64_t call, 
 // The 32 random bits of element i: word i%4 of block i/4.
 LAMINA_HOST_DEVICE inline uint32_t dropoutBits(uint64_t seed, uint64_t call, uint64_t i) {
   return dropoutBlock(seed, call, i >> 2).v[i & 3];
+}
+
+// The same rule as an integer compare: kept when bits >= ceil(dropout * 2^32) (exact: a float times
+// 2^32 is exact in double, and dropout < 1 keeps the threshold below 2^32).
+LAMINA_HOST_DEVICE inline uint32_t dropoutThreshold(float dropout) {
+  return uint32_t(ceil(double(dropout) * 4294967296.0));
 }
 
 // Kept when u = bits * 2^-32 (uniform in [0, 1)) is >= dropout; compared exactly in double.
