@@ -53,18 +53,37 @@ struct Groups {
   }
 };
 
+// Sum of term(n, c, s) over group p. Spatial groups use four partial sums: a single double
+// accumulator would be bound by the add latency.
+template <class F> double groupSum(const Groups &g, int64_t p, F &&term) {
+  if (!g.spatial) {
+    double acc = 0;
+    g.each(p, [&](int64_t n, int64_t c, int64_t s) { acc += term(n, c, s); });
+    return acc;
+  }
+  double acc[4] = {};
+  for (int64_t n = 0; n < g.N; ++n) {
+    int64_t s = 0;
+    for (; s + 4 <= g.S; s += 4)
+      for (int k = 0; k < 4; ++k)
+        acc[k] += term(n, p, s + k);
+    for (; s < g.S; ++s)
+      acc[0] += term(n, p, s);
+  }
+  return (acc[0] + acc[1]) + (acc[2] + acc[3]);
+}
+
 // Mean and biased variance of group p of x.
 template <class T>
 void groupStats(const Groups &g, const Indexer &ix, const T *X, int64_t p, double &mean, double &var) {
-  double sum = 0;
-  g.each(p, [&](int64_t n, int64_t c, int64_t s) { sum += double(toFloat(X[ix(n, c, s)])); });
-  mean = sum / double(g.members());
-  double sq = 0;
-  g.each(p, [&](int64_t n, int64_t c, int64_t s) {
-    double d = double(toFloat(X[ix(n, c, s)])) - mean;
-    sq += d * d;
-  });
-  var = sq / double(g.members());
+  mean = groupSum(g, p, [&](int64_t n, int64_t c, int64_t s) { return double(toFloat(X[ix(n, c, s)])); }) /
+         double(g.members());
+  var = groupSum(g, p,
+                 [&](int64_t n, int64_t c, int64_t s) {
+                   double d = double(toFloat(X[ix(n, c, s)])) - mean;
+                   return d * d;
+                 }) /
+        double(g.members());
 }
 
 template <class T>
@@ -150,11 +169,11 @@ void backwardImpl(const laminaContext &h, const BNArgs &a, double alphaData, dou
       groupStats(g, ix, X, p, mean, var);
       inv = 1.0 / std::sqrt(var + a.epsilon);
     }
-    double sdy = 0, sdyx = 0; // dBias and dScale
-    g.each(p, [&](int64_t n, int64_t c, int64_t s) {
-      double dy = double(toFloat(DY[idy(n, c, s)]));
-      sdy += dy;
-      sdyx += dy * (double(toFloat(X[ix(n, c, s)])) - mean) * inv;
+    // dBias and dScale
+    const double sdy =
+        groupSum(g, p, [&](int64_t n, int64_t c, int64_t s) { return double(toFloat(DY[idy(n, c, s)])); });
+    const double sdyx = groupSum(g, p, [&](int64_t n, int64_t c, int64_t s) {
+      return double(toFloat(DY[idy(n, c, s)])) * (double(toFloat(X[ix(n, c, s)])) - mean) * inv;
     });
     // dx = scale * inv / M * (M * dy - sum(dy) - xhat * sum(dy * xhat))
     const C k = C(double(SC[po]) * inv / M), mC = C(M), sdyC = C(sdy), sdyxC = C(sdyx), meanC = C(mean), invC = C(inv);
