@@ -18,6 +18,18 @@ struct Acc {
   bool nan = false; // PROPAGATE_NAN: a NaN was seen (v is NaN, idx its index)
 };
 
+// Sum of f(p[t * stride]) for t < len with four partial sums (one would be add-latency bound).
+template <class T, class F> double sum4(const T *p, int64_t stride, int64_t len, F &&f) {
+  double acc[4] = {};
+  int64_t t = 0;
+  for (; t + 4 <= len; t += 4)
+    for (int k = 0; k < 4; ++k)
+      acc[k] += f(double(toFloat(p[(t + k) * stride])));
+  for (; t < len; ++t)
+    acc[0] += f(double(toFloat(p[t * stride])));
+  return (acc[0] + acc[1]) + (acc[2] + acc[3]);
+}
+
 struct Reducer {
   laminaReduceTensorOp_t op;
   bool propagate;
@@ -54,24 +66,13 @@ struct Reducer {
     double v = a.v;
     switch (op) {
     case LAMINA_REDUCE_TENSOR_ADD:
-    case LAMINA_REDUCE_TENSOR_AVG:
-      for (int64_t t = 0; t < len; ++t)
-        v += double(toFloat(p[t * stride]));
-      break;
+    case LAMINA_REDUCE_TENSOR_AVG: v += sum4(p, stride, len, [](double x) { return x; }); break;
     case LAMINA_REDUCE_TENSOR_MUL:
       for (int64_t t = 0; t < len; ++t)
         v *= double(toFloat(p[t * stride]));
       break;
-    case LAMINA_REDUCE_TENSOR_NORM1:
-      for (int64_t t = 0; t < len; ++t)
-        v += std::fabs(double(toFloat(p[t * stride])));
-      break;
-    case LAMINA_REDUCE_TENSOR_NORM2:
-      for (int64_t t = 0; t < len; ++t) {
-        double x = double(toFloat(p[t * stride]));
-        v += x * x;
-      }
-      break;
+    case LAMINA_REDUCE_TENSOR_NORM1: v += sum4(p, stride, len, [](double x) { return std::fabs(x); }); break;
+    case LAMINA_REDUCE_TENSOR_NORM2: v += sum4(p, stride, len, [](double x) { return x * x; }); break;
     default:
       for (int64_t t = 0; t < len; ++t)
         step(a, double(toFloat(p[t * stride])), j0 + t);
