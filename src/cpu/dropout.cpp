@@ -6,6 +6,7 @@
 #include "cpu/tensor_ops.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace lamina::cpu {
 
@@ -28,10 +29,15 @@ void forwardImpl(const laminaContext &h, float p, uint64_t seed, uint64_t call, 
                     for (; i < i1 && (i & 3); ++i)
                       mask[i] = dropoutBits(seed, call, i) >= thr;
                     const uint64_t bEnd = i1 >> 2;
+                    // Locals, not captures: stores through the uint8_t mask may alias anything.
+                    const uint64_t sd = seed, cl = call;
+                    const uint32_t th = thr;
                     for (uint64_t blk = i >> 2; blk < bEnd; ++blk) {
-                      Philox4x32 r = dropoutBlock(seed, call, blk);
+                      Philox4x32 r = dropoutBlock(sd, cl, blk);
+                      uint8_t b4[4];
                       for (int w = 0; w < 4; ++w)
-                        mask[4 * blk + w] = r.v[w] >= thr;
+                        b4[w] = r.v[w] >= th;
+                      std::memcpy(mask + 4 * blk, b4, 4);
                     }
                     for (i = std::max(i, bEnd * 4); i < i1; ++i)
                       mask[i] = dropoutBits(seed, call, i) >= thr;
