@@ -22,8 +22,8 @@ void forwardImpl(const laminaContext &h, float p, uint64_t seed, uint64_t call, 
   const uint32_t thr = dropoutThreshold(p);
   forEachChunk<2>(h, x.nbDims, x.dims, {x.strides, y.strides},
                   [&](int64_t lin, int64_t len, const int64_t *off, const int64_t *inc) {
-                    // Mask bytes first, a whole Philox block (4 elements) at a time in the body so
-                    // the compiler can vectorise across blocks; then the scaling pass.
+                    // Mask bytes first, one Philox block (4 elements) per step in the body (the head and
+                    // tail of an unaligned chunk take single elements); then the scaling pass.
                     const uint64_t i0 = uint64_t(lin), i1 = i0 + uint64_t(len);
                     uint64_t i = i0;
                     for (; i < i1 && (i & 3); ++i)
