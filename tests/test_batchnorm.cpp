@@ -219,6 +219,40 @@ TEST(BatchNorm, BackwardMatchesReference) {
             }
 }
 
+// A tensor over the CPU's serial threshold, so the parallel paths meet the reference too.
+TEST(BatchNorm, LargeTensorTrainingAndBackward) {
+  LT_HANDLE_OR_SKIP(h);
+  const Dims dims = {4, 8, 32, 33};
+  const auto dt = LAMINA_DATA_FLOAT;
+  for (auto mode : kModes) {
+    SCOPED_TRACE(what(dt, Layout::NHWC, mode, dims));
+    const bool spatial = mode == LAMINA_BATCHNORM_SPATIAL;
+    lt::Tensor x(dt, dims, Layout::NHWC), p(dt, paramDims(dims, mode));
+    lt::Buffer X(h, x.bytes(), dt), Y(h, x.bytes(), dt), DY(h, x.bytes(), dt), DX(h, x.bytes(), dt);
+    lt::Buffer S(h, p.bytes(), dt), B(h, p.bytes(), dt), SM(h, p.bytes(), dt), SI(h, p.bytes(), dt),
+        DS(h, p.bytes(), dt), DB(h, p.bytes(), dt);
+    auto xv = lt::randomValues(x.numel(), 1, dt), dyv = lt::randomValues(x.numel(), 2, dt);
+    auto sv = lt::randomValues(p.numel(), 3, dt), bv = lt::randomValues(p.numel(), 4, dt);
+    lt::upload(h, x, xv, X.p);
+    lt::upload(h, x, dyv, DY.p);
+    lt::upload(h, p, sv, S.p);
+    lt::upload(h, p, bv, B.p);
+    lt::Scalar one(1.0), zero(0.0);
+    LAMINA_ASSERT_OK(laminaBatchNormalizationForwardTraining(h, mode, one.ptr(dt), zero.ptr(dt), x, X.p, x, Y.p, p, S.p,
+                                                             B.p, 0.5, nullptr, nullptr, kEps, SM.p, SI.p));
+    auto st = ref::bnStats(spatial, dims, xv, kEps);
+    EXPECT_TRUE(lt::allClose(lt::download(h, x, Y.p), ref::bnApply(spatial, dims, xv, sv, bv, st.mean, st.invStd),
+                             lt::tolerance(dt)));
+    LAMINA_ASSERT_OK(laminaBatchNormalizationBackward(h, mode, one.ptr(dt), zero.ptr(dt), one.ptr(dt), zero.ptr(dt), x,
+                                                      X.p, x, DY.p, x, DX.p, p, S.p, DS.p, DB.p, kEps, SM.p, SI.p));
+    std::vector<double> wdx, wds, wdb;
+    ref::bnBackward(spatial, dims, xv, dyv, sv, kEps, wdx, wds, wdb);
+    EXPECT_TRUE(lt::allClose(lt::download(h, x, DX.p), wdx, lt::tolerance(dt)));
+    EXPECT_TRUE(lt::allClose(lt::download(h, p, DS.p), wds, lt::tolerance(dt)));
+    EXPECT_TRUE(lt::allClose(lt::download(h, p, DB.p), wdb, lt::tolerance(dt)));
+  }
+}
+
 // dL/dx, dL/dscale, dL/dbias of L = sum(w * y(x)) by central differences of the library's training
 // forward (double), against its backward with dy = w.
 TEST(BatchNorm, BackwardMatchesFiniteDifferences) {

@@ -96,6 +96,8 @@ TEST(Dropout, MasksAreDeterministicBySeedAndVaryByCall) {
   };
   Dropout a(h, 0.4f, 42), b(h, 0.4f, 42), c(h, 0.4f, 43);
   auto a0 = run(a), a1 = run(a), b0 = run(b), c0 = run(c);
+  EXPECT_EQ(a0, ref::dropoutMask(42, 0, x.numel(), 0.4f)); // a tensor large enough to run in parallel
+  EXPECT_EQ(a1, ref::dropoutMask(42, 1, x.numel(), 0.4f));
   EXPECT_EQ(a0, b0);
   EXPECT_NE(a0, a1);
   EXPECT_NE(a0, c0);

@@ -3,6 +3,8 @@
 // cancellation). Spatial offsets are tabulated once per tensor, so any strides cost one load.
 #include "cpu/batchnorm.h"
 
+#include "cpu/tensor_ops.h"
+
 #include <cmath>
 #include <vector>
 
@@ -100,7 +102,7 @@ void trainImpl(const laminaContext &h, const BNArgs &a, double alpha, double bet
   C *SM = static_cast<C *>(saveMean), *SI = static_cast<C *>(saveInvVar);
   const double M = double(g.members());
   const C al = C(alpha), be = C(beta);
-  parallelFor(h, g.params(), [&](int64_t p) {
+  parallelForWork(h, g.params(), a.x.numel(), [&](int64_t p) {
     double mean, var;
     groupStats(g, ix, X, p, mean, var);
     const double inv = 1.0 / std::sqrt(var + a.epsilon);
@@ -134,7 +136,7 @@ void inferImpl(const laminaContext &h, const BNArgs &a, double alpha, double bet
   const C *SC = static_cast<const C *>(scale), *BI = static_cast<const C *>(bias);
   const C *EM = static_cast<const C *>(meanData), *EV = static_cast<const C *>(varData);
   const C al = C(alpha), be = C(beta);
-  parallelFor(h, g.params(), [&](int64_t p) {
+  parallelForWork(h, g.params(), a.x.numel(), [&](int64_t p) {
     const int64_t po = offsetOf(a.bn, p);
     const C inv = C(1.0 / std::sqrt(double(EV[po]) + a.epsilon));
     // y = k * x + b with k, b folded per parameter.
@@ -158,7 +160,7 @@ void backwardImpl(const laminaContext &h, const BNArgs &a, double alphaData, dou
   C *DS = static_cast<C *>(dScale), *DB = static_cast<C *>(dBias);
   const C *SM = static_cast<const C *>(savedMean), *SI = static_cast<const C *>(savedInvVar);
   const double M = double(g.members());
-  parallelFor(h, g.params(), [&](int64_t p) {
+  parallelForWork(h, g.params(), a.x.numel(), [&](int64_t p) {
     const int64_t po = offsetOf(a.bn, p);
     double mean, inv;
     if (SM) {

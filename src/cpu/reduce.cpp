@@ -3,6 +3,8 @@
 // block is split into pieces reduced in parallel and merged in order, so ties keep the first index.
 #include "cpu/reduce.h"
 
+#include "cpu/tensor_ops.h"
+
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -191,7 +193,7 @@ void reduceImpl(const laminaContext &h, const ReduceTensorDesc &d, int32_t *indi
   const int nt = threads(h);
   constexpr int64_t kPiece = 1 << 16;
   if (outputs >= nt || count < 2 * kPiece) {
-    parallelFor(h, outputs, [&](int64_t o) { store(o, range(aBase(o), 0, count)); });
+    parallelForWork(h, outputs, a.numel(), [&](int64_t o) { store(o, range(aBase(o), 0, count)); });
     return;
   }
   const int64_t pieces = (count + kPiece - 1) / kPiece;

@@ -11,6 +11,18 @@
 
 namespace lamina::cpu {
 
+// parallelFor for work of `elements` elements in all: serial below kMinParallelElements, where
+// starting a parallel region costs more than it saves (and far more on an oversubscribed machine).
+constexpr int64_t kMinParallelElements = int64_t(1) << 15;
+template <class F> void parallelForWork(const laminaContext &h, int64_t n, int64_t elements, F &&f) {
+  if (elements < kMinParallelElements) {
+    for (int64_t i = 0; i < n; ++i)
+      f(i);
+    return;
+  }
+  parallelFor(h, n, std::forward<F>(f));
+}
+
 // Row-major walk over `dims` for K tensors given their strides (0 = broadcast). Size-1 dims are
 // dropped and adjacent dims merged when every tensor is contiguous across them, so packed tensors
 // of one layout become a single long row (the fast path) and odd strides still work.
@@ -59,7 +71,7 @@ void forEachChunk(const laminaContext &h, int nbDims, const int64_t *dims,
     rows *= w.dims[d];
   constexpr int64_t kChunk = 16384; // elements per task: amortises the index math and threading
   const int64_t per = (inner + kChunk - 1) / kChunk;
-  parallelFor(h, rows * per, [&](int64_t t) {
+  parallelForWork(h, rows * per, rows * inner, [&](int64_t t) {
     int64_t row = t / per, start = (t % per) * kChunk;
     int64_t len = std::min(kChunk, inner - start);
     int64_t off[K] = {}, inc[K];
