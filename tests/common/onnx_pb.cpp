@@ -27,21 +27,24 @@ public:
       need(1);
       uint8_t b = *p_++;
       v |= uint64_t(b & 0x7f) << shift;
-      if (!(b & 0x80)) return v;
+      if (!(b & 0x80))
+        return v;
     }
     throw ParseError("varint longer than 10 bytes");
   }
   uint32_t fixed32() {
     need(4);
     uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) v |= uint32_t(p_[i]) << (8 * i);
+    for (int i = 0; i < 4; ++i)
+      v |= uint32_t(p_[i]) << (8 * i);
     p_ += 4;
     return v;
   }
   uint64_t fixed64() {
     need(8);
     uint64_t v = 0;
-    for (int i = 0; i < 8; ++i) v |= uint64_t(p_[i]) << (8 * i);
+    for (int i = 0; i < 8; ++i)
+      v |= uint64_t(p_[i]) << (8 * i);
     p_ += 8;
     return v;
   }
@@ -54,11 +57,13 @@ public:
   }
   // Reads the next key; false at the end of the message.
   bool next(uint32_t &field, uint32_t &wire) {
-    if (done()) return false;
+    if (done())
+      return false;
     uint64_t key = varint();
     field = uint32_t(key >> 3);
     wire = uint32_t(key & 7);
-    if (field == 0) throw ParseError("field number 0");
+    if (field == 0)
+      throw ParseError("field number 0");
     return true;
   }
   void skip(uint32_t wire) {
@@ -73,7 +78,8 @@ public:
 
 private:
   void need(uint64_t n) {
-    if (uint64_t(end_ - p_) < n) throw ParseError("truncated message");
+    if (uint64_t(end_ - p_) < n)
+      throw ParseError("truncated message");
   }
   const uint8_t *p_, *end_;
 };
@@ -94,7 +100,8 @@ template <class F> void repeated(Reader &r, uint32_t wire, uint32_t elemWire, F 
   if (wire == 2) {
     std::string packed = r.bytes();
     Reader sub(packed);
-    while (!sub.done()) one(sub);
+    while (!sub.done())
+      one(sub);
   } else if (wire == elemWire) {
     one(r);
   } else {
@@ -103,7 +110,8 @@ template <class F> void repeated(Reader &r, uint32_t wire, uint32_t elemWire, F 
 }
 
 void expectWire(uint32_t wire, uint32_t want, const char *what) {
-  if (wire != want) throw ParseError(std::string(what) + ": wire type " + std::to_string(wire));
+  if (wire != want)
+    throw ParseError(std::string(what) + ": wire type " + std::to_string(wire));
 }
 
 // Converts raw_data (little-endian, the element type's own encoding) to doubles.
@@ -112,18 +120,29 @@ std::vector<double> decodeRaw(const std::string &raw, int32_t type) {
   const auto *b = reinterpret_cast<const uint8_t *>(raw.data());
   auto le = [&](size_t at, int n) {
     uint64_t u = 0;
-    for (int i = 0; i < n; ++i) u |= uint64_t(b[at + i]) << (8 * i);
+    for (int i = 0; i < n; ++i)
+      u |= uint64_t(b[at + i]) << (8 * i);
     return u;
   };
   size_t size = 0;
   switch (type) {
-  case kFloat: case kInt32: case kUint32: size = 4; break;
-  case kDouble: case kInt64: case kUint64: size = 8; break;
-  case kFloat16: case kBfloat16: case kInt16: case kUint16: size = 2; break;
-  case kInt8: case kUint8: case kBool: size = 1; break;
+  case kFloat:
+  case kInt32:
+  case kUint32: size = 4; break;
+  case kDouble:
+  case kInt64:
+  case kUint64: size = 8; break;
+  case kFloat16:
+  case kBfloat16:
+  case kInt16:
+  case kUint16: size = 2; break;
+  case kInt8:
+  case kUint8:
+  case kBool: size = 1; break;
   default: throw ParseError(std::string("raw_data of type ") + dataTypeName(type) + " not supported");
   }
-  if (raw.size() % size) throw ParseError("raw_data size not a multiple of the element size");
+  if (raw.size() % size)
+    throw ParseError("raw_data size not a multiple of the element size");
   for (size_t at = 0; at < raw.size(); at += size) {
     uint64_t u = le(at, int(size));
     switch (type) {
@@ -174,9 +193,12 @@ Tensor readTensor(const std::string &msg) {
     t.values = decodeRaw(raw, t.dataType);
   } else if (!int32s.empty()) {
     for (int64_t v : int32s) {
-      if (t.dataType == kFloat16) t.values.push_back(halfBitsToDouble(uint16_t(v)));
-      else if (t.dataType == kBfloat16) t.values.push_back(bf16BitsToDouble(uint16_t(v)));
-      else t.values.push_back(double(v));
+      if (t.dataType == kFloat16)
+        t.values.push_back(halfBitsToDouble(uint16_t(v)));
+      else if (t.dataType == kBfloat16)
+        t.values.push_back(bf16BitsToDouble(uint16_t(v)));
+      else
+        t.values.push_back(double(v));
     }
   } else {
     t.values = std::move(typed);
@@ -234,8 +256,10 @@ int64_t readDim(const std::string &msg) {
   int64_t v = -1;
   uint32_t f, w;
   while (r.next(f, w)) {
-    if (f == 1 && w == 0) v = int64_t(r.varint());
-    else r.skip(w);
+    if (f == 1 && w == 0)
+      v = int64_t(r.varint());
+    else
+      r.skip(w);
   }
   return v;
 }
@@ -266,8 +290,10 @@ ValueInfo readValueInfo(const std::string &msg) {
             std::string shapeMsg = tensor.bytes();
             Reader shape(shapeMsg);
             while (shape.next(f, w)) {
-              if (f == 1 && w == 2) v.dims.push_back(readDim(shape.bytes()));
-              else shape.skip(w);
+              if (f == 1 && w == 2)
+                v.dims.push_back(readDim(shape.bytes()));
+              else
+                shape.skip(w);
             }
           } else {
             tensor.skip(w);
@@ -323,13 +349,15 @@ const char *dataTypeName(int32_t t) {
 
 int64_t Tensor::numel() const {
   int64_t n = 1;
-  for (int64_t d : dims) n *= d;
+  for (int64_t d : dims)
+    n *= d;
   return n;
 }
 
 const Attribute *Node::find(const std::string &attr) const {
   for (const Attribute &a : attributes)
-    if (a.name == attr) return &a;
+    if (a.name == attr)
+      return &a;
   return nullptr;
 }
 int64_t Node::getInt(const std::string &attr, int64_t def) const {
@@ -351,7 +379,8 @@ std::vector<int64_t> Node::getInts(const std::string &attr, const std::vector<in
 
 int64_t Model::defaultOpset() const {
   for (const OperatorSet &o : opsets)
-    if (o.domain.empty() || o.domain == "ai.onnx") return o.version;
+    if (o.domain.empty() || o.domain == "ai.onnx")
+      return o.version;
   return 0;
 }
 
@@ -371,9 +400,12 @@ Model parseModel(const std::string &bytes) {
       std::string msg = r.bytes();
       Reader s(msg);
       while (s.next(f, w)) {
-        if (f == 1 && w == 2) o.domain = s.bytes();
-        else if (f == 2 && w == 0) o.version = int64_t(s.varint());
-        else s.skip(w);
+        if (f == 1 && w == 2)
+          o.domain = s.bytes();
+        else if (f == 2 && w == 0)
+          o.version = int64_t(s.varint());
+        else
+          s.skip(w);
       }
       m.opsets.push_back(o);
       break;
@@ -388,7 +420,8 @@ Tensor parseTensor(const std::string &bytes) { return readTensor(bytes); }
 
 std::string readFile(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw ParseError("cannot open " + path);
+  if (!in)
+    throw ParseError("cannot open " + path);
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
@@ -397,9 +430,12 @@ std::string readFile(const std::string &path) {
 double halfBitsToDouble(uint16_t bits) {
   int sign = bits >> 15, exp = (bits >> 10) & 0x1f, mant = bits & 0x3ff;
   double v;
-  if (exp == 0) v = std::ldexp(double(mant), -24); // subnormal
-  else if (exp == 31) v = mant ? std::nan("") : INFINITY;
-  else v = std::ldexp(double(mant | 0x400), exp - 25);
+  if (exp == 0)
+    v = std::ldexp(double(mant), -24); // subnormal
+  else if (exp == 31)
+    v = mant ? std::nan("") : INFINITY;
+  else
+    v = std::ldexp(double(mant | 0x400), exp - 25);
   return sign ? -v : v;
 }
 
