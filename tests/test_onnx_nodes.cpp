@@ -298,7 +298,7 @@ Outputs runBatchNorm(const lt::Handle &h, const Plan &p, const Variant &v, const
 Outputs runInstanceNorm(const lt::Handle &h, const Plan &p, const Variant &v, const Inputs &in) {
   const laminaDataType_t pt = paramType(v.dt);
   std::vector<double> scale, bias;
-  for (int64_t i = 0; i < p.N; ++i) {
+  for (int64_t i = 0; i < p.repeat; ++i) {
     scale.insert(scale.end(), in[1]->begin(), in[1]->end());
     bias.insert(bias.end(), in[2]->begin(), in[2]->end());
   }

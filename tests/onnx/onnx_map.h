@@ -119,6 +119,7 @@ struct Plan {
   double alpha = 1, beta = 1;
   int64_t M = 0, N = 0, K = 0, batch = 1;
   bool bBroadcast = false; // MatMul: one B for every batch entry
+  int64_t repeat = 1;      // InstanceNorm: the batch size, times scale and bias repeat
   laminaReduceTensorOp_t reduceOp = LAMINA_REDUCE_TENSOR_ADD;
   laminaOpTensorOp_t tensorOp = LAMINA_OP_TENSOR_ADD;
   double alpha2 = 1;                          // Sub: ADD with the second operand negated
@@ -511,7 +512,7 @@ struct Mapper {
     if (x.size() < 3 || x.size() > 5)
       return fail("InstanceNormalization on rank " + std::to_string(x.size()));
     // Per (n, c) statistics are batch norm's per-channel ones on a 1 x (N*C) x spatial view.
-    p.N = x[0];
+    p.repeat = x[0];
     p.x = {1, x[0] * x[1], product(x, 2), 1};
     p.y = p.x;
     p.param = {1, x[0] * x[1], 1, 1};
