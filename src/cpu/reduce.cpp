@@ -3,6 +3,7 @@
 // block is split into pieces reduced in parallel and merged in order, so ties keep the first index.
 #include "cpu/reduce.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -17,6 +18,18 @@ struct Acc {
   bool nan = false; // PROPAGATE_NAN: a NaN was seen (v is NaN, idx its index)
 };
 
+// Sum of f(p[t * stride]) for t < len with four partial sums (one would be add-latency bound).
+template <class T, class F> double sum4(const T *p, int64_t stride, int64_t len, F &&f) {
+  double acc[4] = {};
+  int64_t t = 0;
+  for (; t + 4 <= len; t += 4)
+    for (int k = 0; k < 4; ++k)
+      acc[k] += f(double(toFloat(p[(t + k) * stride])));
+  for (; t < len; ++t)
+    acc[0] += f(double(toFloat(p[t * stride])));
+  return (acc[0] + acc[1]) + (acc[2] + acc[3]);
+}
+
 struct Reducer {
   laminaReduceTensorOp_t op;
   bool propagate;
@@ -26,13 +39,16 @@ struct Reducer {
   }
   // Candidate `x` at index j enters the arg-reduction accumulator; earlier indices win ties.
   void argStep(Acc &a, double x, int64_t j) const {
-    if (a.nan) return;
+    if (a.nan)
+      return;
     if (std::isnan(x)) {
-      if (propagate) a = Acc{x, j, true, true};
+      if (propagate)
+        a = Acc{x, j, true, true};
       return;
     }
     bool better = !a.any || (op == LAMINA_REDUCE_TENSOR_MIN ? x < a.v : x > a.v);
-    if (better) a = Acc{x, j, true, false};
+    if (better)
+      a = Acc{x, j, true, false};
   }
   void step(Acc &a, double x, int64_t j) const {
     switch (op) {
@@ -45,11 +61,31 @@ struct Reducer {
     default: argStep(a, x, j); break;
     }
   }
+  // step over len elements p[t * stride] with indices j0 + t; the switch stays out of the loops.
+  template <class T> void stepRun(Acc &a, const T *p, int64_t stride, int64_t len, int64_t j0) const {
+    double v = a.v;
+    switch (op) {
+    case LAMINA_REDUCE_TENSOR_ADD:
+    case LAMINA_REDUCE_TENSOR_AVG: v += sum4(p, stride, len, [](double x) { return x; }); break;
+    case LAMINA_REDUCE_TENSOR_MUL:
+      for (int64_t t = 0; t < len; ++t)
+        v *= double(toFloat(p[t * stride]));
+      break;
+    case LAMINA_REDUCE_TENSOR_NORM1: v += sum4(p, stride, len, [](double x) { return std::fabs(x); }); break;
+    case LAMINA_REDUCE_TENSOR_NORM2: v += sum4(p, stride, len, [](double x) { return x * x; }); break;
+    default:
+      for (int64_t t = 0; t < len; ++t)
+        step(a, double(toFloat(p[t * stride])), j0 + t);
+      return;
+    }
+    a.v = v;
+  }
   // b covers indices after a's.
   void merge(Acc &a, const Acc &b) const {
     if (isArg()) {
       if (b.nan) {
-        if (!a.nan) a = b;
+        if (!a.nan)
+          a = b;
       } else if (b.any) {
         argStep(a, b.v, b.idx);
       }
@@ -72,8 +108,8 @@ struct Reducer {
 };
 
 template <class T>
-void reduceImpl(const laminaContext &h, const ReduceTensorDesc &d, int32_t *indices, double alpha,
-                const TensorDesc &a, const void *aData, double beta, const TensorDesc &c, void *cData) {
+void reduceImpl(const laminaContext &h, const ReduceTensorDesc &d, int32_t *indices, double alpha, const TensorDesc &a,
+                const void *aData, double beta, const TensorDesc &c, void *cData) {
   using C = compute_t<T>;
   const T *A = static_cast<const T *>(aData);
   T *Cp = static_cast<T *>(cData);
@@ -92,6 +128,23 @@ void reduceImpl(const laminaContext &h, const ReduceTensorDesc &d, int32_t *indi
       keepStr[i] = a.strides[i];
     }
   }
+  // Merge reduced dims contiguous in memory (keeps the row-major index order the indices use).
+  int m = 0;
+  for (int q = 0; q < nr; ++q) {
+    if (m > 0 && rstr[m - 1] == rstr[q] * rdims[q]) {
+      rdims[m - 1] *= rdims[q];
+      rstr[m - 1] = rstr[q];
+    } else {
+      rdims[m] = rdims[q];
+      rstr[m++] = rstr[q];
+    }
+  }
+  nr = m;
+  if (nr == 0) { // nothing reduced: a block of one element
+    rdims[0] = 1;
+    rstr[0] = 0;
+    nr = 1;
+  }
   const Reducer red{d.op, d.nan == LAMINA_PROPAGATE_NAN};
   // Reduces block elements [j0, j1) of the block starting at base, walking the reduced dims with a
   // carried multi-index instead of a division per element.
@@ -104,13 +157,18 @@ void reduceImpl(const laminaContext &h, const ReduceTensorDesc &d, int32_t *indi
       r /= rdims[q];
       off += idx[q] * rstr[q];
     }
-    for (int64_t j = j0; j < j1; ++j) {
-      red.step(acc, double(toFloat(base[off])), j);
-      for (int q = nr - 1; q >= 0; --q) { // increment with carry
-        off += rstr[q];
-        if (++idx[q] < rdims[q]) break;
-        off -= rstr[q] * rdims[q];
+    const int last = nr - 1;
+    for (int64_t j = j0; j < j1;) {
+      // A run along the innermost reduced dim, then one carry into the outer ones.
+      const int64_t run = std::min(rdims[last] - idx[last], j1 - j);
+      red.stepRun(acc, base + off, rstr[last], run, j);
+      j += run;
+      off += run * rstr[last];
+      idx[last] += run;
+      for (int q = last; q > 0 && idx[q] == rdims[q]; --q) {
+        off += rstr[q - 1] - rstr[q] * rdims[q];
         idx[q] = 0;
+        ++idx[q - 1];
       }
     }
     return acc;
@@ -119,7 +177,8 @@ void reduceImpl(const laminaContext &h, const ReduceTensorDesc &d, int32_t *indi
   const C al = C(alpha), be = C(beta);
   auto store = [&](int64_t o, const Acc &acc) {
     storeScaled(Cp + offsetOf(c, o), C(red.finish(acc, count)), al, be);
-    if (indices) indices[o] = int32_t(acc.idx);
+    if (indices)
+      indices[o] = int32_t(acc.idx);
   };
   auto aBase = [&](int64_t o) {
     int64_t off = 0;
@@ -139,9 +198,11 @@ void reduceImpl(const laminaContext &h, const ReduceTensorDesc &d, int32_t *indi
   std::vector<Acc> part(static_cast<size_t>(pieces));
   for (int64_t o = 0; o < outputs; ++o) {
     const T *base = aBase(o);
-    parallelFor(h, pieces, [&](int64_t p) { part[size_t(p)] = range(base, p * kPiece, std::min(count, (p + 1) * kPiece)); });
+    parallelFor(h, pieces,
+                [&](int64_t p) { part[size_t(p)] = range(base, p * kPiece, std::min(count, (p + 1) * kPiece)); });
     Acc acc = part[0];
-    for (int64_t p = 1; p < pieces; ++p) red.merge(acc, part[size_t(p)]);
+    for (int64_t p = 1; p < pieces; ++p)
+      red.merge(acc, part[size_t(p)]);
     store(o, acc);
   }
 }
