@@ -16,13 +16,14 @@ const std::pair<double, double> kAlphaBeta[] = {{1.0, 0.0}, {0.7, 0.3}, {-1.5, 1
 struct BroadcastCase {
   Dims c, a;
 };
-// Elementwise, channel bias, partial broadcast, 5-D, 1-D, and one large enough to split into chunks.
+// Elementwise, channel bias, partial broadcast, 5-D, 1-D, and one large enough to run in parallel
+// and split into chunks (over the CPU's serial threshold of 32768 elements).
 const BroadcastCase kBroadcast[] = {{{2, 3, 4, 5}, {2, 3, 4, 5}},
                                     {{2, 3, 4, 5}, {1, 3, 1, 1}},
                                     {{3, 5, 7}, {3, 1, 7}},
                                     {{2, 3, 4, 5, 6}, {1, 1, 4, 1, 6}},
                                     {{17}, {1}},
-                                    {{2, 8, 40, 33}, {1, 8, 1, 33}}};
+                                    {{4, 8, 40, 33}, {1, 8, 1, 33}}};
 
 std::string what(laminaDataType_t dt, Layout l, double al, double be, const Dims &d) {
   std::string s = std::string(lt::dtypeName(dt)) + " " + lt::layoutName(l) + " alpha=" + std::to_string(al) +

@@ -13,9 +13,9 @@ laminaDataType_t paramType(laminaDataType_t x) {
   return x == LAMINA_DATA_DOUBLE ? LAMINA_DATA_DOUBLE : LAMINA_DATA_FLOAT;
 }
 
-void modeArg(laminaBatchNormMode_t mode) {
-  if (mode != LAMINA_BATCHNORM_PER_ACTIVATION && mode != LAMINA_BATCHNORM_SPATIAL)
-    fail(LAMINA_STATUS_BAD_PARAM, "argument 'mode' has invalid value %d", int(mode));
+void modeArg(const laminaBatchNormMode_t &mode) {
+  if (enumValue(mode) != LAMINA_BATCHNORM_PER_ACTIVATION && enumValue(mode) != LAMINA_BATCHNORM_SPATIAL)
+    fail(LAMINA_STATUS_BAD_PARAM, "argument 'mode' has invalid value %d", enumValue(mode));
 }
 
 // x is N x C x spatial... with at least 2 dims; float type.
@@ -71,8 +71,8 @@ void inPlaceArg(const void *in, const TensorDesc &ti, const char *inName, const 
     fail(LAMINA_STATUS_BAD_PARAM, "'%s' and '%s' share memory but their descriptors differ", inName, outName);
 }
 
-cpu::BNArgs forwardArgs(laminaBatchNormMode_t mode, const TensorDesc &x, const TensorDesc &y, const TensorDesc &bn,
-                        double eps) {
+cpu::BNArgs forwardArgs(const laminaBatchNormMode_t &mode, const TensorDesc &x, const TensorDesc &y,
+                        const TensorDesc &bn, double eps) {
   modeArg(mode);
   xArg(x, "x");
   sameTypeArg(x.dataType, "x", y.dataType, "y");

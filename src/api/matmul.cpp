@@ -31,12 +31,12 @@ laminaStatus_t laminaMatmul(laminaHandle_t handle, laminaDataType_t dataType, la
   return apiCall(__func__, [&] {
     laminaContext &h = handleArg(handle);
     floatTypeArg(dataType, "dataType");
-    if (math != LAMINA_DEFAULT_MATH && math != LAMINA_TENSOR_OP_MATH && math != LAMINA_FMA_MATH)
-      fail(LAMINA_STATUS_BAD_PARAM, "argument 'math' has invalid value %d", int(math));
-    if (transA != LAMINA_OP_N && transA != LAMINA_OP_T)
-      fail(LAMINA_STATUS_BAD_PARAM, "argument 'transA' has invalid value %d", int(transA));
-    if (transB != LAMINA_OP_N && transB != LAMINA_OP_T)
-      fail(LAMINA_STATUS_BAD_PARAM, "argument 'transB' has invalid value %d", int(transB));
+    if (enumValue(math) < LAMINA_DEFAULT_MATH || enumValue(math) > LAMINA_FMA_MATH)
+      fail(LAMINA_STATUS_BAD_PARAM, "argument 'math' has invalid value %d", enumValue(math));
+    if (enumValue(transA) != LAMINA_OP_N && enumValue(transA) != LAMINA_OP_T)
+      fail(LAMINA_STATUS_BAD_PARAM, "argument 'transA' has invalid value %d", enumValue(transA));
+    if (enumValue(transB) != LAMINA_OP_N && enumValue(transB) != LAMINA_OP_T)
+      fail(LAMINA_STATUS_BAD_PARAM, "argument 'transB' has invalid value %d", enumValue(transB));
     // m, n, k, batch >= 1: an empty product is rejected rather than defined as a no-op.
     positiveArg(m, "m");
     positiveArg(n, "n");

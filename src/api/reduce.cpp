@@ -52,16 +52,17 @@ laminaStatus_t laminaSetReduceTensorDescriptor(laminaReduceTensorDescriptor_t de
                                                laminaReduceTensorIndices_t indices) {
   return apiCall(__func__, [&] {
     auto &d = descToSet(desc, "desc");
-    if (op < LAMINA_REDUCE_TENSOR_ADD || op > LAMINA_REDUCE_TENSOR_NORM2)
-      fail(LAMINA_STATUS_BAD_PARAM, "argument 'op' has invalid value %d", int(op));
+    if (enumValue(op) < LAMINA_REDUCE_TENSOR_ADD || enumValue(op) > LAMINA_REDUCE_TENSOR_NORM2)
+      fail(LAMINA_STATUS_BAD_PARAM, "argument 'op' has invalid value %d", enumValue(op));
     // The CPU accumulates in double whatever computeType says; it records the request.
-    if (computeType != LAMINA_DATA_FLOAT && computeType != LAMINA_DATA_DOUBLE)
-      fail(LAMINA_STATUS_BAD_PARAM, "argument 'computeType' is %s; it must be float or double",
-           dataTypeName(computeType));
-    if (nan != LAMINA_NOT_PROPAGATE_NAN && nan != LAMINA_PROPAGATE_NAN)
-      fail(LAMINA_STATUS_BAD_PARAM, "argument 'nan' has invalid value %d", int(nan));
-    if (indices != LAMINA_REDUCE_TENSOR_NO_INDICES && indices != LAMINA_REDUCE_TENSOR_FLATTENED_INDICES)
-      fail(LAMINA_STATUS_BAD_PARAM, "argument 'indices' has invalid value %d", int(indices));
+    if (enumValue(computeType) != LAMINA_DATA_FLOAT && enumValue(computeType) != LAMINA_DATA_DOUBLE)
+      fail(LAMINA_STATUS_BAD_PARAM, "argument 'computeType' has value %d; it must be float or double",
+           enumValue(computeType));
+    if (enumValue(nan) != LAMINA_NOT_PROPAGATE_NAN && enumValue(nan) != LAMINA_PROPAGATE_NAN)
+      fail(LAMINA_STATUS_BAD_PARAM, "argument 'nan' has invalid value %d", enumValue(nan));
+    if (enumValue(indices) != LAMINA_REDUCE_TENSOR_NO_INDICES &&
+        enumValue(indices) != LAMINA_REDUCE_TENSOR_FLATTENED_INDICES)
+      fail(LAMINA_STATUS_BAD_PARAM, "argument 'indices' has invalid value %d", enumValue(indices));
     d.d = ReduceTensorDesc{op, computeType, nan, indices};
     d.h.isSet = true;
   });

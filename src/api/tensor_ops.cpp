@@ -116,14 +116,14 @@ laminaStatus_t laminaSetOpTensorDescriptor(laminaOpTensorDescriptor_t desc, lami
                                            laminaDataType_t computeType, laminaNanPropagation_t nan) {
   return apiCall(__func__, [&] {
     auto &d = descToSet(desc, "desc");
-    if (op < LAMINA_OP_TENSOR_ADD || op > LAMINA_OP_TENSOR_NOT)
-      fail(LAMINA_STATUS_BAD_PARAM, "argument 'op' has invalid value %d", int(op));
+    if (enumValue(op) < LAMINA_OP_TENSOR_ADD || enumValue(op) > LAMINA_OP_TENSOR_NOT)
+      fail(LAMINA_STATUS_BAD_PARAM, "argument 'op' has invalid value %d", enumValue(op));
     // The CPU computes in float (double for double data); computeType records the request.
-    if (computeType != LAMINA_DATA_FLOAT && computeType != LAMINA_DATA_DOUBLE)
-      fail(LAMINA_STATUS_BAD_PARAM, "argument 'computeType' is %s; it must be float or double",
-           dataTypeName(computeType));
-    if (nan != LAMINA_NOT_PROPAGATE_NAN && nan != LAMINA_PROPAGATE_NAN)
-      fail(LAMINA_STATUS_BAD_PARAM, "argument 'nan' has invalid value %d", int(nan));
+    if (enumValue(computeType) != LAMINA_DATA_FLOAT && enumValue(computeType) != LAMINA_DATA_DOUBLE)
+      fail(LAMINA_STATUS_BAD_PARAM, "argument 'computeType' has value %d; it must be float or double",
+           enumValue(computeType));
+    if (enumValue(nan) != LAMINA_NOT_PROPAGATE_NAN && enumValue(nan) != LAMINA_PROPAGATE_NAN)
+      fail(LAMINA_STATUS_BAD_PARAM, "argument 'nan' has invalid value %d", enumValue(nan));
     d.d.op = op;
     d.d.computeType = computeType;
     d.d.nan = nan;

@@ -6,7 +6,9 @@
 #include "core/error.h"
 #include "core/handle.h"
 
+#include <cstring>
 #include <string>
+#include <type_traits>
 
 namespace lamina {
 
@@ -61,6 +63,14 @@ void workspaceArg(const void *ws, size_t have, size_t need, const char *name);
 // Overflow-checked arithmetic for sizes (SIZE_OVERFLOW naming `what`).
 int64_t checkedMul(int64_t a, int64_t b, const char *what);
 int64_t checkedAdd(int64_t a, int64_t b, const char *what);
+
+// An enum argument's value read without an enum-typed load: callers may pass any integer, and
+// UBSan (-fsanitize=enum) traps loads of out-of-range enum values.
+template <class E> int enumValue(const E &e) {
+  std::underlying_type_t<E> v;
+  std::memcpy(&v, &e, sizeof v);
+  return int(v);
+}
 
 // "2x3x4x5" for messages.
 std::string dimsString(const int64_t *dims, int n);

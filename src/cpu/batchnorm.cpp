@@ -3,6 +3,8 @@
 // cancellation). Spatial offsets are tabulated once per tensor, so any strides cost one load.
 #include "cpu/batchnorm.h"
 
+#include "cpu/tensor_ops.h"
+
 #include <cmath>
 #include <vector>
 
@@ -53,18 +55,37 @@ struct Groups {
   }
 };
 
+// Sum of term(n, c, s) over group p. Spatial groups use four partial sums: a single double
+// accumulator would be bound by the add latency.
+template <class F> double groupSum(const Groups &g, int64_t p, F &&term) {
+  if (!g.spatial) {
+    double acc = 0;
+    g.each(p, [&](int64_t n, int64_t c, int64_t s) { acc += term(n, c, s); });
+    return acc;
+  }
+  double acc[4] = {};
+  for (int64_t n = 0; n < g.N; ++n) {
+    int64_t s = 0;
+    for (; s + 4 <= g.S; s += 4)
+      for (int k = 0; k < 4; ++k)
+        acc[k] += term(n, p, s + k);
+    for (; s < g.S; ++s)
+      acc[0] += term(n, p, s);
+  }
+  return (acc[0] + acc[1]) + (acc[2] + acc[3]);
+}
+
 // Mean and biased variance of group p of x.
 template <class T>
 void groupStats(const Groups &g, const Indexer &ix, const T *X, int64_t p, double &mean, double &var) {
-  double sum = 0;
-  g.each(p, [&](int64_t n, int64_t c, int64_t s) { sum += double(toFloat(X[ix(n, c, s)])); });
-  mean = sum / double(g.members());
-  double sq = 0;
-  g.each(p, [&](int64_t n, int64_t c, int64_t s) {
-    double d = double(toFloat(X[ix(n, c, s)])) - mean;
-    sq += d * d;
-  });
-  var = sq / double(g.members());
+  mean = groupSum(g, p, [&](int64_t n, int64_t c, int64_t s) { return double(toFloat(X[ix(n, c, s)])); }) /
+         double(g.members());
+  var = groupSum(g, p,
+                 [&](int64_t n, int64_t c, int64_t s) {
+                   double d = double(toFloat(X[ix(n, c, s)])) - mean;
+                   return d * d;
+                 }) /
+        double(g.members());
 }
 
 template <class T>
@@ -81,7 +102,7 @@ void trainImpl(const laminaContext &h, const BNArgs &a, double alpha, double bet
   C *SM = static_cast<C *>(saveMean), *SI = static_cast<C *>(saveInvVar);
   const double M = double(g.members());
   const C al = C(alpha), be = C(beta);
-  parallelFor(h, g.params(), [&](int64_t p) {
+  parallelForWork(h, g.params(), a.x.numel(), [&](int64_t p) {
     double mean, var;
     groupStats(g, ix, X, p, mean, var);
     const double inv = 1.0 / std::sqrt(var + a.epsilon);
@@ -115,7 +136,7 @@ void inferImpl(const laminaContext &h, const BNArgs &a, double alpha, double bet
   const C *SC = static_cast<const C *>(scale), *BI = static_cast<const C *>(bias);
   const C *EM = static_cast<const C *>(meanData), *EV = static_cast<const C *>(varData);
   const C al = C(alpha), be = C(beta);
-  parallelFor(h, g.params(), [&](int64_t p) {
+  parallelForWork(h, g.params(), a.x.numel(), [&](int64_t p) {
     const int64_t po = offsetOf(a.bn, p);
     const C inv = C(1.0 / std::sqrt(double(EV[po]) + a.epsilon));
     // y = k * x + b with k, b folded per parameter.
@@ -139,7 +160,7 @@ void backwardImpl(const laminaContext &h, const BNArgs &a, double alphaData, dou
   C *DS = static_cast<C *>(dScale), *DB = static_cast<C *>(dBias);
   const C *SM = static_cast<const C *>(savedMean), *SI = static_cast<const C *>(savedInvVar);
   const double M = double(g.members());
-  parallelFor(h, g.params(), [&](int64_t p) {
+  parallelForWork(h, g.params(), a.x.numel(), [&](int64_t p) {
     const int64_t po = offsetOf(a.bn, p);
     double mean, inv;
     if (SM) {
@@ -150,11 +171,11 @@ void backwardImpl(const laminaContext &h, const BNArgs &a, double alphaData, dou
       groupStats(g, ix, X, p, mean, var);
       inv = 1.0 / std::sqrt(var + a.epsilon);
     }
-    double sdy = 0, sdyx = 0; // dBias and dScale
-    g.each(p, [&](int64_t n, int64_t c, int64_t s) {
-      double dy = double(toFloat(DY[idy(n, c, s)]));
-      sdy += dy;
-      sdyx += dy * (double(toFloat(X[ix(n, c, s)])) - mean) * inv;
+    // dBias and dScale
+    const double sdy =
+        groupSum(g, p, [&](int64_t n, int64_t c, int64_t s) { return double(toFloat(DY[idy(n, c, s)])); });
+    const double sdyx = groupSum(g, p, [&](int64_t n, int64_t c, int64_t s) {
+      return double(toFloat(DY[idy(n, c, s)])) * (double(toFloat(X[ix(n, c, s)])) - mean) * inv;
     });
     // dx = scale * inv / M * (M * dy - sum(dy) - xhat * sum(dy * xhat))
     const C k = C(double(SC[po]) * inv / M), mC = C(M), sdyC = C(sdy), sdyxC = C(sdyx), meanC = C(mean), invC = C(inv);

@@ -5,6 +5,9 @@
 #include "core/philox.h"
 #include "cpu/tensor_ops.h"
 
+#include <algorithm>
+#include <cstring>
+
 namespace lamina::cpu {
 
 namespace {
@@ -16,15 +19,36 @@ void forwardImpl(const laminaContext &h, float p, uint64_t seed, uint64_t call, 
   const C scale = C(1.0 / (1.0 - double(p)));
   const T *X = static_cast<const T *>(xData);
   T *Y = static_cast<T *>(yData);
+  const uint32_t thr = dropoutThreshold(p);
   forEachChunk<2>(h, x.nbDims, x.dims, {x.strides, y.strides},
                   [&](int64_t lin, int64_t len, const int64_t *off, const int64_t *inc) {
-                    for (int64_t j = 0; j < len; ++j) {
-                      uint64_t i = uint64_t(lin + j);
-                      bool keep = dropoutKeep(dropoutBits(seed, call, i), p);
-                      mask[i] = keep ? 1 : 0;
-                      // A dropped element is 0 even when x is NaN or inf.
-                      Y[off[1] + j * inc[1]] = fromCompute<T>(keep ? C(toFloat(X[off[0] + j * inc[0]])) * scale : C(0));
+                    // Mask bytes first, one Philox block (4 elements) per step in the body (the head and
+                    // tail of an unaligned chunk take single elements); then the scaling pass.
+                    const uint64_t i0 = uint64_t(lin), i1 = i0 + uint64_t(len);
+                    uint64_t i = i0;
+                    for (; i < i1 && (i & 3); ++i)
+                      mask[i] = dropoutBits(seed, call, i) >= thr;
+                    const uint64_t bEnd = i1 >> 2;
+                    // Locals, not captures: stores through the uint8_t mask may alias anything.
+                    const uint64_t sd = seed, cl = call;
+                    const uint32_t th = thr;
+                    for (uint64_t blk = i >> 2; blk < bEnd; ++blk) {
+                      Philox4x32 r = dropoutBlock(sd, cl, blk);
+                      uint8_t b4[4];
+                      for (int w = 0; w < 4; ++w)
+                        b4[w] = r.v[w] >= th;
+                      std::memcpy(mask + 4 * blk, b4, 4);
                     }
+                    for (i = std::max(i, bEnd * 4); i < i1; ++i)
+                      mask[i] = dropoutBits(seed, call, i) >= thr;
+                    const uint8_t *m = mask + lin;
+                    const T *xp = X + off[0];
+                    T *yp = Y + off[1];
+                    // A dropped element is 0 even when x is NaN or inf.
+                    withStrides<2>(inc, [&](auto s0, auto s1) {
+                      for (int64_t j = 0; j < len; ++j)
+                        yp[j * s1] = fromCompute<T>(m[j] ? C(toFloat(xp[j * s0])) * scale : C(0));
+                    });
                   });
 }
 
@@ -37,9 +61,13 @@ void backwardImpl(const laminaContext &h, float p, const TensorDesc &dy, const v
   T *DX = static_cast<T *>(dxData);
   forEachChunk<2>(h, dy.nbDims, dy.dims, {dy.strides, dx.strides},
                   [&](int64_t lin, int64_t len, const int64_t *off, const int64_t *inc) {
-                    for (int64_t j = 0; j < len; ++j)
-                      DX[off[1] + j * inc[1]] =
-                          fromCompute<T>(mask[lin + j] ? C(toFloat(DY[off[0] + j * inc[0]])) * scale : C(0));
+                    const uint8_t *m = mask + lin;
+                    const T *dyp = DY + off[0];
+                    T *dxp = DX + off[1];
+                    withStrides<2>(inc, [&](auto s0, auto s1) {
+                      for (int64_t j = 0; j < len; ++j)
+                        dxp[j * s1] = fromCompute<T>(m[j] ? C(toFloat(dyp[j * s0])) * scale : C(0));
+                    });
                   });
 }
 

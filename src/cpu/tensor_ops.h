@@ -6,8 +6,22 @@
 
 #include <algorithm>
 #include <array>
+#include <type_traits>
+#include <utility>
 
 namespace lamina::cpu {
+
+// parallelFor for work of `elements` elements in all: serial below kMinParallelElements, where
+// starting a parallel region costs more than it saves (and far more on an oversubscribed machine).
+constexpr int64_t kMinParallelElements = int64_t(1) << 15;
+template <class F> void parallelForWork(const laminaContext &h, int64_t n, int64_t elements, F &&f) {
+  if (elements < kMinParallelElements) {
+    for (int64_t i = 0; i < n; ++i)
+      f(i);
+    return;
+  }
+  parallelFor(h, n, std::forward<F>(f));
+}
 
 // Row-major walk over `dims` for K tensors given their strides (0 = broadcast). Size-1 dims are
 // dropped and adjacent dims merged when every tensor is contiguous across them, so packed tensors
@@ -57,7 +71,7 @@ void forEachChunk(const laminaContext &h, int nbDims, const int64_t *dims,
     rows *= w.dims[d];
   constexpr int64_t kChunk = 16384; // elements per task: amortises the index math and threading
   const int64_t per = (inner + kChunk - 1) / kChunk;
-  parallelFor(h, rows * per, [&](int64_t t) {
+  parallelForWork(h, rows * per, rows * inner, [&](int64_t t) {
     int64_t row = t / per, start = (t % per) * kChunk;
     int64_t len = std::min(kChunk, inner - start);
     int64_t off[K] = {}, inc[K];
@@ -74,6 +88,31 @@ void forEachChunk(const laminaContext &h, int nbDims, const int64_t *dims,
     }
     f(row * inner + start, len, static_cast<const int64_t *>(off), static_cast<const int64_t *>(inc));
   });
+}
+
+// Calls f with the chunk's K strides, as compile-time 1s when all are 1: the packed fast path, whose
+// loops the compiler can vectorise; otherwise as the runtime values.
+using UnitStride = std::integral_constant<int64_t, 1>;
+template <class F> inline void withStrides(const int64_t *inc, F &&f, std::integral_constant<size_t, 1>) {
+  if (inc[0] == 1)
+    f(UnitStride{});
+  else
+    f(inc[0]);
+}
+template <class F> inline void withStrides(const int64_t *inc, F &&f, std::integral_constant<size_t, 2>) {
+  if (inc[0] == 1 && inc[1] == 1)
+    f(UnitStride{}, UnitStride{});
+  else
+    f(inc[0], inc[1]);
+}
+template <class F> inline void withStrides(const int64_t *inc, F &&f, std::integral_constant<size_t, 3>) {
+  if (inc[0] == 1 && inc[1] == 1 && inc[2] == 1)
+    f(UnitStride{}, UnitStride{}, UnitStride{});
+  else
+    f(inc[0], inc[1], inc[2]);
+}
+template <size_t K, class F> inline void withStrides(const int64_t *inc, F &&f) {
+  withStrides(inc, std::forward<F>(f), std::integral_constant<size_t, K>{});
 }
 
 // a's strides seen with c's dims: 0 where a has extent 1 (broadcast), a's stride elsewhere.
