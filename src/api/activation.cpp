@@ -9,15 +9,6 @@ using namespace lamina;
 
 namespace {
 
-// The value of an enum argument read without an enum-typed load: a C caller may pass any int, and
-// loading an out-of-range enum is undefined in C++ (UBSan's enum check flags it).
-template <class E> int rawEnum(const E &e) {
-  static_assert(sizeof(E) == sizeof(int), "enum arguments are int-sized");
-  int v;
-  std::memcpy(&v, &e, sizeof v);
-  return v;
-}
-
 // In-place use (same pointer) needs one layout, else an element would be overwritten before use.
 void inPlaceArg(const void *in, const TensorDesc &inD, const char *inName, const void *out, const TensorDesc &outD,
                 const char *outName) {
@@ -41,7 +32,7 @@ laminaStatus_t laminaSetActivationDescriptor(laminaActivationDescriptor_t desc, 
                                              laminaNanPropagation_t nan, double coef) {
   return apiCall(__func__, [&] {
     auto &a = descToSet(desc, "desc");
-    const int m = rawEnum(mode), n = rawEnum(nan);
+    const int m = enumValue(mode), n = enumValue(nan);
     if (m < LAMINA_ACTIVATION_SIGMOID || m > LAMINA_ACTIVATION_LEAKY_RELU)
       fail(LAMINA_STATUS_BAD_PARAM, "argument 'mode' has invalid value %d", m);
     if (n != LAMINA_NOT_PROPAGATE_NAN && n != LAMINA_PROPAGATE_NAN)

@@ -84,15 +84,6 @@ struct Scratch {
   }
 };
 
-// An enum argument's raw value, read without an enum-typed load (a caller may pass any int, and
-// loading an out-of-range enum is undefined behaviour).
-template <class E> int enumValue(const E &e) {
-  static_assert(sizeof(E) == sizeof(int), "enum of int size");
-  int v;
-  std::memcpy(&v, &e, sizeof v);
-  return v;
-}
-
 void maxCount(laminaHandle_t handle, int *count, ConvDirection dir) {
   handleArg(handle);
   pointerArg(count, "count");

@@ -9,7 +9,7 @@ using namespace lamina;
 namespace {
 
 void setConv(laminaConvolutionStruct &c, int spatialDims, const int64_t *pads, const int64_t *strides,
-             const int64_t *dilations, laminaConvolutionMode_t mode, laminaDataType_t computeType) {
+             const int64_t *dilations, int mode, int computeType) {
   if (spatialDims < 1 || spatialDims > 3)
     fail(LAMINA_STATUS_BAD_DIMS, "argument 'spatialDims' is %d; it must be 1, 2 or 3", spatialDims);
   pointerArg(pads, "pads");
@@ -22,10 +22,10 @@ void setConv(laminaConvolutionStruct &c, int spatialDims, const int64_t *pads, c
       fail(LAMINA_STATUS_BAD_PARAM, "dilations[%d] is %lld; it must be >= 1", i, (long long)dilations[i]);
   }
   if (mode != LAMINA_CONVOLUTION && mode != LAMINA_CROSS_CORRELATION)
-    fail(LAMINA_STATUS_BAD_PARAM, "argument 'mode' has invalid value %d", int(mode));
+    fail(LAMINA_STATUS_BAD_PARAM, "argument 'mode' has invalid value %d", mode);
   if (computeType != LAMINA_DATA_FLOAT && computeType != LAMINA_DATA_DOUBLE && computeType != LAMINA_DATA_HALF &&
       computeType != LAMINA_DATA_BFLOAT16)
-    fail(LAMINA_STATUS_BAD_PARAM, "argument 'computeType' has invalid value %d", int(computeType));
+    fail(LAMINA_STATUS_BAD_PARAM, "argument 'computeType' has invalid value %d", computeType);
   ConvDesc d = c.d; // keeps groups and math type
   d.spatialDims = spatialDims;
   for (int i = 0; i < 3; ++i) {
@@ -33,8 +33,8 @@ void setConv(laminaConvolutionStruct &c, int spatialDims, const int64_t *pads, c
     d.strides[i] = i < spatialDims ? strides[i] : 1;
     d.dilations[i] = i < spatialDims ? dilations[i] : 1;
   }
-  d.mode = mode;
-  d.computeType = computeType;
+  d.mode = laminaConvolutionMode_t(mode);
+  d.computeType = laminaDataType_t(computeType);
   c.d = d;
   c.h.isSet = true;
 }
@@ -55,7 +55,7 @@ laminaStatus_t laminaSetConvolutionNdDescriptor(laminaConvolutionDescriptor_t de
                                                 const int64_t dilations[], laminaConvolutionMode_t mode,
                                                 laminaDataType_t computeType) {
   return apiCall(__func__,
-                 [&] { setConv(descToSet(desc, "desc"), spatialDims, pads, strides, dilations, mode, computeType); });
+                 [&] { setConv(descToSet(desc, "desc"), spatialDims, pads, strides, dilations, enumValue(mode), enumValue(computeType)); });
 }
 
 laminaStatus_t laminaSetConvolution2dDescriptor(laminaConvolutionDescriptor_t desc, int64_t padH, int64_t padW,
@@ -64,7 +64,7 @@ laminaStatus_t laminaSetConvolution2dDescriptor(laminaConvolutionDescriptor_t de
                                                 laminaDataType_t computeType) {
   return apiCall(__func__, [&] {
     int64_t pads[2] = {padH, padW}, strides[2] = {strideH, strideW}, dil[2] = {dilationH, dilationW};
-    setConv(descToSet(desc, "desc"), 2, pads, strides, dil, mode, computeType);
+    setConv(descToSet(desc, "desc"), 2, pads, strides, dil, enumValue(mode), enumValue(computeType));
   });
 }
 
@@ -128,9 +128,10 @@ laminaStatus_t laminaGetConvolutionGroupCount(laminaConvolutionDescriptor_t desc
 laminaStatus_t laminaSetConvolutionMathType(laminaConvolutionDescriptor_t desc, laminaMathType_t math) {
   return apiCall(__func__, [&] {
     auto &c = descToSet(desc, "desc");
-    if (math != LAMINA_DEFAULT_MATH && math != LAMINA_TENSOR_OP_MATH && math != LAMINA_FMA_MATH)
-      fail(LAMINA_STATUS_BAD_PARAM, "argument 'math' has invalid value %d", int(math));
-    c.d.mathType = math;
+    int m = enumValue(math);
+    if (m != LAMINA_DEFAULT_MATH && m != LAMINA_TENSOR_OP_MATH && m != LAMINA_FMA_MATH)
+      fail(LAMINA_STATUS_BAD_PARAM, "argument 'math' has invalid value %d", m);
+    c.d.mathType = laminaMathType_t(m);
   });
 }
 

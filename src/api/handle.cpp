@@ -48,9 +48,10 @@ const char *laminaGetLastErrorMessage(void) { return lastErrorMessage(); }
 laminaStatus_t laminaIsBackendAvailable(laminaBackend_t backend, int *available) {
   return apiCall(__func__, [&] {
     pointerArg(available, "available");
-    if (backend == LAMINA_BACKEND_CPU) *available = 1;
-    else if (backend == LAMINA_BACKEND_CUDA) *available = cudaBackendAvailable() ? 1 : 0;
-    else fail(LAMINA_STATUS_BAD_PARAM, "argument 'backend' has invalid value %d", int(backend));
+    int b = enumValue(backend);
+    if (b == LAMINA_BACKEND_CPU) *available = 1;
+    else if (b == LAMINA_BACKEND_CUDA) *available = cudaBackendAvailable() ? 1 : 0;
+    else fail(LAMINA_STATUS_BAD_PARAM, "argument 'backend' has invalid value %d", b);
   });
 }
 
@@ -58,11 +59,12 @@ laminaStatus_t laminaCreateWithBackend(laminaHandle_t *handle, laminaBackend_t b
   return apiCall(__func__, [&] {
     pointerArg(handle, "handle");
     *handle = nullptr;
-    if (backend != LAMINA_BACKEND_CPU && backend != LAMINA_BACKEND_CUDA)
-      fail(LAMINA_STATUS_BAD_PARAM, "argument 'backend' has invalid value %d", int(backend));
+    int b = enumValue(backend);
+    if (b != LAMINA_BACKEND_CPU && b != LAMINA_BACKEND_CUDA)
+      fail(LAMINA_STATUS_BAD_PARAM, "argument 'backend' has invalid value %d", b);
     auto *h = new laminaContext();
-    h->backend = backend;
-    if (backend == LAMINA_BACKEND_CUDA) {
+    h->backend = laminaBackend_t(b);
+    if (b == LAMINA_BACKEND_CUDA) {
       try {
         cudaCreateHandle(*h);
       } catch (...) {
@@ -161,16 +163,17 @@ laminaStatus_t laminaMemcpy(laminaHandle_t handle, void *dst, const void *src, s
     if (bytes == 0) return;
     pointerArg(dst, "dst");
     pointerArg(src, "src");
-    switch (kind) {
+    int k = enumValue(kind);
+    switch (k) {
     case LAMINA_MEMCPY_HOST_TO_DEVICE: dataArg(h, dst, "dst"); break;
     case LAMINA_MEMCPY_DEVICE_TO_HOST: dataArg(h, src, "src"); break;
     case LAMINA_MEMCPY_DEVICE_TO_DEVICE:
       dataArg(h, dst, "dst");
       dataArg(h, src, "src");
       break;
-    default: fail(LAMINA_STATUS_BAD_PARAM, "argument 'kind' has invalid value %d", int(kind));
+    default: fail(LAMINA_STATUS_BAD_PARAM, "argument 'kind' has invalid value %d", k);
     }
-    backendMemcpy(h, dst, src, bytes, kind);
+    backendMemcpy(h, dst, src, bytes, laminaMemcpyKind_t(k));
   });
 }
 

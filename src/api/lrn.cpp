@@ -9,17 +9,8 @@ using namespace lamina;
 
 namespace {
 
-// The value of an enum argument read without an enum-typed load: a C caller may pass any int, and
-// loading an out-of-range enum is undefined in C++ (UBSan's enum check flags it).
-template <class E> int rawEnum(const E &e) {
-  static_assert(sizeof(E) == sizeof(int), "enum arguments are int-sized");
-  int v;
-  std::memcpy(&v, &e, sizeof v);
-  return v;
-}
-
 void modeArg(const laminaLRNMode_t &mode) {
-  const int m = rawEnum(mode);
+  const int m = enumValue(mode);
   if (m != LAMINA_LRN_CROSS_CHANNEL && m != LAMINA_LRN_WITHIN_CHANNEL)
     fail(LAMINA_STATUS_BAD_PARAM, "argument 'mode' has invalid value %d", m);
 }

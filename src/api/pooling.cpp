@@ -9,15 +9,6 @@ using namespace lamina;
 
 namespace {
 
-// The value of an enum argument read without an enum-typed load: a C caller may pass any int, and
-// loading an out-of-range enum is undefined in C++ (UBSan's enum check flags it).
-template <class E> int rawEnum(const E &e) {
-  static_assert(sizeof(E) == sizeof(int), "enum arguments are int-sized");
-  int v;
-  std::memcpy(&v, &e, sizeof v);
-  return v;
-}
-
 void setPooling(laminaPoolingStruct &p, int mode, int nan, int spatialDims, const int64_t *window, const int64_t *pads,
                 const int64_t *strides) {
   if (mode != LAMINA_POOLING_MAX && mode != LAMINA_POOLING_AVERAGE_COUNT_INCLUDE_PADDING &&
@@ -95,7 +86,7 @@ laminaStatus_t laminaSetPooling2dDescriptor(laminaPoolingDescriptor_t desc, lami
                                             int64_t padW, int64_t strideH, int64_t strideW) {
   return apiCall(__func__, [&] {
     const int64_t window[2] = {windowH, windowW}, pads[2] = {padH, padW}, strides[2] = {strideH, strideW};
-    setPooling(descToSet(desc, "desc"), rawEnum(mode), rawEnum(nan), 2, window, pads, strides);
+    setPooling(descToSet(desc, "desc"), enumValue(mode), enumValue(nan), 2, window, pads, strides);
   });
 }
 
@@ -103,7 +94,7 @@ laminaStatus_t laminaSetPoolingNdDescriptor(laminaPoolingDescriptor_t desc, lami
                                             laminaNanPropagation_t nan, int spatialDims, const int64_t window[],
                                             const int64_t pads[], const int64_t strides[]) {
   return apiCall(__func__, [&] {
-    setPooling(descToSet(desc, "desc"), rawEnum(mode), rawEnum(nan), spatialDims, window, pads, strides);
+    setPooling(descToSet(desc, "desc"), enumValue(mode), enumValue(nan), spatialDims, window, pads, strides);
   });
 }
 

@@ -8,17 +8,8 @@ using namespace lamina;
 
 namespace {
 
-// The value of an enum argument read without an enum-typed load: a C caller may pass any int, and
-// loading an out-of-range enum is undefined in C++ (UBSan's enum check flags it).
-template <class E> int rawEnum(const E &e) {
-  static_assert(sizeof(E) == sizeof(int), "enum arguments are int-sized");
-  int v;
-  std::memcpy(&v, &e, sizeof v);
-  return v;
-}
-
 void algoModeArgs(const laminaSoftmaxAlgorithm_t &algo, const laminaSoftmaxMode_t &mode) {
-  const int a = rawEnum(algo), m = rawEnum(mode);
+  const int a = enumValue(algo), m = enumValue(mode);
   if (a != LAMINA_SOFTMAX_FAST && a != LAMINA_SOFTMAX_ACCURATE && a != LAMINA_SOFTMAX_LOG)
     fail(LAMINA_STATUS_BAD_PARAM, "argument 'algo' has invalid value %d", a);
   if (m != LAMINA_SOFTMAX_MODE_INSTANCE && m != LAMINA_SOFTMAX_MODE_CHANNEL)

@@ -7,13 +7,17 @@ using namespace lamina;
 
 namespace {
 
-void dataTypeArg(laminaDataType_t t, const char *name) {
-  if (dataTypeSize(t) == 0) fail(LAMINA_STATUS_BAD_PARAM, "argument '%s' has invalid data type %d", name, int(t));
+// Enum arguments arrive as raw ints (enumValue): any integer may be passed from C.
+laminaDataType_t dataTypeArg(int t, const char *name) {
+  if (t < LAMINA_DATA_FLOAT || t > LAMINA_DATA_UINT8)
+    fail(LAMINA_STATUS_BAD_PARAM, "argument '%s' has invalid data type %d", name, t);
+  return laminaDataType_t(t);
 }
 
-void formatArg(laminaTensorFormat_t f, const char *name) {
+laminaTensorFormat_t formatArg(int f, const char *name) {
   if (f != LAMINA_TENSOR_NCHW && f != LAMINA_TENSOR_NHWC)
-    fail(LAMINA_STATUS_BAD_PARAM, "argument '%s' has invalid format %d", name, int(f));
+    fail(LAMINA_STATUS_BAD_PARAM, "argument '%s' has invalid format %d", name, f);
+  return laminaTensorFormat_t(f);
 }
 
 void nbDimsArg(int nbDims, int lo, const char *name) {
@@ -45,8 +49,8 @@ void packedStrides(laminaTensorFormat_t format, int nbDims, const int64_t *dims,
 }
 
 // Validates and stores; everything is checked before the descriptor changes.
-void setTensor(laminaTensorStruct &t, laminaDataType_t dt, int nbDims, const int64_t *dims, const int64_t *strides) {
-  dataTypeArg(dt, "dataType");
+void setTensor(laminaTensorStruct &t, int dtValue, int nbDims, const int64_t *dims, const int64_t *strides) {
+  laminaDataType_t dt = dataTypeArg(dtValue, "dataType");
   nbDimsArg(nbDims, 1, "nbDims");
   pointerArg(dims, "dims");
   pointerArg(strides, "strides");
@@ -68,9 +72,8 @@ void setTensor(laminaTensorStruct &t, laminaDataType_t dt, int nbDims, const int
   t.h.isSet = true;
 }
 
-void setTensorPacked(laminaTensorStruct &t, laminaTensorFormat_t format, laminaDataType_t dt, int nbDims,
-                     const int64_t *dims) {
-  formatArg(format, "format");
+void setTensorPacked(laminaTensorStruct &t, int formatValue, int dt, int nbDims, const int64_t *dims) {
+  laminaTensorFormat_t format = formatArg(formatValue, "format");
   nbDimsArg(nbDims, 1, "nbDims");
   pointerArg(dims, "dims");
   dimsArg(nbDims, dims, "dims");
@@ -79,10 +82,9 @@ void setTensorPacked(laminaTensorStruct &t, laminaTensorFormat_t format, laminaD
   setTensor(t, dt, nbDims, dims, strides);
 }
 
-void setFilter(laminaFilterStruct &f, laminaDataType_t dataType, laminaTensorFormat_t format, int nbDims,
-               const int64_t *dims) {
-  dataTypeArg(dataType, "dataType");
-  formatArg(format, "format");
+void setFilter(laminaFilterStruct &f, int dtValue, int formatValue, int nbDims, const int64_t *dims) {
+  laminaDataType_t dataType = dataTypeArg(dtValue, "dataType");
+  laminaTensorFormat_t format = formatArg(formatValue, "format");
   nbDimsArg(nbDims, 3, "nbDims");
   if (nbDims > 5) fail(LAMINA_STATUS_BAD_DIMS, "argument 'nbDims' is %d; filters have 3 to 5 dims", nbDims);
   pointerArg(dims, "dims");
@@ -111,19 +113,19 @@ laminaStatus_t laminaDestroyTensorDescriptor(laminaTensorDescriptor_t desc) {
 
 laminaStatus_t laminaSetTensorNdDescriptor(laminaTensorDescriptor_t desc, laminaDataType_t dataType, int nbDims,
                                            const int64_t dims[], const int64_t strides[]) {
-  return apiCall(__func__, [&] { setTensor(descToSet(desc, "desc"), dataType, nbDims, dims, strides); });
+  return apiCall(__func__, [&] { setTensor(descToSet(desc, "desc"), enumValue(dataType), nbDims, dims, strides); });
 }
 
 laminaStatus_t laminaSetTensorNdDescriptorEx(laminaTensorDescriptor_t desc, laminaTensorFormat_t format,
                                              laminaDataType_t dataType, int nbDims, const int64_t dims[]) {
-  return apiCall(__func__, [&] { setTensorPacked(descToSet(desc, "desc"), format, dataType, nbDims, dims); });
+  return apiCall(__func__, [&] { setTensorPacked(descToSet(desc, "desc"), enumValue(format), enumValue(dataType), nbDims, dims); });
 }
 
 laminaStatus_t laminaSetTensor4dDescriptor(laminaTensorDescriptor_t desc, laminaTensorFormat_t format,
                                            laminaDataType_t dataType, int64_t n, int64_t c, int64_t h, int64_t w) {
   return apiCall(__func__, [&] {
     int64_t dims[4] = {n, c, h, w};
-    setTensorPacked(descToSet(desc, "desc"), format, dataType, 4, dims);
+    setTensorPacked(descToSet(desc, "desc"), enumValue(format), enumValue(dataType), 4, dims);
   });
 }
 
@@ -133,7 +135,7 @@ laminaStatus_t laminaSetTensor4dDescriptorEx(laminaTensorDescriptor_t desc, lami
   return apiCall(__func__, [&] {
     int64_t dims[4] = {n, c, h, w};
     int64_t strides[4] = {nStride, cStride, hStride, wStride};
-    setTensor(descToSet(desc, "desc"), dataType, 4, dims, strides);
+    setTensor(descToSet(desc, "desc"), enumValue(dataType), 4, dims, strides);
   });
 }
 
@@ -189,14 +191,14 @@ laminaStatus_t laminaDestroyFilterDescriptor(laminaFilterDescriptor_t desc) {
 
 laminaStatus_t laminaSetFilterNdDescriptor(laminaFilterDescriptor_t desc, laminaDataType_t dataType,
                                            laminaTensorFormat_t format, int nbDims, const int64_t dims[]) {
-  return apiCall(__func__, [&] { setFilter(descToSet(desc, "desc"), dataType, format, nbDims, dims); });
+  return apiCall(__func__, [&] { setFilter(descToSet(desc, "desc"), enumValue(dataType), enumValue(format), nbDims, dims); });
 }
 
 laminaStatus_t laminaSetFilter4dDescriptor(laminaFilterDescriptor_t desc, laminaDataType_t dataType,
                                            laminaTensorFormat_t format, int64_t k, int64_t c, int64_t h, int64_t w) {
   return apiCall(__func__, [&] {
     int64_t dims[4] = {k, c, h, w};
-    setFilter(descToSet(desc, "desc"), dataType, format, 4, dims);
+    setFilter(descToSet(desc, "desc"), enumValue(dataType), enumValue(format), 4, dims);
   });
 }
 

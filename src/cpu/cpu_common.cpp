@@ -7,9 +7,13 @@ namespace lamina::cpu {
 
 int threads(const laminaContext &h) { return h.threads > 0 ? h.threads : omp_get_num_procs(); }
 
+void blasSingleThreaded() { openblas_set_num_threads(1); }
+
 namespace {
-// OpenBLAS keeps one global thread count: set it per call (1 inside our own parallel regions).
-void setBlasThreads(const laminaContext &h) { openblas_set_num_threads(omp_in_parallel() ? 1 : threads(h)); }
+// Outside our parallel regions BLAS may use the handle's threads; inside, parallelFor already set 1.
+void setBlasThreads(const laminaContext &h) {
+  if (!omp_in_parallel()) openblas_set_num_threads(threads(h));
+}
 } // namespace
 
 void gemm(const laminaContext &h, bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha,
