@@ -1,0 +1,277 @@
+// The C++ wrapper (include/lamina/lamina.hpp): ownership and move semantics, error translation, and
+// the descriptor and memory calls going through to the C API. Leaks or double destroys show up in
+// the ASan+UBSan run (LeakSanitizer, use-after-free), so moves are checked there too.
+#include <lamina/lamina.hpp>
+
+#include "common/test_util.h"
+
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace {
+
+using lamina::Dims;
+
+// Owners are move-only and their moves cannot throw (so std::vector of them moves, not copies).
+template <class T> constexpr bool moveOnly() {
+  return !std::is_copy_constructible_v<T> && !std::is_copy_assignable_v<T> && std::is_nothrow_move_constructible_v<T> &&
+         std::is_nothrow_move_assignable_v<T>;
+}
+static_assert(moveOnly<lamina::Handle>());
+static_assert(moveOnly<lamina::DeviceBuffer>());
+static_assert(moveOnly<lamina::TensorDescriptor>());
+static_assert(moveOnly<lamina::FilterDescriptor>());
+static_assert(moveOnly<lamina::ConvolutionDescriptor>());
+static_assert(moveOnly<lamina::PoolingDescriptor>());
+static_assert(moveOnly<lamina::ActivationDescriptor>());
+static_assert(moveOnly<lamina::LRNDescriptor>());
+static_assert(moveOnly<lamina::DropoutDescriptor>());
+static_assert(moveOnly<lamina::OpTensorDescriptor>());
+static_assert(moveOnly<lamina::ReduceTensorDescriptor>());
+static_assert(std::is_base_of_v<std::runtime_error, lamina::Error>);
+
+// Runs f, which must throw lamina::Error with `status` and a message containing `needle`.
+template <class F> void expectError(F &&f, laminaStatus_t status, const std::string &needle) {
+  try {
+    f();
+    ADD_FAILURE() << "no exception; expected " << laminaGetErrorString(status);
+  } catch (const lamina::Error &e) {
+    EXPECT_EQ(e.status(), status) << e.what();
+    EXPECT_NE(e.message().find(needle), std::string::npos)
+        << "message '" << e.message() << "' lacks '" << needle << "'";
+    // what() = status name + message, so a plain std::exception handler still sees both.
+    EXPECT_NE(std::string(e.what()).find(laminaGetErrorString(status)), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(e.message()), std::string::npos) << e.what();
+  }
+}
+
+TEST(CppWrapper, CheckTranslatesStatusAndMessage) {
+  EXPECT_NO_THROW(lamina::check(LAMINA_STATUS_SUCCESS));
+  expectError([] { lamina::check(laminaCreate(nullptr)); }, LAMINA_STATUS_NULL_POINTER, "laminaCreate");
+  expectError([] { lamina::check(laminaCreate(nullptr)); }, LAMINA_STATUS_NULL_POINTER, "'handle'");
+  // The message is copied at throw time: a later failure does not change a caught error.
+  try {
+    lamina::check(laminaCreate(nullptr));
+    FAIL() << "no exception";
+  } catch (const lamina::Error &e) {
+    laminaStatus_t s = laminaSetNumThreads(nullptr, 1);
+    EXPECT_EQ(s, LAMINA_STATUS_NULL_POINTER);
+    EXPECT_NE(std::string(laminaGetLastErrorMessage()).find("laminaSetNumThreads"), std::string::npos);
+    EXPECT_NE(e.message().find("laminaCreate:"), std::string::npos) << e.message();
+  }
+  EXPECT_EQ(lamina::version(), size_t(LAMINA_VERSION));
+  EXPECT_STREQ(lamina::errorString(LAMINA_STATUS_BAD_PARAM), "LAMINA_STATUS_BAD_PARAM");
+}
+
+TEST(CppWrapper, HandleOwnershipAndSettings) {
+  if (!lamina::isBackendAvailable(lt::testBackend()))
+    GTEST_SKIP() << "backend unavailable";
+  lamina::Handle h(lt::testBackend());
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h.backend(), lt::testBackend());
+  if (h.backend() == LAMINA_BACKEND_CPU) {
+    h.setNumThreads(2);
+    EXPECT_EQ(h.numThreads(), 2);
+    int dummy = 0;
+    expectError([&] { h.setStream(&dummy); }, LAMINA_STATUS_NOT_SUPPORTED, "stream");
+    EXPECT_EQ(h.stream(), nullptr);
+  }
+  expectError([&] { h.setNumThreads(-1); }, LAMINA_STATUS_BAD_PARAM, "threads");
+  expectError([] { lamina::Handle bad(laminaBackend_t(7)); }, LAMINA_STATUS_BAD_PARAM, "backend");
+  h.synchronize();
+
+  laminaHandle_t raw = h.get();
+  lamina::Handle moved(std::move(h));
+  EXPECT_FALSE(h); // NOLINT(bugprone-use-after-move): the moved-from state is specified
+  EXPECT_EQ(h.get(), nullptr);
+  EXPECT_EQ(moved.get(), raw);
+  EXPECT_EQ(moved.backend(), lt::testBackend());
+  // Calls on a moved-from (null) handle are errors, not crashes.
+  expectError([&] { h.backend(); }, LAMINA_STATUS_NULL_POINTER, "handle");
+
+  // Move assignment destroys what the target held (a leak would fail the ASan run).
+  lamina::Handle other(lt::testBackend());
+  other = std::move(moved);
+  EXPECT_EQ(other.get(), raw);
+  lamina::Handle &alias = other;
+  other = std::move(alias); // self-move keeps the handle
+  EXPECT_EQ(other.get(), raw);
+
+  // release() hands the C handle over; adopt() takes one back.
+  laminaHandle_t released = other.release();
+  EXPECT_FALSE(other);
+  lamina::Handle adopted = lamina::Handle::adopt(released);
+  EXPECT_EQ(adopted.backend(), lt::testBackend());
+}
+
+TEST(CppWrapper, DeviceBuffer) {
+  if (!lamina::isBackendAvailable(lt::testBackend()))
+    GTEST_SKIP() << "backend unavailable";
+  lamina::Handle h(lt::testBackend());
+  std::vector<float> host{1.5f, -2.f, 3.25f, 4.f, 5.f, -6.5f};
+  lamina::DeviceBuffer a(h, host);
+  EXPECT_EQ(a.bytes(), host.size() * sizeof(float));
+  EXPECT_EQ(a.handle(), h.get());
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(a.data()) % 64, 0u);
+  EXPECT_EQ(a.download<float>(), host);
+  EXPECT_EQ(a.download<float>(2), (std::vector<float>{1.5f, -2.f}));
+
+  lamina::DeviceBuffer b(h, a.bytes());
+  b.copyFrom(a);
+  EXPECT_EQ(b.download<float>(), host);
+  b.memset(0);
+  EXPECT_EQ(b.download<float>(), std::vector<float>(host.size(), 0.f));
+
+  // Copies that do not fit are refused before any byte moves.
+  std::vector<float> big(host.size() + 1, 9.f);
+  expectError([&] { a.upload(big); }, LAMINA_STATUS_BAD_PARAM, "do not fit");
+  expectError([&] { a.download<float>(host.size() + 1); }, LAMINA_STATUS_BAD_PARAM, "do not fit");
+  lamina::DeviceBuffer small(h, 4);
+  expectError([&] { small.copyFrom(a); }, LAMINA_STATUS_BAD_PARAM, "do not fit");
+  EXPECT_EQ(a.download<float>(), host);
+
+  // Moves transfer the allocation; the source is left empty.
+  void *p = a.data();
+  lamina::DeviceBuffer c(std::move(a));
+  EXPECT_EQ(c.data(), p);
+  EXPECT_EQ(a.data(), nullptr); // NOLINT(bugprone-use-after-move)
+  EXPECT_EQ(a.bytes(), 0u);
+  EXPECT_FALSE(a);
+  b = std::move(c); // frees b's old allocation
+  EXPECT_EQ(b.data(), p);
+  EXPECT_EQ(b.download<float>(), host);
+  b.reset();
+  EXPECT_FALSE(b);
+
+  // Raw handle memory calls.
+  void *raw = h.malloc(16);
+  h.memset(raw, 0, 16);
+  h.free(raw);
+  h.free(nullptr);
+  expectError([&] { h.memcpy(nullptr, host.data(), 4, LAMINA_MEMCPY_HOST_TO_DEVICE); }, LAMINA_STATUS_NULL_POINTER,
+              "dst");
+}
+
+TEST(CppWrapper, TensorDescriptor) {
+  auto t = lamina::TensorDescriptor::nhwc(LAMINA_DATA_HALF, 2, 3, 4, 5);
+  auto i4 = t.info4d();
+  EXPECT_EQ(i4.dataType, LAMINA_DATA_HALF);
+  EXPECT_EQ((Dims{i4.n, i4.c, i4.h, i4.w, i4.nStride, i4.cStride, i4.hStride, i4.wStride}),
+            (Dims{2, 3, 4, 5, 60, 1, 15, 3}));
+  EXPECT_EQ(t.sizeInBytes(), 2u * 120u);
+  EXPECT_EQ(t.nbDims(), 4);
+
+  lamina::TensorDescriptor nd(LAMINA_DATA_FLOAT, Dims{2, 3, 4, 5, 6}, LAMINA_TENSOR_NHWC);
+  EXPECT_EQ(nd.dims(), (Dims{2, 3, 4, 5, 6}));
+  EXPECT_EQ(nd.strides(), (Dims{360, 1, 90, 18, 3}));
+  EXPECT_EQ(nd.dataType(), LAMINA_DATA_FLOAT);
+
+  lamina::TensorDescriptor packed(LAMINA_DATA_DOUBLE, Dims{2, 3, 4});
+  EXPECT_EQ(packed.strides(), (Dims{12, 4, 1}));
+  EXPECT_EQ(packed.sizeInBytes(), 24u * 8u);
+
+  lamina::TensorDescriptor strided(LAMINA_DATA_FLOAT, Dims{2, 3}, Dims{1, 4});
+  EXPECT_EQ(strided.strides(), (Dims{1, 4}));
+  EXPECT_EQ(strided.sizeInBytes(), (1u + 1u * 1u + 2u * 4u) * 4u);
+  auto s4 = lamina::TensorDescriptor::strided4d(LAMINA_DATA_FLOAT, 1, 2, 3, 4, 100, 40, 12, 2);
+  EXPECT_EQ(s4.strides(), (Dims{100, 40, 12, 2}));
+  EXPECT_EQ(lamina::TensorDescriptor::nchw(LAMINA_DATA_FLOAT, 1, 2, 3, 4).strides(), (Dims{24, 12, 4, 1}));
+
+  // Errors carry the library's status and argument name.
+  expectError([] { lamina::TensorDescriptor::nchw(LAMINA_DATA_FLOAT, 1, 0, 2, 2); }, LAMINA_STATUS_BAD_DIMS, "dims[1]");
+  expectError(
+      [] {
+        lamina::TensorDescriptor bad(LAMINA_DATA_FLOAT, Dims{2, 2}, Dims{-1, 1});
+      },
+      LAMINA_STATUS_BAD_STRIDES, "strides[0]");
+  expectError(
+      [] {
+        lamina::TensorDescriptor bad(laminaDataType_t(42), Dims{2, 2});
+      },
+      LAMINA_STATUS_BAD_PARAM, "dataType");
+  expectError(
+      [] {
+        lamina::TensorDescriptor bad(LAMINA_DATA_FLOAT, Dims{2, 2}, Dims{1});
+      },
+      LAMINA_STATUS_SHAPE_MISMATCH, "strides");
+  lamina::TensorDescriptor unset;
+  expectError([&] { unset.sizeInBytes(); }, LAMINA_STATUS_NOT_INITIALIZED, "desc");
+  expectError([&] { nd.info4d(); }, LAMINA_STATUS_BAD_DIMS, "4");
+
+  // A failed set leaves an already set descriptor unchanged.
+  expectError([&] { packed.setNd(LAMINA_DATA_FLOAT, Dims{0}, Dims{1}); }, LAMINA_STATUS_BAD_DIMS, "dims[0]");
+  EXPECT_EQ(packed.dims(), (Dims{2, 3, 4}));
+
+  // Moves, release and the implicit conversion to the C type.
+  laminaTensorDescriptor_t raw = t.get();
+  std::vector<lamina::TensorDescriptor> v;
+  v.push_back(std::move(t));
+  v.emplace_back(LAMINA_DATA_FLOAT, Dims{1, 2});
+  v.emplace_back(LAMINA_DATA_FLOAT, Dims{3, 4}); // reallocation moves the owners
+  EXPECT_EQ(v[0].get(), raw);
+  EXPECT_EQ(t.get(), nullptr); // NOLINT(bugprone-use-after-move)
+  size_t bytes = 0;
+  LAMINA_EXPECT_OK(laminaGetTensorSizeInBytes(v[0], &bytes));
+  EXPECT_EQ(bytes, 240u);
+  v[1] = std::move(v[2]); // destroys v[1]'s descriptor
+  EXPECT_EQ(v[1].dims(), (Dims{3, 4}));
+  laminaTensorDescriptor_t released = v[0].release();
+  EXPECT_FALSE(v[0]);
+  LAMINA_EXPECT_OK(laminaDestroyTensorDescriptor(released));
+  expectError([&] { t.dims(); }, LAMINA_STATUS_NULL_POINTER, "desc");
+}
+
+TEST(CppWrapper, FilterAndConvolutionDescriptors) {
+  lamina::FilterDescriptor w(LAMINA_DATA_FLOAT, LAMINA_TENSOR_NHWC, 8, 3, 5, 5);
+  EXPECT_EQ(w.sizeInBytes(), 8u * 3 * 25 * 4);
+  EXPECT_EQ(w.format(), LAMINA_TENSOR_NHWC);
+  EXPECT_EQ(w.dims(), (Dims{8, 3, 5, 5}));
+  auto w4 = w.info4d();
+  EXPECT_EQ((Dims{w4.k, w4.c, w4.h, w4.w}), (Dims{8, 3, 5, 5}));
+  lamina::FilterDescriptor w3(LAMINA_DATA_DOUBLE, Dims{4, 2, 3, 3, 3});
+  EXPECT_EQ(w3.dataType(), LAMINA_DATA_DOUBLE);
+  EXPECT_EQ(w3.format(), LAMINA_TENSOR_NCHW);
+  expectError([] { lamina::FilterDescriptor bad(LAMINA_DATA_FLOAT, Dims{3, 3}); }, LAMINA_STATUS_BAD_DIMS, "nbDims");
+
+  auto conv = lamina::ConvolutionDescriptor::conv2d(1, 1, 2, 2);
+  auto c2 = conv.info2d();
+  EXPECT_EQ((Dims{c2.padH, c2.padW, c2.strideH, c2.strideW, c2.dilationH, c2.dilationW}), (Dims{1, 1, 2, 2, 1, 1}));
+  EXPECT_EQ(c2.mode, LAMINA_CROSS_CORRELATION);
+  EXPECT_EQ(c2.computeType, LAMINA_DATA_FLOAT);
+  EXPECT_EQ(conv.groupCount(), 1);
+  EXPECT_EQ(conv.mathType(), LAMINA_DEFAULT_MATH);
+
+  lamina::TensorDescriptor x(LAMINA_DATA_FLOAT, Dims{2, 6, 9, 8});
+  lamina::FilterDescriptor wg(LAMINA_DATA_FLOAT, Dims{4, 3, 3, 3});
+  expectError([&] { conv.forwardOutputDim(x, wg); }, LAMINA_STATUS_SHAPE_MISMATCH, "group");
+  conv.setGroupCount(2);
+  conv.setMathType(LAMINA_FMA_MATH);
+  EXPECT_EQ(conv.groupCount(), 2);
+  EXPECT_EQ(conv.mathType(), LAMINA_FMA_MATH);
+  EXPECT_EQ(conv.forwardOutputDim(x, wg), (Dims{2, 4, 5, 4}));
+  auto o = conv.forwardOutputDim2d(x, wg);
+  EXPECT_EQ((Dims{o.n, o.c, o.h, o.w}), (Dims{2, 4, 5, 4}));
+
+  lamina::ConvolutionDescriptor c3(Dims{0, 1, 2}, Dims{1, 1, 2}, Dims{1, 2, 1}, LAMINA_CONVOLUTION, LAMINA_DATA_DOUBLE);
+  auto i3 = c3.info();
+  EXPECT_EQ(i3.pads, (Dims{0, 1, 2}));
+  EXPECT_EQ(i3.strides, (Dims{1, 1, 2}));
+  EXPECT_EQ(i3.dilations, (Dims{1, 2, 1}));
+  EXPECT_EQ(i3.mode, LAMINA_CONVOLUTION);
+  EXPECT_EQ(i3.computeType, LAMINA_DATA_DOUBLE);
+  expectError([&] { c3.info2d(); }, LAMINA_STATUS_BAD_DIMS, "spatial dims");
+  expectError([] { lamina::ConvolutionDescriptor::conv2d(-1, 0); }, LAMINA_STATUS_BAD_PARAM, "pads[0]");
+  expectError(
+      [] {
+        lamina::ConvolutionDescriptor bad(Dims{0, 0}, Dims{1}, Dims{1, 1});
+      },
+      LAMINA_STATUS_SHAPE_MISMATCH, "differ in length");
+  expectError([&] { conv.setGroupCount(0); }, LAMINA_STATUS_BAD_PARAM, "groups");
+
+  lamina::ConvolutionDescriptor moved = std::move(conv);
+  EXPECT_EQ(moved.groupCount(), 2);
+  EXPECT_FALSE(conv); // NOLINT(bugprone-use-after-move)
+}
+
+} // namespace
