@@ -5,6 +5,7 @@
 
 #include "common/test_util.h"
 
+#include <cmath>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -271,6 +272,127 @@ TEST(CppWrapper, FilterAndConvolutionDescriptors) {
   lamina::ConvolutionDescriptor moved = std::move(conv);
   EXPECT_EQ(moved.groupCount(), 2);
   EXPECT_FALSE(conv); // NOLINT(bugprone-use-after-move)
+}
+
+// A few real ops through the wrapper: the calls reach the library and its errors come back as
+// lamina::Error. Values are small and checked by hand; the op tests proper live in their own files.
+TEST(CppWrapper, TensorOpsThroughWrapper) {
+  if (!lamina::isBackendAvailable(lt::testBackend()))
+    GTEST_SKIP() << "backend unavailable";
+  lamina::Handle h(lt::testBackend());
+  lamina::TensorDescriptor c(LAMINA_DATA_FLOAT, Dims{1, 2, 1, 3});
+  lamina::TensorDescriptor bias(LAMINA_DATA_FLOAT, Dims{1, 2, 1, 1});
+  lamina::DeviceBuffer cBuf(h, std::vector<float>{1, 2, 3, 4, 5, 6});
+  lamina::DeviceBuffer bBuf(h, std::vector<float>{10, 20});
+  const float one = 1.f, zero = 0.f, two = 2.f, half = 0.5f;
+
+  lamina::addTensor(h, &one, bias, bBuf.data(), &one, c, cBuf.data()); // c += bias (broadcast)
+  EXPECT_EQ(cBuf.download<float>(), (std::vector<float>{11, 12, 13, 24, 25, 26}));
+  lamina::scaleTensor(h, c, cBuf.data(), &half);
+  EXPECT_EQ(cBuf.download<float>(), (std::vector<float>{5.5f, 6, 6.5f, 12, 12.5f, 13}));
+
+  lamina::OpTensorDescriptor mul(LAMINA_OP_TENSOR_MUL);
+  EXPECT_EQ(mul.info().op, LAMINA_OP_TENSOR_MUL);
+  EXPECT_EQ(mul.info().computeType, LAMINA_DATA_FLOAT);
+  lamina::DeviceBuffer out(h, cBuf.bytes());
+  out.upload(std::vector<float>(6, NAN)); // beta == 0: never read
+  lamina::opTensor(h, mul, &two, c, cBuf.data(), &one, bias, bBuf.data(), &zero, c, out.data());
+  EXPECT_EQ(out.download<float>(), (std::vector<float>{110, 120, 130, 480, 500, 520}));
+
+  lamina::setTensor(h, c, out.data(), &two);
+  EXPECT_EQ(out.download<float>(), std::vector<float>(6, 2.f));
+
+  // Layout conversion NCHW -> NHWC.
+  lamina::TensorDescriptor nhwc(LAMINA_DATA_FLOAT, Dims{1, 2, 1, 3}, LAMINA_TENSOR_NHWC);
+  lamina::transformTensor(h, &one, c, cBuf.data(), &zero, nhwc, out.data());
+  EXPECT_EQ(out.download<float>(), (std::vector<float>{5.5f, 12, 6, 12.5f, 6.5f, 13}));
+
+  // Sum over everything but C.
+  lamina::ReduceTensorDescriptor sum(LAMINA_REDUCE_TENSOR_ADD);
+  EXPECT_EQ(sum.info().indices, LAMINA_REDUCE_TENSOR_NO_INDICES);
+  EXPECT_EQ(lamina::reductionIndicesSize(h, sum, c, bias), 0u);
+  size_t ws = lamina::reductionWorkspaceSize(h, sum, c, bias);
+  lamina::DeviceBuffer wsBuf(h, ws);
+  lamina::DeviceBuffer red(h, bBuf.bytes());
+  lamina::reduceTensor(h, sum, nullptr, 0, wsBuf.data(), ws, &one, c, cBuf.data(), &zero, bias, red.data());
+  EXPECT_EQ(red.download<float>(), (std::vector<float>{18, 37.5f}));
+
+  // Errors from op calls carry status and argument.
+  expectError([&] { lamina::addTensor(h, &one, c, cBuf.data(), &one, bias, bBuf.data()); },
+              LAMINA_STATUS_SHAPE_MISMATCH, "'a'");
+  expectError([&] { lamina::scaleTensor(h, c, cBuf.data(), nullptr); }, LAMINA_STATUS_NULL_POINTER, "alpha");
+  expectError([] { lamina::OpTensorDescriptor bad(LAMINA_OP_TENSOR_ADD, LAMINA_DATA_INT32); }, LAMINA_STATUS_BAD_PARAM,
+              "computeType");
+}
+
+TEST(CppWrapper, MatmulDropoutBatchNormThroughWrapper) {
+  if (!lamina::isBackendAvailable(lt::testBackend()))
+    GTEST_SKIP() << "backend unavailable";
+  lamina::Handle h(lt::testBackend());
+  const double oneD = 1.0, zeroD = 0.0;
+  // [1 2 3; 4 5 6] * [1 0; 0 1; 1 1] = [4 5; 10 11], in double (alpha/beta are doubles then).
+  lamina::DeviceBuffer A(h, std::vector<double>{1, 2, 3, 4, 5, 6});
+  lamina::DeviceBuffer B(h, std::vector<double>{1, 0, 0, 1, 1, 1});
+  lamina::DeviceBuffer C(h, std::vector<double>(4, NAN));
+  lamina::matmul(h, LAMINA_DATA_DOUBLE, LAMINA_DEFAULT_MATH, LAMINA_OP_N, LAMINA_OP_N, 2, 2, 3, &oneD, A.data(), 3, 0,
+                 B.data(), 2, 0, &zeroD, C.data(), 2, 0, 1);
+  EXPECT_EQ(C.download<double>(), (std::vector<double>{4, 5, 10, 11}));
+  expectError(
+      [&] {
+        lamina::matmul(h, LAMINA_DATA_DOUBLE, LAMINA_DEFAULT_MATH, LAMINA_OP_N, LAMINA_OP_N, 2, 2, 3, &oneD, A.data(),
+                       2, 0, B.data(), 2, 0, &zeroD, C.data(), 2, 0, 1);
+      },
+      LAMINA_STATUS_BAD_PARAM, "lda");
+
+  // Dropout: the same seed gives the same mask; backward applies it.
+  lamina::TensorDescriptor x(LAMINA_DATA_FLOAT, Dims{2, 3, 4, 5});
+  std::vector<float> xs(120, 1.f);
+  lamina::DeviceBuffer xBuf(h, xs), y1(h, xBuf.bytes()), y2(h, xBuf.bytes()), dx(h, xBuf.bytes());
+  size_t stateBytes = lamina::dropoutStatesSize(h), reserveBytes = lamina::dropoutReserveSpaceSize(x);
+  lamina::DeviceBuffer s1(h, stateBytes), s2(h, stateBytes), r1(h, reserveBytes), r2(h, reserveBytes);
+  lamina::DropoutDescriptor d1(h, 0.5f, s1, 42), d2(h, 0.5f, s2, 42);
+  EXPECT_EQ(d1.info().dropout, 0.5f);
+  EXPECT_EQ(d1.info().seed, 42u);
+  EXPECT_EQ(d1.info().states, s1.data());
+  lamina::dropoutForward(h, d1, x, xBuf.data(), x, y1.data(), r1.data(), reserveBytes);
+  lamina::dropoutForward(h, d2, x, xBuf.data(), x, y2.data(), r2.data(), reserveBytes);
+  auto v1 = y1.download<float>();
+  EXPECT_EQ(v1, y2.download<float>());
+  int kept = 0;
+  for (float v : v1) {
+    EXPECT_TRUE(v == 0.f || v == 2.f) << v;
+    kept += v == 2.f;
+  }
+  EXPECT_GT(kept, 20);
+  EXPECT_LT(kept, 100);
+  lamina::dropoutBackward(h, d1, x, xBuf.data(), x, dx.data(), r1.data(), reserveBytes);
+  EXPECT_EQ(dx.download<float>(), v1);
+  expectError([&] { lamina::dropoutForward(h, d1, x, xBuf.data(), x, y1.data(), r1.data(), reserveBytes - 1); },
+              LAMINA_STATUS_INSUFFICIENT_WORKSPACE, "reserveBytes");
+  expectError([&] { lamina::DropoutDescriptor bad(h, 1.f, s1, 1); }, LAMINA_STATUS_BAD_PARAM, "dropout");
+
+  // Batch-norm inference: y = scale * (x - mean) / sqrt(var + eps) + bias per channel.
+  lamina::TensorDescriptor bx(LAMINA_DATA_FLOAT, Dims{1, 2, 1, 2});
+  auto bn = lamina::TensorDescriptor::deriveBN(bx, LAMINA_BATCHNORM_SPATIAL);
+  EXPECT_EQ(bn.dims(), (Dims{1, 2, 1, 1}));
+  EXPECT_EQ(bn.dataType(), LAMINA_DATA_FLOAT);
+  lamina::DeviceBuffer bxBuf(h, std::vector<float>{1, 3, 10, 20}), by(h, bxBuf.bytes());
+  lamina::DeviceBuffer scale(h, std::vector<float>{2, 1}), bbias(h, std::vector<float>{0, 1});
+  lamina::DeviceBuffer mean(h, std::vector<float>{2, 10}), var(h, std::vector<float>{4, 100});
+  const float one = 1.f, zero = 0.f;
+  lamina::batchNormalizationForwardInference(h, LAMINA_BATCHNORM_SPATIAL, &one, &zero, bx, bxBuf.data(), bx, by.data(),
+                                             bn, scale.data(), bbias.data(), mean.data(), var.data(), 1e-30);
+  auto got = by.download<float>();
+  std::vector<float> want{-1, 1, 1, 2};
+  for (size_t i = 0; i < want.size(); ++i)
+    EXPECT_NEAR(got[i], want[i], 1e-6) << i;
+  expectError(
+      [&] {
+        lamina::batchNormalizationForwardInference(h, LAMINA_BATCHNORM_SPATIAL, &one, &zero, bx, bxBuf.data(), bx,
+                                                   by.data(), bn, scale.data(), bbias.data(), mean.data(), var.data(),
+                                                   0.0);
+      },
+      LAMINA_STATUS_BAD_PARAM, "epsilon");
 }
 
 } // namespace
