@@ -395,4 +395,30 @@ TEST(CppWrapper, MatmulDropoutBatchNormThroughWrapper) {
       LAMINA_STATUS_BAD_PARAM, "epsilon");
 }
 
+TEST(CppWrapper, ActivationThroughWrapper) {
+  if (!lamina::isBackendAvailable(lt::testBackend()))
+    GTEST_SKIP() << "backend unavailable";
+  lamina::Handle h(lt::testBackend());
+  lamina::ActivationDescriptor leaky(LAMINA_ACTIVATION_LEAKY_RELU, 0.25);
+  auto info = leaky.info();
+  EXPECT_EQ(info.mode, LAMINA_ACTIVATION_LEAKY_RELU);
+  EXPECT_EQ(info.nan, LAMINA_NOT_PROPAGATE_NAN);
+  EXPECT_EQ(info.coef, 0.25);
+  lamina::TensorDescriptor x(LAMINA_DATA_FLOAT, Dims{1, 4});
+  std::vector<float> xs{-2, -1, 1, 2};
+  lamina::DeviceBuffer xBuf(h, xs), y(h, xBuf.bytes()), dy(h, std::vector<float>{1, 1, 1, 1}), dx(h, xBuf.bytes());
+  const float one = 1.f, zero = 0.f;
+  lamina::activationForward(h, leaky, &one, x, xBuf.data(), &zero, x, y.data());
+  EXPECT_EQ(y.download<float>(), (std::vector<float>{-0.5f, -0.25f, 1, 2}));
+  lamina::activationBackward(h, leaky, &one, x, y.data(), x, dy.data(), x, xBuf.data(), &zero, x, dx.data());
+  EXPECT_EQ(dx.download<float>(), (std::vector<float>{0.25f, 0.25f, 1, 1}));
+  lamina::activationForward(h, leaky, &one, x, xBuf.data(), &zero, x, xBuf.data()); // in place
+  EXPECT_EQ(xBuf.download<float>(), (std::vector<float>{-0.5f, -0.25f, 1, 2}));
+  expectError([] { lamina::ActivationDescriptor bad(LAMINA_ACTIVATION_CLIPPED_RELU, -1.0); }, LAMINA_STATUS_BAD_PARAM,
+              "coef");
+  lamina::TensorDescriptor wrong(LAMINA_DATA_FLOAT, Dims{1, 5});
+  expectError([&] { lamina::activationForward(h, leaky, &one, x, xBuf.data(), &zero, wrong, y.data()); },
+              LAMINA_STATUS_SHAPE_MISMATCH, "'y'");
+}
+
 } // namespace
