@@ -421,4 +421,86 @@ TEST(CppWrapper, ActivationThroughWrapper) {
               LAMINA_STATUS_SHAPE_MISMATCH, "'y'");
 }
 
+// Convolution through the wrapper: selection helpers return vectors, workspace from a DeviceBuffer,
+// and every algorithm the heuristics call applicable gives the hand-computed result.
+TEST(CppWrapper, ConvolutionThroughWrapper) {
+  if (!lamina::isBackendAvailable(lt::testBackend()))
+    GTEST_SKIP() << "backend unavailable";
+  lamina::Handle h(lt::testBackend());
+  // 1x1x3x3 input 1..9, 2x2 filter of ones, no padding: y = sums of 2x2 windows = [12 16; 24 28].
+  lamina::TensorDescriptor x(LAMINA_DATA_FLOAT, Dims{1, 1, 3, 3});
+  lamina::FilterDescriptor w(LAMINA_DATA_FLOAT, Dims{1, 1, 2, 2});
+  auto conv = lamina::ConvolutionDescriptor::conv2d(0, 0);
+  lamina::TensorDescriptor y(LAMINA_DATA_FLOAT, conv.forwardOutputDim(x, w));
+  EXPECT_EQ(y.dims(), (Dims{1, 1, 2, 2}));
+  lamina::DeviceBuffer xBuf(h, std::vector<float>{1, 2, 3, 4, 5, 6, 7, 8, 9});
+  lamina::DeviceBuffer wBuf(h, std::vector<float>(4, 1.f)), yBuf(h, y.sizeInBytes());
+  const float one = 1.f, zero = 0.f;
+  const std::vector<float> want{12, 16, 24, 28};
+
+  auto ranked = lamina::convolutionForwardAlgorithmHeuristics(h, x, w, conv, y);
+  EXPECT_EQ(int(ranked.size()), lamina::convolutionForwardAlgorithmMaxCount(h));
+  int applicable = 0;
+  for (const auto &perf : ranked) {
+    if (perf.status != LAMINA_STATUS_SUCCESS)
+      continue;
+    ++applicable;
+    EXPECT_EQ(perf.time, -1.f);
+    size_t ws = lamina::convolutionForwardWorkspaceSize(h, x, w, conv, y, perf.algo);
+    EXPECT_EQ(ws, perf.memory);
+    lamina::DeviceBuffer wsBuf(h, ws);
+    yBuf.upload(std::vector<float>(4, NAN));
+    lamina::convolutionForward(h, &one, x, xBuf.data(), w, wBuf.data(), conv, perf.algo, wsBuf.data(), ws, &zero, y,
+                               yBuf.data());
+    EXPECT_EQ(yBuf.download<float>(), want) << "algo " << perf.algo;
+  }
+  EXPECT_GT(applicable, 0);
+
+  auto algo = lamina::convolutionForwardAlgorithm(h, x, w, conv, y, LAMINA_CONVOLUTION_NO_WORKSPACE);
+  EXPECT_EQ(lamina::convolutionForwardWorkspaceSize(h, x, w, conv, y, algo), 0u);
+  auto found = lamina::findConvolutionForwardAlgorithm(h, x, w, conv, y);
+  ASSERT_FALSE(found.empty());
+  EXPECT_EQ(found[0].status, LAMINA_STATUS_SUCCESS);
+  EXPECT_GE(found[0].time, 0.f);
+
+  // Backward data with the all-ones dy: each dx element counts the windows covering it.
+  lamina::DeviceBuffer dyBuf(h, std::vector<float>(4, 1.f)), dxBuf(h, x.sizeInBytes());
+  auto bd = lamina::convolutionBackwardDataAlgorithm(h, w, y, conv, x, LAMINA_CONVOLUTION_NO_WORKSPACE);
+  lamina::convolutionBackwardData(h, &one, w, wBuf.data(), y, dyBuf.data(), conv, bd, nullptr, 0, &zero, x,
+                                  dxBuf.data());
+  EXPECT_EQ(dxBuf.download<float>(), (std::vector<float>{1, 2, 1, 2, 4, 2, 1, 2, 1}));
+  // Backward filter: dw[r][s] = sum of the window of x at offset (r, s).
+  lamina::DeviceBuffer dwBuf(h, w.sizeInBytes());
+  auto bf = lamina::convolutionBackwardFilterAlgorithm(h, x, y, conv, w, LAMINA_CONVOLUTION_NO_WORKSPACE);
+  lamina::convolutionBackwardFilter(h, &one, x, xBuf.data(), y, dyBuf.data(), conv, bf, nullptr, 0, &zero, w,
+                                    dwBuf.data());
+  EXPECT_EQ(dwBuf.download<float>(), (std::vector<float>{12, 16, 24, 28}));
+  // Backward bias: the sum of dy per channel.
+  lamina::TensorDescriptor db(LAMINA_DATA_FLOAT, Dims{1, 1, 1, 1});
+  lamina::DeviceBuffer dbBuf(h, db.sizeInBytes());
+  lamina::convolutionBackwardBias(h, &one, y, dyBuf.data(), &zero, db, dbBuf.data());
+  EXPECT_EQ(dbBuf.download<float>(), std::vector<float>{4});
+
+  // Errors: y of the wrong shape, too small a workspace, an algorithm value out of range.
+  lamina::TensorDescriptor badY(LAMINA_DATA_FLOAT, Dims{1, 1, 3, 3});
+  expectError(
+      [&] {
+        lamina::convolutionForward(h, &one, x, xBuf.data(), w, wBuf.data(), conv, algo, nullptr, 0, &zero, badY,
+                                   yBuf.data());
+      },
+      LAMINA_STATUS_SHAPE_MISMATCH, "'y'");
+  for (const auto &perf : ranked)
+    if (perf.status == LAMINA_STATUS_SUCCESS && perf.memory > 0) {
+      lamina::DeviceBuffer small(h, perf.memory - 1);
+      expectError(
+          [&] {
+            lamina::convolutionForward(h, &one, x, xBuf.data(), w, wBuf.data(), conv, perf.algo, small.data(),
+                                       small.bytes(), &zero, y, yBuf.data());
+          },
+          LAMINA_STATUS_INSUFFICIENT_WORKSPACE, "workspace");
+    }
+  expectError([&] { lamina::convolutionForwardWorkspaceSize(h, x, w, conv, y, laminaConvolutionFwdAlgo_t(15)); },
+              LAMINA_STATUS_BAD_PARAM, "algo");
+}
+
 } // namespace
