@@ -503,4 +503,62 @@ TEST(CppWrapper, ConvolutionThroughWrapper) {
               LAMINA_STATUS_BAD_PARAM, "algo");
 }
 
+TEST(CppWrapper, PoolingSoftmaxLrnThroughWrapper) {
+  if (!lamina::isBackendAvailable(lt::testBackend()))
+    GTEST_SKIP() << "backend unavailable";
+  lamina::Handle h(lt::testBackend());
+  const float one = 1.f, zero = 0.f;
+  auto pool = lamina::PoolingDescriptor::pooling2d(LAMINA_POOLING_MAX, 2, 2, 0, 0, 2, 2);
+  auto pi = pool.info();
+  EXPECT_EQ(pi.mode, LAMINA_POOLING_MAX);
+  EXPECT_EQ(pi.window, (Dims{2, 2}));
+  EXPECT_EQ(pi.strides, (Dims{2, 2}));
+  EXPECT_FALSE(pool.ceilMode());
+  lamina::TensorDescriptor x(LAMINA_DATA_FLOAT, Dims{1, 1, 3, 4});
+  EXPECT_EQ(pool.forwardOutputDim(x), (Dims{1, 1, 1, 2}));
+  pool.setCeilMode(true);
+  EXPECT_TRUE(pool.ceilMode());
+  EXPECT_EQ(pool.forwardOutputDim(x), (Dims{1, 1, 2, 2}));
+  pool.setCeilMode(false);
+  lamina::TensorDescriptor y(LAMINA_DATA_FLOAT, pool.forwardOutputDim(x));
+  lamina::DeviceBuffer xBuf(h, std::vector<float>{1, 5, 2, 0, 3, 4, 8, 7, 9, 9, 9, 9}), yBuf(h, y.sizeInBytes());
+  lamina::poolingForward(h, pool, &one, x, xBuf.data(), &zero, y, yBuf.data());
+  EXPECT_EQ(yBuf.download<float>(), (std::vector<float>{5, 8}));
+  lamina::DeviceBuffer dy(h, std::vector<float>{1, 2}), dx(h, x.sizeInBytes());
+  lamina::poolingBackward(h, pool, &one, y, yBuf.data(), y, dy.data(), x, xBuf.data(), &zero, x, dx.data());
+  EXPECT_EQ(dx.download<float>(), (std::vector<float>{0, 1, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0}));
+  expectError(
+      [] {
+        lamina::PoolingDescriptor bad(LAMINA_POOLING_MAX, Dims{2, 2}, Dims{2, 0}, Dims{1, 1});
+      },
+      LAMINA_STATUS_BAD_PARAM, "pads[0]");
+
+  // Softmax over C of two equal logits and one that dominates.
+  lamina::TensorDescriptor s(LAMINA_DATA_DOUBLE, Dims{2, 2});
+  lamina::DeviceBuffer sx(h, std::vector<double>{0.5, 0.5, 0, 100}), sy(h, s.sizeInBytes());
+  const double oneD = 1, zeroD = 0;
+  lamina::softmaxForward(h, LAMINA_SOFTMAX_ACCURATE, LAMINA_SOFTMAX_MODE_CHANNEL, &oneD, s, sx.data(), &zeroD, s,
+                         sy.data());
+  auto sv = sy.download<double>();
+  EXPECT_DOUBLE_EQ(sv[0], 0.5);
+  EXPECT_DOUBLE_EQ(sv[1], 0.5);
+  EXPECT_NEAR(sv[3], 1.0, 1e-15);
+
+  // LRN: the descriptor starts with the defaults; n = 1 across channels is x / (k + alpha x^2)^beta.
+  lamina::LRNDescriptor lrn;
+  auto li = lrn.info();
+  EXPECT_EQ(li.n, 5u);
+  EXPECT_EQ(li.alpha, 1e-4);
+  EXPECT_EQ(li.beta, 0.75);
+  EXPECT_EQ(li.k, 2.0);
+  lrn.set(1, 1.0, 1.0, 1.0);
+  lamina::TensorDescriptor lx(LAMINA_DATA_DOUBLE, Dims{1, 2, 1, 1});
+  lamina::DeviceBuffer lxBuf(h, std::vector<double>{1, 2}), lyBuf(h, lx.sizeInBytes());
+  lamina::lrnForward(h, lrn, LAMINA_LRN_CROSS_CHANNEL, &oneD, lx, lxBuf.data(), &zeroD, lx, lyBuf.data());
+  auto lv = lyBuf.download<double>();
+  EXPECT_NEAR(lv[0], 0.5, 1e-15);
+  EXPECT_NEAR(lv[1], 0.4, 1e-15);
+  expectError([&] { lrn.set(4, 1.0, 1.0, 1.0); }, LAMINA_STATUS_BAD_PARAM, "'n'");
+}
+
 } // namespace
