@@ -31,6 +31,10 @@ static_assert(moveOnly<lamina::DropoutDescriptor>());
 static_assert(moveOnly<lamina::OpTensorDescriptor>());
 static_assert(moveOnly<lamina::ReduceTensorDescriptor>());
 static_assert(std::is_base_of_v<std::runtime_error, lamina::Error>);
+// A buffer takes a handle that outlives it, never a temporary one.
+static_assert(std::is_constructible_v<lamina::DeviceBuffer, lamina::Handle &, size_t>);
+static_assert(!std::is_constructible_v<lamina::DeviceBuffer, lamina::Handle &&, size_t>);
+static_assert(!std::is_constructible_v<lamina::DeviceBuffer, lamina::Handle &&, const std::vector<float> &>);
 
 // Runs f, which must throw lamina::Error with `status` and a message containing `needle`.
 template <class F> void expectError(F &&f, laminaStatus_t status, const std::string &needle) {

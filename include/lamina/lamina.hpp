@@ -168,6 +168,9 @@ public:
   DeviceBuffer(laminaHandle_t handle, const std::vector<T> &v) : DeviceBuffer(handle, v.size() * sizeof(T)) {
     upload(v);
   }
+  // A temporary Handle would be destroyed before the buffer: refused at compile time.
+  DeviceBuffer(Handle &&, size_t) = delete;
+  template <class T> DeviceBuffer(Handle &&, const std::vector<T> &) = delete;
   ~DeviceBuffer() { reset(); }
   DeviceBuffer(const DeviceBuffer &) = delete;
   DeviceBuffer &operator=(const DeviceBuffer &) = delete;
