@@ -3,14 +3,25 @@
 #include "core/checks.h"
 
 #include <cmath>
+#include <cstring>
 
 using namespace lamina;
 
 namespace {
 
-void modeArg(laminaLRNMode_t mode) {
-  if (mode != LAMINA_LRN_CROSS_CHANNEL && mode != LAMINA_LRN_WITHIN_CHANNEL)
-    fail(LAMINA_STATUS_BAD_PARAM, "argument 'mode' has invalid value %d", int(mode));
+// The value of an enum argument read without an enum-typed load: a C caller may pass any int, and
+// loading an out-of-range enum is undefined in C++ (UBSan's enum check flags it).
+template <class E> int rawEnum(const E &e) {
+  static_assert(sizeof(E) == sizeof(int), "enum arguments are int-sized");
+  int v;
+  std::memcpy(&v, &e, sizeof v);
+  return v;
+}
+
+void modeArg(const laminaLRNMode_t &mode) {
+  const int m = rawEnum(mode);
+  if (m != LAMINA_LRN_CROSS_CHANNEL && m != LAMINA_LRN_WITHIN_CHANNEL)
+    fail(LAMINA_STATUS_BAD_PARAM, "argument 'mode' has invalid value %d", m);
 }
 
 // Cross channel: N, C and any spatial dims; within channel: exactly N x C x H x W.

@@ -49,10 +49,11 @@ template <class C> void windowSum1d(const C *in, int64_t inStep, C *out, int64_t
   }
 }
 
-// Cross channel: groups are (n, spatial position), each a vector over C at stride strides[1].
+// Cross channel, channels-last (C contiguous): one spatial position at a time, its C values read as
+// one contiguous vector.
 template <class T>
-void crossT(const laminaContext &h, const LRNDesc &p, double alpha, const TensorDesc &x, const T *X,
-            const TensorDesc *dy, const T *DY, double beta, const TensorDesc &out, T *OUT) {
+void crossChannelsLastT(const laminaContext &h, const LRNDesc &p, double alpha, const TensorDesc &x, const T *X,
+                        const TensorDesc *dy, const T *DY, double beta, const TensorDesc &out, T *OUT) {
   using C = compute_t<T>;
   const int64_t N = x.dims[0], Ch = x.dims[1], S = spatialSize(x), r = int64_t(p.n / 2);
   const C a = C(alpha), b = C(beta), k = C(p.k), an = C(p.alpha / p.n), pb = C(p.beta);
@@ -75,9 +76,9 @@ void crossT(const laminaContext &h, const LRNDesc &p, double alpha, const Tensor
     }
     const T *dg = DY + n * dy->strides[0] + spatialOffset(*dy, s);
     for (int64_t c = 0; c < Ch; ++c) {
-      const C d = C(toFloat(dg[c * dy->strides[1]]));
-      sq[c] = d * std::pow(scale[c], -pb); // the direct term
-      t[c] = d * xv[c] * std::pow(scale[c], -pb - C(1));
+      const C d = C(toFloat(dg[c * dy->strides[1]])), pw = std::pow(scale[c], -pb);
+      sq[c] = d * pw;                   // the direct term
+      t[c] = d * xv[c] * pw / scale[c]; // d * x * scale^(-beta-1)
     }
     windowSum1d(t, 1, ws, 1, Ch, r);
     for (int64_t c = 0; c < Ch; ++c)
@@ -87,6 +88,75 @@ void crossT(const laminaContext &h, const LRNDesc &p, double alpha, const Tensor
     std::vector<C> v(size_t(5 * Ch));
     for (int64_t g = begin; g < end; ++g)
       group(g, v);
+  });
+}
+
+// Cross channel, other layouts: work items are (n, tile of spatial positions); within a tile the
+// loops run over channels outside and positions inside, so NCHW-like layouts read contiguous rows.
+template <class T>
+void crossT(const laminaContext &h, const LRNDesc &p, double alpha, const TensorDesc &x, const T *X,
+            const TensorDesc *dy, const T *DY, double beta, const TensorDesc &out, T *OUT) {
+  using C = compute_t<T>;
+  const int64_t N = x.dims[0], Ch = x.dims[1], S = spatialSize(x), r = int64_t(p.n / 2);
+  const C a = C(alpha), b = C(beta), k = C(p.k), an = C(p.alpha / p.n), pb = C(p.beta);
+  if (x.strides[1] == 1 && out.strides[1] == 1 && (!dy || dy->strides[1] == 1))
+    return crossChannelsLastT<T>(h, p, alpha, x, X, dy, DY, beta, out, OUT);
+  constexpr int64_t tile = 64;
+  const int64_t tiles = (S + tile - 1) / tile;
+  const int64_t xc = x.strides[1], oc = out.strides[1], dc = dy ? dy->strides[1] : 0;
+  parallelChunks(h, N * tiles, Ch * int64_t(p.n) * tile, [&](int64_t begin, int64_t end) {
+    std::vector<C> buf(static_cast<size_t>(5 * Ch * tile));
+    std::vector<int64_t> offs(static_cast<size_t>(3 * tile));
+    C *xv = buf.data(), *sc = xv + Ch * tile, *t = sc + Ch * tile, *ws = t + Ch * tile, *dir = ws + Ch * tile;
+    int64_t *ox = offs.data(), *oo = ox + tile, *od = oo + tile;
+    for (int64_t item = begin; item < end; ++item) {
+      const int64_t n = item / tiles, s0 = (item % tiles) * tile, tl = std::min(tile, S - s0);
+      for (int64_t j = 0; j < tl; ++j) {
+        ox[j] = n * x.strides[0] + spatialOffset(x, s0 + j);
+        oo[j] = n * out.strides[0] + spatialOffset(out, s0 + j);
+        if (dy)
+          od[j] = n * dy->strides[0] + spatialOffset(*dy, s0 + j);
+      }
+      for (int64_t c = 0; c < Ch; ++c)
+        for (int64_t j = 0; j < tl; ++j)
+          xv[c * tl + j] = C(toFloat(X[ox[j] + c * xc]));
+      // sc = k + alpha/n * (sum of x^2 over the channel window), summed directly (n <= 15)
+      for (int64_t c = 0; c < Ch; ++c) {
+        C *row = sc + c * tl;
+        std::fill(row, row + tl, C(0));
+        for (int64_t c2 = std::max<int64_t>(0, c - r); c2 <= std::min(Ch - 1, c + r); ++c2)
+          for (int64_t j = 0; j < tl; ++j)
+            row[j] += xv[c2 * tl + j] * xv[c2 * tl + j];
+        for (int64_t j = 0; j < tl; ++j)
+          row[j] = k + an * row[j];
+      }
+      if (!dy) {
+        for (int64_t c = 0; c < Ch; ++c)
+          for (int64_t j = 0; j < tl; ++j)
+            storeScaled(OUT + oo[j] + c * oc, xv[c * tl + j] * std::pow(sc[c * tl + j], -pb), a, b);
+        continue;
+      }
+      for (int64_t c = 0; c < Ch; ++c)
+        for (int64_t j = 0; j < tl; ++j) {
+          const int64_t e = c * tl + j;
+          const C d = C(toFloat(DY[od[j] + c * dc]));
+          const C pw = std::pow(sc[e], -pb);
+          dir[e] = d * pw;               // the direct term
+          t[e] = d * xv[e] * pw / sc[e]; // d * x * scale^(-beta-1)
+        }
+      for (int64_t c = 0; c < Ch; ++c) {
+        C *row = ws + c * tl;
+        std::fill(row, row + tl, C(0));
+        for (int64_t c2 = std::max<int64_t>(0, c - r); c2 <= std::min(Ch - 1, c + r); ++c2)
+          for (int64_t j = 0; j < tl; ++j)
+            row[j] += t[c2 * tl + j];
+      }
+      for (int64_t c = 0; c < Ch; ++c)
+        for (int64_t j = 0; j < tl; ++j) {
+          const int64_t e = c * tl + j;
+          storeScaled(OUT + oo[j] + c * oc, dir[e] - C(2) * pb * an * xv[e] * ws[e], a, b);
+        }
+    }
   });
 }
 
@@ -129,8 +199,9 @@ void withinT(const laminaContext &h, const LRNDesc &p, double alpha, const Tenso
       for (int64_t j = 0; j < W; ++j) {
         const int64_t e = i * W + j;
         const C d = C(toFloat(dp[i * dy->strides[2] + j * dy->strides[3]]));
-        sq[e] = d * std::pow(scale[e], -pb);
-        t[e] = d * xv[e] * std::pow(scale[e], -pb - C(1));
+        const C pw = std::pow(scale[e], -pb);
+        sq[e] = d * pw;
+        t[e] = d * xv[e] * pw / scale[e]; // d * x * scale^(-beta-1)
       }
     boxSum(t, scale); // scale is no longer needed: reuse it for the window sums of t
     for (int64_t i = 0; i < H; ++i)
