@@ -43,7 +43,7 @@ typedef enum {
   LAMINA_STATUS_ALLOC_FAILED = 2,          /* out of host or device memory */
   LAMINA_STATUS_BAD_PARAM = 3,             /* an argument value is out of its range */
   LAMINA_STATUS_NULL_POINTER = 4,          /* a required pointer is NULL */
-  LAMINA_STATUS_WRONG_DESCRIPTOR = 5,      /* not a descriptor of the expected kind, or destroyed */
+  LAMINA_STATUS_WRONG_DESCRIPTOR = 5,      /* not a descriptor of the expected kind */
   LAMINA_STATUS_SHAPE_MISMATCH = 6,        /* tensor dims disagree with each other or the op */
   LAMINA_STATUS_TYPE_MISMATCH = 7,         /* data types disagree */
   LAMINA_STATUS_BAD_STRIDES = 8,           /* negative strides, or an output whose elements overlap */
@@ -61,7 +61,7 @@ typedef enum {
 LAMINA_API size_t laminaGetVersion(void);
 /* Static name of a status, e.g. "LAMINA_STATUS_BAD_PARAM". */
 LAMINA_API const char *laminaGetErrorString(laminaStatus_t status);
-/* Message of the last call on this thread that failed: "laminaX: argument 'y': reason".
+/* Message of the last call on this thread that failed: "laminaX: <reason naming the argument>".
  * Empty string when no call has failed. Valid until the next failing call on this thread. */
 LAMINA_API const char *laminaGetLastErrorMessage(void);
 
