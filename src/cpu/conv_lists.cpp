@@ -1,12 +1,16 @@
 // Ordered CPU convolution algorithm lists, one per direction (first applicable = default choice).
 #include "core/conv_problem.h"
+#include "cpu/conv_algorithms.h"
 
 namespace lamina {
 
 const std::vector<const ConvAlgorithm *> &cpuConvAlgorithms(ConvDirection dir) {
-  static const std::vector<const ConvAlgorithm *> forward = {};
-  static const std::vector<const ConvAlgorithm *> backwardData = {};
-  static const std::vector<const ConvAlgorithm *> backwardFilter = {};
+  using namespace cpu;
+  static const std::vector<const ConvAlgorithm *> forward = {&kConvFwdGemm, &kConvFwdImplicitPrecompGemm,
+                                                             &kConvFwdImplicitGemm, &kConvFwdDirect};
+  static const std::vector<const ConvAlgorithm *> backwardData = {&kConvBwdDataGemm, &kConvBwdDataImplicitGemm,
+                                                                  &kConvBwdDataDirect};
+  static const std::vector<const ConvAlgorithm *> backwardFilter = {&kConvBwdFilterGemm, &kConvBwdFilterImplicitGemm};
   switch (dir) {
   case ConvDirection::Forward: return forward;
   case ConvDirection::BackwardData: return backwardData;

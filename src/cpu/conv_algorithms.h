@@ -1,0 +1,27 @@
+// The CPU convolution algorithms (one translation unit each), listed in conv_lists.cpp.
+#pragma once
+
+#include "core/conv_problem.h"
+
+namespace lamina::cpu {
+
+extern const ConvAlgorithm kConvFwdImplicitGemm;
+extern const ConvAlgorithm kConvFwdImplicitPrecompGemm;
+extern const ConvAlgorithm kConvFwdGemm;
+extern const ConvAlgorithm kConvFwdDirect;
+extern const ConvAlgorithm kConvBwdDataImplicitGemm;
+extern const ConvAlgorithm kConvBwdDataGemm;
+extern const ConvAlgorithm kConvBwdDataDirect;
+extern const ConvAlgorithm kConvBwdFilterImplicitGemm;
+extern const ConvAlgorithm kConvBwdFilterGemm;
+
+// db = alpha * sum of dy over all dims but C + beta * db (db: 1 x C x 1...).
+void convBackwardBias(const laminaContext &h, const TensorDesc &dy, const void *dyData, const TensorDesc &db,
+                      void *dbData, double alpha, double beta);
+
+// Rough machine rates for the heuristics (this 2-core AVX2 class of machine).
+constexpr double kBlasGflops = 90.0;      // OpenBLAS sgemm on all cores, large operands
+constexpr double kMemGBps = 8.0;          // effective bandwidth of strided gather/scatter loops
+constexpr double kCallOverheadMs = 0.005; // per-call fixed cost
+
+} // namespace lamina::cpu

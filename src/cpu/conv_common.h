@@ -1,0 +1,203 @@
+// Shared pieces of the CPU convolution algorithms: a normalised 3-D geometry with strides (2-D
+// problems get a trailing spatial dim of size 1), typed loads, im2col/col2im, filter packing, and
+// the workspace slot count of the BLAS paths.
+#pragma once
+
+#include "core/conv_problem.h"
+#include "cpu/cpu_common.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <type_traits>
+
+namespace lamina::cpu {
+
+// Geometry with every spatial dim present (unused ones are size 1, stride 0). The filter strides
+// and base offset already include the flip of LAMINA_CONVOLUTION mode (negative strides), so every
+// algorithm is written as a cross-correlation.
+struct ConvGeom {
+  int64_t N, C, K, G, Cg, Kg;
+  int64_t in[3], filt[3], out[3], pad[3], str[3], dil[3];
+  int64_t xs[5], ys[5], ws[5]; // strides: n (k for w), c, spatial 0..2
+  int64_t wOff;                // offset of logical filter element (0, 0, 0, 0, 0)
+  int64_t F, P, I;             // filter, output and input spatial sizes
+  int64_t CgF() const { return Cg * F; }
+};
+
+inline ConvGeom makeGeom(const ConvProblem &p) {
+  ConvGeom g;
+  g.N = p.N, g.C = p.C, g.K = p.K, g.G = p.G, g.Cg = p.Cg(), g.Kg = p.Kg();
+  int sd = p.spatialDims;
+  g.xs[0] = p.x.strides[0], g.xs[1] = p.x.strides[1];
+  g.ys[0] = p.y.strides[0], g.ys[1] = p.y.strides[1];
+  g.ws[0] = p.w.strides[0], g.ws[1] = p.w.strides[1];
+  g.wOff = 0;
+  for (int i = 0; i < 3; ++i) {
+    g.in[i] = p.in[i], g.filt[i] = p.filt[i], g.out[i] = p.out[i];
+    g.pad[i] = p.pad[i], g.str[i] = p.stride[i], g.dil[i] = p.dil[i];
+    g.xs[2 + i] = i < sd ? p.x.strides[2 + i] : 0;
+    g.ys[2 + i] = i < sd ? p.y.strides[2 + i] : 0;
+    int64_t s = i < sd ? p.w.strides[2 + i] : 0;
+    if (p.flip) {
+      g.wOff += (g.filt[i] - 1) * s;
+      s = -s;
+    }
+    g.ws[2 + i] = s;
+  }
+  g.F = p.filtSize(), g.P = p.outSize(), g.I = p.inSize();
+  return g;
+}
+
+template <class T> inline compute_t<T> ld(const T *p) { return compute_t<T>(toFloat(*p)); }
+
+// Accumulation type of the BLAS paths: float for float/half/bfloat16, double for double.
+template <class T> using acc_t = compute_t<T>;
+
+// Packs w into [K][Cg*F] rows of A (flip and layout applied, converted).
+template <class T, class A> void packFilter(const ConvGeom &g, const T *w, A *out) {
+  const T *wb = w + g.wOff;
+  for (int64_t k = 0; k < g.K; ++k)
+    for (int64_t c = 0; c < g.Cg; ++c)
+      for (int64_t f0 = 0; f0 < g.filt[0]; ++f0)
+        for (int64_t f1 = 0; f1 < g.filt[1]; ++f1)
+          for (int64_t f2 = 0; f2 < g.filt[2]; ++f2)
+            *out++ = A(ld(wb + k * g.ws[0] + c * g.ws[1] + f0 * g.ws[2] + f1 * g.ws[3] + f2 * g.ws[4]));
+}
+
+// Input coordinate of output o along spatial dim d with filter tap f.
+inline int64_t inCoord(const ConvGeom &g, int d, int64_t o, int64_t f) {
+  return o * g.str[d] - g.pad[d] + f * g.dil[d];
+}
+
+// im2col of Cg channels starting at xc (an image's first channel of one group) into
+// cols[Cg*F rows][P columns], padding as zeros.
+template <class T, class A> void im2col(const ConvGeom &g, const T *xc, A *cols) {
+  for (int64_t c = 0; c < g.Cg; ++c)
+    for (int64_t f0 = 0; f0 < g.filt[0]; ++f0)
+      for (int64_t f1 = 0; f1 < g.filt[1]; ++f1)
+        for (int64_t f2 = 0; f2 < g.filt[2]; ++f2) {
+          A *dst = cols + (((c * g.filt[0] + f0) * g.filt[1] + f1) * g.filt[2] + f2) * g.P;
+          const T *xcc = xc + c * g.xs[1];
+          for (int64_t o0 = 0; o0 < g.out[0]; ++o0) {
+            int64_t i0 = inCoord(g, 0, o0, f0);
+            for (int64_t o1 = 0; o1 < g.out[1]; ++o1) {
+              int64_t i1 = inCoord(g, 1, o1, f1);
+              A *d = dst + (o0 * g.out[1] + o1) * g.out[2];
+              if (i0 < 0 || i0 >= g.in[0] || i1 < 0 || i1 >= g.in[1]) {
+                std::fill(d, d + g.out[2], A(0));
+                continue;
+              }
+              const T *row = xcc + i0 * g.xs[2] + i1 * g.xs[3];
+              int64_t s2 = g.str[2], x2 = g.xs[4];
+              int64_t base = f2 * g.dil[2] - g.pad[2];
+              // Columns whose input lies inside [0, in): o2 in [lo, hi).
+              int64_t lo = base >= 0 ? 0 : (-base + s2 - 1) / s2;
+              int64_t hi = g.in[2] - base <= 0 ? 0 : std::min(g.out[2], (g.in[2] - base + s2 - 1) / s2);
+              if (hi < lo)
+                hi = lo;
+              for (int64_t o2 = 0; o2 < lo; ++o2)
+                d[o2] = A(0);
+              bool copied = false;
+              if constexpr (std::is_same<T, A>::value) {
+                if (s2 == 1 && x2 == 1) {
+                  std::copy(row + base + lo, row + base + hi, d + lo);
+                  copied = true;
+                }
+              }
+              if (!copied)
+                for (int64_t o2 = lo; o2 < hi; ++o2)
+                  d[o2] = A(ld(row + (o2 * s2 + base) * x2));
+              for (int64_t o2 = hi; o2 < g.out[2]; ++o2)
+                d[o2] = A(0);
+            }
+          }
+        }
+}
+
+// col2im: adds cols[Cg*F][P] into acc[Cg][I] (packed input image of one group).
+template <class A> void col2im(const ConvGeom &g, const A *cols, A *acc) {
+  for (int64_t c = 0; c < g.Cg; ++c)
+    for (int64_t f0 = 0; f0 < g.filt[0]; ++f0)
+      for (int64_t f1 = 0; f1 < g.filt[1]; ++f1)
+        for (int64_t f2 = 0; f2 < g.filt[2]; ++f2) {
+          const A *src = cols + (((c * g.filt[0] + f0) * g.filt[1] + f1) * g.filt[2] + f2) * g.P;
+          A *ac = acc + c * g.I;
+          for (int64_t o0 = 0; o0 < g.out[0]; ++o0) {
+            int64_t i0 = inCoord(g, 0, o0, f0);
+            if (i0 < 0 || i0 >= g.in[0])
+              continue;
+            for (int64_t o1 = 0; o1 < g.out[1]; ++o1) {
+              int64_t i1 = inCoord(g, 1, o1, f1);
+              if (i1 < 0 || i1 >= g.in[1])
+                continue;
+              const A *s = src + (o0 * g.out[1] + o1) * g.out[2];
+              A *row = ac + (i0 * g.in[1] + i1) * g.in[2];
+              for (int64_t o2 = 0; o2 < g.out[2]; ++o2) {
+                int64_t i2 = inCoord(g, 2, o2, f2);
+                if (i2 >= 0 && i2 < g.in[2])
+                  row[i2] += s[o2];
+              }
+            }
+          }
+        }
+}
+
+// Workspace slots of the BLAS paths: images are spread over this many per-thread buffers.
+inline int64_t convSlots(const ConvProblem &p) {
+  return std::max<int64_t>(1, std::min<int64_t>(p.N, omp_get_num_procs()));
+}
+
+inline size_t alignUp(size_t b) { return (b + 63) / 64 * 64; }
+inline size_t computeSize(const ConvProblem &p) { return p.dataType == LAMINA_DATA_DOUBLE ? 8 : 4; }
+
+// Carves consecutive 64-byte aligned arrays out of a workspace.
+struct WsCarver {
+  char *p;
+  template <class A> A *take(int64_t n) {
+    A *r = reinterpret_cast<A *>(p);
+    p += alignUp(size_t(n) * sizeof(A));
+    return r;
+  }
+};
+
+// Writes a packed [Kg][P] accumulator block of output channels k0.. of image n into y (strided).
+template <class T, class A>
+void storeOutBlock(const ConvGeom &g, T *yn, int64_t k0, int64_t nk, const A *buf, A alpha, A beta) {
+  for (int64_t k = 0; k < nk; ++k) {
+    T *yk = yn + (k0 + k) * g.ys[1];
+    const A *b = buf + k * g.P;
+    for (int64_t o0 = 0; o0 < g.out[0]; ++o0)
+      for (int64_t o1 = 0; o1 < g.out[1]; ++o1)
+        for (int64_t o2 = 0; o2 < g.out[2]; ++o2)
+          storeScaled(yk + o0 * g.ys[2] + o1 * g.ys[3] + o2 * g.ys[4],
+                      compute_t<T>(b[(o0 * g.out[1] + o1) * g.out[2] + o2]), compute_t<T>(alpha), compute_t<T>(beta));
+  }
+}
+
+// Loads [nk][P] of a strided output-shaped tensor (dy) into a packed buffer.
+template <class T, class A> void loadOutBlock(const ConvGeom &g, const T *yn, int64_t k0, int64_t nk, A *buf) {
+  for (int64_t k = 0; k < nk; ++k) {
+    const T *yk = yn + (k0 + k) * g.ys[1];
+    A *b = buf + k * g.P;
+    for (int64_t o0 = 0; o0 < g.out[0]; ++o0)
+      for (int64_t o1 = 0; o1 < g.out[1]; ++o1)
+        for (int64_t o2 = 0; o2 < g.out[2]; ++o2)
+          b[(o0 * g.out[1] + o1) * g.out[2] + o2] = A(ld(yk + o0 * g.ys[2] + o1 * g.ys[3] + o2 * g.ys[4]));
+  }
+}
+
+// True when x's [C][I] block of an image is packed (NCHW order) so it can be a GEMM operand as is.
+inline bool packedImage(const TensorDesc &t, int spatialDims, int64_t I) {
+  int64_t expect = 1;
+  for (int i = spatialDims + 1; i >= 2; --i) {
+    if (t.dims[i] != 1 && t.strides[i] != expect)
+      return false;
+    expect *= t.dims[i];
+  }
+  return t.dims[1] == 1 || t.strides[1] == I;
+}
+
+} // namespace lamina::cpu
