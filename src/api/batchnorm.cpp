@@ -1,7 +1,7 @@
 // Entry points: batch normalisation. epsilon: any finite value > 0 is accepted (cuDNN's 1e-5 floor
 // is not imposed; the CPU computes 1/sqrt(var + eps) in double).
-#include "core/checks.h"
 #include "cpu/batchnorm.h"
+#include "core/checks.h"
 
 #include <cmath>
 
@@ -9,7 +9,9 @@ using namespace lamina;
 
 namespace {
 
-laminaDataType_t paramType(laminaDataType_t x) { return x == LAMINA_DATA_DOUBLE ? LAMINA_DATA_DOUBLE : LAMINA_DATA_FLOAT; }
+laminaDataType_t paramType(laminaDataType_t x) {
+  return x == LAMINA_DATA_DOUBLE ? LAMINA_DATA_DOUBLE : LAMINA_DATA_FLOAT;
+}
 
 void modeArg(laminaBatchNormMode_t mode) {
   if (mode != LAMINA_BATCHNORM_PER_ACTIVATION && mode != LAMINA_BATCHNORM_SPATIAL)
@@ -18,7 +20,8 @@ void modeArg(laminaBatchNormMode_t mode) {
 
 // x is N x C x spatial... with at least 2 dims; float type.
 void xArg(const TensorDesc &x, const char *name) {
-  if (x.nbDims < 2) fail(LAMINA_STATUS_BAD_DIMS, "'%s' has %d dims; batch norm needs at least 2 (N, C)", name, x.nbDims);
+  if (x.nbDims < 2)
+    fail(LAMINA_STATUS_BAD_DIMS, "'%s' has %d dims; batch norm needs at least 2 (N, C)", name, x.nbDims);
   floatTypeArg(x.dataType, name);
 }
 
@@ -27,7 +30,8 @@ TensorDesc derivedDesc(const TensorDesc &x, laminaBatchNormMode_t mode) {
   TensorDesc d;
   d.dataType = paramType(x.dataType);
   d.nbDims = x.nbDims;
-  for (int i = 0; i < x.nbDims; ++i) d.dims[i] = (i == 1 || (i >= 2 && mode == LAMINA_BATCHNORM_PER_ACTIVATION)) ? x.dims[i] : 1;
+  for (int i = 0; i < x.nbDims; ++i)
+    d.dims[i] = (i == 1 || (i >= 2 && mode == LAMINA_BATCHNORM_PER_ACTIVATION)) ? x.dims[i] : 1;
   int64_t s = 1;
   for (int i = x.nbDims - 1; i >= 0; --i) {
     d.strides[i] = s;
@@ -105,11 +109,13 @@ laminaStatus_t laminaDeriveBNTensorDescriptor(laminaTensorDescriptor_t derived, 
   });
 }
 
-laminaStatus_t laminaBatchNormalizationForwardTraining(
-    laminaHandle_t handle, laminaBatchNormMode_t mode, const void *alpha, const void *beta, laminaTensorDescriptor_t x,
-    const void *xData, laminaTensorDescriptor_t y, void *yData, laminaTensorDescriptor_t scaleBiasMeanVar,
-    const void *scale, const void *bias, double exponentialAverageFactor, void *runningMean, void *runningVariance,
-    double epsilon, void *saveMean, void *saveInvVariance) {
+laminaStatus_t laminaBatchNormalizationForwardTraining(laminaHandle_t handle, laminaBatchNormMode_t mode,
+                                                       const void *alpha, const void *beta, laminaTensorDescriptor_t x,
+                                                       const void *xData, laminaTensorDescriptor_t y, void *yData,
+                                                       laminaTensorDescriptor_t scaleBiasMeanVar, const void *scale,
+                                                       const void *bias, double exponentialAverageFactor,
+                                                       void *runningMean, void *runningVariance, double epsilon,
+                                                       void *saveMean, void *saveInvVariance) {
   return apiCall(__func__, [&] {
     laminaContext &h = handleArg(handle);
     const TensorDesc &tx = descArg(x, "x");
@@ -127,7 +133,8 @@ laminaStatus_t laminaBatchNormalizationForwardTraining(
     dataArg(h, bias, "bias");
     pairArg(h, runningMean, "runningMean", runningVariance, "runningVariance");
     pairArg(h, saveMean, "saveMean", saveInvVariance, "saveInvVariance");
-    if (runningMean || saveMean) outputArg(tb, "scaleBiasMeanVar");
+    if (runningMean || saveMean)
+      outputArg(tb, "scaleBiasMeanVar");
     switch (h.backend) {
     case LAMINA_BACKEND_CPU:
       cpu::bnForwardTraining(h, a, al, be, xData, yData, scale, bias, exponentialAverageFactor, runningMean,
@@ -138,10 +145,12 @@ laminaStatus_t laminaBatchNormalizationForwardTraining(
   });
 }
 
-laminaStatus_t laminaBatchNormalizationForwardInference(
-    laminaHandle_t handle, laminaBatchNormMode_t mode, const void *alpha, const void *beta, laminaTensorDescriptor_t x,
-    const void *xData, laminaTensorDescriptor_t y, void *yData, laminaTensorDescriptor_t scaleBiasMeanVar,
-    const void *scale, const void *bias, const void *estimatedMean, const void *estimatedVariance, double epsilon) {
+laminaStatus_t laminaBatchNormalizationForwardInference(laminaHandle_t handle, laminaBatchNormMode_t mode,
+                                                        const void *alpha, const void *beta, laminaTensorDescriptor_t x,
+                                                        const void *xData, laminaTensorDescriptor_t y, void *yData,
+                                                        laminaTensorDescriptor_t scaleBiasMeanVar, const void *scale,
+                                                        const void *bias, const void *estimatedMean,
+                                                        const void *estimatedVariance, double epsilon) {
   return apiCall(__func__, [&] {
     laminaContext &h = handleArg(handle);
     const TensorDesc &tx = descArg(x, "x");
@@ -165,12 +174,14 @@ laminaStatus_t laminaBatchNormalizationForwardInference(
   });
 }
 
-laminaStatus_t laminaBatchNormalizationBackward(
-    laminaHandle_t handle, laminaBatchNormMode_t mode, const void *alphaData, const void *betaData,
-    const void *alphaParam, const void *betaParam, laminaTensorDescriptor_t x, const void *xData,
-    laminaTensorDescriptor_t dy, const void *dyData, laminaTensorDescriptor_t dx, void *dxData,
-    laminaTensorDescriptor_t scaleBiasDiff, const void *scale, void *dScale, void *dBias, double epsilon,
-    const void *savedMean, const void *savedInvVariance) {
+laminaStatus_t laminaBatchNormalizationBackward(laminaHandle_t handle, laminaBatchNormMode_t mode,
+                                                const void *alphaData, const void *betaData, const void *alphaParam,
+                                                const void *betaParam, laminaTensorDescriptor_t x, const void *xData,
+                                                laminaTensorDescriptor_t dy, const void *dyData,
+                                                laminaTensorDescriptor_t dx, void *dxData,
+                                                laminaTensorDescriptor_t scaleBiasDiff, const void *scale, void *dScale,
+                                                void *dBias, double epsilon, const void *savedMean,
+                                                const void *savedInvVariance) {
   return apiCall(__func__, [&] {
     laminaContext &h = handleArg(handle);
     const TensorDesc &tx = descArg(x, "x");
@@ -194,7 +205,8 @@ laminaStatus_t laminaBatchNormalizationBackward(
     dataArg(h, dyData, "dyData");
     dataArg(h, dxData, "dxData");
     inPlaceArg(dyData, tdy, "dy", dxData, tdx, "dx");
-    if (xData == dxData) fail(LAMINA_STATUS_BAD_PARAM, "'dx' may not overwrite 'x' (x is read again)");
+    if (xData == dxData)
+      fail(LAMINA_STATUS_BAD_PARAM, "'dx' may not overwrite 'x' (x is read again)");
     dataArg(h, scale, "scale");
     dataArg(h, dScale, "dScale");
     dataArg(h, dBias, "dBias");

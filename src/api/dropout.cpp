@@ -3,8 +3,8 @@
 // States (backend memory, kStateBytes): the seed and the number of forward calls made with them, as
 // two uint64. The c-th forward call (c from 0) uses Philox counter words 2-3 = c, so the masks are a
 // pure function of (seed, c, element index) on every backend.
-#include "core/checks.h"
 #include "cpu/dropout.h"
+#include "core/checks.h"
 
 #include <cmath>
 
@@ -15,7 +15,8 @@ namespace {
 constexpr size_t kStateBytes = 2 * sizeof(uint64_t);
 
 void dropoutValueArg(float p) {
-  if (!(p >= 0.f && p < 1.f)) fail(LAMINA_STATUS_BAD_PARAM, "argument 'dropout' is %g; it must be in [0, 1)", double(p));
+  if (!(p >= 0.f && p < 1.f))
+    fail(LAMINA_STATUS_BAD_PARAM, "argument 'dropout' is %g; it must be in [0, 1)", double(p));
 }
 
 size_t reserveBytesFor(const TensorDesc &x) { return size_t(x.numel()); }
@@ -84,15 +85,18 @@ laminaStatus_t laminaGetDropoutDescriptor(laminaDropoutDescriptor_t desc, float 
                                           unsigned long long *seed) {
   return apiCall(__func__, [&] {
     const DropoutDesc &d = descArg(desc, "desc");
-    if (dropout) *dropout = d.dropout;
-    if (states) *states = d.states;
-    if (seed) *seed = d.seed;
+    if (dropout)
+      *dropout = d.dropout;
+    if (states)
+      *states = d.states;
+    if (seed)
+      *seed = d.seed;
   });
 }
 
-laminaStatus_t laminaDropoutForward(laminaHandle_t handle, laminaDropoutDescriptor_t desc,
-                                    laminaTensorDescriptor_t x, const void *xData, laminaTensorDescriptor_t y,
-                                    void *yData, void *reserveSpace, size_t reserveBytes) {
+laminaStatus_t laminaDropoutForward(laminaHandle_t handle, laminaDropoutDescriptor_t desc, laminaTensorDescriptor_t x,
+                                    const void *xData, laminaTensorDescriptor_t y, void *yData, void *reserveSpace,
+                                    size_t reserveBytes) {
   return apiCall(__func__, [&] {
     laminaContext &h = handleArg(handle);
     const DropoutDesc &d = dropoutArg(h, desc);
@@ -122,9 +126,9 @@ laminaStatus_t laminaDropoutForward(laminaHandle_t handle, laminaDropoutDescript
   });
 }
 
-laminaStatus_t laminaDropoutBackward(laminaHandle_t handle, laminaDropoutDescriptor_t desc,
-                                     laminaTensorDescriptor_t dy, const void *dyData, laminaTensorDescriptor_t dx,
-                                     void *dxData, void *reserveSpace, size_t reserveBytes) {
+laminaStatus_t laminaDropoutBackward(laminaHandle_t handle, laminaDropoutDescriptor_t desc, laminaTensorDescriptor_t dy,
+                                     const void *dyData, laminaTensorDescriptor_t dx, void *dxData, void *reserveSpace,
+                                     size_t reserveBytes) {
   return apiCall(__func__, [&] {
     laminaContext &h = handleArg(handle);
     const DropoutDesc &d = dropoutArg(h, desc);

@@ -1,13 +1,14 @@
 // Entry point: batched row-major matrix multiply.
-#include "core/checks.h"
 #include "cpu/matmul.h"
+#include "core/checks.h"
 
 using namespace lamina;
 
 namespace {
 
 void positiveArg(int64_t v, const char *name) {
-  if (v < 1) fail(LAMINA_STATUS_BAD_PARAM, "argument '%s' is %lld; it must be >= 1", name, (long long)v);
+  if (v < 1)
+    fail(LAMINA_STATUS_BAD_PARAM, "argument '%s' is %lld; it must be >= 1", name, (long long)v);
 }
 void ldArg(int64_t ld, int64_t rowLen, const char *name) {
   if (ld < rowLen)
@@ -25,9 +26,8 @@ extern "C" {
 
 laminaStatus_t laminaMatmul(laminaHandle_t handle, laminaDataType_t dataType, laminaMathType_t math,
                             laminaOperation_t transA, laminaOperation_t transB, int64_t m, int64_t n, int64_t k,
-                            const void *alpha, const void *A, int64_t lda, int64_t strideA, const void *B,
-                            int64_t ldb, int64_t strideB, const void *beta, void *C, int64_t ldc, int64_t strideC,
-                            int64_t batch) {
+                            const void *alpha, const void *A, int64_t lda, int64_t strideA, const void *B, int64_t ldb,
+                            int64_t strideB, const void *beta, void *C, int64_t ldc, int64_t strideC, int64_t batch) {
   return apiCall(__func__, [&] {
     laminaContext &h = handleArg(handle);
     floatTypeArg(dataType, "dataType");
@@ -47,8 +47,10 @@ laminaStatus_t laminaMatmul(laminaHandle_t handle, laminaDataType_t dataType, la
     ldArg(lda, aCols, "lda");
     ldArg(ldb, bCols, "ldb");
     ldArg(ldc, n, "ldc");
-    if (strideA < 0) fail(LAMINA_STATUS_BAD_STRIDES, "argument 'strideA' is negative");
-    if (strideB < 0) fail(LAMINA_STATUS_BAD_STRIDES, "argument 'strideB' is negative");
+    if (strideA < 0)
+      fail(LAMINA_STATUS_BAD_STRIDES, "argument 'strideA' is negative");
+    if (strideB < 0)
+      fail(LAMINA_STATUS_BAD_STRIDES, "argument 'strideB' is negative");
     const int64_t cSpan = matSpan(m, n, ldc, "the extent of C");
     // Batch entries of C must not overlap (A and B may repeat, e.g. stride 0 to broadcast).
     if (batch > 1 && strideC < cSpan)

@@ -1,6 +1,6 @@
 // Entry points: the reduce-tensor descriptor, its size queries and ReduceTensor.
-#include "core/checks.h"
 #include "cpu/reduce.h"
+#include "core/checks.h"
 
 #include <climits>
 
@@ -11,7 +11,8 @@ namespace {
 // a and c have the same rank; each dim of c equals a's or is 1 (1 where a is not = reduced).
 void reduceShapeArg(const TensorDesc &a, const TensorDesc &c) {
   bool ok = a.nbDims == c.nbDims;
-  for (int d = 0; ok && d < a.nbDims; ++d) ok = c.dims[d] == a.dims[d] || c.dims[d] == 1;
+  for (int d = 0; ok && d < a.nbDims; ++d)
+    ok = c.dims[d] == a.dims[d] || c.dims[d] == 1;
   if (!ok)
     fail(LAMINA_STATUS_SHAPE_MISMATCH, "'c' is %s but 'a' is %s; each dim of c must equal a's or be 1",
          dimsString(c.dims, c.nbDims).c_str(), dimsString(a.dims, a.nbDims).c_str());
@@ -28,7 +29,8 @@ size_t checkReduce(const ReduceTensorDesc &d, const TensorDesc &a, const TensorD
   floatTypeArg(c.dataType, "c");
   sameTypeArg(a.dataType, "a", c.dataType, "c");
   reduceShapeArg(a, c);
-  if (!wantsIndices(d)) return 0;
+  if (!wantsIndices(d))
+    return 0;
   if (a.numel() / c.numel() > INT32_MAX)
     fail(LAMINA_STATUS_NOT_SUPPORTED, "the reduced block of 'a' has more elements than int32 indices can address");
   return size_t(c.numel()) * sizeof(int32_t);
@@ -70,10 +72,14 @@ laminaStatus_t laminaGetReduceTensorDescriptor(laminaReduceTensorDescriptor_t de
                                                laminaReduceTensorIndices_t *indices) {
   return apiCall(__func__, [&] {
     const ReduceTensorDesc &d = descArg(desc, "desc");
-    if (op) *op = d.op;
-    if (computeType) *computeType = d.computeType;
-    if (nan) *nan = d.nan;
-    if (indices) *indices = d.indices;
+    if (op)
+      *op = d.op;
+    if (computeType)
+      *computeType = d.computeType;
+    if (nan)
+      *nan = d.nan;
+    if (indices)
+      *indices = d.indices;
   });
 }
 
@@ -90,8 +96,7 @@ laminaStatus_t laminaGetReductionIndicesSize(laminaHandle_t handle, laminaReduce
 }
 
 laminaStatus_t laminaGetReductionWorkspaceSize(laminaHandle_t handle, laminaReduceTensorDescriptor_t desc,
-                                               laminaTensorDescriptor_t a, laminaTensorDescriptor_t c,
-                                               size_t *bytes) {
+                                               laminaTensorDescriptor_t a, laminaTensorDescriptor_t c, size_t *bytes) {
   return apiCall(__func__, [&] {
     laminaContext &h = handleArg(handle);
     const ReduceTensorDesc &d = descArg(desc, "desc");

@@ -1,6 +1,6 @@
 // Entry points: AddTensor, SetTensor, ScaleTensor, TransformTensor, OpTensor and its descriptor.
-#include "core/checks.h"
 #include "cpu/tensor_ops.h"
+#include "core/checks.h"
 
 using namespace lamina;
 
@@ -9,7 +9,8 @@ namespace {
 // Each dim of `a` equals c's or is 1 (SHAPE_MISMATCH naming both).
 void broadcastArg(const TensorDesc &a, const char *aName, const TensorDesc &c, const char *cName) {
   bool ok = a.nbDims == c.nbDims;
-  for (int d = 0; ok && d < c.nbDims; ++d) ok = a.dims[d] == c.dims[d] || a.dims[d] == 1;
+  for (int d = 0; ok && d < c.nbDims; ++d)
+    ok = a.dims[d] == c.dims[d] || a.dims[d] == 1;
   if (!ok)
     fail(LAMINA_STATUS_SHAPE_MISMATCH, "'%s' is %s, which does not broadcast to '%s' %s (each dim must match or be 1)",
          aName, dimsString(a.dims, a.nbDims).c_str(), cName, dimsString(c.dims, c.nbDims).c_str());
@@ -19,8 +20,8 @@ void broadcastArg(const TensorDesc &a, const char *aName, const TensorDesc &c, c
 void aliasArg(const void *in, const TensorDesc &ti, const char *inName, const void *out, const TensorDesc &to,
               const char *outName) {
   if (in == out && !ti.sameLayout(to))
-    fail(LAMINA_STATUS_BAD_PARAM, "'%s' and '%s' share memory but their descriptors differ; in place needs identical ones",
-         inName, outName);
+    fail(LAMINA_STATUS_BAD_PARAM,
+         "'%s' and '%s' share memory but their descriptors differ; in place needs identical ones", inName, outName);
 }
 
 void dispatchNotImplemented(const laminaContext &h) {
@@ -31,8 +32,8 @@ void dispatchNotImplemented(const laminaContext &h) {
 
 extern "C" {
 
-laminaStatus_t laminaAddTensor(laminaHandle_t handle, const void *alpha, laminaTensorDescriptor_t a,
-                               const void *aData, const void *beta, laminaTensorDescriptor_t c, void *cData) {
+laminaStatus_t laminaAddTensor(laminaHandle_t handle, const void *alpha, laminaTensorDescriptor_t a, const void *aData,
+                               const void *beta, laminaTensorDescriptor_t c, void *cData) {
   return apiCall(__func__, [&] {
     laminaContext &h = handleArg(handle);
     const TensorDesc &ta = descArg(a, "a");
@@ -134,9 +135,12 @@ laminaStatus_t laminaGetOpTensorDescriptor(laminaOpTensorDescriptor_t desc, lami
                                            laminaDataType_t *computeType, laminaNanPropagation_t *nan) {
   return apiCall(__func__, [&] {
     const OpTensorDesc &d = descArg(desc, "desc");
-    if (op) *op = d.op;
-    if (computeType) *computeType = d.computeType;
-    if (nan) *nan = d.nan;
+    if (op)
+      *op = d.op;
+    if (computeType)
+      *computeType = d.computeType;
+    if (nan)
+      *nan = d.nan;
   });
 }
 
@@ -163,10 +167,12 @@ laminaStatus_t laminaOpTensor(laminaHandle_t handle, laminaOpTensorDescriptor_t 
     double a1 = scalarArg(alpha1, tc.dataType, "alpha1"), be = scalarArg(beta, tc.dataType, "beta");
     double a2 = unary ? 0.0 : scalarArg(alpha2, tc.dataType, "alpha2");
     dataArg(h, aData, "aData");
-    if (!unary) dataArg(h, bData, "bData");
+    if (!unary)
+      dataArg(h, bData, "bData");
     dataArg(h, cData, "cData");
     aliasArg(aData, ta, "a", cData, tc, "c");
-    if (!unary) aliasArg(bData, *tb, "b", cData, tc, "c");
+    if (!unary)
+      aliasArg(bData, *tb, "b", cData, tc, "c");
     switch (h.backend) {
     case LAMINA_BACKEND_CPU: cpu::opTensor(h, op, a1, ta, aData, a2, tb, unary ? nullptr : bData, be, tc, cData); break;
     default: dispatchNotImplemented(h);

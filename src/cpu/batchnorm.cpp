@@ -16,7 +16,8 @@ struct Indexer {
   std::vector<int64_t> sp;
   Indexer(const TensorDesc &t) : sn(t.strides[0]), sc(t.strides[1]) {
     int64_t S = 1;
-    for (int d = 2; d < t.nbDims; ++d) S *= t.dims[d];
+    for (int d = 2; d < t.nbDims; ++d)
+      S *= t.dims[d];
     sp.resize(size_t(S));
     for (int64_t s = 0; s < S; ++s) {
       int64_t off = 0, r = s;
@@ -33,9 +34,9 @@ struct Indexer {
 struct Groups {
   bool spatial;
   int64_t N, C, S;
-  Groups(const BNArgs &a)
-      : spatial(a.mode == LAMINA_BATCHNORM_SPATIAL), N(a.x.dims[0]), C(a.x.dims[1]), S(1) {
-    for (int d = 2; d < a.x.nbDims; ++d) S *= a.x.dims[d];
+  Groups(const BNArgs &a) : spatial(a.mode == LAMINA_BATCHNORM_SPATIAL), N(a.x.dims[0]), C(a.x.dims[1]), S(1) {
+    for (int d = 2; d < a.x.nbDims; ++d)
+      S *= a.x.dims[d];
   }
   int64_t params() const { return spatial ? C : C * S; }
   int64_t members() const { return spatial ? N * S : N; }
@@ -43,15 +44,18 @@ struct Groups {
   template <class F> void each(int64_t p, F &&f) const {
     if (spatial) {
       for (int64_t n = 0; n < N; ++n)
-        for (int64_t s = 0; s < S; ++s) f(n, p, s);
+        for (int64_t s = 0; s < S; ++s)
+          f(n, p, s);
     } else {
-      for (int64_t n = 0; n < N; ++n) f(n, p / S, p % S);
+      for (int64_t n = 0; n < N; ++n)
+        f(n, p / S, p % S);
     }
   }
 };
 
 // Mean and biased variance of group p of x.
-template <class T> void groupStats(const Groups &g, const Indexer &ix, const T *X, int64_t p, double &mean, double &var) {
+template <class T>
+void groupStats(const Groups &g, const Indexer &ix, const T *X, int64_t p, double &mean, double &var) {
   double sum = 0;
   g.each(p, [&](int64_t n, int64_t c, int64_t s) { sum += double(toFloat(X[ix(n, c, s)])); });
   mean = sum / double(g.members());
@@ -116,7 +120,9 @@ void inferImpl(const laminaContext &h, const BNArgs &a, double alpha, double bet
     const C inv = C(1.0 / std::sqrt(double(EV[po]) + a.epsilon));
     // y = k * x + b with k, b folded per parameter.
     const C k = SC[po] * inv, b = BI[po] - SC[po] * inv * EM[po];
-    g.each(p, [&](int64_t n, int64_t c, int64_t s) { storeScaled(Y + iy(n, c, s), k * C(toFloat(X[ix(n, c, s)])) + b, al, be); });
+    g.each(p, [&](int64_t n, int64_t c, int64_t s) {
+      storeScaled(Y + iy(n, c, s), k * C(toFloat(X[ix(n, c, s)])) + b, al, be);
+    });
   });
 }
 
@@ -151,8 +157,7 @@ void backwardImpl(const laminaContext &h, const BNArgs &a, double alphaData, dou
       sdyx += dy * (double(toFloat(X[ix(n, c, s)])) - mean) * inv;
     });
     // dx = scale * inv / M * (M * dy - sum(dy) - xhat * sum(dy * xhat))
-    const C k = C(double(SC[po]) * inv / M), mC = C(M), sdyC = C(sdy), sdyxC = C(sdyx), meanC = C(mean),
-            invC = C(inv);
+    const C k = C(double(SC[po]) * inv / M), mC = C(M), sdyC = C(sdy), sdyxC = C(sdyx), meanC = C(mean), invC = C(inv);
     g.each(p, [&](int64_t n, int64_t c, int64_t s) {
       C xh = (C(toFloat(X[ix(n, c, s)])) - meanC) * invC;
       C v = k * (mC * C(toFloat(DY[idy(n, c, s)])) - sdyC - xh * sdyxC);
@@ -166,8 +171,8 @@ void backwardImpl(const laminaContext &h, const BNArgs &a, double alphaData, dou
 } // namespace
 
 void bnForwardTraining(const laminaContext &h, const BNArgs &a, double alpha, double beta, const void *x, void *y,
-                       const void *scale, const void *bias, double factor, void *runMean, void *runVar,
-                       void *saveMean, void *saveInvVar) {
+                       const void *scale, const void *bias, double factor, void *runMean, void *runVar, void *saveMean,
+                       void *saveInvVar) {
   LAMINA_DISPATCH_FLOAT_TYPES(a.x.dataType, trainImpl, h, a, alpha, beta, x, y, scale, bias, factor, runMean, runVar,
                               saveMean, saveInvVar);
 }
@@ -176,8 +181,8 @@ void bnForwardInference(const laminaContext &h, const BNArgs &a, double alpha, d
   LAMINA_DISPATCH_FLOAT_TYPES(a.x.dataType, inferImpl, h, a, alpha, beta, x, y, scale, bias, mean, var);
 }
 void bnBackward(const laminaContext &h, const BNArgs &a, double alphaData, double betaData, double alphaParam,
-                double betaParam, const void *x, const void *dy, void *dx, const void *scale, void *dScale,
-                void *dBias, const void *savedMean, const void *savedInvVar) {
+                double betaParam, const void *x, const void *dy, void *dx, const void *scale, void *dScale, void *dBias,
+                const void *savedMean, const void *savedInvVar) {
   LAMINA_DISPATCH_FLOAT_TYPES(a.x.dataType, backwardImpl, h, a, alphaData, betaData, alphaParam, betaParam, x, dy, dx,
                               scale, dScale, dBias, savedMean, savedInvVar);
 }

@@ -14,12 +14,12 @@ struct BNArgs {
 };
 
 void bnForwardTraining(const laminaContext &h, const BNArgs &a, double alpha, double beta, const void *x, void *y,
-                       const void *scale, const void *bias, double factor, void *runMean, void *runVar,
-                       void *saveMean, void *saveInvVar);
+                       const void *scale, const void *bias, double factor, void *runMean, void *runVar, void *saveMean,
+                       void *saveInvVar);
 void bnForwardInference(const laminaContext &h, const BNArgs &a, double alpha, double beta, const void *x, void *y,
                         const void *scale, const void *bias, const void *mean, const void *var);
 void bnBackward(const laminaContext &h, const BNArgs &a, double alphaData, double betaData, double alphaParam,
-                double betaParam, const void *x, const void *dy, void *dx, const void *scale, void *dScale,
-                void *dBias, const void *savedMean, const void *savedInvVar);
+                double betaParam, const void *x, const void *dy, void *dx, const void *scale, void *dScale, void *dBias,
+                const void *savedMean, const void *savedInvVar);
 
 } // namespace lamina::cpu

@@ -10,8 +10,8 @@ namespace lamina::cpu {
 namespace {
 
 template <class T>
-void forwardImpl(const laminaContext &h, float p, uint64_t seed, uint64_t call, const TensorDesc &x,
-                 const void *xData, const TensorDesc &y, void *yData, uint8_t *mask) {
+void forwardImpl(const laminaContext &h, float p, uint64_t seed, uint64_t call, const TensorDesc &x, const void *xData,
+                 const TensorDesc &y, void *yData, uint8_t *mask) {
   using C = compute_t<T>;
   const C scale = C(1.0 / (1.0 - double(p)));
   const T *X = static_cast<const T *>(xData);

@@ -24,13 +24,16 @@ template <class T> void oneBatch(const laminaContext &h, const MatmulArgs &a, in
     const int64_t br = a.transB ? a.n : a.k, bc = a.transB ? a.k : a.n;
     std::vector<float> fa(size_t(ar * ac)), fb(size_t(br * bc)), fc(size_t(a.m * a.n));
     for (int64_t i = 0; i < ar; ++i)
-      for (int64_t j = 0; j < ac; ++j) fa[size_t(i * ac + j)] = toFloat(A[i * a.lda + j]);
+      for (int64_t j = 0; j < ac; ++j)
+        fa[size_t(i * ac + j)] = toFloat(A[i * a.lda + j]);
     for (int64_t i = 0; i < br; ++i)
-      for (int64_t j = 0; j < bc; ++j) fb[size_t(i * bc + j)] = toFloat(B[i * a.ldb + j]);
+      for (int64_t j = 0; j < bc; ++j)
+        fb[size_t(i * bc + j)] = toFloat(B[i * a.ldb + j]);
     gemm(h, a.transA, a.transB, a.m, a.n, a.k, 1.0f, fa.data(), ac, fb.data(), bc, 0.0f, fc.data(), a.n);
     const float al = float(a.alpha), be = float(a.beta);
     for (int64_t i = 0; i < a.m; ++i)
-      for (int64_t j = 0; j < a.n; ++j) storeScaled(C + i * a.ldc + j, fc[size_t(i * a.n + j)], al, be);
+      for (int64_t j = 0; j < a.n; ++j)
+        storeScaled(C + i * a.ldc + j, fc[size_t(i * a.n + j)], al, be);
   }
 }
 
@@ -38,7 +41,8 @@ template <class T> void matmulImpl(const laminaContext &h, const MatmulArgs &a) 
   if (a.batch >= 2 * threads(h) || (a.batch > 1 && double(a.m) * double(a.n) * double(a.k) < 262144.0))
     parallelFor(h, a.batch, [&](int64_t b) { oneBatch<T>(h, a, b); });
   else
-    for (int64_t b = 0; b < a.batch; ++b) oneBatch<T>(h, a, b);
+    for (int64_t b = 0; b < a.batch; ++b)
+      oneBatch<T>(h, a, b);
 }
 
 } // namespace

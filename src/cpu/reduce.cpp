@@ -26,13 +26,16 @@ struct Reducer {
   }
   // Candidate `x` at index j enters the arg-reduction accumulator; earlier indices win ties.
   void argStep(Acc &a, double x, int64_t j) const {
-    if (a.nan) return;
+    if (a.nan)
+      return;
     if (std::isnan(x)) {
-      if (propagate) a = Acc{x, j, true, true};
+      if (propagate)
+        a = Acc{x, j, true, true};
       return;
     }
     bool better = !a.any || (op == LAMINA_REDUCE_TENSOR_MIN ? x < a.v : x > a.v);
-    if (better) a = Acc{x, j, true, false};
+    if (better)
+      a = Acc{x, j, true, false};
   }
   void step(Acc &a, double x, int64_t j) const {
     switch (op) {
@@ -49,7 +52,8 @@ struct Reducer {
   void merge(Acc &a, const Acc &b) const {
     if (isArg()) {
       if (b.nan) {
-        if (!a.nan) a = b;
+        if (!a.nan)
+          a = b;
       } else if (b.any) {
         argStep(a, b.v, b.idx);
       }
@@ -72,8 +76,8 @@ struct Reducer {
 };
 
 template <class T>
-void reduceImpl(const laminaContext &h, const ReduceTensorDesc &d, int32_t *indices, double alpha,
-                const TensorDesc &a, const void *aData, double beta, const TensorDesc &c, void *cData) {
+void reduceImpl(const laminaContext &h, const ReduceTensorDesc &d, int32_t *indices, double alpha, const TensorDesc &a,
+                const void *aData, double beta, const TensorDesc &c, void *cData) {
   using C = compute_t<T>;
   const T *A = static_cast<const T *>(aData);
   T *Cp = static_cast<T *>(cData);
@@ -108,7 +112,8 @@ void reduceImpl(const laminaContext &h, const ReduceTensorDesc &d, int32_t *indi
       red.step(acc, double(toFloat(base[off])), j);
       for (int q = nr - 1; q >= 0; --q) { // increment with carry
         off += rstr[q];
-        if (++idx[q] < rdims[q]) break;
+        if (++idx[q] < rdims[q])
+          break;
         off -= rstr[q] * rdims[q];
         idx[q] = 0;
       }
@@ -119,7 +124,8 @@ void reduceImpl(const laminaContext &h, const ReduceTensorDesc &d, int32_t *indi
   const C al = C(alpha), be = C(beta);
   auto store = [&](int64_t o, const Acc &acc) {
     storeScaled(Cp + offsetOf(c, o), C(red.finish(acc, count)), al, be);
-    if (indices) indices[o] = int32_t(acc.idx);
+    if (indices)
+      indices[o] = int32_t(acc.idx);
   };
   auto aBase = [&](int64_t o) {
     int64_t off = 0;
@@ -139,9 +145,11 @@ void reduceImpl(const laminaContext &h, const ReduceTensorDesc &d, int32_t *indi
   std::vector<Acc> part(static_cast<size_t>(pieces));
   for (int64_t o = 0; o < outputs; ++o) {
     const T *base = aBase(o);
-    parallelFor(h, pieces, [&](int64_t p) { part[size_t(p)] = range(base, p * kPiece, std::min(count, (p + 1) * kPiece)); });
+    parallelFor(h, pieces,
+                [&](int64_t p) { part[size_t(p)] = range(base, p * kPiece, std::min(count, (p + 1) * kPiece)); });
     Acc acc = part[0];
-    for (int64_t p = 1; p < pieces; ++p) red.merge(acc, part[size_t(p)]);
+    for (int64_t p = 1; p < pieces; ++p)
+      red.merge(acc, part[size_t(p)]);
     store(o, acc);
   }
 }

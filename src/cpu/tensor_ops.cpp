@@ -8,26 +8,30 @@ namespace lamina::cpu {
 
 namespace {
 
-template <class T> void addImpl(const laminaContext &h, double alpha, const TensorDesc &a, const void *aData,
-                                double beta, const TensorDesc &c, void *cData) {
+template <class T>
+void addImpl(const laminaContext &h, double alpha, const TensorDesc &a, const void *aData, double beta,
+             const TensorDesc &c, void *cData) {
   using C = compute_t<T>;
   int64_t as[LAMINA_DIM_MAX];
   broadcastStrides(a, c, as);
   const T *A = static_cast<const T *>(aData);
   T *Cp = static_cast<T *>(cData);
   const C al = C(alpha), be = C(beta);
-  forEachChunk<2>(h, c.nbDims, c.dims, {as, c.strides}, [&](int64_t, int64_t len, const int64_t *off, const int64_t *inc) {
-    const T *ap = A + off[0];
-    T *cp = Cp + off[1];
-    for (int64_t j = 0; j < len; ++j) storeScaled(cp + j * inc[1], C(toFloat(ap[j * inc[0]])), al, be);
-  });
+  forEachChunk<2>(h, c.nbDims, c.dims, {as, c.strides},
+                  [&](int64_t, int64_t len, const int64_t *off, const int64_t *inc) {
+                    const T *ap = A + off[0];
+                    T *cp = Cp + off[1];
+                    for (int64_t j = 0; j < len; ++j)
+                      storeScaled(cp + j * inc[1], C(toFloat(ap[j * inc[0]])), al, be);
+                  });
 }
 
 template <class T> void setImpl(const laminaContext &h, const TensorDesc &y, void *yData, double value) {
   const T v = fromCompute<T>(compute_t<T>(value));
   T *Y = static_cast<T *>(yData);
   forEachChunk<1>(h, y.nbDims, y.dims, {y.strides}, [&](int64_t, int64_t len, const int64_t *off, const int64_t *inc) {
-    for (int64_t j = 0; j < len; ++j) Y[off[0] + j * inc[0]] = v;
+    for (int64_t j = 0; j < len; ++j)
+      Y[off[0] + j * inc[0]] = v;
   });
 }
 
@@ -47,14 +51,16 @@ template <class T> void scaleImpl(const laminaContext &h, const TensorDesc &y, v
 // value; converting a chunk at a time keeps the instantiations at 4 + 4 instead of 16).
 template <class T> void loadAsDouble(const void *base, int64_t off, int64_t inc, int64_t len, double *out) {
   const T *p = static_cast<const T *>(base) + off;
-  for (int64_t j = 0; j < len; ++j) out[j] = double(toFloat(p[j * inc]));
+  for (int64_t j = 0; j < len; ++j)
+    out[j] = double(toFloat(p[j * inc]));
 }
 void loadChunk(laminaDataType_t dt, const void *base, int64_t off, int64_t inc, int64_t len, double *out) {
   LAMINA_DISPATCH_FLOAT_TYPES(dt, loadAsDouble, base, off, inc, len, out);
 }
 
-template <class T> void transformImpl(const laminaContext &h, double alpha, const TensorDesc &x, const void *xData,
-                                      double beta, const TensorDesc &y, void *yData) {
+template <class T>
+void transformImpl(const laminaContext &h, double alpha, const TensorDesc &x, const void *xData, double beta,
+                   const TensorDesc &y, void *yData) {
   using C = compute_t<T>;
   T *Y = static_cast<T *>(yData);
   const C al = C(alpha), be = C(beta);
@@ -65,7 +71,8 @@ template <class T> void transformImpl(const laminaContext &h, double alpha, cons
                       int64_t n = std::min<int64_t>(512, len - s);
                       loadChunk(x.dataType, xData, off[0] + s * inc[0], inc[0], n, buf);
                       T *yp = Y + off[1] + s * inc[1];
-                      for (int64_t j = 0; j < n; ++j) storeScaled(yp + j * inc[1], C(buf[j]), al, be);
+                      for (int64_t j = 0; j < n; ++j)
+                        storeScaled(yp + j * inc[1], C(buf[j]), al, be);
                     }
                   });
 }
@@ -75,10 +82,12 @@ template <class C> inline C applyOp(laminaOpTensorOp_t op, bool propagateNan, C 
   case LAMINA_OP_TENSOR_ADD: return a + b;
   case LAMINA_OP_TENSOR_MUL: return a * b;
   case LAMINA_OP_TENSOR_MIN:
-    if (propagateNan && (std::isnan(a) || std::isnan(b))) return a + b;
+    if (propagateNan && (std::isnan(a) || std::isnan(b)))
+      return a + b;
     return std::fmin(a, b); // the non-NaN operand otherwise
   case LAMINA_OP_TENSOR_MAX:
-    if (propagateNan && (std::isnan(a) || std::isnan(b))) return a + b;
+    if (propagateNan && (std::isnan(a) || std::isnan(b)))
+      return a + b;
     return std::fmax(a, b);
   case LAMINA_OP_TENSOR_SQRT: return std::sqrt(a);
   case LAMINA_OP_TENSOR_NOT: return C(1) - a;
@@ -92,7 +101,8 @@ void opImpl(const laminaContext &h, const OpTensorDesc &op, double alpha1, const
   using C = compute_t<T>;
   const bool unary = op.op == LAMINA_OP_TENSOR_SQRT || op.op == LAMINA_OP_TENSOR_NOT;
   int64_t bs[LAMINA_DIM_MAX] = {};
-  if (!unary) broadcastStrides(*b, c, bs);
+  if (!unary)
+    broadcastStrides(*b, c, bs);
   const T *A = static_cast<const T *>(aData);
   const T *B = unary ? nullptr : static_cast<const T *>(bData);
   T *Cp = static_cast<T *>(cData);

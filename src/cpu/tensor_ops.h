@@ -18,20 +18,23 @@ template <size_t K> struct Walk {
   int64_t st[K][LAMINA_DIM_MAX] = {};
 };
 
-template <size_t K>
-Walk<K> makeWalk(int nbDims, const int64_t *dims, const std::array<const int64_t *, K> &strides) {
+template <size_t K> Walk<K> makeWalk(int nbDims, const int64_t *dims, const std::array<const int64_t *, K> &strides) {
   Walk<K> w;
   for (int d = 0; d < nbDims; ++d) {
-    if (dims[d] == 1) continue;
+    if (dims[d] == 1)
+      continue;
     bool merge = w.nb > 0;
-    for (size_t k = 0; k < K && merge; ++k) merge = w.st[k][w.nb - 1] == strides[k][d] * dims[d];
+    for (size_t k = 0; k < K && merge; ++k)
+      merge = w.st[k][w.nb - 1] == strides[k][d] * dims[d];
     if (merge) {
       w.dims[w.nb - 1] *= dims[d];
-      for (size_t k = 0; k < K; ++k) w.st[k][w.nb - 1] = strides[k][d];
+      for (size_t k = 0; k < K; ++k)
+        w.st[k][w.nb - 1] = strides[k][d];
       continue;
     }
     w.dims[w.nb] = dims[d];
-    for (size_t k = 0; k < K; ++k) w.st[k][w.nb] = strides[k][d];
+    for (size_t k = 0; k < K; ++k)
+      w.st[k][w.nb] = strides[k][d];
     ++w.nb;
   }
   if (w.nb == 0) { // a single element
@@ -50,7 +53,8 @@ void forEachChunk(const laminaContext &h, int nbDims, const int64_t *dims,
   const int last = w.nb - 1;
   const int64_t inner = w.dims[last];
   int64_t rows = 1;
-  for (int d = 0; d < last; ++d) rows *= w.dims[d];
+  for (int d = 0; d < last; ++d)
+    rows *= w.dims[d];
   constexpr int64_t kChunk = 16384; // elements per task: amortises the index math and threading
   const int64_t per = (inner + kChunk - 1) / kChunk;
   parallelFor(h, rows * per, [&](int64_t t) {
@@ -61,7 +65,8 @@ void forEachChunk(const laminaContext &h, int nbDims, const int64_t *dims,
     for (int d = last - 1; d >= 0; --d) {
       int64_t i = r % w.dims[d];
       r /= w.dims[d];
-      for (size_t k = 0; k < K; ++k) off[k] += i * w.st[k][d];
+      for (size_t k = 0; k < K; ++k)
+        off[k] += i * w.st[k][d];
     }
     for (size_t k = 0; k < K; ++k) {
       inc[k] = w.st[k][last];
@@ -73,7 +78,8 @@ void forEachChunk(const laminaContext &h, int nbDims, const int64_t *dims,
 
 // a's strides seen with c's dims: 0 where a has extent 1 (broadcast), a's stride elsewhere.
 inline void broadcastStrides(const TensorDesc &a, const TensorDesc &c, int64_t *out) {
-  for (int d = 0; d < c.nbDims; ++d) out[d] = (a.dims[d] == 1 && c.dims[d] != 1) ? 0 : a.strides[d];
+  for (int d = 0; d < c.nbDims; ++d)
+    out[d] = (a.dims[d] == 1 && c.dims[d] != 1) ? 0 : a.strides[d];
 }
 
 void addTensor(const laminaContext &h, double alpha, const TensorDesc &a, const void *aData, double beta,
