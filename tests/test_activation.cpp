@@ -109,6 +109,32 @@ TEST(Activation, BackwardMatchesReference) {
             }
 }
 
+// Big enough to be split across threads, on the dense path (NCHW) and the strided one.
+TEST(Activation, LargeThreaded) {
+  LT_HANDLE_OR_SKIP(h);
+  const laminaDataType_t dt = LAMINA_DATA_FLOAT;
+  const std::vector<int64_t> dims = {2, 16, 32, 33}; // a few kGrain chunks
+  for (const Mode &m : {kModes[2], kModes[4]})
+    for (Layout l : {Layout::NCHW, Layout::Strided}) {
+      SCOPED_TRACE(std::to_string(m.mode) + lt::layoutName(l));
+      ActDesc act(m.mode, m.coef);
+      lt::Tensor t(dt, dims, l);
+      auto x = lt::randomValues(t.numel(), 3, dt, -3, 3);
+      auto dy = lt::randomValues(t.numel(), 4, dt);
+      lt::Buffer bx(h, t.bytes(), dt), by(h, t.bytes(), dt), bdy(h, t.bytes(), dt), bdx(h, t.bytes(), dt);
+      lt::upload(h, t, x, bx.p);
+      lt::upload(h, t, dy, bdy.p);
+      lt::Scalar one(1), zero(0);
+      LAMINA_ASSERT_OK(laminaActivationForward(h, act, one.ptr(dt), t, bx.p, zero.ptr(dt), t, by.p));
+      auto y = lt::download(h, t, by.p);
+      EXPECT_TRUE(lt::allClose(y, ref::activationForward(m.mode, m.coef, false, x), lt::tolerance(dt)));
+      LAMINA_ASSERT_OK(
+          laminaActivationBackward(h, act, one.ptr(dt), t, by.p, t, bdy.p, t, bx.p, zero.ptr(dt), t, bdx.p));
+      EXPECT_TRUE(lt::allClose(lt::download(h, t, bdx.p), ref::activationBackward(m.mode, m.coef, x, y, dy),
+                               lt::tolerance(dt)));
+    }
+}
+
 // Finite differences of L(x) = sum(w * act(x)) through the library's forward, against its backward.
 TEST(Activation, GradientCheck) {
   LT_HANDLE_OR_SKIP(h);

@@ -5,6 +5,7 @@
 #include "common/test_util.h"
 #include "reference/conv_ref.h"
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -72,6 +73,153 @@ inline std::vector<double> blend(const std::vector<double> &ref, const std::vect
   for (size_t i = 0; i < ref.size(); ++i)
     e[i] = alpha * ref[i] + (beta != 0 ? beta * old[i] : 0.0);
   return e;
+}
+
+enum class Dir { Forward, BackwardData, BackwardFilter };
+
+struct AlphaBeta {
+  double alpha, beta;
+};
+// (1, 0) and (0.7, 0.3) for every type; (-1.5, 1) for float as well.
+inline std::vector<AlphaBeta> alphaBetas(laminaDataType_t dt) {
+  std::vector<AlphaBeta> v = {{1.0, 0.0}, {0.7, 0.3}};
+  if (dt == LAMINA_DATA_FLOAT)
+    v.push_back({-1.5, 1.0});
+  return v;
+}
+inline const std::vector<lt::Layout> &layouts() {
+  static const std::vector<lt::Layout> l = {lt::Layout::NCHW, lt::Layout::NHWC, lt::Layout::Strided};
+  return l;
+}
+
+// Algorithms the backend reports as applicable for a direction (heuristics list, status SUCCESS).
+inline std::vector<int> applicableAlgos(const lt::Handle &h, Dir d, Setup &st) {
+  std::vector<int> out;
+  int n = 0;
+  laminaConvolutionFwdAlgoPerf_t fp[16];
+  laminaConvolutionBwdDataAlgoPerf_t dp[16];
+  laminaConvolutionBwdFilterAlgoPerf_t wp[16];
+  laminaStatus_t s;
+  switch (d) {
+  case Dir::Forward:
+    s = laminaGetConvolutionForwardAlgorithmHeuristics(h, *st.x, *st.w, st.conv, *st.y, 16, &n, fp);
+    for (int i = 0; i < n && s == LAMINA_STATUS_SUCCESS; ++i)
+      if (fp[i].status == LAMINA_STATUS_SUCCESS)
+        out.push_back(int(fp[i].algo));
+    break;
+  case Dir::BackwardData:
+    s = laminaGetConvolutionBackwardDataAlgorithmHeuristics(h, *st.w, *st.y, st.conv, *st.x, 16, &n, dp);
+    for (int i = 0; i < n && s == LAMINA_STATUS_SUCCESS; ++i)
+      if (dp[i].status == LAMINA_STATUS_SUCCESS)
+        out.push_back(int(dp[i].algo));
+    break;
+  case Dir::BackwardFilter:
+    s = laminaGetConvolutionBackwardFilterAlgorithmHeuristics(h, *st.x, *st.y, st.conv, *st.w, 16, &n, wp);
+    for (int i = 0; i < n && s == LAMINA_STATUS_SUCCESS; ++i)
+      if (wp[i].status == LAMINA_STATUS_SUCCESS)
+        out.push_back(int(wp[i].algo));
+    break;
+  }
+  EXPECT_EQ(s, LAMINA_STATUS_SUCCESS) << laminaGetLastErrorMessage();
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// The conformance driver: every problem of the committed list x applicable algorithm x dtype x
+// layout (NCHW/KCRS, NHWC/KRSC, odd strides) x (alpha, beta), against the fp64 reference.
+// Outputs and workspaces start as NaN. Returns the number of runs.
+inline int runConformance(Dir d, const std::vector<int> &expectAlgos) {
+  lt::Handle h;
+  if (!h.ok())
+    return 0;
+  auto specs = loadSpecs();
+  EXPECT_GE(specs.size(), 10u);
+  int runs = 0;
+  uint64_t seed = 1;
+  for (const auto &ns : specs) {
+    const auto &s = ns.spec;
+    for (laminaDataType_t dt : lt::floatTypes()) {
+      auto x = lt::randomValues(lt::Tensor(dt, s.xDims()).numel(), seed++, dt);
+      auto w = lt::randomValues(lt::Filter(dt, s.wDims()).numel(), seed++, dt);
+      auto dy = lt::randomValues(lt::Tensor(dt, s.yDims()).numel(), seed++, dt);
+      std::vector<double> ref = d == Dir::Forward        ? lt::ref::convForward(s, x, w)
+                                : d == Dir::BackwardData ? lt::ref::convBackwardData(s, dy, w)
+                                                         : lt::ref::convBackwardFilter(s, x, dy);
+      for (lt::Layout layout : layouts()) {
+        Setup st(s, dt, layout);
+        SCOPED_TRACE(ns.name + " " + lt::dtypeName(dt) + " " + lt::layoutName(layout));
+        lt::Buffer xb(h, st.x->bytes(), dt), wb(h, st.w->bytes(), dt), yb(h, st.y->bytes(), dt);
+        // Inputs of the direction; the output buffer is re-made per run below.
+        if (d != Dir::BackwardData)
+          lt::upload(h, *st.x, x, xb.p);
+        if (d != Dir::BackwardFilter)
+          lt::upload(h, *st.w, w, wb.p);
+        if (d != Dir::Forward)
+          lt::upload(h, *st.y, dy, yb.p);
+        auto algos = applicableAlgos(h, d, st);
+        EXPECT_EQ(algos, expectAlgos);
+        for (int algo : algos) {
+          size_t wsBytes = 0;
+          laminaStatus_t q =
+              d == Dir::Forward ? laminaGetConvolutionForwardWorkspaceSize(h, *st.x, *st.w, st.conv, *st.y,
+                                                                           laminaConvolutionFwdAlgo_t(algo), &wsBytes)
+              : d == Dir::BackwardData
+                  ? laminaGetConvolutionBackwardDataWorkspaceSize(h, *st.w, *st.y, st.conv, *st.x,
+                                                                  laminaConvolutionBwdDataAlgo_t(algo), &wsBytes)
+                  : laminaGetConvolutionBackwardFilterWorkspaceSize(h, *st.x, *st.y, st.conv, *st.w,
+                                                                    laminaConvolutionBwdFilterAlgo_t(algo), &wsBytes);
+          EXPECT_EQ(q, LAMINA_STATUS_SUCCESS) << laminaGetLastErrorMessage();
+          lt::Buffer ws(h, wsBytes, dt);
+          for (const auto &ab : alphaBetas(dt)) {
+            SCOPED_TRACE("algo " + std::to_string(algo) + " alpha " + std::to_string(ab.alpha) + " beta " +
+                         std::to_string(ab.beta));
+            lt::Scalar al(ab.alpha), be(ab.beta);
+            laminaStatus_t r;
+            std::vector<double> got, old;
+            if (d == Dir::Forward) {
+              lt::Buffer out(h, st.y->bytes(), dt);
+              old = lt::randomValues(st.y->numel(), seed++, dt);
+              if (ab.beta != 0)
+                lt::upload(h, *st.y, old, out.p);
+              r = laminaConvolutionForward(h, al.ptr(dt), *st.x, xb.p, *st.w, wb.p, st.conv,
+                                           laminaConvolutionFwdAlgo_t(algo), ws.p, wsBytes, be.ptr(dt), *st.y, out.p);
+              got = lt::download(h, *st.y, out.p);
+            } else if (d == Dir::BackwardData) {
+              lt::Buffer out(h, st.x->bytes(), dt);
+              old = lt::randomValues(st.x->numel(), seed++, dt);
+              if (ab.beta != 0)
+                lt::upload(h, *st.x, old, out.p);
+              r = laminaConvolutionBackwardData(h, al.ptr(dt), *st.w, wb.p, *st.y, yb.p, st.conv,
+                                                laminaConvolutionBwdDataAlgo_t(algo), ws.p, wsBytes, be.ptr(dt), *st.x,
+                                                out.p);
+              got = lt::download(h, *st.x, out.p);
+            } else {
+              lt::Buffer out(h, st.w->bytes(), dt);
+              old = lt::randomValues(st.w->numel(), seed++, dt);
+              if (ab.beta != 0)
+                lt::upload(h, *st.w, old, out.p);
+              r = laminaConvolutionBackwardFilter(h, al.ptr(dt), *st.x, xb.p, *st.y, yb.p, st.conv,
+                                                  laminaConvolutionBwdFilterAlgo_t(algo), ws.p, wsBytes, be.ptr(dt),
+                                                  *st.w, out.p);
+              got = lt::download(h, *st.w, out.p);
+            }
+            EXPECT_EQ(r, LAMINA_STATUS_SUCCESS) << laminaGetLastErrorMessage();
+            EXPECT_TRUE(lt::allClose(got, blend(ref, old, ab.alpha, ab.beta), lt::tolerance(dt)));
+            ++runs;
+          }
+        }
+      }
+    }
+  }
+  return runs;
+}
+
+// Runs expected for the committed list with `algos` applicable everywhere.
+inline int expectedRuns(size_t algos) {
+  size_t perLayout = 0;
+  for (laminaDataType_t dt : lt::floatTypes())
+    perLayout += alphaBetas(dt).size();
+  return int(loadSpecs().size() * perLayout * layouts().size() * algos);
 }
 
 } // namespace ct

@@ -111,8 +111,10 @@ TEST(Pooling, ForwardMatchesReference) {
             const auto p = withMode(pr.p, mode);
             const auto outDims = ref::poolOutputDims(p, pr.inDims);
             PoolDesc pd(p, mode);
-            // y in another layout than x, so the two stride sets are exercised independently
-            lt::Tensor tx(dt, pr.inDims, l), ty(dt, outDims, l == Layout::NCHW ? Layout::Strided : Layout::NCHW);
+            // y in another layout than x (strides exercised independently), except NHWC: both channels-last
+            // for the channels-last fast path
+            const Layout yl = l == Layout::NCHW ? Layout::Strided : l == Layout::NHWC ? Layout::NHWC : Layout::NCHW;
+            lt::Tensor tx(dt, pr.inDims, l), ty(dt, outDims, yl);
             auto x = lt::randomValues(tx.numel(), ++seed, dt, -2, 2);
             auto y0 = lt::randomValues(ty.numel(), ++seed, dt);
             lt::Buffer bx(h, tx.bytes(), dt), by(h, ty.bytes(), dt);
@@ -141,7 +143,7 @@ TEST(Pooling, BackwardMatchesReference) {
             const auto p = withMode(pr.p, mode);
             const auto outDims = ref::poolOutputDims(p, pr.inDims);
             PoolDesc pd(p, mode);
-            const Layout other = l == Layout::NCHW ? Layout::Strided : Layout::NCHW;
+            const Layout other = l == Layout::NCHW ? Layout::Strided : l == Layout::NHWC ? Layout::NHWC : Layout::NCHW;
             lt::Tensor tx(dt, pr.inDims, l), tdx(dt, pr.inDims, other), ty(dt, outDims, l), tdy(dt, outDims, other);
             auto x = lt::randomValues(tx.numel(), ++seed, dt, -2, 2);
             auto y = ref::poolForward(p, pr.inDims, x);
@@ -173,7 +175,7 @@ TEST(Pooling, LargeThreaded) {
   p.window[0] = p.window[1] = 3;
   p.pad[0] = p.pad[1] = 1;
   p.stride[0] = p.stride[1] = 2;
-  const std::vector<int64_t> inDims = {4, 16, 33, 31};
+  const std::vector<int64_t> inDims = {2, 16, 17, 19}; // several work chunks on every path
   for (auto mode : {LAMINA_POOLING_MAX, LAMINA_POOLING_AVERAGE_COUNT_EXCLUDE_PADDING})
     for (Layout l : {Layout::NCHW, Layout::NHWC}) {
       SCOPED_TRACE(std::to_string(mode) + lt::layoutName(l));
@@ -241,29 +243,44 @@ TEST(Pooling, GradientCheck) {
 TEST(Pooling, MaxTiesAndNan) {
   LT_HANDLE_OR_SKIP(h);
   const laminaDataType_t dt = LAMINA_DATA_FLOAT;
-  ref::PoolParams p; // 2x2 window, stride 2 over 1x1x2x4: two windows
+  ref::PoolParams p; // 2x2 window, stride 2 over 1xCx2x4: two windows per channel
   p.window[0] = p.window[1] = 2;
   p.stride[0] = p.stride[1] = 2;
-  lt::Tensor tx(dt, {1, 1, 2, 4}), ty(dt, {1, 1, 1, 2});
-  lt::Buffer bx(h, tx.bytes(), dt), by(h, ty.bytes(), dt), bdy(h, ty.bytes(), dt), bdx(h, tx.bytes(), dt);
-  // window 0: {5, NaN, 5, 1} (a tie and a NaN); window 1: {NaN, 2, 7, 3}
-  lt::upload(h, tx, {5, NAN, NAN, 2, 5, 1, 7, 3}, bx.p);
-  lt::upload(h, ty, {1, 10}, bdy.p);
-  lt::Scalar one(1), zero(0);
-  for (auto nan : {LAMINA_NOT_PROPAGATE_NAN, LAMINA_PROPAGATE_NAN}) {
-    PoolDesc pd(p, LAMINA_POOLING_MAX, nan);
-    LAMINA_ASSERT_OK(laminaPoolingForward(h, pd, one.ptr(dt), tx, bx.p, zero.ptr(dt), ty, by.p));
-    auto y = lt::download(h, ty, by.p);
-    LAMINA_ASSERT_OK(laminaPoolingBackward(h, pd, one.ptr(dt), ty, by.p, ty, bdy.p, tx, bx.p, zero.ptr(dt), tx, bdx.p));
-    auto dx = lt::download(h, tx, bdx.p);
-    if (nan == LAMINA_NOT_PROPAGATE_NAN) {
-      EXPECT_EQ(y[0], 5.0);
-      EXPECT_EQ(y[1], 7.0);
-      // the first of the tied maxima (scan order) gets the gradient
-      EXPECT_EQ(dx, (std::vector<double>{1, 0, 0, 0, 0, 0, 10, 0}));
-    } else {
-      EXPECT_TRUE(std::isnan(y[0]) && std::isnan(y[1]));
-      EXPECT_EQ(dx, (std::vector<double>{0, 1, 10, 0, 0, 0, 0, 0}));
+  // window 0: {5, NaN, 5, 1} (a tie and a NaN); window 1: {NaN, 2, 7, 3}. C = 1 takes the generic
+  // path, C = 2 in NHWC the channels-last one (both channels hold the same data).
+  const std::vector<double> plane = {5, NAN, NAN, 2, 5, 1, 7, 3};
+  for (int64_t C : {1, 2}) {
+    const Layout l = C == 1 ? Layout::NCHW : Layout::NHWC;
+    lt::Tensor tx(dt, {1, C, 2, 4}, l), ty(dt, {1, C, 1, 2}, l);
+    lt::Buffer bx(h, tx.bytes(), dt), by(h, ty.bytes(), dt), bdy(h, ty.bytes(), dt), bdx(h, tx.bytes(), dt);
+    std::vector<double> x, dy;
+    for (int64_t c = 0; c < C; ++c) {
+      x.insert(x.end(), plane.begin(), plane.end());
+      dy.insert(dy.end(), {1, 10});
+    }
+    lt::upload(h, tx, x, bx.p);
+    lt::upload(h, ty, dy, bdy.p);
+    lt::Scalar one(1), zero(0);
+    for (auto nan : {LAMINA_NOT_PROPAGATE_NAN, LAMINA_PROPAGATE_NAN}) {
+      SCOPED_TRACE("C " + std::to_string(C) + " nan " + std::to_string(nan));
+      PoolDesc pd(p, LAMINA_POOLING_MAX, nan);
+      LAMINA_ASSERT_OK(laminaPoolingForward(h, pd, one.ptr(dt), tx, bx.p, zero.ptr(dt), ty, by.p));
+      auto y = lt::download(h, ty, by.p);
+      LAMINA_ASSERT_OK(
+          laminaPoolingBackward(h, pd, one.ptr(dt), ty, by.p, ty, bdy.p, tx, bx.p, zero.ptr(dt), tx, bdx.p));
+      auto dx = lt::download(h, tx, bdx.p);
+      for (int64_t c = 0; c < C; ++c) {
+        std::vector<double> yc(y.begin() + 2 * c, y.begin() + 2 * c + 2),
+            dxc(dx.begin() + 8 * c, dx.begin() + 8 * c + 8);
+        if (nan == LAMINA_NOT_PROPAGATE_NAN) {
+          EXPECT_EQ(yc, (std::vector<double>{5, 7}));
+          // the first of the tied maxima (scan order) gets the gradient
+          EXPECT_EQ(dxc, (std::vector<double>{1, 0, 0, 0, 0, 0, 10, 0}));
+        } else {
+          EXPECT_TRUE(std::isnan(yc[0]) && std::isnan(yc[1]));
+          EXPECT_EQ(dxc, (std::vector<double>{0, 1, 10, 0, 0, 0, 0, 0}));
+        }
+      }
     }
   }
 }

@@ -3,10 +3,20 @@
 #include "core/checks.h"
 
 #include <cmath>
+#include <cstring>
 
 using namespace lamina;
 
 namespace {
+
+// The value of an enum argument read without an enum-typed load: a C caller may pass any int, and
+// loading an out-of-range enum is undefined in C++ (UBSan's enum check flags it).
+template <class E> int rawEnum(const E &e) {
+  static_assert(sizeof(E) == sizeof(int), "enum arguments are int-sized");
+  int v;
+  std::memcpy(&v, &e, sizeof v);
+  return v;
+}
 
 // In-place use (same pointer) needs one layout, else an element would be overwritten before use.
 void inPlaceArg(const void *in, const TensorDesc &inD, const char *inName, const void *out, const TensorDesc &outD,
@@ -31,10 +41,11 @@ laminaStatus_t laminaSetActivationDescriptor(laminaActivationDescriptor_t desc, 
                                              laminaNanPropagation_t nan, double coef) {
   return apiCall(__func__, [&] {
     auto &a = descToSet(desc, "desc");
-    if (mode < LAMINA_ACTIVATION_SIGMOID || mode > LAMINA_ACTIVATION_LEAKY_RELU)
-      fail(LAMINA_STATUS_BAD_PARAM, "argument 'mode' has invalid value %d", int(mode));
-    if (nan != LAMINA_NOT_PROPAGATE_NAN && nan != LAMINA_PROPAGATE_NAN)
-      fail(LAMINA_STATUS_BAD_PARAM, "argument 'nan' has invalid value %d", int(nan));
+    const int m = rawEnum(mode), n = rawEnum(nan);
+    if (m < LAMINA_ACTIVATION_SIGMOID || m > LAMINA_ACTIVATION_LEAKY_RELU)
+      fail(LAMINA_STATUS_BAD_PARAM, "argument 'mode' has invalid value %d", m);
+    if (n != LAMINA_NOT_PROPAGATE_NAN && n != LAMINA_PROPAGATE_NAN)
+      fail(LAMINA_STATUS_BAD_PARAM, "argument 'nan' has invalid value %d", n);
     // coef matters for three modes: the clipped-ReLU ceiling must be > 0, the ELU alpha >= 0, the
     // leaky slope finite. Other modes ignore it.
     const bool finite = std::isfinite(coef);

@@ -7,6 +7,7 @@
 #include "cpu/conv_algorithms.h"
 
 #include <algorithm>
+#include <cstring>
 
 using namespace lamina;
 
@@ -83,6 +84,15 @@ struct Scratch {
   }
 };
 
+// An enum argument's raw value, read without an enum-typed load (a caller may pass any int, and
+// loading an out-of-range enum is undefined behaviour).
+template <class E> int enumValue(const E &e) {
+  static_assert(sizeof(E) == sizeof(int), "enum of int size");
+  int v;
+  std::memcpy(&v, &e, sizeof v);
+  return v;
+}
+
 void maxCount(laminaHandle_t handle, int *count, ConvDirection dir) {
   handleArg(handle);
   pointerArg(count, "count");
@@ -107,7 +117,7 @@ laminaStatus_t laminaGetConvolutionForwardWorkspaceSize(laminaHandle_t handle, l
     const laminaContext &h = handleArg(handle);
     ConvProblem p = fwdProblem(x, w, conv, y);
     pointerArg(bytes, "bytes");
-    *bytes = convAlgorithmFor(h, ConvDirection::Forward, algo, p, "algo").workspaceBytes(p);
+    *bytes = convAlgorithmFor(h, ConvDirection::Forward, enumValue(algo), p, "algo").workspaceBytes(p);
   });
 }
 
@@ -120,7 +130,8 @@ laminaStatus_t laminaGetConvolutionForwardAlgorithm(laminaHandle_t handle, lamin
     const laminaContext &h = handleArg(handle);
     ConvProblem p = fwdProblem(x, w, conv, y);
     pointerArg(algo, "algo");
-    *algo = laminaConvolutionFwdAlgo_t(convPickAlgorithm(h, ConvDirection::Forward, p, preference, memoryLimitInBytes));
+    *algo = laminaConvolutionFwdAlgo_t(
+        convPickAlgorithm(h, ConvDirection::Forward, p, enumValue(preference), memoryLimitInBytes));
   });
 }
 
@@ -202,7 +213,7 @@ laminaStatus_t laminaConvolutionForward(laminaHandle_t handle, const void *alpha
     dataArg(h, yData, "yData");
     a.x = xData, a.w = wData, a.y = yData;
     a.workspace = workspace, a.workspaceBytes = workspaceBytes;
-    runAlgo(h, ConvDirection::Forward, algo, a);
+    runAlgo(h, ConvDirection::Forward, enumValue(algo), a);
   });
 }
 
@@ -221,7 +232,7 @@ laminaStatus_t laminaGetConvolutionBackwardDataWorkspaceSize(laminaHandle_t hand
     const laminaContext &h = handleArg(handle);
     ConvProblem p = bwdDataProblem(w, dy, conv, dx);
     pointerArg(bytes, "bytes");
-    *bytes = convAlgorithmFor(h, ConvDirection::BackwardData, algo, p, "algo").workspaceBytes(p);
+    *bytes = convAlgorithmFor(h, ConvDirection::BackwardData, enumValue(algo), p, "algo").workspaceBytes(p);
   });
 }
 
@@ -235,7 +246,7 @@ laminaGetConvolutionBackwardDataAlgorithm(laminaHandle_t handle, laminaFilterDes
     ConvProblem p = bwdDataProblem(w, dy, conv, dx);
     pointerArg(algo, "algo");
     *algo = laminaConvolutionBwdDataAlgo_t(
-        convPickAlgorithm(h, ConvDirection::BackwardData, p, preference, memoryLimitInBytes));
+        convPickAlgorithm(h, ConvDirection::BackwardData, p, enumValue(preference), memoryLimitInBytes));
   });
 }
 
@@ -323,7 +334,7 @@ laminaStatus_t laminaConvolutionBackwardData(laminaHandle_t handle, const void *
     dataArg(h, dxData, "dxData");
     a.w = wData, a.dy = dyData, a.dx = dxData;
     a.workspace = workspace, a.workspaceBytes = workspaceBytes;
-    runAlgo(h, ConvDirection::BackwardData, algo, a);
+    runAlgo(h, ConvDirection::BackwardData, enumValue(algo), a);
   });
 }
 
@@ -342,7 +353,7 @@ laminaStatus_t laminaGetConvolutionBackwardFilterWorkspaceSize(laminaHandle_t ha
     const laminaContext &h = handleArg(handle);
     ConvProblem p = bwdFilterProblem(x, dy, conv, dw);
     pointerArg(bytes, "bytes");
-    *bytes = convAlgorithmFor(h, ConvDirection::BackwardFilter, algo, p, "algo").workspaceBytes(p);
+    *bytes = convAlgorithmFor(h, ConvDirection::BackwardFilter, enumValue(algo), p, "algo").workspaceBytes(p);
   });
 }
 
@@ -356,7 +367,7 @@ laminaGetConvolutionBackwardFilterAlgorithm(laminaHandle_t handle, laminaTensorD
     ConvProblem p = bwdFilterProblem(x, dy, conv, dw);
     pointerArg(algo, "algo");
     *algo = laminaConvolutionBwdFilterAlgo_t(
-        convPickAlgorithm(h, ConvDirection::BackwardFilter, p, preference, memoryLimitInBytes));
+        convPickAlgorithm(h, ConvDirection::BackwardFilter, p, enumValue(preference), memoryLimitInBytes));
   });
 }
 
@@ -445,7 +456,7 @@ laminaStatus_t laminaConvolutionBackwardFilter(laminaHandle_t handle, const void
     dataArg(h, dwData, "dwData");
     a.x = xData, a.dy = dyData, a.dw = dwData;
     a.workspace = workspace, a.workspaceBytes = workspaceBytes;
-    runAlgo(h, ConvDirection::BackwardFilter, algo, a);
+    runAlgo(h, ConvDirection::BackwardFilter, enumValue(algo), a);
   });
 }
 

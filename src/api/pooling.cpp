@@ -3,18 +3,28 @@
 #include "core/checks.h"
 
 #include <algorithm>
+#include <cstring>
 
 using namespace lamina;
 
 namespace {
 
-void setPooling(laminaPoolingStruct &p, laminaPoolingMode_t mode, laminaNanPropagation_t nan, int spatialDims,
-                const int64_t *window, const int64_t *pads, const int64_t *strides) {
+// The value of an enum argument read without an enum-typed load: a C caller may pass any int, and
+// loading an out-of-range enum is undefined in C++ (UBSan's enum check flags it).
+template <class E> int rawEnum(const E &e) {
+  static_assert(sizeof(E) == sizeof(int), "enum arguments are int-sized");
+  int v;
+  std::memcpy(&v, &e, sizeof v);
+  return v;
+}
+
+void setPooling(laminaPoolingStruct &p, int mode, int nan, int spatialDims, const int64_t *window, const int64_t *pads,
+                const int64_t *strides) {
   if (mode != LAMINA_POOLING_MAX && mode != LAMINA_POOLING_AVERAGE_COUNT_INCLUDE_PADDING &&
       mode != LAMINA_POOLING_AVERAGE_COUNT_EXCLUDE_PADDING)
-    fail(LAMINA_STATUS_BAD_PARAM, "argument 'mode' has invalid value %d", int(mode));
+    fail(LAMINA_STATUS_BAD_PARAM, "argument 'mode' has invalid value %d", mode);
   if (nan != LAMINA_NOT_PROPAGATE_NAN && nan != LAMINA_PROPAGATE_NAN)
-    fail(LAMINA_STATUS_BAD_PARAM, "argument 'nan' has invalid value %d", int(nan));
+    fail(LAMINA_STATUS_BAD_PARAM, "argument 'nan' has invalid value %d", nan);
   if (spatialDims < 1 || spatialDims > 3)
     fail(LAMINA_STATUS_BAD_DIMS, "argument 'spatialDims' is %d; it must be 1, 2 or 3", spatialDims);
   pointerArg(window, "window");
@@ -32,8 +42,8 @@ void setPooling(laminaPoolingStruct &p, laminaPoolingMode_t mode, laminaNanPropa
       fail(LAMINA_STATUS_BAD_PARAM, "strides[%d] is %lld; it must be >= 1", i, (long long)strides[i]);
   }
   PoolingDesc d = p.d; // keeps the ceil mode
-  d.mode = mode;
-  d.nan = nan;
+  d.mode = laminaPoolingMode_t(mode);
+  d.nan = laminaNanPropagation_t(nan);
   d.spatialDims = spatialDims;
   for (int i = 0; i < 3; ++i) {
     d.window[i] = i < spatialDims ? window[i] : 1;
@@ -85,14 +95,16 @@ laminaStatus_t laminaSetPooling2dDescriptor(laminaPoolingDescriptor_t desc, lami
                                             int64_t padW, int64_t strideH, int64_t strideW) {
   return apiCall(__func__, [&] {
     const int64_t window[2] = {windowH, windowW}, pads[2] = {padH, padW}, strides[2] = {strideH, strideW};
-    setPooling(descToSet(desc, "desc"), mode, nan, 2, window, pads, strides);
+    setPooling(descToSet(desc, "desc"), rawEnum(mode), rawEnum(nan), 2, window, pads, strides);
   });
 }
 
 laminaStatus_t laminaSetPoolingNdDescriptor(laminaPoolingDescriptor_t desc, laminaPoolingMode_t mode,
                                             laminaNanPropagation_t nan, int spatialDims, const int64_t window[],
                                             const int64_t pads[], const int64_t strides[]) {
-  return apiCall(__func__, [&] { setPooling(descToSet(desc, "desc"), mode, nan, spatialDims, window, pads, strides); });
+  return apiCall(__func__, [&] {
+    setPooling(descToSet(desc, "desc"), rawEnum(mode), rawEnum(nan), spatialDims, window, pads, strides);
+  });
 }
 
 laminaStatus_t laminaGetPoolingNdDescriptor(laminaPoolingDescriptor_t desc, int spatialDimsRequested,

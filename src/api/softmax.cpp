@@ -2,15 +2,27 @@
 #include "cpu/softmax.h"
 #include "core/checks.h"
 
+#include <cstring>
+
 using namespace lamina;
 
 namespace {
 
-void algoModeArgs(laminaSoftmaxAlgorithm_t algo, laminaSoftmaxMode_t mode) {
-  if (algo != LAMINA_SOFTMAX_FAST && algo != LAMINA_SOFTMAX_ACCURATE && algo != LAMINA_SOFTMAX_LOG)
-    fail(LAMINA_STATUS_BAD_PARAM, "argument 'algo' has invalid value %d", int(algo));
-  if (mode != LAMINA_SOFTMAX_MODE_INSTANCE && mode != LAMINA_SOFTMAX_MODE_CHANNEL)
-    fail(LAMINA_STATUS_BAD_PARAM, "argument 'mode' has invalid value %d", int(mode));
+// The value of an enum argument read without an enum-typed load: a C caller may pass any int, and
+// loading an out-of-range enum is undefined in C++ (UBSan's enum check flags it).
+template <class E> int rawEnum(const E &e) {
+  static_assert(sizeof(E) == sizeof(int), "enum arguments are int-sized");
+  int v;
+  std::memcpy(&v, &e, sizeof v);
+  return v;
+}
+
+void algoModeArgs(const laminaSoftmaxAlgorithm_t &algo, const laminaSoftmaxMode_t &mode) {
+  const int a = rawEnum(algo), m = rawEnum(mode);
+  if (a != LAMINA_SOFTMAX_FAST && a != LAMINA_SOFTMAX_ACCURATE && a != LAMINA_SOFTMAX_LOG)
+    fail(LAMINA_STATUS_BAD_PARAM, "argument 'algo' has invalid value %d", a);
+  if (m != LAMINA_SOFTMAX_MODE_INSTANCE && m != LAMINA_SOFTMAX_MODE_CHANNEL)
+    fail(LAMINA_STATUS_BAD_PARAM, "argument 'mode' has invalid value %d", m);
 }
 
 void rankArg(const TensorDesc &t, const char *name) {

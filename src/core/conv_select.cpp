@@ -84,11 +84,10 @@ std::vector<ConvAlgoPerf> convRankHeuristic(const laminaContext &h, ConvDirectio
   return finish(r);
 }
 
-int convPickAlgorithm(const laminaContext &h, ConvDirection dir, const ConvProblem &p,
-                      laminaConvolutionPreference_t pref, size_t limitBytes) {
+int convPickAlgorithm(const laminaContext &h, ConvDirection dir, const ConvProblem &p, int pref, size_t limitBytes) {
   if (pref != LAMINA_CONVOLUTION_PREFER_FASTEST && pref != LAMINA_CONVOLUTION_NO_WORKSPACE &&
       pref != LAMINA_CONVOLUTION_SPECIFY_WORKSPACE_LIMIT)
-    fail(LAMINA_STATUS_BAD_PARAM, "argument 'preference' has invalid value %d", int(pref));
+    fail(LAMINA_STATUS_BAD_PARAM, "argument 'preference' has invalid value %d", pref);
   size_t limit = pref == LAMINA_CONVOLUTION_PREFER_FASTEST ? SIZE_MAX
                  : pref == LAMINA_CONVOLUTION_NO_WORKSPACE ? 0
                                                            : limitBytes;

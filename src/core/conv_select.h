@@ -28,8 +28,8 @@ const ConvAlgorithm &convAlgorithmFor(const laminaContext &h, ConvDirection dir,
 // (NOT_SUPPORTED). time is -1 throughout.
 std::vector<ConvAlgoPerf> convRankHeuristic(const laminaContext &h, ConvDirection dir, const ConvProblem &p);
 // The best-ranked applicable algorithm allowed by the preference; NOT_SUPPORTED when none is.
-int convPickAlgorithm(const laminaContext &h, ConvDirection dir, const ConvProblem &p,
-                      laminaConvolutionPreference_t pref, size_t limitBytes);
+// pref is the raw laminaConvolutionPreference_t value (BAD_PARAM when out of range).
+int convPickAlgorithm(const laminaContext &h, ConvDirection dir, const ConvProblem &p, int pref, size_t limitBytes);
 // Runs each applicable algorithm whose workspace fits in a.workspaceBytes on a's buffers (one
 // warm-up, then the median of a few timed runs, each after backendSynchronize) and returns every
 // public value, measured ones fastest first, then those that did not fit (INSUFFICIENT_WORKSPACE),

@@ -92,7 +92,9 @@ double estimate(const ConvProblem &p) {
   double colBytes = xIsColumns(p) ? 0.0 : double(computeSize(p)) * p.N * p.C * p.filtSize() * p.outSize() * 2.0;
   return kCallOverheadMs + gemmMs + colBytes / (kMemGBps * 1e6 * 4);
 }
-void runAny(const ConvArgs &a) { LAMINA_DISPATCH_FLOAT_TYPES(a.p->dataType, run, a); }
+void runAny(const ConvArgs &a) {
+  runSized(a, [](const ConvArgs &b) { LAMINA_DISPATCH_FLOAT_TYPES(b.p->dataType, run, b); });
+}
 
 } // namespace
 

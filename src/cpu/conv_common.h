@@ -1,5 +1,5 @@
 // Shared pieces of the CPU convolution algorithms: a normalised 3-D geometry with strides (2-D
-// problems get a trailing spatial dim of size 1), typed loads, im2col/col2im, filter packing, and
+// problems get a leading spatial dim of size 1), typed loads, im2col/col2im, filter packing, and
 // the workspace slot count of the BLAS paths.
 #pragma once
 
@@ -15,7 +15,7 @@
 
 namespace lamina::cpu {
 
-// Geometry with every spatial dim present (unused ones are size 1, stride 0). The filter strides
+// Geometry with every spatial dim present (unused leading ones are size 1, stride 0). The filter strides
 // and base offset already include the flip of LAMINA_CONVOLUTION mode (negative strides), so every
 // algorithm is written as a cross-correlation.
 struct ConvGeom {
@@ -35,12 +35,17 @@ inline ConvGeom makeGeom(const ConvProblem &p) {
   g.ys[0] = p.y.strides[0], g.ys[1] = p.y.strides[1];
   g.ws[0] = p.w.strides[0], g.ws[1] = p.w.strides[1];
   g.wOff = 0;
+  // Spatial dims are right-aligned (unused leading dims of size 1), so the innermost loops of
+  // every algorithm run along W.
+  const int off = 3 - sd;
   for (int i = 0; i < 3; ++i) {
-    g.in[i] = p.in[i], g.filt[i] = p.filt[i], g.out[i] = p.out[i];
-    g.pad[i] = p.pad[i], g.str[i] = p.stride[i], g.dil[i] = p.dil[i];
-    g.xs[2 + i] = i < sd ? p.x.strides[2 + i] : 0;
-    g.ys[2 + i] = i < sd ? p.y.strides[2 + i] : 0;
-    int64_t s = i < sd ? p.w.strides[2 + i] : 0;
+    const int j = i - off; // the problem's spatial dim, or < 0 when unused
+    const bool used = j >= 0;
+    g.in[i] = used ? p.in[j] : 1, g.filt[i] = used ? p.filt[j] : 1, g.out[i] = used ? p.out[j] : 1;
+    g.pad[i] = used ? p.pad[j] : 0, g.str[i] = used ? p.stride[j] : 1, g.dil[i] = used ? p.dil[j] : 1;
+    g.xs[2 + i] = used ? p.x.strides[2 + j] : 0;
+    g.ys[2 + i] = used ? p.y.strides[2 + j] : 0;
+    int64_t s = used ? p.w.strides[2 + j] : 0;
     if (p.flip) {
       g.wOff += (g.filt[i] - 1) * s;
       s = -s;
@@ -72,49 +77,58 @@ inline int64_t inCoord(const ConvGeom &g, int d, int64_t o, int64_t f) {
   return o * g.str[d] - g.pad[d] + f * g.dil[d];
 }
 
-// im2col of Cg channels starting at xc (an image's first channel of one group) into
-// cols[Cg*F rows][P columns], padding as zeros.
-template <class T, class A> void im2col(const ConvGeom &g, const T *xc, A *cols) {
+// im2col of Cg channels starting at xc (an image's first channel of one group), restricted to
+// output positions [p0, p0 + np): row r = (c, taps) of the column matrix goes to cols + r * ldc,
+// position p0 + j to column j. Padding reads as zero.
+template <class T, class A>
+void im2colRange(const ConvGeom &g, const T *xc, int64_t p0, int64_t np, A *cols, int64_t ldc) {
+  const int64_t O2 = g.out[2], s2 = g.str[2], x2 = g.xs[4];
   for (int64_t c = 0; c < g.Cg; ++c)
     for (int64_t f0 = 0; f0 < g.filt[0]; ++f0)
       for (int64_t f1 = 0; f1 < g.filt[1]; ++f1)
         for (int64_t f2 = 0; f2 < g.filt[2]; ++f2) {
-          A *dst = cols + (((c * g.filt[0] + f0) * g.filt[1] + f1) * g.filt[2] + f2) * g.P;
+          A *dst = cols + (((c * g.filt[0] + f0) * g.filt[1] + f1) * g.filt[2] + f2) * ldc;
           const T *xcc = xc + c * g.xs[1];
-          for (int64_t o0 = 0; o0 < g.out[0]; ++o0) {
-            int64_t i0 = inCoord(g, 0, o0, f0);
-            for (int64_t o1 = 0; o1 < g.out[1]; ++o1) {
-              int64_t i1 = inCoord(g, 1, o1, f1);
-              A *d = dst + (o0 * g.out[1] + o1) * g.out[2];
-              if (i0 < 0 || i0 >= g.in[0] || i1 < 0 || i1 >= g.in[1]) {
-                std::fill(d, d + g.out[2], A(0));
-                continue;
-              }
+          const int64_t base = f2 * g.dil[2] - g.pad[2];
+          // Output columns o2 whose input lies inside [0, in): [lo, hi).
+          const int64_t lo = base >= 0 ? 0 : std::min(O2, (-base + s2 - 1) / s2);
+          const int64_t hi = std::max(lo, g.in[2] - base <= 0 ? 0 : std::min(O2, (g.in[2] - base + s2 - 1) / s2));
+          // Walk the positions one output row (fixed o0, o1) at a time; counters, no divisions.
+          int64_t a = p0 % O2, o1 = (p0 / O2) % g.out[1], o0 = p0 / O2 / g.out[1];
+          for (int64_t pp = p0, end = p0 + np; pp < end;) {
+            const int64_t b = std::min(O2, a + (end - pp));
+            const int64_t i0 = inCoord(g, 0, o0, f0), i1 = inCoord(g, 1, o1, f1);
+            A *d = dst + (pp - p0); // d[j] is column o2 = a + j
+            if (i0 < 0 || i0 >= g.in[0] || i1 < 0 || i1 >= g.in[1]) {
+              std::fill(d, d + (b - a), A(0));
+            } else {
               const T *row = xcc + i0 * g.xs[2] + i1 * g.xs[3];
-              int64_t s2 = g.str[2], x2 = g.xs[4];
-              int64_t base = f2 * g.dil[2] - g.pad[2];
-              // Columns whose input lies inside [0, in): o2 in [lo, hi).
-              int64_t lo = base >= 0 ? 0 : (-base + s2 - 1) / s2;
-              int64_t hi = g.in[2] - base <= 0 ? 0 : std::min(g.out[2], (g.in[2] - base + s2 - 1) / s2);
-              if (hi < lo)
-                hi = lo;
-              for (int64_t o2 = 0; o2 < lo; ++o2)
-                d[o2] = A(0);
+              const int64_t l = std::max(lo, a), hgh = std::max(l, std::min(hi, b));
+              for (int64_t o2 = a; o2 < std::min(l, b); ++o2)
+                d[o2 - a] = A(0);
               bool copied = false;
               if constexpr (std::is_same<T, A>::value) {
                 if (s2 == 1 && x2 == 1) {
-                  std::copy(row + base + lo, row + base + hi, d + lo);
+                  std::copy(row + base + l, row + base + hgh, d + (l - a));
                   copied = true;
                 }
               }
               if (!copied)
-                for (int64_t o2 = lo; o2 < hi; ++o2)
-                  d[o2] = A(ld(row + (o2 * s2 + base) * x2));
-              for (int64_t o2 = hi; o2 < g.out[2]; ++o2)
-                d[o2] = A(0);
+                for (int64_t o2 = l; o2 < hgh; ++o2)
+                  d[o2 - a] = A(ld(row + (o2 * s2 + base) * x2));
+              for (int64_t o2 = std::max(hgh, a); o2 < b; ++o2)
+                d[o2 - a] = A(0);
             }
+            pp += b - a;
+            a = 0;
+            if (++o1 == g.out[1])
+              o1 = 0, ++o0;
           }
         }
+}
+
+template <class T, class A> void im2col(const ConvGeom &g, const T *xc, A *cols) {
+  im2colRange(g, xc, 0, g.P, cols, g.P);
 }
 
 // col2im: adds cols[Cg*F][P] into acc[Cg][I] (packed input image of one group).
@@ -164,11 +178,14 @@ struct WsCarver {
 };
 
 // Writes a packed [Kg][P] accumulator block of output channels k0.. of image n into y (strided).
+// Row k of buf starts at buf + k * ldb (ldb = P when 0).
 template <class T, class A>
-void storeOutBlock(const ConvGeom &g, T *yn, int64_t k0, int64_t nk, const A *buf, A alpha, A beta) {
+void storeOutBlock(const ConvGeom &g, T *yn, int64_t k0, int64_t nk, const A *buf, A alpha, A beta, int64_t ldb = 0) {
+  if (ldb == 0)
+    ldb = g.P;
   for (int64_t k = 0; k < nk; ++k) {
     T *yk = yn + (k0 + k) * g.ys[1];
-    const A *b = buf + k * g.P;
+    const A *b = buf + k * ldb;
     for (int64_t o0 = 0; o0 < g.out[0]; ++o0)
       for (int64_t o1 = 0; o1 < g.out[1]; ++o1)
         for (int64_t o2 = 0; o2 < g.out[2]; ++o2)
@@ -198,6 +215,21 @@ inline bool packedImage(const TensorDesc &t, int spatialDims, int64_t I) {
     expect *= t.dims[i];
   }
   return t.dims[1] == 1 || t.strides[1] == I;
+}
+
+// Runs f(args) single-threaded for tiny problems: waking a thread team costs more than the work
+// (and on a busy machine the waiting threads spin).
+template <class F> void runSized(const ConvArgs &a, F &&f) {
+  constexpr double kSerialFlops = 1e6;
+  if (a.p->flops() < kSerialFlops && a.handle->threads != 1) {
+    laminaContext one = *a.handle;
+    one.threads = 1;
+    ConvArgs b = a;
+    b.handle = &one;
+    f(b);
+  } else {
+    f(a);
+  }
 }
 
 } // namespace lamina::cpu

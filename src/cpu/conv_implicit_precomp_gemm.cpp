@@ -83,7 +83,9 @@ double estimate(const ConvProblem &p) {
   double rate = p.dataType == LAMINA_DATA_HALF || p.dataType == LAMINA_DATA_BFLOAT16 ? 3.5 : 10.0;
   return kCallOverheadMs + p.flops() / (rate * 1e6);
 }
-void runAny(const ConvArgs &a) { LAMINA_DISPATCH_FLOAT_TYPES(a.p->dataType, run, a); }
+void runAny(const ConvArgs &a) {
+  runSized(a, [](const ConvArgs &b) { LAMINA_DISPATCH_FLOAT_TYPES(b.p->dataType, run, b); });
+}
 
 } // namespace
 

@@ -1,0 +1,15 @@
+// Forward convolution conformance: every CPU algorithm against the fp64 reference over
+// tests/problems/conv_conformance.csv (see ct::runConformance). Tolerance: lt::tolerance(dtype).
+#include "test_conv_common.h"
+
+namespace {
+
+TEST(ConvForward, ConformanceAllAlgorithms) {
+  LT_HANDLE_OR_SKIP(h);
+  const std::vector<int> algos = {LAMINA_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM,
+                                  LAMINA_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM, LAMINA_CONVOLUTION_FWD_ALGO_GEMM,
+                                  LAMINA_CONVOLUTION_FWD_ALGO_DIRECT};
+  EXPECT_EQ(ct::runConformance(ct::Dir::Forward, algos), ct::expectedRuns(algos.size()));
+}
+
+} // namespace
