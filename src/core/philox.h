@@ -41,13 +41,16 @@ LAMINA_HOST_DEVICE inline Philox4x32 philox4x32_10(Philox4x32 c, uint32_t k0, ui
   return c;
 }
 
-// The 32 random bits of element i in dropout call `call` with `seed`: counter (i/4 low, i/4 high,
-// call low, call high), key (seed low, seed high), output word i%4.
-LAMINA_HOST_DEVICE inline uint32_t dropoutBits(uint64_t seed, uint64_t call, uint64_t i) {
-  uint64_t block = i >> 2;
+// Random words of elements 4*block .. 4*block+3 in dropout call `call` with `seed`: counter
+// (block low, block high, call low, call high), key (seed low, seed high).
+LAMINA_HOST_DEVICE inline Philox4x32 dropoutBlock(uint64_t seed, uint64_t call, uint64_t block) {
   Philox4x32 c = {{uint32_t(block), uint32_t(block >> 32), uint32_t(call), uint32_t(call >> 32)}};
-  Philox4x32 r = philox4x32_10(c, uint32_t(seed), uint32_t(seed >> 32));
-  return r.v[i & 3];
+  return philox4x32_10(c, uint32_t(seed), uint32_t(seed >> 32));
+}
+
+// The 32 random bits of element i: word i%4 of block i/4.
+LAMINA_HOST_DEVICE inline uint32_t dropoutBits(uint64_t seed, uint64_t call, uint64_t i) {
+  return dropoutBlock(seed, call, i >> 2).v[i & 3];
 }
 
 // Kept when u = bits * 2^-32 (uniform in [0, 1)) is >= dropout; compared exactly in double.

@@ -18,9 +18,16 @@ void forwardImpl(const laminaContext &h, float p, uint64_t seed, uint64_t call, 
   T *Y = static_cast<T *>(yData);
   forEachChunk<2>(h, x.nbDims, x.dims, {x.strides, y.strides},
                   [&](int64_t lin, int64_t len, const int64_t *off, const int64_t *inc) {
+                    // One Philox block gives the bits of 4 consecutive elements.
+                    uint64_t block = ~uint64_t(0);
+                    Philox4x32 bits{};
                     for (int64_t j = 0; j < len; ++j) {
                       uint64_t i = uint64_t(lin + j);
-                      bool keep = dropoutKeep(dropoutBits(seed, call, i), p);
+                      if ((i >> 2) != block) {
+                        block = i >> 2;
+                        bits = dropoutBlock(seed, call, block);
+                      }
+                      bool keep = dropoutKeep(bits.v[i & 3], p);
                       mask[i] = keep ? 1 : 0;
                       // A dropped element is 0 even when x is NaN or inf.
                       Y[off[1] + j * inc[1]] = fromCompute<T>(keep ? C(toFloat(X[off[0] + j * inc[0]])) * scale : C(0));

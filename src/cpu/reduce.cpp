@@ -3,6 +3,7 @@
 // block is split into pieces reduced in parallel and merged in order, so ties keep the first index.
 #include "cpu/reduce.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -47,6 +48,36 @@ struct Reducer {
     case LAMINA_REDUCE_TENSOR_AMAX: argStep(a, std::fabs(x), j); break;
     default: argStep(a, x, j); break;
     }
+  }
+  // step over len elements p[t * stride] with indices j0 + t; the switch stays out of the loops.
+  template <class T> void stepRun(Acc &a, const T *p, int64_t stride, int64_t len, int64_t j0) const {
+    double v = a.v;
+    switch (op) {
+    case LAMINA_REDUCE_TENSOR_ADD:
+    case LAMINA_REDUCE_TENSOR_AVG:
+      for (int64_t t = 0; t < len; ++t)
+        v += double(toFloat(p[t * stride]));
+      break;
+    case LAMINA_REDUCE_TENSOR_MUL:
+      for (int64_t t = 0; t < len; ++t)
+        v *= double(toFloat(p[t * stride]));
+      break;
+    case LAMINA_REDUCE_TENSOR_NORM1:
+      for (int64_t t = 0; t < len; ++t)
+        v += std::fabs(double(toFloat(p[t * stride])));
+      break;
+    case LAMINA_REDUCE_TENSOR_NORM2:
+      for (int64_t t = 0; t < len; ++t) {
+        double x = double(toFloat(p[t * stride]));
+        v += x * x;
+      }
+      break;
+    default:
+      for (int64_t t = 0; t < len; ++t)
+        step(a, double(toFloat(p[t * stride])), j0 + t);
+      return;
+    }
+    a.v = v;
   }
   // b covers indices after a's.
   void merge(Acc &a, const Acc &b) const {
@@ -96,6 +127,23 @@ void reduceImpl(const laminaContext &h, const ReduceTensorDesc &d, int32_t *indi
       keepStr[i] = a.strides[i];
     }
   }
+  // Merge reduced dims contiguous in memory (keeps the row-major index order the indices use).
+  int m = 0;
+  for (int q = 0; q < nr; ++q) {
+    if (m > 0 && rstr[m - 1] == rstr[q] * rdims[q]) {
+      rdims[m - 1] *= rdims[q];
+      rstr[m - 1] = rstr[q];
+    } else {
+      rdims[m] = rdims[q];
+      rstr[m++] = rstr[q];
+    }
+  }
+  nr = m;
+  if (nr == 0) { // nothing reduced: a block of one element
+    rdims[0] = 1;
+    rstr[0] = 0;
+    nr = 1;
+  }
   const Reducer red{d.op, d.nan == LAMINA_PROPAGATE_NAN};
   // Reduces block elements [j0, j1) of the block starting at base, walking the reduced dims with a
   // carried multi-index instead of a division per element.
@@ -108,14 +156,18 @@ void reduceImpl(const laminaContext &h, const ReduceTensorDesc &d, int32_t *indi
       r /= rdims[q];
       off += idx[q] * rstr[q];
     }
-    for (int64_t j = j0; j < j1; ++j) {
-      red.step(acc, double(toFloat(base[off])), j);
-      for (int q = nr - 1; q >= 0; --q) { // increment with carry
-        off += rstr[q];
-        if (++idx[q] < rdims[q])
-          break;
-        off -= rstr[q] * rdims[q];
+    const int last = nr - 1;
+    for (int64_t j = j0; j < j1;) {
+      // A run along the innermost reduced dim, then one carry into the outer ones.
+      const int64_t run = std::min(rdims[last] - idx[last], j1 - j);
+      red.stepRun(acc, base + off, rstr[last], run, j);
+      j += run;
+      off += run * rstr[last];
+      idx[last] += run;
+      for (int q = last; q > 0 && idx[q] == rdims[q]; --q) {
+        off += rstr[q - 1] - rstr[q] * rdims[q];
         idx[q] = 0;
+        ++idx[q - 1];
       }
     }
     return acc;

@@ -21,8 +21,10 @@ void addImpl(const laminaContext &h, double alpha, const TensorDesc &a, const vo
                   [&](int64_t, int64_t len, const int64_t *off, const int64_t *inc) {
                     const T *ap = A + off[0];
                     T *cp = Cp + off[1];
-                    for (int64_t j = 0; j < len; ++j)
-                      storeScaled(cp + j * inc[1], C(toFloat(ap[j * inc[0]])), al, be);
+                    withStrides<2>(inc, [&](auto s0, auto s1) {
+                      for (int64_t j = 0; j < len; ++j)
+                        storeScaled(cp + j * s1, C(toFloat(ap[j * s0])), al, be);
+                    });
                   });
 }
 
@@ -30,8 +32,11 @@ template <class T> void setImpl(const laminaContext &h, const TensorDesc &y, voi
   const T v = fromCompute<T>(compute_t<T>(value));
   T *Y = static_cast<T *>(yData);
   forEachChunk<1>(h, y.nbDims, y.dims, {y.strides}, [&](int64_t, int64_t len, const int64_t *off, const int64_t *inc) {
-    for (int64_t j = 0; j < len; ++j)
-      Y[off[0] + j * inc[0]] = v;
+    T *yp = Y + off[0];
+    withStrides<1>(inc, [&](auto s0) {
+      for (int64_t j = 0; j < len; ++j)
+        yp[j * s0] = v;
+    });
   });
 }
 
@@ -40,10 +45,11 @@ template <class T> void scaleImpl(const laminaContext &h, const TensorDesc &y, v
   const C al = C(alpha);
   T *Y = static_cast<T *>(yData);
   forEachChunk<1>(h, y.nbDims, y.dims, {y.strides}, [&](int64_t, int64_t len, const int64_t *off, const int64_t *inc) {
-    for (int64_t j = 0; j < len; ++j) {
-      T *p = Y + off[0] + j * inc[0];
-      *p = fromCompute<T>(al * C(toFloat(*p)));
-    }
+    T *yp = Y + off[0];
+    withStrides<1>(inc, [&](auto s0) {
+      for (int64_t j = 0; j < len; ++j)
+        yp[j * s0] = fromCompute<T>(al * C(toFloat(yp[j * s0])));
+    });
   });
 }
 
@@ -120,10 +126,12 @@ void opImpl(const laminaContext &h, const OpTensorDesc &op, double alpha1, const
                       return;
                     }
                     const T *bp = B + off[1];
-                    for (int64_t j = 0; j < len; ++j) {
-                      C av = a1 * C(toFloat(ap[j * inc[0]])), bv = a2 * C(toFloat(bp[j * inc[1]]));
-                      storeScaled(cp + j * inc[2], applyOp<C>(o, prop, av, bv), C(1), be);
-                    }
+                    withStrides<3>(inc, [&](auto s0, auto s1, auto s2) {
+                      for (int64_t j = 0; j < len; ++j) {
+                        C av = a1 * C(toFloat(ap[j * s0])), bv = a2 * C(toFloat(bp[j * s1]));
+                        storeScaled(cp + j * s2, applyOp<C>(o, prop, av, bv), C(1), be);
+                      }
+                    });
                   });
 }
 

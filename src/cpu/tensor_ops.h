@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <array>
+#include <type_traits>
+#include <utility>
 
 namespace lamina::cpu {
 
@@ -74,6 +76,31 @@ void forEachChunk(const laminaContext &h, int nbDims, const int64_t *dims,
     }
     f(row * inner + start, len, static_cast<const int64_t *>(off), static_cast<const int64_t *>(inc));
   });
+}
+
+// Calls f with the chunk's K strides, as compile-time 1s when all are 1: the packed fast path, whose
+// loops the compiler can vectorise; otherwise as the runtime values.
+using UnitStride = std::integral_constant<int64_t, 1>;
+template <class F> inline void withStrides(const int64_t *inc, F &&f, std::integral_constant<size_t, 1>) {
+  if (inc[0] == 1)
+    f(UnitStride{});
+  else
+    f(inc[0]);
+}
+template <class F> inline void withStrides(const int64_t *inc, F &&f, std::integral_constant<size_t, 2>) {
+  if (inc[0] == 1 && inc[1] == 1)
+    f(UnitStride{}, UnitStride{});
+  else
+    f(inc[0], inc[1]);
+}
+template <class F> inline void withStrides(const int64_t *inc, F &&f, std::integral_constant<size_t, 3>) {
+  if (inc[0] == 1 && inc[1] == 1 && inc[2] == 1)
+    f(UnitStride{}, UnitStride{}, UnitStride{});
+  else
+    f(inc[0], inc[1], inc[2]);
+}
+template <size_t K, class F> inline void withStrides(const int64_t *inc, F &&f) {
+  withStrides(inc, std::forward<F>(f), std::integral_constant<size_t, K>{});
 }
 
 // a's strides seen with c's dims: 0 where a has extent 1 (broadcast), a's stride elsewhere.
