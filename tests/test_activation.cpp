@@ -109,9 +109,29 @@ TEST(Activation, BackwardMatchesReference) {
             }
 }
 
+// A stride-0 (broadcast) input is legal: x repeats along N and H, y is a full tensor.
+TEST(Activation, BroadcastInput) {
+  LT_HANDLE_OR_SKIP(h);
+  const laminaDataType_t dt = LAMINA_DATA_FLOAT;
+  const std::vector<int64_t> dims = {2, 3, 4, 5};
+  lt::Tensor tx(dt, dims, std::vector<int64_t>{0, 5, 0, 1}), ty(dt, dims);
+  lt::Buffer bx(h, tx.bytes(), dt), by(h, ty.bytes(), dt);
+  lt::upload(h, tx, lt::randomValues(tx.numel(), 1, dt, -3, 3), bx.p);
+  const auto x = lt::download(h, tx, bx.p); // the values as the broadcast view sees them
+  lt::Scalar one(1), zero(0);
+  for (const Mode &m : kModes) {
+    SCOPED_TRACE(int(m.mode));
+    ActDesc act(m.mode, m.coef);
+    LAMINA_ASSERT_OK(laminaActivationForward(h, act, one.ptr(dt), tx, bx.p, zero.ptr(dt), ty, by.p));
+    EXPECT_TRUE(
+        lt::allClose(lt::download(h, ty, by.p), ref::activationForward(m.mode, m.coef, false, x), lt::tolerance(dt)));
+  }
+}
+
 // Big enough to be split across threads, on the dense path (NCHW) and the strided one.
 TEST(Activation, LargeThreaded) {
   LT_HANDLE_OR_SKIP(h);
+  LAMINA_ASSERT_OK(laminaSetNumThreads(h, 4)); // several threads whatever the machine
   const laminaDataType_t dt = LAMINA_DATA_FLOAT;
   const std::vector<int64_t> dims = {2, 16, 32, 33}; // a few kGrain chunks
   for (const Mode &m : {kModes[2], kModes[4]})

@@ -183,6 +183,35 @@ TEST(ConvSelect, HeuristicPrefersGemmOnLargeLayers) {
   EXPECT_EQ(algo, LAMINA_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM);
 }
 
+// An algorithm that does not apply says why: GEMM's column matrix of a huge image exceeds the
+// 32-bit BLAS sizes (nothing is allocated to ask).
+TEST(ConvSelect, InapplicableAlgorithmSaysWhy) {
+  LT_HANDLE_OR_SKIP(h);
+  lt::ref::ConvSpec s;
+  s.N = 1, s.C = 1, s.K = 1, s.in[0] = 50000, s.in[1] = 50000, s.filt[0] = 3, s.filt[1] = 3;
+  ct::Setup st(s, F, lt::Layout::NCHW);
+  size_t ws = 0;
+  LAMINA_EXPECT_STATUS(
+      laminaGetConvolutionForwardWorkspaceSize(h, *st.x, *st.w, st.conv, *st.y, LAMINA_CONVOLUTION_FWD_ALGO_GEMM, &ws),
+      LAMINA_STATUS_NOT_SUPPORTED, "32-bit");
+  lt::Buffer dummy(h, 64, F);
+  lt::Scalar one(1.0), zero(0.0);
+  LAMINA_EXPECT_STATUS(laminaConvolutionForward(h, one.ptr(F), *st.x, dummy.p, *st.w, dummy.p, st.conv,
+                                                LAMINA_CONVOLUTION_FWD_ALGO_GEMM, dummy.p, 64, zero.ptr(F), *st.y,
+                                                dummy.p),
+                       LAMINA_STATUS_NOT_SUPPORTED, "does not apply");
+  laminaConvolutionFwdAlgoPerf_t perf[8];
+  int n = 0;
+  LAMINA_ASSERT_OK(laminaGetConvolutionForwardAlgorithmHeuristics(h, *st.x, *st.w, st.conv, *st.y, 8, &n, perf));
+  for (int i = 0; i < n; ++i)
+    if (perf[i].algo == LAMINA_CONVOLUTION_FWD_ALGO_GEMM)
+      EXPECT_EQ(perf[i].status, LAMINA_STATUS_NOT_SUPPORTED);
+  laminaConvolutionFwdAlgo_t algo;
+  LAMINA_ASSERT_OK(laminaGetConvolutionForwardAlgorithm(h, *st.x, *st.w, st.conv, *st.y,
+                                                        LAMINA_CONVOLUTION_PREFER_FASTEST, 0, &algo));
+  EXPECT_NE(algo, LAMINA_CONVOLUTION_FWD_ALGO_GEMM);
+}
+
 // ---------------------------------------------------------------- bad input
 
 struct Bufs {

@@ -94,6 +94,7 @@ TEST(Softmax, BackwardMatchesReference) {
 // Big enough to be split across threads; NHWC so that channel groups are contiguous.
 TEST(Softmax, LargeThreaded) {
   LT_HANDLE_OR_SKIP(h);
+  LAMINA_ASSERT_OK(laminaSetNumThreads(h, 4)); // several threads whatever the machine
   const laminaDataType_t dt = LAMINA_DATA_FLOAT;
   const std::vector<int64_t> dims = {4, 37, 24, 24};
   for (auto mode : kModes)

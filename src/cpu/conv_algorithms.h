@@ -19,9 +19,16 @@ extern const ConvAlgorithm kConvBwdFilterGemm;
 void convBackwardBias(const laminaContext &h, const TensorDesc &dy, const void *dyData, const TensorDesc &db,
                       void *dbData, double alpha, double beta);
 
-// Rough machine rates for the heuristics (this 2-core AVX2 class of machine).
-constexpr double kBlasGflops = 90.0;      // OpenBLAS sgemm on all cores, large operands
+// Rough machine rates for the heuristics, measured on the 2-core AVX2 machine (single-thread
+// rates x kThreads); only the ranking matters.
+constexpr double kThreads = 2.0;
+constexpr double kBlasGflops = 120.0;     // OpenBLAS sgemm on all cores, large operands
 constexpr double kMemGBps = 8.0;          // effective bandwidth of strided gather/scatter loops
 constexpr double kCallOverheadMs = 0.005; // per-call fixed cost
+
+// Loop-based algorithms convert 16-bit types per load; they run at about 40% of float speed.
+inline double typeFactor(const ConvProblem &p) {
+  return p.dataType == LAMINA_DATA_HALF || p.dataType == LAMINA_DATA_BFLOAT16 ? 0.4 : 1.0;
+}
 
 } // namespace lamina::cpu

@@ -131,11 +131,10 @@ std::string whyNot(const ConvProblem &p) {
   return {};
 }
 double estimate(const ConvProblem &p) {
-  // BLAS time (slower for thin GEMMs), plus writing and re-reading the column blocks.
-  double gemmMs = p.flops() / (kBlasGflops * 1e6);
-  double small =
-      std::min<double>(1.0, double(p.Kg()) / 64.0) * std::min<double>(1.0, double(p.Cg() * p.filtSize()) / 64.0);
-  gemmMs /= std::max(small, 0.05);
+  // BLAS time (thin GEMMs run far below peak: depthwise has M = 1, K = taps), plus writing and
+  // re-reading the column blocks.
+  double small = std::min(1.0, double(p.Kg()) / 32.0) * std::min(1.0, double(p.Cg() * p.filtSize()) / 32.0);
+  double gemmMs = p.flops() / (kBlasGflops * std::max(small, 0.05) * 1e6);
   double colBytes = xIsColumns(p) ? 0.0 : double(computeSize(p)) * p.N * p.C * p.filtSize() * p.outSize() * 2.0;
   return kCallOverheadMs + gemmMs + colBytes / (kMemGBps * 1e6 * 4);
 }

@@ -61,7 +61,8 @@ template <class T> void run(const ConvArgs &a) {
 std::string whyNot(const ConvProblem &) { return {}; }
 size_t workspace(const ConvProblem &) { return 0; }
 double estimate(const ConvProblem &p) {
-  double rate = p.dataType == LAMINA_DATA_HALF || p.dataType == LAMINA_DATA_BFLOAT16 ? 3.0 : 8.0;
+  // ~7.5 GFLOP/s per core when the 16-channel register tile is full.
+  double rate = kThreads * 7.5 * std::min(1.0, double(p.Kg()) / 16.0) * typeFactor(p);
   return kCallOverheadMs + p.flops() / (rate * 1e6);
 }
 void runAny(const ConvArgs &a) {

@@ -107,6 +107,7 @@ void forwardChannelPackedT(const laminaContext &h, laminaSoftmaxAlgorithm_t algo
   const int64_t tiles = (S + kTile - 1) / kTile;
   parallelChunks(h, N * tiles, Ch * kTile, [&](int64_t begin, int64_t end) {
     C m[kTile], sum[kTile];
+    std::vector<C> ex(static_cast<size_t>(Ch * kTile)); // exp(x - max) of the tile, computed once
     for (int64_t item = begin; item < end; ++item) {
       const int64_t n = item / tiles, s0 = (item % tiles) * kTile, sl = std::min(kTile, S - s0);
       const T *xb = X + n * Ch * S + s0;
@@ -125,7 +126,7 @@ void forwardChannelPackedT(const laminaContext &h, laminaSoftmaxAlgorithm_t algo
       }
       for (int64_t c = 0; c < Ch; ++c)
         for (int64_t s = 0; s < sl; ++s)
-          sum[s] += std::exp(C(toFloat(xb[c * S + s])) - m[s]);
+          sum[s] += (ex[size_t(c * kTile + s)] = std::exp(C(toFloat(xb[c * S + s])) - m[s]));
       if (algo == LAMINA_SOFTMAX_LOG) {
         for (int64_t s = 0; s < sl; ++s)
           m[s] += std::log(sum[s]);
@@ -137,7 +138,7 @@ void forwardChannelPackedT(const laminaContext &h, laminaSoftmaxAlgorithm_t algo
           sum[s] = C(1) / sum[s];
         for (int64_t c = 0; c < Ch; ++c)
           for (int64_t s = 0; s < sl; ++s)
-            storeScaled(yb + c * S + s, std::exp(C(toFloat(xb[c * S + s])) - m[s]) * sum[s], a, b);
+            storeScaled(yb + c * S + s, ex[size_t(c * kTile + s)] * sum[s], a, b);
       }
     }
   });
