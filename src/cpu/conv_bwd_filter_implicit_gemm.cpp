@@ -30,13 +30,15 @@ template <class T> void run(const ConvArgs &a) {
                 int64_t i1 = inCoord(g, 1, o1, f1);
                 if (i1 < 0 || i1 >= g.in[1])
                   continue;
-                for (int64_t o2 = 0; o2 < g.out[2]; ++o2) {
-                  int64_t i2 = inCoord(g, 2, o2, f2);
-                  if (i2 < 0 || i2 >= g.in[2])
-                    continue;
-                  acc += ld(dyk + o0 * g.ys[2] + o1 * g.ys[3] + o2 * g.ys[4]) *
-                         ld(xc + i0 * g.xs[2] + i1 * g.xs[3] + i2 * g.xs[4]);
-                }
+                // Output columns whose input column lies inside x: [lo, hi); no bounds tests inside.
+                const int64_t base = f2 * g.dil[2] - g.pad[2], s2 = g.str[2];
+                const int64_t lo = base >= 0 ? 0 : std::min(g.out[2], (-base + s2 - 1) / s2);
+                const int64_t hi =
+                    std::max(lo, g.in[2] - base <= 0 ? 0 : std::min(g.out[2], (g.in[2] - base + s2 - 1) / s2));
+                const T *dyr = dyk + o0 * g.ys[2] + o1 * g.ys[3];
+                const T *xr = xc + i0 * g.xs[2] + i1 * g.xs[3];
+                for (int64_t o2 = lo; o2 < hi; ++o2)
+                  acc += ld(dyr + o2 * g.ys[4]) * ld(xr + (o2 * s2 + base) * g.xs[4]);
               }
             }
           }
