@@ -1,0 +1,75 @@
+// A peer library that lamina-bench compares Lamina against (oneDNN on the CPU; a cuDNN peer can be
+// added for --backend cuda by implementing this interface and registering it in makePeer).
+#pragma once
+
+#include <lamina/lamina.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace bench {
+
+enum class Dir { Fwd, BwdData, BwdFilter };
+const char *dirName(Dir d); // fwd, bwd_data, bwd_filter
+
+// One convolution as benchmarked: dims in N, C, spatial order, symmetric padding, groups.
+struct ConvSpec {
+  std::string name;
+  int spatialDims = 2;
+  int64_t N = 1, C = 1, K = 1, G = 1;
+  int64_t in[3] = {1, 1, 1}, filt[3] = {1, 1, 1}, out[3] = {1, 1, 1};
+  int64_t pad[3] = {}, stride[3] = {1, 1, 1}, dil[3] = {1, 1, 1};
+  bool nhwc = false; // packed NHWC/KRSC memory, else packed NCHW/KCRS
+  laminaDataType_t dtype = LAMINA_DATA_FLOAT;
+  int64_t xCount() const;
+  int64_t wCount() const;
+  int64_t yCount() const;
+  double flops() const; // 2 * N * K * out * C/G * filt, the same for every direction
+};
+
+// Host data in the packed memory order of spec.nhwc (so it is exactly the plain memory a peer gets).
+// Several sets of the inputs are rotated between timed runs so small problems do not run from a
+// warm cache; set 0 is the one the results are compared on.
+struct HostData {
+  std::vector<std::vector<float>> x, w, dy; // [set][element]; only the direction's inputs are filled
+};
+
+struct TimingOptions {
+  int warmup = 1;
+  int iters = 5;
+  double maxSeconds = 4.0; // fewer iterations (at least one) when one run is slow
+};
+
+struct PeerResult {
+  bool ok = false;
+  std::string why;        // when !ok
+  double plainMs = -1;    // plain (same layout as Lamina) memory in and out, reorders counted
+  double nativeMs = -1;   // the peer's own preferred layouts, reorders excluded (information)
+  std::string impl;       // the peer's implementation name
+  std::vector<float> out; // the output for set 0, in the same memory order as the inputs
+};
+
+class Peer {
+public:
+  virtual ~Peer() = default;
+  virtual const char *name() const = 0;
+  virtual std::string version() const = 0;  // for the report header
+  virtual void setThreads(int threads) = 0; // 0 = all cores
+  virtual PeerResult run(const ConvSpec &spec, Dir dir, const HostData &data, const TimingOptions &t) = 0;
+};
+
+// "onednn" (CPU backend, when built with oneDNN) or "none" (returns null). Throws std::runtime_error
+// with the reason when the named peer is not available for the backend.
+std::unique_ptr<Peer> makePeer(const std::string &name, laminaBackend_t backend);
+// The peer to use when --peer is not given: oneDNN for the CPU backend when built in, else none.
+std::string defaultPeer(laminaBackend_t backend);
+
+// Median of the timed runs (milliseconds) of f, after t.warmup untimed runs; f(i) gets the run index
+// (for rotating input sets). Shared by Lamina's and the peers' timing so both are measured alike.
+template <class F> double timeMedianMs(const TimingOptions &t, F &&f);
+
+} // namespace bench
+
+#include "timing.h"
