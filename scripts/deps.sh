@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing Lamina needs on Debian (idempotent; quiet when all is there).
 set -euo pipefail
-pkgs=(cmake ninja-build g++ pkg-config libopenblas-dev libgtest-dev libomp-dev libdnnl-dev libonnx-testdata
+pkgs=(cmake ninja-build g++ pkg-config libopenblas-dev libopenblas-openmp-dev libgtest-dev libomp-dev libdnnl-dev libonnx-testdata
       nodejs npm)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
