@@ -3,13 +3,13 @@
 
 #include <stdio.h>
 
-#define CHECK(call)                                                                                                \
-  do {                                                                                                             \
-    laminaStatus_t s_ = (call);                                                                                    \
-    if (s_ != LAMINA_STATUS_SUCCESS) {                                                                             \
-      fprintf(stderr, "%s failed: %s: %s\n", #call, laminaGetErrorString(s_), laminaGetLastErrorMessage());        \
-      return 1;                                                                                                    \
-    }                                                                                                              \
+#define CHECK(call)                                                                                                    \
+  do {                                                                                                                 \
+    laminaStatus_t s_ = (call);                                                                                        \
+    if (s_ != LAMINA_STATUS_SUCCESS) {                                                                                 \
+      fprintf(stderr, "%s failed: %s: %s\n", #call, laminaGetErrorString(s_), laminaGetLastErrorMessage());            \
+      return 1;                                                                                                        \
+    }                                                                                                                  \
   } while (0)
 
 int main(void) {
@@ -27,7 +27,8 @@ int main(void) {
     fprintf(stderr, "size %zu, expected %zu\n", bytes, sizeof host);
     return 1;
   }
-  for (i = 0; i < 24; ++i) host[i] = (float)i - 3.5f;
+  for (i = 0; i < 24; ++i)
+    host[i] = (float)i - 3.5f;
   CHECK(laminaMalloc(handle, &dev, bytes));
   CHECK(laminaMemcpy(handle, dev, host, bytes, LAMINA_MEMCPY_HOST_TO_DEVICE));
   CHECK(laminaMemcpy(handle, back, dev, bytes, LAMINA_MEMCPY_DEVICE_TO_HOST));

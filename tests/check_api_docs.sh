@@ -14,7 +14,7 @@ done
 # Function names: the identifier before '(' on each LAMINA_API declaration (skips the macro's own lines).
 funcs=$(grep -E '^LAMINA_API ' "$header" | sed -E 's/^.*[ *](lamina[A-Za-z0-9_]+)\(.*$/\1/' | sort -u)
 # Enum constants (LAMINA_X = n), typedef names (laminaX_t) and the LAMINA_* macros users see.
-consts=$(grep -oE '^\s+LAMINA_[A-Z0-9_]+ = ' "$header" | sed -E 's/^\s+//; s/ = $//' | sort -u)
+consts=$(grep -oE '\bLAMINA_[A-Z0-9_]+ = ' "$header" | sed -E 's/ = $//' | sort -u)
 types=$(grep -oE '\b(lamina[A-Za-z0-9]+_t)\b' "$header" | sort -u)
 macros="LAMINA_VERSION LAMINA_DIM_MAX"
 

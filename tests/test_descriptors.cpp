@@ -40,8 +40,7 @@ TEST(Handle, DestroyedStructIsNotAHandle) {
   laminaTensorDescriptor_t t;
   LAMINA_ASSERT_OK(laminaCreateTensorDescriptor(&t));
   // A tensor descriptor passed where a handle is expected is caught, not dereferenced as one.
-  LAMINA_EXPECT_STATUS(laminaSetNumThreads(reinterpret_cast<laminaHandle_t>(t), 1), LAMINA_STATUS_BAD_PARAM,
-                       "handle");
+  LAMINA_EXPECT_STATUS(laminaSetNumThreads(reinterpret_cast<laminaHandle_t>(t), 1), LAMINA_STATUS_BAD_PARAM, "handle");
   laminaDestroyTensorDescriptor(t);
   laminaDestroy(h);
 }
@@ -49,7 +48,8 @@ TEST(Handle, DestroyedStructIsNotAHandle) {
 TEST(Handle, CudaUnavailableIsReported) {
   int avail = -1;
   LAMINA_ASSERT_OK(laminaIsBackendAvailable(LAMINA_BACKEND_CUDA, &avail));
-  if (avail) GTEST_SKIP() << "CUDA present";
+  if (avail)
+    GTEST_SKIP() << "CUDA present";
   laminaHandle_t h = nullptr;
   EXPECT_EQ(laminaCreateWithBackend(&h, LAMINA_BACKEND_CUDA), LAMINA_STATUS_BACKEND_UNAVAILABLE);
   EXPECT_EQ(h, nullptr);
@@ -63,7 +63,8 @@ TEST(Handle, CudaUnavailableIsReported) {
 TEST(Memory, RoundTrip) {
   LT_HANDLE_OR_SKIP(h);
   std::vector<float> src(1000), dst(1000);
-  for (size_t i = 0; i < src.size(); ++i) src[i] = float(i) * 0.5f - 7;
+  for (size_t i = 0; i < src.size(); ++i)
+    src[i] = float(i) * 0.5f - 7;
   void *dev = nullptr, *dev2 = nullptr;
   LAMINA_ASSERT_OK(laminaMalloc(h, &dev, 4000));
   LAMINA_ASSERT_OK(laminaMalloc(h, &dev2, 4000));
@@ -125,8 +126,8 @@ TEST(TensorDescriptor, BadInput) {
   int64_t dims9[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
   LAMINA_EXPECT_STATUS(laminaSetTensorNdDescriptorEx(t, LAMINA_TENSOR_NCHW, LAMINA_DATA_FLOAT, 9, dims9),
                        LAMINA_STATUS_BAD_DIMS, "nbDims");
-  LAMINA_EXPECT_STATUS(laminaSetTensorNdDescriptor(t, LAMINA_DATA_FLOAT, 2, dims9, nullptr),
-                       LAMINA_STATUS_NULL_POINTER, "strides");
+  LAMINA_EXPECT_STATUS(laminaSetTensorNdDescriptor(t, LAMINA_DATA_FLOAT, 2, dims9, nullptr), LAMINA_STATUS_NULL_POINTER,
+                       "strides");
   // A failed Set leaves the descriptor unset.
   LAMINA_EXPECT_STATUS(laminaGetTensorSizeInBytes(t, &bytes), LAMINA_STATUS_NOT_INITIALIZED, "desc");
   // A filter descriptor where a tensor descriptor is expected.
@@ -164,19 +165,19 @@ TEST(ConvolutionDescriptor, OutputDimsAndErrors) {
   LAMINA_ASSERT_OK(laminaSetConvolutionGroupCount(c, 2));
   LAMINA_ASSERT_OK(laminaGetConvolution2dForwardOutputDim(c, x, w, &n, &k, &oh, &ow));
   EXPECT_EQ((std::vector<int64_t>{n, k, oh, ow}), (std::vector<int64_t>{2, 4, 5, 4}));
-  LAMINA_EXPECT_STATUS(laminaSetConvolution2dDescriptor(c, -1, 1, 1, 1, 1, 1, LAMINA_CROSS_CORRELATION,
-                                                        LAMINA_DATA_FLOAT),
-                       LAMINA_STATUS_BAD_PARAM, "pads[0]");
-  LAMINA_EXPECT_STATUS(laminaSetConvolution2dDescriptor(c, 1, 1, 0, 1, 1, 1, LAMINA_CROSS_CORRELATION,
-                                                        LAMINA_DATA_FLOAT),
-                       LAMINA_STATUS_BAD_PARAM, "strides[0]");
+  LAMINA_EXPECT_STATUS(
+      laminaSetConvolution2dDescriptor(c, -1, 1, 1, 1, 1, 1, LAMINA_CROSS_CORRELATION, LAMINA_DATA_FLOAT),
+      LAMINA_STATUS_BAD_PARAM, "pads[0]");
+  LAMINA_EXPECT_STATUS(
+      laminaSetConvolution2dDescriptor(c, 1, 1, 0, 1, 1, 1, LAMINA_CROSS_CORRELATION, LAMINA_DATA_FLOAT),
+      LAMINA_STATUS_BAD_PARAM, "strides[0]");
   LAMINA_EXPECT_STATUS(laminaSetConvolutionGroupCount(c, 0), LAMINA_STATUS_BAD_PARAM, "groups");
   laminaDestroyConvolutionDescriptor(c);
 }
 
 TEST(TestSupport, HalfAndBf16RoundingMatchesIeee) {
   // The test-side conversions must round to nearest even, like the hardware.
-  EXPECT_EQ(lt::roundTo(LAMINA_DATA_HALF, 1.0 + 1.0 / 2048), 1.0);             // tie to even
+  EXPECT_EQ(lt::roundTo(LAMINA_DATA_HALF, 1.0 + 1.0 / 2048), 1.0);              // tie to even
   EXPECT_EQ(lt::roundTo(LAMINA_DATA_HALF, 1.0 + 3.0 / 2048), 1.0 + 2.0 / 1024); // tie to even, up
   EXPECT_EQ(lt::roundTo(LAMINA_DATA_HALF, 70000.0), INFINITY);
   EXPECT_EQ(lt::roundTo(LAMINA_DATA_HALF, std::ldexp(1.0, -24)), std::ldexp(1.0, -24));

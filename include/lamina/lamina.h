@@ -39,22 +39,22 @@ extern "C" {
 
 typedef enum {
   LAMINA_STATUS_SUCCESS = 0,
-  LAMINA_STATUS_NOT_INITIALIZED = 1,       /* handle or descriptor created but never set */
-  LAMINA_STATUS_ALLOC_FAILED = 2,          /* out of host or device memory */
-  LAMINA_STATUS_BAD_PARAM = 3,             /* an argument value is out of its range */
-  LAMINA_STATUS_NULL_POINTER = 4,          /* a required pointer is NULL */
-  LAMINA_STATUS_WRONG_DESCRIPTOR = 5,      /* not a descriptor of the expected kind */
-  LAMINA_STATUS_SHAPE_MISMATCH = 6,        /* tensor dims disagree with each other or the op */
-  LAMINA_STATUS_TYPE_MISMATCH = 7,         /* data types disagree */
-  LAMINA_STATUS_BAD_STRIDES = 8,           /* negative strides, or an output whose elements overlap */
-  LAMINA_STATUS_BAD_DIMS = 9,              /* zero/negative dims, too few or too many dims */
-  LAMINA_STATUS_SIZE_OVERFLOW = 10,        /* an element count or byte size overflows 64 bits */
+  LAMINA_STATUS_NOT_INITIALIZED = 1,         /* handle or descriptor created but never set */
+  LAMINA_STATUS_ALLOC_FAILED = 2,            /* out of host or device memory */
+  LAMINA_STATUS_BAD_PARAM = 3,               /* an argument value is out of its range */
+  LAMINA_STATUS_NULL_POINTER = 4,            /* a required pointer is NULL */
+  LAMINA_STATUS_WRONG_DESCRIPTOR = 5,        /* not a descriptor of the expected kind */
+  LAMINA_STATUS_SHAPE_MISMATCH = 6,          /* tensor dims disagree with each other or the op */
+  LAMINA_STATUS_TYPE_MISMATCH = 7,           /* data types disagree */
+  LAMINA_STATUS_BAD_STRIDES = 8,             /* negative strides, or an output whose elements overlap */
+  LAMINA_STATUS_BAD_DIMS = 9,                /* zero/negative dims, too few or too many dims */
+  LAMINA_STATUS_SIZE_OVERFLOW = 10,          /* an element count or byte size overflows 64 bits */
   LAMINA_STATUS_INSUFFICIENT_WORKSPACE = 11, /* workspace smaller than the algorithm needs */
-  LAMINA_STATUS_NOT_SUPPORTED = 12,        /* valid request this backend/algorithm cannot do */
-  LAMINA_STATUS_BACKEND_UNAVAILABLE = 13,  /* backend not built in or no device present */
-  LAMINA_STATUS_BAD_POINTER = 14,          /* pointer not in the handle's backend memory */
-  LAMINA_STATUS_EXECUTION_FAILED = 15,     /* the backend failed while running */
-  LAMINA_STATUS_INTERNAL_ERROR = 16        /* a bug in Lamina: please report it */
+  LAMINA_STATUS_NOT_SUPPORTED = 12,          /* valid request this backend/algorithm cannot do */
+  LAMINA_STATUS_BACKEND_UNAVAILABLE = 13,    /* backend not built in or no device present */
+  LAMINA_STATUS_BAD_POINTER = 14,            /* pointer not in the handle's backend memory */
+  LAMINA_STATUS_EXECUTION_FAILED = 15,       /* the backend failed while running */
+  LAMINA_STATUS_INTERNAL_ERROR = 16          /* a bug in Lamina: please report it */
 } laminaStatus_t;
 
 /* Library version as LAMINA_VERSION (major*10000 + minor*100 + patch). */
@@ -82,18 +82,12 @@ typedef enum {
   LAMINA_TENSOR_NHWC = 1  /* also KRSC for filters; N-D: N, D..., C, packed */
 } laminaTensorFormat_t;
 
-typedef enum {
-  LAMINA_BACKEND_CPU = 0,
-  LAMINA_BACKEND_CUDA = 1
-} laminaBackend_t;
+typedef enum { LAMINA_BACKEND_CPU = 0, LAMINA_BACKEND_CUDA = 1 } laminaBackend_t;
+
+typedef enum { LAMINA_NOT_PROPAGATE_NAN = 0, LAMINA_PROPAGATE_NAN = 1 } laminaNanPropagation_t;
 
 typedef enum {
-  LAMINA_NOT_PROPAGATE_NAN = 0,
-  LAMINA_PROPAGATE_NAN = 1
-} laminaNanPropagation_t;
-
-typedef enum {
-  LAMINA_MEMCPY_HOST_TO_DEVICE = 0,  /* "device" = the handle's backend memory */
+  LAMINA_MEMCPY_HOST_TO_DEVICE = 0, /* "device" = the handle's backend memory */
   LAMINA_MEMCPY_DEVICE_TO_HOST = 1,
   LAMINA_MEMCPY_DEVICE_TO_DEVICE = 2
 } laminaMemcpyKind_t;
@@ -153,9 +147,8 @@ LAMINA_API laminaStatus_t laminaSetTensorNdDescriptor(laminaTensorDescriptor_t d
 LAMINA_API laminaStatus_t laminaSetTensorNdDescriptorEx(laminaTensorDescriptor_t desc, laminaTensorFormat_t format,
                                                         laminaDataType_t dataType, int nbDims, const int64_t dims[]);
 LAMINA_API laminaStatus_t laminaGetTensor4dDescriptor(laminaTensorDescriptor_t desc, laminaDataType_t *dataType,
-                                                      int64_t *n, int64_t *c, int64_t *h, int64_t *w,
-                                                      int64_t *nStride, int64_t *cStride, int64_t *hStride,
-                                                      int64_t *wStride);
+                                                      int64_t *n, int64_t *c, int64_t *h, int64_t *w, int64_t *nStride,
+                                                      int64_t *cStride, int64_t *hStride, int64_t *wStride);
 /* Writes min(nbDimsRequested, actual) dims and strides; *nbDims gets the actual count. */
 LAMINA_API laminaStatus_t laminaGetTensorNdDescriptor(laminaTensorDescriptor_t desc, int nbDimsRequested,
                                                       laminaDataType_t *dataType, int *nbDims, int64_t dims[],
@@ -177,8 +170,8 @@ LAMINA_API laminaStatus_t laminaSetFilter4dDescriptor(laminaFilterDescriptor_t d
 LAMINA_API laminaStatus_t laminaSetFilterNdDescriptor(laminaFilterDescriptor_t desc, laminaDataType_t dataType,
                                                       laminaTensorFormat_t format, int nbDims, const int64_t dims[]);
 LAMINA_API laminaStatus_t laminaGetFilter4dDescriptor(laminaFilterDescriptor_t desc, laminaDataType_t *dataType,
-                                                      laminaTensorFormat_t *format, int64_t *k, int64_t *c,
-                                                      int64_t *h, int64_t *w);
+                                                      laminaTensorFormat_t *format, int64_t *k, int64_t *c, int64_t *h,
+                                                      int64_t *w);
 LAMINA_API laminaStatus_t laminaGetFilterNdDescriptor(laminaFilterDescriptor_t desc, int nbDimsRequested,
                                                       laminaDataType_t *dataType, laminaTensorFormat_t *format,
                                                       int *nbDims, int64_t dims[]);
@@ -189,8 +182,8 @@ LAMINA_API laminaStatus_t laminaGetFilterSizeInBytes(laminaFilterDescriptor_t de
 typedef struct laminaConvolutionStruct *laminaConvolutionDescriptor_t;
 
 typedef enum {
-  LAMINA_CONVOLUTION = 0,       /* true convolution: the filter is flipped */
-  LAMINA_CROSS_CORRELATION = 1  /* what deep-learning frameworks call convolution */
+  LAMINA_CONVOLUTION = 0,      /* true convolution: the filter is flipped */
+  LAMINA_CROSS_CORRELATION = 1 /* what deep-learning frameworks call convolution */
 } laminaConvolutionMode_t;
 
 typedef enum {
@@ -206,8 +199,7 @@ LAMINA_API laminaStatus_t laminaDestroyConvolutionDescriptor(laminaConvolutionDe
 LAMINA_API laminaStatus_t laminaSetConvolution2dDescriptor(laminaConvolutionDescriptor_t desc, int64_t padH,
                                                            int64_t padW, int64_t strideH, int64_t strideW,
                                                            int64_t dilationH, int64_t dilationW,
-                                                           laminaConvolutionMode_t mode,
-                                                           laminaDataType_t computeType);
+                                                           laminaConvolutionMode_t mode, laminaDataType_t computeType);
 /* spatialDims = 1..3 (so 3-D convolution takes 5-D tensors). */
 LAMINA_API laminaStatus_t laminaSetConvolutionNdDescriptor(laminaConvolutionDescriptor_t desc, int spatialDims,
                                                            const int64_t pads[], const int64_t strides[],
@@ -218,10 +210,9 @@ LAMINA_API laminaStatus_t laminaGetConvolution2dDescriptor(laminaConvolutionDesc
                                                            int64_t *dilationH, int64_t *dilationW,
                                                            laminaConvolutionMode_t *mode,
                                                            laminaDataType_t *computeType);
-LAMINA_API laminaStatus_t laminaGetConvolutionNdDescriptor(laminaConvolutionDescriptor_t desc,
-                                                           int spatialDimsRequested, int *spatialDims,
-                                                           int64_t pads[], int64_t strides[], int64_t dilations[],
-                                                           laminaConvolutionMode_t *mode,
+LAMINA_API laminaStatus_t laminaGetConvolutionNdDescriptor(laminaConvolutionDescriptor_t desc, int spatialDimsRequested,
+                                                           int *spatialDims, int64_t pads[], int64_t strides[],
+                                                           int64_t dilations[], laminaConvolutionMode_t *mode,
                                                            laminaDataType_t *computeType);
 LAMINA_API laminaStatus_t laminaSetConvolutionGroupCount(laminaConvolutionDescriptor_t desc, int64_t groups);
 LAMINA_API laminaStatus_t laminaGetConvolutionGroupCount(laminaConvolutionDescriptor_t desc, int64_t *groups);
@@ -229,13 +220,11 @@ LAMINA_API laminaStatus_t laminaSetConvolutionMathType(laminaConvolutionDescript
 LAMINA_API laminaStatus_t laminaGetConvolutionMathType(laminaConvolutionDescriptor_t desc, laminaMathType_t *math);
 /* Output dims (N, K, spatial...) of a forward convolution of x by w; nbDims = x's dim count. */
 LAMINA_API laminaStatus_t laminaGetConvolutionNdForwardOutputDim(laminaConvolutionDescriptor_t conv,
-                                                                 laminaTensorDescriptor_t x,
-                                                                 laminaFilterDescriptor_t w, int nbDims,
-                                                                 int64_t outDims[]);
+                                                                 laminaTensorDescriptor_t x, laminaFilterDescriptor_t w,
+                                                                 int nbDims, int64_t outDims[]);
 LAMINA_API laminaStatus_t laminaGetConvolution2dForwardOutputDim(laminaConvolutionDescriptor_t conv,
-                                                                 laminaTensorDescriptor_t x,
-                                                                 laminaFilterDescriptor_t w, int64_t *n,
-                                                                 int64_t *c, int64_t *h, int64_t *w_);
+                                                                 laminaTensorDescriptor_t x, laminaFilterDescriptor_t w,
+                                                                 int64_t *n, int64_t *c, int64_t *h, int64_t *w_);
 
 /* Algorithm numbers follow cuDNN's where the idea is the same. Not every backend implements every
  * algorithm: an algorithm that does not apply answers LAMINA_STATUS_NOT_SUPPORTED with the reason. */
@@ -273,15 +262,12 @@ typedef enum {
 } laminaConvolutionBwdFilterAlgo_t;
 
 typedef enum {
-  LAMINA_CONVOLUTION_PREFER_FASTEST = 0,          /* fastest by the heuristic, any workspace */
-  LAMINA_CONVOLUTION_NO_WORKSPACE = 1,            /* fastest that needs no workspace */
-  LAMINA_CONVOLUTION_SPECIFY_WORKSPACE_LIMIT = 2  /* fastest within memoryLimitInBytes */
+  LAMINA_CONVOLUTION_PREFER_FASTEST = 0,         /* fastest by the heuristic, any workspace */
+  LAMINA_CONVOLUTION_NO_WORKSPACE = 1,           /* fastest that needs no workspace */
+  LAMINA_CONVOLUTION_SPECIFY_WORKSPACE_LIMIT = 2 /* fastest within memoryLimitInBytes */
 } laminaConvolutionPreference_t;
 
-typedef enum {
-  LAMINA_NON_DETERMINISTIC = 0,
-  LAMINA_DETERMINISTIC = 1
-} laminaDeterminism_t;
+typedef enum { LAMINA_NON_DETERMINISTIC = 0, LAMINA_DETERMINISTIC = 1 } laminaDeterminism_t;
 
 /* One entry of a heuristic or measured ranking. time is in milliseconds (-1 when not measured). */
 typedef struct {
@@ -319,36 +305,27 @@ LAMINA_API laminaStatus_t laminaGetConvolutionForwardWorkspaceSize(laminaHandle_
                                                                    laminaTensorDescriptor_t y,
                                                                    laminaConvolutionFwdAlgo_t algo, size_t *bytes);
 /* Picks by preference without running anything. */
-LAMINA_API laminaStatus_t laminaGetConvolutionForwardAlgorithm(laminaHandle_t handle, laminaTensorDescriptor_t x,
-                                                               laminaFilterDescriptor_t w,
-                                                               laminaConvolutionDescriptor_t conv,
-                                                               laminaTensorDescriptor_t y,
-                                                               laminaConvolutionPreference_t preference,
-                                                               size_t memoryLimitInBytes,
-                                                               laminaConvolutionFwdAlgo_t *algo);
+LAMINA_API laminaStatus_t laminaGetConvolutionForwardAlgorithm(
+    laminaHandle_t handle, laminaTensorDescriptor_t x, laminaFilterDescriptor_t w, laminaConvolutionDescriptor_t conv,
+    laminaTensorDescriptor_t y, laminaConvolutionPreference_t preference, size_t memoryLimitInBytes,
+    laminaConvolutionFwdAlgo_t *algo);
 /* Every algorithm ranked by the heuristic, applicable ones first (time = -1). */
 LAMINA_API laminaStatus_t laminaGetConvolutionForwardAlgorithmHeuristics(
     laminaHandle_t handle, laminaTensorDescriptor_t x, laminaFilterDescriptor_t w, laminaConvolutionDescriptor_t conv,
     laminaTensorDescriptor_t y, int requestedAlgoCount, int *returnedAlgoCount, laminaConvolutionFwdAlgoPerf_t *perf);
 /* Runs every applicable algorithm on scratch buffers it allocates and returns them fastest first. */
-LAMINA_API laminaStatus_t laminaFindConvolutionForwardAlgorithm(laminaHandle_t handle, laminaTensorDescriptor_t x,
-                                                                laminaFilterDescriptor_t w,
-                                                                laminaConvolutionDescriptor_t conv,
-                                                                laminaTensorDescriptor_t y, int requestedAlgoCount,
-                                                                int *returnedAlgoCount,
-                                                                laminaConvolutionFwdAlgoPerf_t *perf);
+LAMINA_API laminaStatus_t laminaFindConvolutionForwardAlgorithm(
+    laminaHandle_t handle, laminaTensorDescriptor_t x, laminaFilterDescriptor_t w, laminaConvolutionDescriptor_t conv,
+    laminaTensorDescriptor_t y, int requestedAlgoCount, int *returnedAlgoCount, laminaConvolutionFwdAlgoPerf_t *perf);
 /* Same, on the caller's buffers and workspace (y is overwritten). */
 LAMINA_API laminaStatus_t laminaFindConvolutionForwardAlgorithmEx(
-    laminaHandle_t handle, laminaTensorDescriptor_t x, const void *xData, laminaFilterDescriptor_t w,
-    const void *wData, laminaConvolutionDescriptor_t conv, laminaTensorDescriptor_t y, void *yData,
-    int requestedAlgoCount, int *returnedAlgoCount, laminaConvolutionFwdAlgoPerf_t *perf, void *workspace,
-    size_t workspaceBytes);
-LAMINA_API laminaStatus_t laminaConvolutionForward(laminaHandle_t handle, const void *alpha,
-                                                   laminaTensorDescriptor_t x, const void *xData,
-                                                   laminaFilterDescriptor_t w, const void *wData,
-                                                   laminaConvolutionDescriptor_t conv,
-                                                   laminaConvolutionFwdAlgo_t algo, void *workspace,
-                                                   size_t workspaceBytes, const void *beta,
+    laminaHandle_t handle, laminaTensorDescriptor_t x, const void *xData, laminaFilterDescriptor_t w, const void *wData,
+    laminaConvolutionDescriptor_t conv, laminaTensorDescriptor_t y, void *yData, int requestedAlgoCount,
+    int *returnedAlgoCount, laminaConvolutionFwdAlgoPerf_t *perf, void *workspace, size_t workspaceBytes);
+LAMINA_API laminaStatus_t laminaConvolutionForward(laminaHandle_t handle, const void *alpha, laminaTensorDescriptor_t x,
+                                                   const void *xData, laminaFilterDescriptor_t w, const void *wData,
+                                                   laminaConvolutionDescriptor_t conv, laminaConvolutionFwdAlgo_t algo,
+                                                   void *workspace, size_t workspaceBytes, const void *beta,
                                                    laminaTensorDescriptor_t y, void *yData);
 
 /* Backward data: dx = alpha * conv_transpose(dy, w) + beta * dx. */
@@ -364,10 +341,12 @@ LAMINA_API laminaStatus_t laminaGetConvolutionBackwardDataAlgorithmHeuristics(
     laminaHandle_t handle, laminaFilterDescriptor_t w, laminaTensorDescriptor_t dy, laminaConvolutionDescriptor_t conv,
     laminaTensorDescriptor_t dx, int requestedAlgoCount, int *returnedAlgoCount,
     laminaConvolutionBwdDataAlgoPerf_t *perf);
-LAMINA_API laminaStatus_t laminaFindConvolutionBackwardDataAlgorithm(
-    laminaHandle_t handle, laminaFilterDescriptor_t w, laminaTensorDescriptor_t dy, laminaConvolutionDescriptor_t conv,
-    laminaTensorDescriptor_t dx, int requestedAlgoCount, int *returnedAlgoCount,
-    laminaConvolutionBwdDataAlgoPerf_t *perf);
+LAMINA_API laminaStatus_t laminaFindConvolutionBackwardDataAlgorithm(laminaHandle_t handle, laminaFilterDescriptor_t w,
+                                                                     laminaTensorDescriptor_t dy,
+                                                                     laminaConvolutionDescriptor_t conv,
+                                                                     laminaTensorDescriptor_t dx,
+                                                                     int requestedAlgoCount, int *returnedAlgoCount,
+                                                                     laminaConvolutionBwdDataAlgoPerf_t *perf);
 LAMINA_API laminaStatus_t laminaFindConvolutionBackwardDataAlgorithmEx(
     laminaHandle_t handle, laminaFilterDescriptor_t w, const void *wData, laminaTensorDescriptor_t dy,
     const void *dyData, laminaConvolutionDescriptor_t conv, laminaTensorDescriptor_t dx, void *dxData,
@@ -414,8 +393,7 @@ LAMINA_API laminaStatus_t laminaConvolutionBackwardFilter(laminaHandle_t handle,
 /* Backward bias: db = alpha * sum of dy over every dim but C + beta * db; db is 1 x C x 1 x 1 (N-D alike). */
 LAMINA_API laminaStatus_t laminaConvolutionBackwardBias(laminaHandle_t handle, const void *alpha,
                                                         laminaTensorDescriptor_t dy, const void *dyData,
-                                                        const void *beta, laminaTensorDescriptor_t db,
-                                                        void *dbData);
+                                                        const void *beta, laminaTensorDescriptor_t db, void *dbData);
 
 /* ---------------------------------------------------------------- pooling */
 
@@ -431,8 +409,7 @@ LAMINA_API laminaStatus_t laminaCreatePoolingDescriptor(laminaPoolingDescriptor_
 LAMINA_API laminaStatus_t laminaDestroyPoolingDescriptor(laminaPoolingDescriptor_t desc);
 LAMINA_API laminaStatus_t laminaSetPooling2dDescriptor(laminaPoolingDescriptor_t desc, laminaPoolingMode_t mode,
                                                        laminaNanPropagation_t nan, int64_t windowH, int64_t windowW,
-                                                       int64_t padH, int64_t padW, int64_t strideH,
-                                                       int64_t strideW);
+                                                       int64_t padH, int64_t padW, int64_t strideH, int64_t strideW);
 /* spatialDims = 1..3. Padding is zero padding (ignored by MAX). */
 LAMINA_API laminaStatus_t laminaSetPoolingNdDescriptor(laminaPoolingDescriptor_t desc, laminaPoolingMode_t mode,
                                                        laminaNanPropagation_t nan, int spatialDims,
@@ -448,12 +425,11 @@ LAMINA_API laminaStatus_t laminaGetPoolingNdDescriptor(laminaPoolingDescriptor_t
 LAMINA_API laminaStatus_t laminaSetPoolingCeilMode(laminaPoolingDescriptor_t desc, int ceilMode);
 LAMINA_API laminaStatus_t laminaGetPoolingCeilMode(laminaPoolingDescriptor_t desc, int *ceilMode);
 /* Output dims (N, C, spatial...) for input x; nbDims = x's dim count. */
-LAMINA_API laminaStatus_t laminaGetPoolingNdForwardOutputDim(laminaPoolingDescriptor_t desc,
-                                                             laminaTensorDescriptor_t x, int nbDims,
-                                                             int64_t outDims[]);
-LAMINA_API laminaStatus_t laminaPoolingForward(laminaHandle_t handle, laminaPoolingDescriptor_t pool,
-                                               const void *alpha, laminaTensorDescriptor_t x, const void *xData,
-                                               const void *beta, laminaTensorDescriptor_t y, void *yData);
+LAMINA_API laminaStatus_t laminaGetPoolingNdForwardOutputDim(laminaPoolingDescriptor_t desc, laminaTensorDescriptor_t x,
+                                                             int nbDims, int64_t outDims[]);
+LAMINA_API laminaStatus_t laminaPoolingForward(laminaHandle_t handle, laminaPoolingDescriptor_t pool, const void *alpha,
+                                               laminaTensorDescriptor_t x, const void *xData, const void *beta,
+                                               laminaTensorDescriptor_t y, void *yData);
 /* y, x: the forward's output and input (MAX routes dy to the first maximum of each window). */
 LAMINA_API laminaStatus_t laminaPoolingBackward(laminaHandle_t handle, laminaPoolingDescriptor_t pool,
                                                 const void *alpha, laminaTensorDescriptor_t y, const void *yData,
@@ -472,17 +448,15 @@ typedef enum {
   LAMINA_ACTIVATION_CLIPPED_RELU = 3, /* min(max(x, 0), coef) */
   LAMINA_ACTIVATION_ELU = 4,          /* x > 0 ? x : coef * (exp(x) - 1) */
   LAMINA_ACTIVATION_IDENTITY = 5,
-  LAMINA_ACTIVATION_LEAKY_RELU = 6    /* x > 0 ? x : coef * x (Caffe's ReLU negative_slope) */
+  LAMINA_ACTIVATION_LEAKY_RELU = 6 /* x > 0 ? x : coef * x (Caffe's ReLU negative_slope) */
 } laminaActivationMode_t;
 
 LAMINA_API laminaStatus_t laminaCreateActivationDescriptor(laminaActivationDescriptor_t *desc);
 LAMINA_API laminaStatus_t laminaDestroyActivationDescriptor(laminaActivationDescriptor_t desc);
-LAMINA_API laminaStatus_t laminaSetActivationDescriptor(laminaActivationDescriptor_t desc,
-                                                        laminaActivationMode_t mode, laminaNanPropagation_t nan,
-                                                        double coef);
-LAMINA_API laminaStatus_t laminaGetActivationDescriptor(laminaActivationDescriptor_t desc,
-                                                        laminaActivationMode_t *mode, laminaNanPropagation_t *nan,
-                                                        double *coef);
+LAMINA_API laminaStatus_t laminaSetActivationDescriptor(laminaActivationDescriptor_t desc, laminaActivationMode_t mode,
+                                                        laminaNanPropagation_t nan, double coef);
+LAMINA_API laminaStatus_t laminaGetActivationDescriptor(laminaActivationDescriptor_t desc, laminaActivationMode_t *mode,
+                                                        laminaNanPropagation_t *nan, double *coef);
 /* In place allowed (xData == yData with identical descriptors). */
 LAMINA_API laminaStatus_t laminaActivationForward(laminaHandle_t handle, laminaActivationDescriptor_t act,
                                                   const void *alpha, laminaTensorDescriptor_t x, const void *xData,
@@ -508,14 +482,13 @@ typedef enum {
 } laminaSoftmaxMode_t;
 
 LAMINA_API laminaStatus_t laminaSoftmaxForward(laminaHandle_t handle, laminaSoftmaxAlgorithm_t algo,
-                                               laminaSoftmaxMode_t mode, const void *alpha,
-                                               laminaTensorDescriptor_t x, const void *xData, const void *beta,
-                                               laminaTensorDescriptor_t y, void *yData);
+                                               laminaSoftmaxMode_t mode, const void *alpha, laminaTensorDescriptor_t x,
+                                               const void *xData, const void *beta, laminaTensorDescriptor_t y,
+                                               void *yData);
 LAMINA_API laminaStatus_t laminaSoftmaxBackward(laminaHandle_t handle, laminaSoftmaxAlgorithm_t algo,
-                                                laminaSoftmaxMode_t mode, const void *alpha,
-                                                laminaTensorDescriptor_t y, const void *yData,
-                                                laminaTensorDescriptor_t dy, const void *dyData, const void *beta,
-                                                laminaTensorDescriptor_t dx, void *dxData);
+                                                laminaSoftmaxMode_t mode, const void *alpha, laminaTensorDescriptor_t y,
+                                                const void *yData, laminaTensorDescriptor_t dy, const void *dyData,
+                                                const void *beta, laminaTensorDescriptor_t dx, void *dxData);
 
 /* ---------------------------------------------------------------- local response normalisation */
 
@@ -534,16 +507,16 @@ LAMINA_API laminaStatus_t laminaDestroyLRNDescriptor(laminaLRNDescriptor_t desc)
 /* n: window (odd, 1..15 for cross channel); defaults n=5, alpha=1e-4, beta=0.75, k=2. */
 LAMINA_API laminaStatus_t laminaSetLRNDescriptor(laminaLRNDescriptor_t desc, unsigned n, double alpha, double beta,
                                                  double k);
-LAMINA_API laminaStatus_t laminaGetLRNDescriptor(laminaLRNDescriptor_t desc, unsigned *n, double *alpha,
-                                                 double *beta, double *k);
+LAMINA_API laminaStatus_t laminaGetLRNDescriptor(laminaLRNDescriptor_t desc, unsigned *n, double *alpha, double *beta,
+                                                 double *k);
 LAMINA_API laminaStatus_t laminaLRNForward(laminaHandle_t handle, laminaLRNDescriptor_t lrn, laminaLRNMode_t mode,
                                            const void *alpha, laminaTensorDescriptor_t x, const void *xData,
                                            const void *beta, laminaTensorDescriptor_t y, void *yData);
 LAMINA_API laminaStatus_t laminaLRNBackward(laminaHandle_t handle, laminaLRNDescriptor_t lrn, laminaLRNMode_t mode,
                                             const void *alpha, laminaTensorDescriptor_t y, const void *yData,
-                                            laminaTensorDescriptor_t dy, const void *dyData,
-                                            laminaTensorDescriptor_t x, const void *xData, const void *beta,
-                                            laminaTensorDescriptor_t dx, void *dxData);
+                                            laminaTensorDescriptor_t dy, const void *dyData, laminaTensorDescriptor_t x,
+                                            const void *xData, const void *beta, laminaTensorDescriptor_t dx,
+                                            void *dxData);
 
 /* ---------------------------------------------------------------- batch normalisation */
 
@@ -554,21 +527,20 @@ typedef enum {
 
 /* Sets derived to the shape of scale/bias/mean/variance for x: 1xCx1x1 (spatial) or 1xCxHxW
  * (per activation); float for half/bfloat16/float x, double for double x. */
-LAMINA_API laminaStatus_t laminaDeriveBNTensorDescriptor(laminaTensorDescriptor_t derived,
-                                                         laminaTensorDescriptor_t x, laminaBatchNormMode_t mode);
+LAMINA_API laminaStatus_t laminaDeriveBNTensorDescriptor(laminaTensorDescriptor_t derived, laminaTensorDescriptor_t x,
+                                                         laminaBatchNormMode_t mode);
 /* Training: normalises with the batch statistics. runningMean/runningVariance (both or neither may be
  * NULL) become (1-factor)*running + factor*batch, the variance unbiased (n/(n-1)). saveMean and
  * saveInvVariance (both or neither may be NULL) receive mean and 1/sqrt(var + epsilon) for backward. */
 LAMINA_API laminaStatus_t laminaBatchNormalizationForwardTraining(
-    laminaHandle_t handle, laminaBatchNormMode_t mode, const void *alpha, const void *beta,
-    laminaTensorDescriptor_t x, const void *xData, laminaTensorDescriptor_t y, void *yData,
-    laminaTensorDescriptor_t scaleBiasMeanVar, const void *scale, const void *bias, double exponentialAverageFactor,
-    void *runningMean, void *runningVariance, double epsilon, void *saveMean, void *saveInvVariance);
+    laminaHandle_t handle, laminaBatchNormMode_t mode, const void *alpha, const void *beta, laminaTensorDescriptor_t x,
+    const void *xData, laminaTensorDescriptor_t y, void *yData, laminaTensorDescriptor_t scaleBiasMeanVar,
+    const void *scale, const void *bias, double exponentialAverageFactor, void *runningMean, void *runningVariance,
+    double epsilon, void *saveMean, void *saveInvVariance);
 LAMINA_API laminaStatus_t laminaBatchNormalizationForwardInference(
-    laminaHandle_t handle, laminaBatchNormMode_t mode, const void *alpha, const void *beta,
-    laminaTensorDescriptor_t x, const void *xData, laminaTensorDescriptor_t y, void *yData,
-    laminaTensorDescriptor_t scaleBiasMeanVar, const void *scale, const void *bias, const void *estimatedMean,
-    const void *estimatedVariance, double epsilon);
+    laminaHandle_t handle, laminaBatchNormMode_t mode, const void *alpha, const void *beta, laminaTensorDescriptor_t x,
+    const void *xData, laminaTensorDescriptor_t y, void *yData, laminaTensorDescriptor_t scaleBiasMeanVar,
+    const void *scale, const void *bias, const void *estimatedMean, const void *estimatedVariance, double epsilon);
 /* dx = alphaData*grad + betaData*dx; dScale, dBias = alphaParam*grad + betaParam*old. savedMean and
  * savedInvVariance may both be NULL, and are then recomputed from x. */
 LAMINA_API laminaStatus_t laminaBatchNormalizationBackward(
@@ -594,8 +566,8 @@ LAMINA_API laminaStatus_t laminaDropoutGetReserveSpaceSize(laminaTensorDescripto
 LAMINA_API laminaStatus_t laminaSetDropoutDescriptor(laminaDropoutDescriptor_t desc, laminaHandle_t handle,
                                                      float dropout, void *states, size_t stateBytes,
                                                      unsigned long long seed);
-LAMINA_API laminaStatus_t laminaGetDropoutDescriptor(laminaDropoutDescriptor_t desc, float *dropout,
-                                                     void **states, unsigned long long *seed);
+LAMINA_API laminaStatus_t laminaGetDropoutDescriptor(laminaDropoutDescriptor_t desc, float *dropout, void **states,
+                                                     unsigned long long *seed);
 /* y = x * mask / (1 - dropout); the mask is written to reserveSpace. */
 LAMINA_API laminaStatus_t laminaDropoutForward(laminaHandle_t handle, laminaDropoutDescriptor_t desc,
                                                laminaTensorDescriptor_t x, const void *xData,
@@ -611,8 +583,7 @@ LAMINA_API laminaStatus_t laminaDropoutBackward(laminaHandle_t handle, laminaDro
 
 /* c = alpha * a + beta * c, a broadcast: each dim of a equals c's or is 1 (e.g. a bias 1xCx1x1). */
 LAMINA_API laminaStatus_t laminaAddTensor(laminaHandle_t handle, const void *alpha, laminaTensorDescriptor_t a,
-                                          const void *aData, const void *beta, laminaTensorDescriptor_t c,
-                                          void *cData);
+                                          const void *aData, const void *beta, laminaTensorDescriptor_t c, void *cData);
 /* Every element of y = *value (value typed as alpha is). */
 LAMINA_API laminaStatus_t laminaSetTensor(laminaHandle_t handle, laminaTensorDescriptor_t y, void *yData,
                                           const void *value);
@@ -621,9 +592,9 @@ LAMINA_API laminaStatus_t laminaScaleTensor(laminaHandle_t handle, laminaTensorD
                                             const void *alpha);
 /* y = alpha * x + beta * y with the same dims: converts layout (strides) and data type. alpha/beta
  * are typed by y's data type. */
-LAMINA_API laminaStatus_t laminaTransformTensor(laminaHandle_t handle, const void *alpha,
-                                                laminaTensorDescriptor_t x, const void *xData, const void *beta,
-                                                laminaTensorDescriptor_t y, void *yData);
+LAMINA_API laminaStatus_t laminaTransformTensor(laminaHandle_t handle, const void *alpha, laminaTensorDescriptor_t x,
+                                                const void *xData, const void *beta, laminaTensorDescriptor_t y,
+                                                void *yData);
 
 typedef struct laminaOpTensorStruct *laminaOpTensorDescriptor_t;
 
@@ -656,7 +627,7 @@ typedef enum {
   LAMINA_REDUCE_TENSOR_MUL = 1,
   LAMINA_REDUCE_TENSOR_MIN = 2,
   LAMINA_REDUCE_TENSOR_MAX = 3,
-  LAMINA_REDUCE_TENSOR_AMAX = 4,  /* max of |a| */
+  LAMINA_REDUCE_TENSOR_AMAX = 4, /* max of |a| */
   LAMINA_REDUCE_TENSOR_AVG = 5,
   LAMINA_REDUCE_TENSOR_NORM1 = 6, /* sum of |a| */
   LAMINA_REDUCE_TENSOR_NORM2 = 7  /* sqrt of the sum of a^2 */
@@ -677,20 +648,17 @@ LAMINA_API laminaStatus_t laminaGetReduceTensorDescriptor(laminaReduceTensorDesc
                                                           laminaReduceTensorOp_t *op, laminaDataType_t *computeType,
                                                           laminaNanPropagation_t *nan,
                                                           laminaReduceTensorIndices_t *indices);
-LAMINA_API laminaStatus_t laminaGetReductionIndicesSize(laminaHandle_t handle,
-                                                        laminaReduceTensorDescriptor_t desc,
+LAMINA_API laminaStatus_t laminaGetReductionIndicesSize(laminaHandle_t handle, laminaReduceTensorDescriptor_t desc,
                                                         laminaTensorDescriptor_t a, laminaTensorDescriptor_t c,
                                                         size_t *bytes);
-LAMINA_API laminaStatus_t laminaGetReductionWorkspaceSize(laminaHandle_t handle,
-                                                          laminaReduceTensorDescriptor_t desc,
+LAMINA_API laminaStatus_t laminaGetReductionWorkspaceSize(laminaHandle_t handle, laminaReduceTensorDescriptor_t desc,
                                                           laminaTensorDescriptor_t a, laminaTensorDescriptor_t c,
                                                           size_t *bytes);
 /* c = alpha * reduce(a) + beta * c: every dim where c is 1 and a is not is reduced. */
-LAMINA_API laminaStatus_t laminaReduceTensor(laminaHandle_t handle, laminaReduceTensorDescriptor_t desc,
-                                             void *indices, size_t indicesBytes, void *workspace,
-                                             size_t workspaceBytes, const void *alpha, laminaTensorDescriptor_t a,
-                                             const void *aData, const void *beta, laminaTensorDescriptor_t c,
-                                             void *cData);
+LAMINA_API laminaStatus_t laminaReduceTensor(laminaHandle_t handle, laminaReduceTensorDescriptor_t desc, void *indices,
+                                             size_t indicesBytes, void *workspace, size_t workspaceBytes,
+                                             const void *alpha, laminaTensorDescriptor_t a, const void *aData,
+                                             const void *beta, laminaTensorDescriptor_t c, void *cData);
 
 /* ---------------------------------------------------------------- matrix multiply */
 

@@ -16,8 +16,10 @@ void setConv(laminaConvolutionStruct &c, int spatialDims, const int64_t *pads, c
   pointerArg(strides, "strides");
   pointerArg(dilations, "dilations");
   for (int i = 0; i < spatialDims; ++i) {
-    if (pads[i] < 0) fail(LAMINA_STATUS_BAD_PARAM, "pads[%d] is %lld; it must be >= 0", i, (long long)pads[i]);
-    if (strides[i] < 1) fail(LAMINA_STATUS_BAD_PARAM, "strides[%d] is %lld; it must be >= 1", i, (long long)strides[i]);
+    if (pads[i] < 0)
+      fail(LAMINA_STATUS_BAD_PARAM, "pads[%d] is %lld; it must be >= 0", i, (long long)pads[i]);
+    if (strides[i] < 1)
+      fail(LAMINA_STATUS_BAD_PARAM, "strides[%d] is %lld; it must be >= 1", i, (long long)strides[i]);
     if (dilations[i] < 1)
       fail(LAMINA_STATUS_BAD_PARAM, "dilations[%d] is %lld; it must be >= 1", i, (long long)dilations[i]);
   }
@@ -54,14 +56,14 @@ laminaStatus_t laminaSetConvolutionNdDescriptor(laminaConvolutionDescriptor_t de
                                                 const int64_t pads[], const int64_t strides[],
                                                 const int64_t dilations[], laminaConvolutionMode_t mode,
                                                 laminaDataType_t computeType) {
-  return apiCall(__func__,
-                 [&] { setConv(descToSet(desc, "desc"), spatialDims, pads, strides, dilations, enumValue(mode), enumValue(computeType)); });
+  return apiCall(__func__, [&] {
+    setConv(descToSet(desc, "desc"), spatialDims, pads, strides, dilations, enumValue(mode), enumValue(computeType));
+  });
 }
 
 laminaStatus_t laminaSetConvolution2dDescriptor(laminaConvolutionDescriptor_t desc, int64_t padH, int64_t padW,
-                                                int64_t strideH, int64_t strideW, int64_t dilationH,
-                                                int64_t dilationW, laminaConvolutionMode_t mode,
-                                                laminaDataType_t computeType) {
+                                                int64_t strideH, int64_t strideW, int64_t dilationH, int64_t dilationW,
+                                                laminaConvolutionMode_t mode, laminaDataType_t computeType) {
   return apiCall(__func__, [&] {
     int64_t pads[2] = {padH, padW}, strides[2] = {strideH, strideW}, dil[2] = {dilationH, dilationW};
     setConv(descToSet(desc, "desc"), 2, pads, strides, dil, enumValue(mode), enumValue(computeType));
@@ -79,9 +81,12 @@ laminaStatus_t laminaGetConvolution2dDescriptor(laminaConvolutionDescriptor_t de
     int64_t *outs[6] = {padH, padW, strideH, strideW, dilationH, dilationW};
     const int64_t vals[6] = {c.pads[0], c.pads[1], c.strides[0], c.strides[1], c.dilations[0], c.dilations[1]};
     for (int i = 0; i < 6; ++i)
-      if (outs[i]) *outs[i] = vals[i];
-    if (mode) *mode = c.mode;
-    if (computeType) *computeType = c.computeType;
+      if (outs[i])
+        *outs[i] = vals[i];
+    if (mode)
+      *mode = c.mode;
+    if (computeType)
+      *computeType = c.computeType;
   });
 }
 
@@ -91,7 +96,8 @@ laminaStatus_t laminaGetConvolutionNdDescriptor(laminaConvolutionDescriptor_t de
                                                 laminaDataType_t *computeType) {
   return apiCall(__func__, [&] {
     const ConvDesc &c = descArg(desc, "desc");
-    if (spatialDimsRequested < 0) fail(LAMINA_STATUS_BAD_PARAM, "argument 'spatialDimsRequested' is negative");
+    if (spatialDimsRequested < 0)
+      fail(LAMINA_STATUS_BAD_PARAM, "argument 'spatialDimsRequested' is negative");
     int n = std::min(spatialDimsRequested, c.spatialDims);
     if (n > 0) {
       pointerArg(pads, "pads");
@@ -103,16 +109,20 @@ laminaStatus_t laminaGetConvolutionNdDescriptor(laminaConvolutionDescriptor_t de
       strides[i] = c.strides[i];
       dilations[i] = c.dilations[i];
     }
-    if (spatialDims) *spatialDims = c.spatialDims;
-    if (mode) *mode = c.mode;
-    if (computeType) *computeType = c.computeType;
+    if (spatialDims)
+      *spatialDims = c.spatialDims;
+    if (mode)
+      *mode = c.mode;
+    if (computeType)
+      *computeType = c.computeType;
   });
 }
 
 laminaStatus_t laminaSetConvolutionGroupCount(laminaConvolutionDescriptor_t desc, int64_t groups) {
   return apiCall(__func__, [&] {
     auto &c = descToSet(desc, "desc");
-    if (groups < 1) fail(LAMINA_STATUS_BAD_PARAM, "argument 'groups' is %lld; it must be >= 1", (long long)groups);
+    if (groups < 1)
+      fail(LAMINA_STATUS_BAD_PARAM, "argument 'groups' is %lld; it must be >= 1", (long long)groups);
     c.d.groups = groups;
   });
 }
@@ -143,9 +153,8 @@ laminaStatus_t laminaGetConvolutionMathType(laminaConvolutionDescriptor_t desc, 
   });
 }
 
-laminaStatus_t laminaGetConvolutionNdForwardOutputDim(laminaConvolutionDescriptor_t conv,
-                                                      laminaTensorDescriptor_t x, laminaFilterDescriptor_t w,
-                                                      int nbDims, int64_t outDims[]) {
+laminaStatus_t laminaGetConvolutionNdForwardOutputDim(laminaConvolutionDescriptor_t conv, laminaTensorDescriptor_t x,
+                                                      laminaFilterDescriptor_t w, int nbDims, int64_t outDims[]) {
   return apiCall(__func__, [&] {
     const ConvDesc &c = descArg(conv, "conv");
     const TensorDesc &xd = descArg(x, "x");
@@ -157,19 +166,21 @@ laminaStatus_t laminaGetConvolutionNdForwardOutputDim(laminaConvolutionDescripto
   });
 }
 
-laminaStatus_t laminaGetConvolution2dForwardOutputDim(laminaConvolutionDescriptor_t conv,
-                                                      laminaTensorDescriptor_t x, laminaFilterDescriptor_t w,
-                                                      int64_t *n, int64_t *c, int64_t *h, int64_t *w_) {
+laminaStatus_t laminaGetConvolution2dForwardOutputDim(laminaConvolutionDescriptor_t conv, laminaTensorDescriptor_t x,
+                                                      laminaFilterDescriptor_t w, int64_t *n, int64_t *c, int64_t *h,
+                                                      int64_t *w_) {
   return apiCall(__func__, [&] {
     const ConvDesc &cd = descArg(conv, "conv");
     const TensorDesc &xd = descArg(x, "x");
     const FilterDesc &wd = descArg(w, "w");
-    if (xd.nbDims != 4) fail(LAMINA_STATUS_BAD_DIMS, "x has %d dims, not 4", xd.nbDims);
+    if (xd.nbDims != 4)
+      fail(LAMINA_STATUS_BAD_DIMS, "x has %d dims, not 4", xd.nbDims);
     int64_t out[4];
     convOutputDims(xd, wd, cd, out);
     int64_t *outs[4] = {n, c, h, w_};
     for (int i = 0; i < 4; ++i)
-      if (outs[i]) *outs[i] = out[i];
+      if (outs[i])
+        *outs[i] = out[i];
   });
 }
 

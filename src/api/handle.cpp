@@ -1,7 +1,7 @@
 // Entry points: version, errors, handle, memory.
+#include "core/handle.h"
 #include "core/checks.h"
 #include "core/error.h"
-#include "core/handle.h"
 
 namespace lamina {
 const char *lastErrorMessage();
@@ -19,7 +19,7 @@ size_t laminaGetVersion(void) { return LAMINA_VERSION; }
 
 const char *laminaGetErrorString(laminaStatus_t status) {
   switch (status) {
-#define LAMINA_CASE(s)                                                                                             \
+#define LAMINA_CASE(s)                                                                                                 \
   case s: return #s;
     LAMINA_CASE(LAMINA_STATUS_SUCCESS)
     LAMINA_CASE(LAMINA_STATUS_NOT_INITIALIZED)
@@ -49,9 +49,12 @@ laminaStatus_t laminaIsBackendAvailable(laminaBackend_t backend, int *available)
   return apiCall(__func__, [&] {
     pointerArg(available, "available");
     int b = enumValue(backend);
-    if (b == LAMINA_BACKEND_CPU) *available = 1;
-    else if (b == LAMINA_BACKEND_CUDA) *available = cudaBackendAvailable() ? 1 : 0;
-    else fail(LAMINA_STATUS_BAD_PARAM, "argument 'backend' has invalid value %d", b);
+    if (b == LAMINA_BACKEND_CPU)
+      *available = 1;
+    else if (b == LAMINA_BACKEND_CUDA)
+      *available = cudaBackendAvailable() ? 1 : 0;
+    else
+      fail(LAMINA_STATUS_BAD_PARAM, "argument 'backend' has invalid value %d", b);
   });
 }
 
@@ -82,15 +85,18 @@ laminaStatus_t laminaCreate(laminaHandle_t *handle) {
     pointerArg(handle, "handle");
     laminaBackend_t b = cudaBackendAvailable() ? LAMINA_BACKEND_CUDA : LAMINA_BACKEND_CPU;
     laminaStatus_t s = laminaCreateWithBackend(handle, b);
-    if (s != LAMINA_STATUS_SUCCESS) fail(s, "%s", laminaGetLastErrorMessage());
+    if (s != LAMINA_STATUS_SUCCESS)
+      fail(s, "%s", laminaGetLastErrorMessage());
   });
 }
 
 laminaStatus_t laminaDestroy(laminaHandle_t handle) {
   return apiCall(__func__, [&] {
-    if (!handle) return;
+    if (!handle)
+      return;
     laminaContext &h = handleArg(handle);
-    if (h.backend == LAMINA_BACKEND_CUDA) cudaDestroyHandle(h);
+    if (h.backend == LAMINA_BACKEND_CUDA)
+      cudaDestroyHandle(h);
     h.magic = 0;
     delete &h;
   });
@@ -107,7 +113,8 @@ laminaStatus_t laminaGetBackend(laminaHandle_t handle, laminaBackend_t *backend)
 laminaStatus_t laminaSetNumThreads(laminaHandle_t handle, int threads) {
   return apiCall(__func__, [&] {
     laminaContext &h = handleArg(handle);
-    if (threads < 0) fail(LAMINA_STATUS_BAD_PARAM, "argument 'threads' is %d; it must be >= 0", threads);
+    if (threads < 0)
+      fail(LAMINA_STATUS_BAD_PARAM, "argument 'threads' is %d; it must be >= 0", threads);
     h.threads = threads;
   });
 }
@@ -156,11 +163,11 @@ laminaStatus_t laminaFree(laminaHandle_t handle, void *ptr) {
   return apiCall(__func__, [&] { backendFree(handleArg(handle), ptr); });
 }
 
-laminaStatus_t laminaMemcpy(laminaHandle_t handle, void *dst, const void *src, size_t bytes,
-                            laminaMemcpyKind_t kind) {
+laminaStatus_t laminaMemcpy(laminaHandle_t handle, void *dst, const void *src, size_t bytes, laminaMemcpyKind_t kind) {
   return apiCall(__func__, [&] {
     laminaContext &h = handleArg(handle);
-    if (bytes == 0) return;
+    if (bytes == 0)
+      return;
     pointerArg(dst, "dst");
     pointerArg(src, "src");
     int k = enumValue(kind);
@@ -180,7 +187,8 @@ laminaStatus_t laminaMemcpy(laminaHandle_t handle, void *dst, const void *src, s
 laminaStatus_t laminaMemset(laminaHandle_t handle, void *ptr, int byteValue, size_t bytes) {
   return apiCall(__func__, [&] {
     laminaContext &h = handleArg(handle);
-    if (bytes == 0) return;
+    if (bytes == 0)
+      return;
     dataArg(h, ptr, "ptr");
     backendMemset(h, ptr, byteValue, bytes);
   });

@@ -27,7 +27,8 @@ void nbDimsArg(int nbDims, int lo, const char *name) {
 
 void dimsArg(int nbDims, const int64_t *dims, const char *name) {
   for (int i = 0; i < nbDims; ++i)
-    if (dims[i] <= 0) fail(LAMINA_STATUS_BAD_DIMS, "%s[%d] is %lld; dims must be positive", name, i, (long long)dims[i]);
+    if (dims[i] <= 0)
+      fail(LAMINA_STATUS_BAD_DIMS, "%s[%d] is %lld; dims must be positive", name, i, (long long)dims[i]);
 }
 
 // Packed strides for dims in N, C, spatial order laid out in `format`.
@@ -36,10 +37,12 @@ void packedStrides(laminaTensorFormat_t format, int nbDims, const int64_t *dims,
   int n = 0;
   order[n++] = 0;
   if (format == LAMINA_TENSOR_NHWC && nbDims >= 3) {
-    for (int i = 2; i < nbDims; ++i) order[n++] = i;
+    for (int i = 2; i < nbDims; ++i)
+      order[n++] = i;
     order[n++] = 1;
   } else {
-    for (int i = 1; i < nbDims; ++i) order[n++] = i;
+    for (int i = 1; i < nbDims; ++i)
+      order[n++] = i;
   }
   int64_t s = 1;
   for (int j = nbDims - 1; j >= 0; --j) {
@@ -86,7 +89,8 @@ void setFilter(laminaFilterStruct &f, int dtValue, int formatValue, int nbDims, 
   laminaDataType_t dataType = dataTypeArg(dtValue, "dataType");
   laminaTensorFormat_t format = formatArg(formatValue, "format");
   nbDimsArg(nbDims, 3, "nbDims");
-  if (nbDims > 5) fail(LAMINA_STATUS_BAD_DIMS, "argument 'nbDims' is %d; filters have 3 to 5 dims", nbDims);
+  if (nbDims > 5)
+    fail(LAMINA_STATUS_BAD_DIMS, "argument 'nbDims' is %d; filters have 3 to 5 dims", nbDims);
   pointerArg(dims, "dims");
   dimsArg(nbDims, dims, "dims");
   FilterDesc d;
@@ -118,7 +122,9 @@ laminaStatus_t laminaSetTensorNdDescriptor(laminaTensorDescriptor_t desc, lamina
 
 laminaStatus_t laminaSetTensorNdDescriptorEx(laminaTensorDescriptor_t desc, laminaTensorFormat_t format,
                                              laminaDataType_t dataType, int nbDims, const int64_t dims[]) {
-  return apiCall(__func__, [&] { setTensorPacked(descToSet(desc, "desc"), enumValue(format), enumValue(dataType), nbDims, dims); });
+  return apiCall(__func__, [&] {
+    setTensorPacked(descToSet(desc, "desc"), enumValue(format), enumValue(dataType), nbDims, dims);
+  });
 }
 
 laminaStatus_t laminaSetTensor4dDescriptor(laminaTensorDescriptor_t desc, laminaTensorFormat_t format,
@@ -144,22 +150,26 @@ laminaStatus_t laminaGetTensor4dDescriptor(laminaTensorDescriptor_t desc, lamina
                                            int64_t *hStride, int64_t *wStride) {
   return apiCall(__func__, [&] {
     const TensorDesc &t = descArg(desc, "desc");
-    if (t.nbDims != 4) fail(LAMINA_STATUS_BAD_DIMS, "descriptor 'desc' has %d dims, not 4", t.nbDims);
+    if (t.nbDims != 4)
+      fail(LAMINA_STATUS_BAD_DIMS, "descriptor 'desc' has %d dims, not 4", t.nbDims);
     int64_t *outs[8] = {n, c, h, w, nStride, cStride, hStride, wStride};
     for (int i = 0; i < 4; ++i) {
-      if (outs[i]) *outs[i] = t.dims[i];
-      if (outs[4 + i]) *outs[4 + i] = t.strides[i];
+      if (outs[i])
+        *outs[i] = t.dims[i];
+      if (outs[4 + i])
+        *outs[4 + i] = t.strides[i];
     }
-    if (dataType) *dataType = t.dataType;
+    if (dataType)
+      *dataType = t.dataType;
   });
 }
 
 laminaStatus_t laminaGetTensorNdDescriptor(laminaTensorDescriptor_t desc, int nbDimsRequested,
-                                           laminaDataType_t *dataType, int *nbDims, int64_t dims[],
-                                           int64_t strides[]) {
+                                           laminaDataType_t *dataType, int *nbDims, int64_t dims[], int64_t strides[]) {
   return apiCall(__func__, [&] {
     const TensorDesc &t = descArg(desc, "desc");
-    if (nbDimsRequested < 0) fail(LAMINA_STATUS_BAD_PARAM, "argument 'nbDimsRequested' is negative");
+    if (nbDimsRequested < 0)
+      fail(LAMINA_STATUS_BAD_PARAM, "argument 'nbDimsRequested' is negative");
     int n = std::min(nbDimsRequested, t.nbDims);
     if (n > 0) {
       pointerArg(dims, "dims");
@@ -169,8 +179,10 @@ laminaStatus_t laminaGetTensorNdDescriptor(laminaTensorDescriptor_t desc, int nb
       dims[i] = t.dims[i];
       strides[i] = t.strides[i];
     }
-    if (dataType) *dataType = t.dataType;
-    if (nbDims) *nbDims = t.nbDims;
+    if (dataType)
+      *dataType = t.dataType;
+    if (nbDims)
+      *nbDims = t.nbDims;
   });
 }
 
@@ -191,7 +203,8 @@ laminaStatus_t laminaDestroyFilterDescriptor(laminaFilterDescriptor_t desc) {
 
 laminaStatus_t laminaSetFilterNdDescriptor(laminaFilterDescriptor_t desc, laminaDataType_t dataType,
                                            laminaTensorFormat_t format, int nbDims, const int64_t dims[]) {
-  return apiCall(__func__, [&] { setFilter(descToSet(desc, "desc"), enumValue(dataType), enumValue(format), nbDims, dims); });
+  return apiCall(__func__,
+                 [&] { setFilter(descToSet(desc, "desc"), enumValue(dataType), enumValue(format), nbDims, dims); });
 }
 
 laminaStatus_t laminaSetFilter4dDescriptor(laminaFilterDescriptor_t desc, laminaDataType_t dataType,
@@ -207,12 +220,16 @@ laminaStatus_t laminaGetFilter4dDescriptor(laminaFilterDescriptor_t desc, lamina
                                            int64_t *w) {
   return apiCall(__func__, [&] {
     const FilterDesc &f = descArg(desc, "desc");
-    if (f.nbDims != 4) fail(LAMINA_STATUS_BAD_DIMS, "descriptor 'desc' has %d dims, not 4", f.nbDims);
+    if (f.nbDims != 4)
+      fail(LAMINA_STATUS_BAD_DIMS, "descriptor 'desc' has %d dims, not 4", f.nbDims);
     int64_t *outs[4] = {k, c, h, w};
     for (int i = 0; i < 4; ++i)
-      if (outs[i]) *outs[i] = f.dims[i];
-    if (dataType) *dataType = f.dataType;
-    if (format) *format = f.format;
+      if (outs[i])
+        *outs[i] = f.dims[i];
+    if (dataType)
+      *dataType = f.dataType;
+    if (format)
+      *format = f.format;
   });
 }
 
@@ -221,13 +238,19 @@ laminaStatus_t laminaGetFilterNdDescriptor(laminaFilterDescriptor_t desc, int nb
                                            int64_t dims[]) {
   return apiCall(__func__, [&] {
     const FilterDesc &f = descArg(desc, "desc");
-    if (nbDimsRequested < 0) fail(LAMINA_STATUS_BAD_PARAM, "argument 'nbDimsRequested' is negative");
+    if (nbDimsRequested < 0)
+      fail(LAMINA_STATUS_BAD_PARAM, "argument 'nbDimsRequested' is negative");
     int n = std::min(nbDimsRequested, f.nbDims);
-    if (n > 0) pointerArg(dims, "dims");
-    for (int i = 0; i < n; ++i) dims[i] = f.dims[i];
-    if (dataType) *dataType = f.dataType;
-    if (format) *format = f.format;
-    if (nbDims) *nbDims = f.nbDims;
+    if (n > 0)
+      pointerArg(dims, "dims");
+    for (int i = 0; i < n; ++i)
+      dims[i] = f.dims[i];
+    if (dataType)
+      *dataType = f.dataType;
+    if (format)
+      *format = f.format;
+    if (nbDims)
+      *nbDims = f.nbDims;
   });
 }
 

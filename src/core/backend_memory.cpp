@@ -15,32 +15,42 @@ void cudaMemsetBytes(const laminaContext &h, void *p, int value, size_t bytes);
 void cudaSynchronizeHandle(const laminaContext &h);
 
 void *backendMalloc(const laminaContext &h, size_t bytes) {
-  if (h.backend == LAMINA_BACKEND_CUDA) return cudaMallocBytes(h, bytes);
+  if (h.backend == LAMINA_BACKEND_CUDA)
+    return cudaMallocBytes(h, bytes);
   size_t rounded = (bytes + 63) / 64 * 64;
-  if (rounded < bytes) fail(LAMINA_STATUS_SIZE_OVERFLOW, "allocation of %zu bytes overflows", bytes);
+  if (rounded < bytes)
+    fail(LAMINA_STATUS_SIZE_OVERFLOW, "allocation of %zu bytes overflows", bytes);
   void *p = std::aligned_alloc(64, rounded ? rounded : 64);
-  if (!p) fail(LAMINA_STATUS_ALLOC_FAILED, "could not allocate %zu bytes of host memory", bytes);
+  if (!p)
+    fail(LAMINA_STATUS_ALLOC_FAILED, "could not allocate %zu bytes of host memory", bytes);
   return p;
 }
 
 void backendFree(const laminaContext &h, void *p) noexcept {
-  if (!p) return;
-  if (h.backend == LAMINA_BACKEND_CUDA) return cudaFreeBytes(h, p);
+  if (!p)
+    return;
+  if (h.backend == LAMINA_BACKEND_CUDA)
+    return cudaFreeBytes(h, p);
   std::free(p);
 }
 
 void backendMemcpy(const laminaContext &h, void *dst, const void *src, size_t bytes, laminaMemcpyKind_t kind) {
-  if (h.backend == LAMINA_BACKEND_CUDA) return cudaMemcpyBytes(h, dst, src, bytes, kind);
-  if (bytes) std::memmove(dst, src, bytes);
+  if (h.backend == LAMINA_BACKEND_CUDA)
+    return cudaMemcpyBytes(h, dst, src, bytes, kind);
+  if (bytes)
+    std::memmove(dst, src, bytes);
 }
 
 void backendMemset(const laminaContext &h, void *p, int value, size_t bytes) {
-  if (h.backend == LAMINA_BACKEND_CUDA) return cudaMemsetBytes(h, p, value, bytes);
-  if (bytes) std::memset(p, value, bytes);
+  if (h.backend == LAMINA_BACKEND_CUDA)
+    return cudaMemsetBytes(h, p, value, bytes);
+  if (bytes)
+    std::memset(p, value, bytes);
 }
 
 void backendSynchronize(const laminaContext &h) {
-  if (h.backend == LAMINA_BACKEND_CUDA) cudaSynchronizeHandle(h);
+  if (h.backend == LAMINA_BACKEND_CUDA)
+    cudaSynchronizeHandle(h);
 }
 
 } // namespace lamina

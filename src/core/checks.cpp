@@ -5,13 +5,16 @@
 namespace lamina {
 
 laminaContext &handleArg(laminaHandle_t h) {
-  if (!h) fail(LAMINA_STATUS_NULL_POINTER, "argument 'handle' is NULL");
-  if (h->magic != kHandleMagic) fail(LAMINA_STATUS_BAD_PARAM, "argument 'handle' is not a live Lamina handle");
+  if (!h)
+    fail(LAMINA_STATUS_NULL_POINTER, "argument 'handle' is NULL");
+  if (h->magic != kHandleMagic)
+    fail(LAMINA_STATUS_BAD_PARAM, "argument 'handle' is not a live Lamina handle");
   return *h;
 }
 
 void pointerArg(const void *p, const char *name) {
-  if (!p) fail(LAMINA_STATUS_NULL_POINTER, "argument '%s' is NULL", name);
+  if (!p)
+    fail(LAMINA_STATUS_NULL_POINTER, "argument '%s' is NULL", name);
 }
 
 bool cudaPointerIsDevice(const laminaContext &h, const void *p); // src/cuda (or a CPU-only stub)
@@ -30,7 +33,8 @@ void outputArg(const TensorDesc &t, const char *name) {
 std::string dimsString(const int64_t *dims, int n) {
   std::string s;
   for (int i = 0; i < n; ++i) {
-    if (i) s += 'x';
+    if (i)
+      s += 'x';
     s += std::to_string(dims[i]);
   }
   return s;
@@ -38,8 +42,8 @@ std::string dimsString(const int64_t *dims, int n) {
 
 void sameDimsArg(const TensorDesc &a, const char *aName, const TensorDesc &b, const char *bName) {
   if (!a.sameDims(b))
-    fail(LAMINA_STATUS_SHAPE_MISMATCH, "'%s' is %s but '%s' is %s", aName, dimsString(a.dims, a.nbDims).c_str(),
-         bName, dimsString(b.dims, b.nbDims).c_str());
+    fail(LAMINA_STATUS_SHAPE_MISMATCH, "'%s' is %s but '%s' is %s", aName, dimsString(a.dims, a.nbDims).c_str(), bName,
+         dimsString(b.dims, b.nbDims).c_str());
 }
 
 void sameTypeArg(laminaDataType_t a, const char *aName, laminaDataType_t b, const char *bName) {
@@ -59,21 +63,25 @@ double scalarArg(const void *p, laminaDataType_t dataType, const char *name) {
 }
 
 void workspaceArg(const void *ws, size_t have, size_t need, const char *name) {
-  if (need == 0) return;
-  if (!ws) fail(LAMINA_STATUS_NULL_POINTER, "argument '%s' is NULL but %zu bytes are needed", name, need);
+  if (need == 0)
+    return;
+  if (!ws)
+    fail(LAMINA_STATUS_NULL_POINTER, "argument '%s' is NULL but %zu bytes are needed", name, need);
   if (have < need)
     fail(LAMINA_STATUS_INSUFFICIENT_WORKSPACE, "'%s' has %zu bytes but the algorithm needs %zu", name, have, need);
 }
 
 int64_t checkedMul(int64_t a, int64_t b, const char *what) {
   int64_t r;
-  if (__builtin_mul_overflow(a, b, &r)) fail(LAMINA_STATUS_SIZE_OVERFLOW, "%s overflows 64 bits", what);
+  if (__builtin_mul_overflow(a, b, &r))
+    fail(LAMINA_STATUS_SIZE_OVERFLOW, "%s overflows 64 bits", what);
   return r;
 }
 
 int64_t checkedAdd(int64_t a, int64_t b, const char *what) {
   int64_t r;
-  if (__builtin_add_overflow(a, b, &r)) fail(LAMINA_STATUS_SIZE_OVERFLOW, "%s overflows 64 bits", what);
+  if (__builtin_add_overflow(a, b, &r))
+    fail(LAMINA_STATUS_SIZE_OVERFLOW, "%s overflows 64 bits", what);
   return r;
 }
 

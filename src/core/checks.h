@@ -17,17 +17,20 @@ laminaContext &handleArg(laminaHandle_t h); // NULL_POINTER / BAD_PARAM (not a l
 // A descriptor that must be set: NULL_POINTER, WRONG_DESCRIPTOR (other kind or destroyed),
 // NOT_INITIALIZED (never set). Returns the payload.
 template <class S> auto &descArg(S *d, const char *name) {
-  if (!d) fail(LAMINA_STATUS_NULL_POINTER, "argument '%s' is NULL", name);
+  if (!d)
+    fail(LAMINA_STATUS_NULL_POINTER, "argument '%s' is NULL", name);
   constexpr DescKind want = S::kKind;
   if (d->h.kind != want)
     fail(LAMINA_STATUS_WRONG_DESCRIPTOR, "argument '%s' is not a live %s descriptor (found %s)", name,
          descKindName(want), descKindName(d->h.kind));
-  if (!d->h.isSet) fail(LAMINA_STATUS_NOT_INITIALIZED, "descriptor '%s' was created but never set", name);
+  if (!d->h.isSet)
+    fail(LAMINA_STATUS_NOT_INITIALIZED, "descriptor '%s' was created but never set", name);
   return d->d;
 }
 // The same for a descriptor about to be set (it may be unset).
 template <class S> S &descToSet(S *d, const char *name) {
-  if (!d) fail(LAMINA_STATUS_NULL_POINTER, "argument '%s' is NULL", name);
+  if (!d)
+    fail(LAMINA_STATUS_NULL_POINTER, "argument '%s' is NULL", name);
   constexpr DescKind want = S::kKind;
   if (d->h.kind != want)
     fail(LAMINA_STATUS_WRONG_DESCRIPTOR, "argument '%s' is not a live %s descriptor (found %s)", name,
@@ -37,11 +40,13 @@ template <class S> S &descToSet(S *d, const char *name) {
 
 // Creates/destroys descriptor S for laminaCreateX / laminaDestroyX.
 template <class S> void createDesc(S **out, const char *name) {
-  if (!out) fail(LAMINA_STATUS_NULL_POINTER, "argument '%s' is NULL", name);
+  if (!out)
+    fail(LAMINA_STATUS_NULL_POINTER, "argument '%s' is NULL", name);
   *out = new S();
 }
 template <class S> void destroyDesc(S *d, const char *name) {
-  if (!d) return; // destroying NULL is a no-op, like free()
+  if (!d)
+    return; // destroying NULL is a no-op, like free()
   descToSet(d, name);
   d->h.kind = DescKind::Dead;
   delete d;

@@ -33,8 +33,9 @@ void checkGeometry(const TensorDesc &x, const FilterDesc &w, const ConvDesc &con
     fail(LAMINA_STATUS_SHAPE_MISMATCH, "w has %lld output channels, not a multiple of the group count %lld",
          (long long)w.dims[0], (long long)conv.groups);
   if (w.dims[1] * conv.groups != x.dims[1])
-    fail(LAMINA_STATUS_SHAPE_MISMATCH, "w has %lld input channels per group; x's %lld channels in %lld groups need %lld",
-         (long long)w.dims[1], (long long)x.dims[1], (long long)conv.groups, (long long)(x.dims[1] / conv.groups));
+    fail(LAMINA_STATUS_SHAPE_MISMATCH,
+         "w has %lld input channels per group; x's %lld channels in %lld groups need %lld", (long long)w.dims[1],
+         (long long)x.dims[1], (long long)conv.groups, (long long)(x.dims[1] / conv.groups));
 }
 } // namespace
 

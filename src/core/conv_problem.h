@@ -49,12 +49,12 @@ void convOutputDims(const TensorDesc &x, const FilterDesc &w, const ConvDesc &co
 struct ConvArgs {
   const laminaContext *handle = nullptr;
   const ConvProblem *p = nullptr;
-  const void *x = nullptr; // forward, backward-filter
-  const void *w = nullptr; // forward, backward-data
-  const void *dy = nullptr; // backward-data, backward-filter
-  void *y = nullptr;   // forward output
-  void *dx = nullptr;  // backward-data output
-  void *dw = nullptr;  // backward-filter output
+  const void *x = nullptr;        // forward, backward-filter
+  const void *w = nullptr;        // forward, backward-data
+  const void *dy = nullptr;       // backward-data, backward-filter
+  void *y = nullptr;              // forward output
+  void *dx = nullptr;             // backward-data output
+  void *dw = nullptr;             // backward-filter output
   double alpha = 1.0, beta = 0.0; // out = alpha * result + beta * out; out unread when beta == 0
   void *workspace = nullptr;
   size_t workspaceBytes = 0;

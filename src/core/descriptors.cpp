@@ -23,33 +23,39 @@ const char *descKindName(DescKind k) {
 
 int64_t TensorDesc::numel() const {
   int64_t n = 1;
-  for (int i = 0; i < nbDims; ++i) n *= dims[i];
+  for (int i = 0; i < nbDims; ++i)
+    n *= dims[i];
   return n;
 }
 
 int64_t TensorDesc::spanElements() const {
   int64_t s = 1;
-  for (int i = 0; i < nbDims; ++i) s += (dims[i] - 1) * strides[i];
+  for (int i = 0; i < nbDims; ++i)
+    s += (dims[i] - 1) * strides[i];
   return s;
 }
 
 bool TensorDesc::isPackedNCHW() const {
   int64_t expect = 1;
   for (int i = nbDims - 1; i >= 0; --i) {
-    if (dims[i] != 1 && strides[i] != expect) return false;
+    if (dims[i] != 1 && strides[i] != expect)
+      return false;
     expect *= dims[i];
   }
   return true;
 }
 
 bool TensorDesc::isPackedNHWC() const {
-  if (nbDims < 3) return isPackedNCHW();
+  if (nbDims < 3)
+    return isPackedNCHW();
   // memory order: N, spatial..., C
   int64_t expect = 1;
-  if (dims[1] != 1 && strides[1] != expect) return false;
+  if (dims[1] != 1 && strides[1] != expect)
+    return false;
   expect *= dims[1];
   for (int i = nbDims - 1; i >= 2; --i) {
-    if (dims[i] != 1 && strides[i] != expect) return false;
+    if (dims[i] != 1 && strides[i] != expect)
+      return false;
     expect *= dims[i];
   }
   return dims[0] == 1 || strides[0] == expect;
@@ -69,13 +75,16 @@ bool TensorDesc::hasOverlap() const {
   int idx[LAMINA_DIM_MAX];
   int n = 0;
   for (int i = 0; i < nbDims; ++i)
-    if (dims[i] > 1) idx[n++] = i;
+    if (dims[i] > 1)
+      idx[n++] = i;
   for (int a = 1; a < n; ++a) // insertion sort: at most 8 entries
-    for (int b = a; b > 0 && strides[idx[b]] < strides[idx[b - 1]]; --b) std::swap(idx[b], idx[b - 1]);
+    for (int b = a; b > 0 && strides[idx[b]] < strides[idx[b - 1]]; --b)
+      std::swap(idx[b], idx[b - 1]);
   int64_t span = 1; // elements covered by the dims seen so far
   for (int j = 0; j < n; ++j) {
     int64_t s = strides[idx[j]];
-    if (s < span) return true;
+    if (s < span)
+      return true;
     span = s * (dims[idx[j]] - 1) + span;
   }
   return false;
@@ -83,7 +92,8 @@ bool TensorDesc::hasOverlap() const {
 
 int64_t FilterDesc::numel() const {
   int64_t n = 1;
-  for (int i = 0; i < nbDims; ++i) n *= dims[i];
+  for (int i = 0; i < nbDims; ++i)
+    n *= dims[i];
   return n;
 }
 
@@ -98,11 +108,14 @@ TensorDesc FilterDesc::asTensor() const {
 
 int64_t PoolingDesc::outputSize(int i, int64_t in) const {
   int64_t span = in + 2 * pads[i] - window[i];
-  if (span < 0) return 0;
-  if (!ceilMode) return span / strides[i] + 1;
+  if (span < 0)
+    return 0;
+  if (!ceilMode)
+    return span / strides[i] + 1;
   int64_t out = (span + strides[i] - 1) / strides[i] + 1;
   // Caffe: the last window must start inside the image or its leading padding.
-  if ((out - 1) * strides[i] >= in + pads[i]) --out;
+  if ((out - 1) * strides[i] >= in + pads[i])
+    --out;
   return out;
 }
 

@@ -38,7 +38,7 @@ struct TensorDesc {
   int64_t dims[LAMINA_DIM_MAX] = {};
   int64_t strides[LAMINA_DIM_MAX] = {};
 
-  int64_t numel() const; // product of dims
+  int64_t numel() const;        // product of dims
   int64_t spanElements() const; // offset of the farthest element + 1
   size_t sizeInBytes() const { return size_t(spanElements()) * dataTypeSize(dataType); }
   bool isPackedNCHW() const; // fully packed, dims in N, C, spatial... memory order

@@ -36,7 +36,8 @@ uint16_t floatToHalf(float f);
 inline float bf16ToFloat(uint16_t b) { return bitsToFloat(uint32_t(b) << 16); }
 inline uint16_t floatToBf16(float f) {
   uint32_t u = floatToBits(f);
-  if ((u & 0x7fffffffu) > 0x7f800000u) return uint16_t((u >> 16) | 0x40); // quiet NaN
+  if ((u & 0x7fffffffu) > 0x7f800000u)
+    return uint16_t((u >> 16) | 0x40); // quiet NaN
   u += 0x7fffu + ((u >> 16) & 1u);
   return uint16_t(u >> 16);
 }
@@ -72,7 +73,8 @@ template <class T> inline T fromCompute(compute_t<T> v) { return Storage<T>::fro
 // y = alpha * v + beta * y, never reading y when beta == 0.
 template <class T> inline void storeScaled(T *y, compute_t<T> v, compute_t<T> alpha, compute_t<T> beta) {
   compute_t<T> r = alpha * v;
-  if (beta != compute_t<T>(0)) r += beta * compute_t<T>(toFloat(*y));
+  if (beta != compute_t<T>(0))
+    r += beta * compute_t<T>(toFloat(*y));
   *y = fromCompute<T>(r);
 }
 
@@ -85,13 +87,13 @@ inline double readScalar(const void *p, laminaDataType_t dataType) {
 
 // Calls F<T>(args...) with T the storage type of a floating laminaDataType_t. The four
 // instantiations are the whole set: keep it that way (build time).
-#define LAMINA_DISPATCH_FLOAT_TYPES(dtype, FN, ...)                                                                \
-  do {                                                                                                             \
-    switch (dtype) {                                                                                               \
-    case LAMINA_DATA_FLOAT: FN<float>(__VA_ARGS__); break;                                                         \
-    case LAMINA_DATA_DOUBLE: FN<double>(__VA_ARGS__); break;                                                       \
-    case LAMINA_DATA_HALF: FN<::lamina::half_t>(__VA_ARGS__); break;                                               \
-    case LAMINA_DATA_BFLOAT16: FN<::lamina::bfloat16_t>(__VA_ARGS__); break;                                       \
-    default: ::lamina::fail(LAMINA_STATUS_NOT_SUPPORTED, "data type %d is not a floating type", int(dtype));       \
-    }                                                                                                              \
+#define LAMINA_DISPATCH_FLOAT_TYPES(dtype, FN, ...)                                                                    \
+  do {                                                                                                                 \
+    switch (dtype) {                                                                                                   \
+    case LAMINA_DATA_FLOAT: FN<float>(__VA_ARGS__); break;                                                             \
+    case LAMINA_DATA_DOUBLE: FN<double>(__VA_ARGS__); break;                                                           \
+    case LAMINA_DATA_HALF: FN<::lamina::half_t>(__VA_ARGS__); break;                                                   \
+    case LAMINA_DATA_BFLOAT16: FN<::lamina::bfloat16_t>(__VA_ARGS__); break;                                           \
+    default: ::lamina::fail(LAMINA_STATUS_NOT_SUPPORTED, "data type %d is not a floating type", int(dtype));           \
+    }                                                                                                                  \
   } while (0)

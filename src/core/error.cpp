@@ -19,9 +19,7 @@ void fail(laminaStatus_t status, const char *fmt, ...) {
   throw Error(status, buf);
 }
 
-void setLastError(const char *function, const char *message) {
-  g_lastError = std::string(function) + ": " + message;
-}
+void setLastError(const char *function, const char *message) { g_lastError = std::string(function) + ": " + message; }
 
 const char *lastErrorMessage() { return g_lastError.c_str(); }
 

@@ -43,7 +43,8 @@ template <class Body> laminaStatus_t apiCall(const char *function, Body &&body) 
 
 } // namespace lamina
 
-#define LAMINA_CHECK(cond, status, ...)                                                                            \
-  do {                                                                                                             \
-    if (!(cond)) ::lamina::fail(status, __VA_ARGS__);                                                              \
+#define LAMINA_CHECK(cond, status, ...)                                                                                \
+  do {                                                                                                                 \
+    if (!(cond))                                                                                                       \
+      ::lamina::fail(status, __VA_ARGS__);                                                                             \
   } while (0)

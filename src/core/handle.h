@@ -7,7 +7,7 @@
 
 namespace lamina {
 constexpr uint32_t kHandleMagic = 0x4C4D4841; // "LMHA"
-struct CudaState; // defined by the CUDA backend (cuBLAS handle, device properties)
+struct CudaState;                             // defined by the CUDA backend (cuBLAS handle, device properties)
 } // namespace lamina
 
 struct laminaContext {

@@ -21,7 +21,8 @@ bool blasUsesOpenMP() {
 struct BlasThreadScope {
   int previous = 0;
   explicit BlasThreadScope(const laminaContext &h) {
-    if (omp_in_parallel()) return;
+    if (omp_in_parallel())
+      return;
     if (blasUsesOpenMP()) {
       previous = omp_get_max_threads();
       omp_set_num_threads(threads(h));
@@ -30,13 +31,15 @@ struct BlasThreadScope {
     }
   }
   ~BlasThreadScope() {
-    if (previous > 0) omp_set_num_threads(previous);
+    if (previous > 0)
+      omp_set_num_threads(previous);
   }
 };
 } // namespace
 
 void blasSingleThreaded() {
-  if (!blasUsesOpenMP()) openblas_set_num_threads(1);
+  if (!blasUsesOpenMP())
+    openblas_set_num_threads(1);
 }
 
 void gemm(const laminaContext &h, bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha,

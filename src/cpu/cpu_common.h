@@ -19,9 +19,11 @@ void blasSingleThreaded();
 // Calls f(i) for i in [0, n) on the handle's threads (static schedule; f must be thread-safe).
 template <class F> void parallelFor(const laminaContext &h, int64_t n, F &&f) {
   int nt = threads(h);
-  if (nt > 1 && n > 1) blasSingleThreaded();
+  if (nt > 1 && n > 1)
+    blasSingleThreaded();
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && n > 1)
-  for (int64_t i = 0; i < n; ++i) f(i);
+  for (int64_t i = 0; i < n; ++i)
+    f(i);
 }
 
 // Offset (in elements) of linear index `i` of t's dims in row-major dims order.

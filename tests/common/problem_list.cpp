@@ -14,16 +14,16 @@ static std::vector<std::string> splitCsv(const std::string &line) {
     size_t b = cur.find_first_not_of(" \t\r"), e = cur.find_last_not_of(" \t\r");
     out.push_back(b == std::string::npos ? "" : cur.substr(b, e - b + 1));
   }
-  if (!line.empty() && line.back() == ',') out.push_back("");
+  if (!line.empty() && line.back() == ',')
+    out.push_back("");
   return out;
 }
 
-std::string ProblemRow::str(const std::string &c, const std::string &dflt) const {
-  return has(c) ? cols.at(c) : dflt;
-}
+std::string ProblemRow::str(const std::string &c, const std::string &dflt) const { return has(c) ? cols.at(c) : dflt; }
 
 int64_t ProblemRow::num(const std::string &c, int64_t dflt) const {
-  if (!has(c)) return dflt;
+  if (!has(c))
+    return dflt;
   const std::string &s = cols.at(c);
   size_t pos = 0;
   long long v = 0;
@@ -38,13 +38,15 @@ int64_t ProblemRow::num(const std::string &c, int64_t dflt) const {
 }
 
 int64_t ProblemRow::num(const std::string &c) const {
-  if (!has(c)) throw std::runtime_error("line " + std::to_string(line) + ": required column '" + c + "' is missing");
+  if (!has(c))
+    throw std::runtime_error("line " + std::to_string(line) + ": required column '" + c + "' is missing");
   return num(c, 0);
 }
 
 std::vector<ProblemRow> loadProblemList(const std::string &path) {
   std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot open problem list '" + path + "'");
+  if (!in)
+    throw std::runtime_error("cannot open problem list '" + path + "'");
   std::vector<std::string> header;
   std::vector<ProblemRow> rows;
   std::string line;
@@ -52,7 +54,8 @@ std::vector<ProblemRow> loadProblemList(const std::string &path) {
   while (std::getline(in, line)) {
     ++n;
     size_t b = line.find_first_not_of(" \t\r");
-    if (b == std::string::npos || line[b] == '#') continue;
+    if (b == std::string::npos || line[b] == '#')
+      continue;
     auto fields = splitCsv(line);
     if (header.empty()) {
       header = fields;
@@ -63,7 +66,8 @@ std::vector<ProblemRow> loadProblemList(const std::string &path) {
                                " fields, header has " + std::to_string(header.size()));
     ProblemRow r;
     r.line = n;
-    for (size_t i = 0; i < header.size(); ++i) r.cols[header[i]] = fields[i];
+    for (size_t i = 0; i < header.size(); ++i)
+      r.cols[header[i]] = fields[i];
     rows.push_back(std::move(r));
   }
   return rows;

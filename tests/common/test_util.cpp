@@ -13,10 +13,12 @@ laminaBackend_t testBackend() {
 }
 
 Handle::Handle() {
-  if (laminaCreateWithBackend(&h, testBackend()) != LAMINA_STATUS_SUCCESS) h = nullptr;
+  if (laminaCreateWithBackend(&h, testBackend()) != LAMINA_STATUS_SUCCESS)
+    h = nullptr;
 }
 Handle::~Handle() {
-  if (h) laminaDestroy(h);
+  if (h)
+    laminaDestroy(h);
 }
 
 const char *layoutName(Layout l) {
@@ -34,10 +36,12 @@ std::vector<int64_t> makeStrides(const std::vector<int64_t> &dims, Layout l) {
   std::vector<size_t> order; // memory order, outermost first
   if (l == Layout::NHWC && n >= 3) {
     order.push_back(0);
-    for (size_t i = 2; i < n; ++i) order.push_back(i);
+    for (size_t i = 2; i < n; ++i)
+      order.push_back(i);
     order.push_back(1);
   } else {
-    for (size_t i = 0; i < n; ++i) order.push_back(i);
+    for (size_t i = 0; i < n; ++i)
+      order.push_back(i);
   }
   int64_t acc = 1;
   for (size_t j = n; j-- > 0;) {
@@ -58,7 +62,8 @@ static int64_t offsetIn(const std::vector<int64_t> &dims, const std::vector<int6
 }
 static int64_t product(const std::vector<int64_t> &v) {
   int64_t p = 1;
-  for (auto x : v) p *= x;
+  for (auto x : v)
+    p *= x;
   return p;
 }
 static size_t elemSize(laminaDataType_t dt) {
@@ -73,17 +78,18 @@ static size_t elemSize(laminaDataType_t dt) {
 }
 static size_t spanBytes(laminaDataType_t dt, const std::vector<int64_t> &dims, const std::vector<int64_t> &strides) {
   int64_t span = 1;
-  for (size_t i = 0; i < dims.size(); ++i) span += (dims[i] - 1) * strides[i];
+  for (size_t i = 0; i < dims.size(); ++i)
+    span += (dims[i] - 1) * strides[i];
   return size_t(span) * elemSize(dt);
 }
 
-Tensor::Tensor(laminaDataType_t dt, std::vector<int64_t> dims_, Layout l)
-    : Tensor(dt, dims_, makeStrides(dims_, l)) {}
+Tensor::Tensor(laminaDataType_t dt, std::vector<int64_t> dims_, Layout l) : Tensor(dt, dims_, makeStrides(dims_, l)) {}
 Tensor::Tensor(laminaDataType_t dt, std::vector<int64_t> dims_, std::vector<int64_t> strides_)
     : dtype(dt), dims(std::move(dims_)), strides(std::move(strides_)) {
   laminaCreateTensorDescriptor(&d);
   laminaStatus_t s = laminaSetTensorNdDescriptor(d, dt, int(dims.size()), dims.data(), strides.data());
-  if (s != LAMINA_STATUS_SUCCESS) ADD_FAILURE() << "tensor descriptor: " << laminaGetLastErrorMessage();
+  if (s != LAMINA_STATUS_SUCCESS)
+    ADD_FAILURE() << "tensor descriptor: " << laminaGetLastErrorMessage();
 }
 Tensor::~Tensor() { laminaDestroyTensorDescriptor(d); }
 int64_t Tensor::numel() const { return product(dims); }
@@ -95,7 +101,8 @@ Filter::Filter(laminaDataType_t dt, std::vector<int64_t> dims_, laminaTensorForm
   strides = makeStrides(dims, format == LAMINA_TENSOR_NHWC ? Layout::NHWC : Layout::NCHW);
   laminaCreateFilterDescriptor(&d);
   laminaStatus_t s = laminaSetFilterNdDescriptor(d, dt, format, int(dims.size()), dims.data());
-  if (s != LAMINA_STATUS_SUCCESS) ADD_FAILURE() << "filter descriptor: " << laminaGetLastErrorMessage();
+  if (s != LAMINA_STATUS_SUCCESS)
+    ADD_FAILURE() << "filter descriptor: " << laminaGetLastErrorMessage();
 }
 Filter::~Filter() { laminaDestroyFilterDescriptor(d); }
 int64_t Filter::numel() const { return product(dims); }
@@ -104,40 +111,48 @@ int64_t Filter::offset(int64_t i) const { return offsetIn(dims, strides, i); }
 
 // ---- conversions, written independently of the library's
 static uint16_t toHalfBits(double v) {
-  if (std::isnan(v)) return 0x7e00;
+  if (std::isnan(v))
+    return 0x7e00;
   uint16_t sign = std::signbit(v) ? 0x8000 : 0;
   double a = std::fabs(v);
-  if (a >= 65520.0) return sign | 0x7c00;
-  if (a < std::ldexp(1.0, -14)) { // subnormal: units of 2^-24
+  if (a >= 65520.0)
+    return sign | 0x7c00;
+  if (a < std::ldexp(1.0, -14)) {                       // subnormal: units of 2^-24
     double q = std::nearbyint(a * std::ldexp(1.0, 24)); // default rounding: nearest even
     return sign | uint16_t(q);
   }
   int e;
-  double m = std::frexp(a, &e); // a = m * 2^e, m in [0.5, 1)
+  double m = std::frexp(a, &e);          // a = m * 2^e, m in [0.5, 1)
   double q = std::nearbyint(m * 2048.0); // 11 significant bits
   if (q >= 2048.0) {
     q /= 2.0;
     ++e;
   }
   int exp = e - 1 + 15;
-  if (exp >= 31) return sign | 0x7c00;
+  if (exp >= 31)
+    return sign | 0x7c00;
   return sign | uint16_t(exp << 10) | (uint16_t(q) & 0x3ff);
 }
 static double fromHalfBits(uint16_t h) {
   int exp = (h >> 10) & 0x1f, man = h & 0x3ff;
   double v;
-  if (exp == 31) v = man ? NAN : INFINITY;
-  else if (exp == 0) v = std::ldexp(double(man), -24);
-  else v = std::ldexp(double(man + 1024), exp - 25);
+  if (exp == 31)
+    v = man ? NAN : INFINITY;
+  else if (exp == 0)
+    v = std::ldexp(double(man), -24);
+  else
+    v = std::ldexp(double(man + 1024), exp - 25);
   return (h & 0x8000) ? -v : v;
 }
 static uint16_t toBf16Bits(double v) {
-  if (std::isnan(v)) return 0x7fc0;
+  if (std::isnan(v))
+    return 0x7fc0;
   float f = float(v); // double -> float first, then nearest-even to 8 significant bits
   uint32_t u;
   std::memcpy(&u, &f, 4);
   uint32_t lower = u & 0xffff, upper = u >> 16;
-  if (lower > 0x8000 || (lower == 0x8000 && (upper & 1))) ++upper;
+  if (lower > 0x8000 || (lower == 0x8000 && (upper & 1)))
+    ++upper;
   return uint16_t(upper);
 }
 static double fromBf16Bits(uint16_t b) {
@@ -183,7 +198,8 @@ double loadValue(laminaDataType_t dt, const void *base, int64_t off) {
 
 static void fillNaN(laminaDataType_t dt, std::vector<unsigned char> &host) {
   size_t es = elemSize(dt);
-  for (size_t i = 0; i + es <= host.size(); i += es) storeValue(dt, host.data(), int64_t(i / es), NAN);
+  for (size_t i = 0; i + es <= host.size(); i += es)
+    storeValue(dt, host.data(), int64_t(i / es), NAN);
 }
 
 Buffer::Buffer(const Handle &h_, size_t bytes_, laminaDataType_t dt) : h(h_), bytes(bytes_), dtype(dt) {
@@ -193,23 +209,26 @@ Buffer::Buffer(const Handle &h_, size_t bytes_, laminaDataType_t dt) : h(h_), by
 }
 Buffer::~Buffer() { laminaFree(h, p); }
 void Buffer::poison() {
-  if (!p || !bytes) return;
+  if (!p || !bytes)
+    return;
   std::vector<unsigned char> host(bytes, 0xff);
   fillNaN(dtype, host);
   laminaMemcpy(h, p, host.data(), bytes, LAMINA_MEMCPY_HOST_TO_DEVICE);
 }
 
-void upload(const Handle &h, laminaDataType_t dt, const std::vector<int64_t> &dims,
-            const std::vector<int64_t> &strides, const std::vector<double> &values, void *dev) {
+void upload(const Handle &h, laminaDataType_t dt, const std::vector<int64_t> &dims, const std::vector<int64_t> &strides,
+            const std::vector<double> &values, void *dev) {
   size_t bytes = spanBytes(dt, dims, strides);
   std::vector<unsigned char> host(bytes, 0xff);
   fillNaN(dt, host);
   int64_t n = product(dims);
-  if (int64_t(values.size()) != n) ADD_FAILURE() << "upload: " << values.size() << " values for " << n << " elements";
+  if (int64_t(values.size()) != n)
+    ADD_FAILURE() << "upload: " << values.size() << " values for " << n << " elements";
   for (int64_t i = 0; i < n && i < int64_t(values.size()); ++i)
     storeValue(dt, host.data(), offsetIn(dims, strides, i), values[size_t(i)]);
   laminaStatus_t s = laminaMemcpy(h, dev, host.data(), bytes, LAMINA_MEMCPY_HOST_TO_DEVICE);
-  if (s != LAMINA_STATUS_SUCCESS) ADD_FAILURE() << "upload: " << laminaGetLastErrorMessage();
+  if (s != LAMINA_STATUS_SUCCESS)
+    ADD_FAILURE() << "upload: " << laminaGetLastErrorMessage();
 }
 
 std::vector<double> download(const Handle &h, laminaDataType_t dt, const std::vector<int64_t> &dims,
@@ -217,11 +236,13 @@ std::vector<double> download(const Handle &h, laminaDataType_t dt, const std::ve
   size_t bytes = spanBytes(dt, dims, strides);
   std::vector<unsigned char> host(bytes);
   laminaStatus_t s = laminaMemcpy(h, host.data(), dev, bytes, LAMINA_MEMCPY_DEVICE_TO_HOST);
-  if (s != LAMINA_STATUS_SUCCESS) ADD_FAILURE() << "download: " << laminaGetLastErrorMessage();
+  if (s != LAMINA_STATUS_SUCCESS)
+    ADD_FAILURE() << "download: " << laminaGetLastErrorMessage();
   laminaSynchronize(h);
   int64_t n = product(dims);
   std::vector<double> out(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) out[size_t(i)] = loadValue(dt, host.data(), offsetIn(dims, strides, i));
+  for (int64_t i = 0; i < n; ++i)
+    out[size_t(i)] = loadValue(dt, host.data(), offsetIn(dims, strides, i));
   return out;
 }
 
@@ -234,7 +255,8 @@ std::vector<double> randomValues(int64_t n, uint64_t seed, laminaDataType_t dt, 
     x = roundTo(dt, u(rng));
     nonzero |= x != 0.0;
   }
-  if (!nonzero && n > 0) v[0] = roundTo(dt, hi > 0 ? hi * 0.5 : lo * 0.5);
+  if (!nonzero && n > 0)
+    v[0] = roundTo(dt, hi > 0 ? hi * 0.5 : lo * 0.5);
   return v;
 }
 
@@ -252,7 +274,8 @@ double tolerance(laminaDataType_t dt) {
   if (got.size() != ref.size())
     return ::testing::AssertionFailure() << "size " << got.size() << " != reference size " << ref.size();
   double ss = 0;
-  for (double r : ref) ss += r * r;
+  for (double r : ref)
+    ss += r * r;
   double scale = ref.empty() ? 0 : std::sqrt(ss / double(ref.size()));
   size_t bad = 0, first = 0;
   double worst = 0;
@@ -261,15 +284,18 @@ double tolerance(laminaDataType_t dt) {
     double lim = tol * (std::fabs(ref[i]) + scale);
     bool ok = err <= lim || (std::isinf(ref[i]) && got[i] == ref[i]);
     if (!ok || std::isnan(got[i])) {
-      if (!bad) first = i;
+      if (!bad)
+        first = i;
       ++bad;
-      if (!(err <= worst)) worst = err;
+      if (!(err <= worst))
+        worst = err;
     }
   }
-  if (!bad) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << bad << " of " << got.size() << " elements off (tol " << tol
-                                       << ", rms " << scale << "); first at " << first << ": got " << got[first]
-                                       << ", want " << ref[first] << "; worst error " << worst;
+  if (!bad)
+    return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << bad << " of " << got.size() << " elements off (tol " << tol << ", rms "
+                                       << scale << "); first at " << first << ": got " << got[first] << ", want "
+                                       << ref[first] << "; worst error " << worst;
 }
 
 const std::vector<laminaDataType_t> &floatTypes() {

@@ -10,26 +10,26 @@
 #include <string>
 #include <vector>
 
-#define LAMINA_ASSERT_OK(expr)                                                                                     \
-  do {                                                                                                             \
-    laminaStatus_t lamina_s_ = (expr);                                                                             \
-    ASSERT_EQ(lamina_s_, LAMINA_STATUS_SUCCESS) << #expr << ": " << laminaGetErrorString(lamina_s_) << ": "       \
-                                                << laminaGetLastErrorMessage();                                    \
+#define LAMINA_ASSERT_OK(expr)                                                                                         \
+  do {                                                                                                                 \
+    laminaStatus_t lamina_s_ = (expr);                                                                                 \
+    ASSERT_EQ(lamina_s_, LAMINA_STATUS_SUCCESS)                                                                        \
+        << #expr << ": " << laminaGetErrorString(lamina_s_) << ": " << laminaGetLastErrorMessage();                    \
   } while (0)
-#define LAMINA_EXPECT_OK(expr)                                                                                     \
-  do {                                                                                                             \
-    laminaStatus_t lamina_s_ = (expr);                                                                             \
-    EXPECT_EQ(lamina_s_, LAMINA_STATUS_SUCCESS) << #expr << ": " << laminaGetErrorString(lamina_s_) << ": "       \
-                                                << laminaGetLastErrorMessage();                                    \
+#define LAMINA_EXPECT_OK(expr)                                                                                         \
+  do {                                                                                                                 \
+    laminaStatus_t lamina_s_ = (expr);                                                                                 \
+    EXPECT_EQ(lamina_s_, LAMINA_STATUS_SUCCESS)                                                                        \
+        << #expr << ": " << laminaGetErrorString(lamina_s_) << ": " << laminaGetLastErrorMessage();                    \
   } while (0)
 // Expects status `st` and a last-error message containing `needle` (e.g. the argument name).
-#define LAMINA_EXPECT_STATUS(expr, st, needle)                                                                     \
-  do {                                                                                                             \
-    laminaStatus_t lamina_s_ = (expr);                                                                             \
-    EXPECT_EQ(lamina_s_, st) << #expr << " gave " << laminaGetErrorString(lamina_s_) << ": "                       \
-                             << laminaGetLastErrorMessage();                                                       \
-    EXPECT_NE(std::string(laminaGetLastErrorMessage()).find(needle), std::string::npos)                           \
-        << "message '" << laminaGetLastErrorMessage() << "' does not mention '" << needle << "'";                  \
+#define LAMINA_EXPECT_STATUS(expr, st, needle)                                                                         \
+  do {                                                                                                                 \
+    laminaStatus_t lamina_s_ = (expr);                                                                                 \
+    EXPECT_EQ(lamina_s_, st) << #expr << " gave " << laminaGetErrorString(lamina_s_) << ": "                           \
+                             << laminaGetLastErrorMessage();                                                           \
+    EXPECT_NE(std::string(laminaGetLastErrorMessage()).find(needle), std::string::npos)                                \
+        << "message '" << laminaGetLastErrorMessage() << "' does not mention '" << needle << "'";                      \
   } while (0)
 
 namespace lt {
@@ -46,9 +46,10 @@ struct Handle {
   operator laminaHandle_t() const { return h; }
   bool ok() const { return h != nullptr; }
 };
-#define LT_HANDLE_OR_SKIP(var)                                                                                     \
-  ::lt::Handle var;                                                                                                \
-  if (!var.ok()) GTEST_SKIP() << "backend unavailable: " << laminaGetLastErrorMessage()
+#define LT_HANDLE_OR_SKIP(var)                                                                                         \
+  ::lt::Handle var;                                                                                                    \
+  if (!var.ok())                                                                                                       \
+  GTEST_SKIP() << "backend unavailable: " << laminaGetLastErrorMessage()
 
 enum class Layout { NCHW, NHWC, Strided }; // Strided: NCHW order with padding in every stride
 const char *layoutName(Layout l);
@@ -65,7 +66,7 @@ struct Tensor {
   Tensor &operator=(const Tensor &) = delete;
   operator laminaTensorDescriptor_t() const { return d; }
   int64_t numel() const;
-  size_t bytes() const; // span in bytes
+  size_t bytes() const;                 // span in bytes
   int64_t offset(int64_t linear) const; // element offset of a row-major logical index
 };
 
@@ -103,8 +104,8 @@ double loadValue(laminaDataType_t dt, const void *base, int64_t offset);
 
 // Logical (row-major over dims) values <-> backend memory at the given strides. upload writes every
 // gap byte of the span as NaN; the values are rounded to dt first.
-void upload(const Handle &h, laminaDataType_t dt, const std::vector<int64_t> &dims,
-            const std::vector<int64_t> &strides, const std::vector<double> &values, void *dev);
+void upload(const Handle &h, laminaDataType_t dt, const std::vector<int64_t> &dims, const std::vector<int64_t> &strides,
+            const std::vector<double> &values, void *dev);
 std::vector<double> download(const Handle &h, laminaDataType_t dt, const std::vector<int64_t> &dims,
                              const std::vector<int64_t> &strides, const void *dev);
 inline void upload(const Handle &h, const Tensor &t, const std::vector<double> &v, void *dev) {
