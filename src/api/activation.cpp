@@ -96,14 +96,7 @@ laminaStatus_t laminaActivationBackward(laminaHandle_t handle, laminaActivationD
   return apiCall(__func__, [&] {
     laminaContext &h = handleArg(handle);
     const ActivationDesc &ad = descArg(act, "act");
-    const TensorDesc &yd = descArg(y, "y");
-    const TensorDesc &dyd = descArg(dy, "dy");
-    const TensorDesc &xd = descArg(x, "x");
-    const TensorDesc &dxd = descArg(dx, "dx");
-    floatTypeArg(xd.dataType, "x");
-    sameTypeArg(xd.dataType, "x", yd.dataType, "y");
-    sameTypeArg(xd.dataType, "x", dyd.dataType, "dy");
-    sameTypeArg(xd.dataType, "x", dxd.dataType, "dx");
+    const auto [yd, dyd, xd, dxd] = backwardTensorArgs(y, dy, x, dx);
     sameDimsArg(xd, "x", yd, "y");
     sameDimsArg(xd, "x", dyd, "dy");
     sameDimsArg(xd, "x", dxd, "dx");

@@ -108,14 +108,7 @@ laminaStatus_t laminaLRNBackward(laminaHandle_t handle, laminaLRNDescriptor_t lr
     laminaContext &h = handleArg(handle);
     const LRNDesc &l = descArg(lrn, "lrn");
     modeArg(mode);
-    const TensorDesc &yd = descArg(y, "y");
-    const TensorDesc &dyd = descArg(dy, "dy");
-    const TensorDesc &xd = descArg(x, "x");
-    const TensorDesc &dxd = descArg(dx, "dx");
-    floatTypeArg(xd.dataType, "x");
-    sameTypeArg(xd.dataType, "x", yd.dataType, "y");
-    sameTypeArg(xd.dataType, "x", dyd.dataType, "dy");
-    sameTypeArg(xd.dataType, "x", dxd.dataType, "dx");
+    const auto [yd, dyd, xd, dxd] = backwardTensorArgs(y, dy, x, dx);
     rankArg(mode, xd, "x");
     sameDimsArg(xd, "x", yd, "y");
     sameDimsArg(xd, "x", dyd, "dy");

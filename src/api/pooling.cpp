@@ -185,14 +185,7 @@ laminaStatus_t laminaPoolingBackward(laminaHandle_t handle, laminaPoolingDescrip
   return apiCall(__func__, [&] {
     laminaContext &h = handleArg(handle);
     const PoolingDesc &p = descArg(pool, "pool");
-    const TensorDesc &yd = descArg(y, "y");
-    const TensorDesc &dyd = descArg(dy, "dy");
-    const TensorDesc &xd = descArg(x, "x");
-    const TensorDesc &dxd = descArg(dx, "dx");
-    floatTypeArg(xd.dataType, "x");
-    sameTypeArg(xd.dataType, "x", yd.dataType, "y");
-    sameTypeArg(xd.dataType, "x", dyd.dataType, "dy");
-    sameTypeArg(xd.dataType, "x", dxd.dataType, "dx");
+    const auto [yd, dyd, xd, dxd] = backwardTensorArgs(y, dy, x, dx);
     outputShapeArg(p, xd, "x", yd, "y");
     sameDimsArg(yd, "y", dyd, "dy");
     sameDimsArg(xd, "x", dxd, "dx");

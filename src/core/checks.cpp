@@ -12,6 +12,16 @@ laminaContext &handleArg(laminaHandle_t h) {
   return *h;
 }
 
+BackwardTensors backwardTensorArgs(laminaTensorDescriptor_t y, laminaTensorDescriptor_t dy, laminaTensorDescriptor_t x,
+                                   laminaTensorDescriptor_t dx) {
+  BackwardTensors t{descArg(y, "y"), descArg(dy, "dy"), descArg(x, "x"), descArg(dx, "dx")};
+  floatTypeArg(t.x.dataType, "x");
+  sameTypeArg(t.x.dataType, "x", t.y.dataType, "y");
+  sameTypeArg(t.x.dataType, "x", t.dy.dataType, "dy");
+  sameTypeArg(t.x.dataType, "x", t.dx.dataType, "dx");
+  return t;
+}
+
 void pointerArg(const void *p, const char *name) {
   if (!p)
     fail(LAMINA_STATUS_NULL_POINTER, "argument '%s' is NULL", name);

@@ -52,6 +52,14 @@ template <class S> void destroyDesc(S *d, const char *name) {
   delete d;
 }
 
+// The tensors of a backward op: the forward's output y and its gradient dy, the forward's input x and
+// its gradient dx; all set, and all of x's floating type (checked in that order).
+struct BackwardTensors {
+  const TensorDesc &y, &dy, &x, &dx;
+};
+BackwardTensors backwardTensorArgs(laminaTensorDescriptor_t y, laminaTensorDescriptor_t dy, laminaTensorDescriptor_t x,
+                                   laminaTensorDescriptor_t dx);
+
 void pointerArg(const void *p, const char *name); // NULL_POINTER
 // A data pointer the handle's backend must be able to access: NULL_POINTER, BAD_POINTER.
 void dataArg(const laminaContext &h, const void *p, const char *name);
