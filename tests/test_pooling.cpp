@@ -67,22 +67,6 @@ ref::PoolParams withMode(ref::PoolParams p, laminaPoolingMode_t mode, bool nanPr
 
 // Elements of the buffer's span that are not elements of t (stride gaps) must still hold the NaN the
 // test wrote there: nothing may be written outside the tensor.
-::testing::AssertionResult gapsUntouched(const lt::Handle &h, const lt::Tensor &t, const void *dev) {
-  int64_t span = 1;
-  for (size_t i = 0; i < t.dims.size(); ++i)
-    span += (t.dims[i] - 1) * t.strides[i];
-  std::vector<unsigned char> host(t.bytes());
-  if (laminaMemcpy(h, host.data(), dev, host.size(), LAMINA_MEMCPY_DEVICE_TO_HOST) != LAMINA_STATUS_SUCCESS)
-    return ::testing::AssertionFailure() << laminaGetLastErrorMessage();
-  std::vector<bool> inside(static_cast<size_t>(span), false);
-  for (int64_t i = 0; i < t.numel(); ++i)
-    inside[size_t(t.offset(i))] = true;
-  for (int64_t o = 0; o < span; ++o)
-    if (!inside[size_t(o)] && !std::isnan(lt::loadValue(t.dtype, host.data(), o)))
-      return ::testing::AssertionFailure() << "gap element at offset " << o << " was overwritten";
-  return ::testing::AssertionSuccess();
-}
-
 TEST(Pooling, OutputDimsMatchReference) {
   for (const auto &pr : loadProblems()) {
     SCOPED_TRACE(pr.name);
@@ -145,7 +129,7 @@ TEST(Pooling, ForwardMatchesReference) {
             for (size_t i = 0; i < ref.size(); ++i)
               ref[i] = alpha * ref[i] + (beta != 0 ? beta * y0[i] : 0.0);
             EXPECT_TRUE(lt::allClose(lt::download(h, ty, by.p), ref, lt::tolerance(dt)));
-            EXPECT_TRUE(gapsUntouched(h, ty, by.p));
+            EXPECT_TRUE(lt::gapsUntouched(h, ty, by.p));
           }
 }
 
@@ -183,7 +167,7 @@ TEST(Pooling, BackwardMatchesReference) {
             for (size_t i = 0; i < ref.size(); ++i)
               ref[i] = alpha * ref[i] + (beta != 0 ? beta * dx0[i] : 0.0);
             EXPECT_TRUE(lt::allClose(lt::download(h, tdx, bdx.p), ref, lt::tolerance(dt)));
-            EXPECT_TRUE(gapsUntouched(h, tdx, bdx.p));
+            EXPECT_TRUE(lt::gapsUntouched(h, tdx, bdx.p));
           }
 }
 

@@ -246,6 +246,22 @@ std::vector<double> download(const Handle &h, laminaDataType_t dt, const std::ve
   return out;
 }
 
+::testing::AssertionResult gapsUntouched(const Handle &h, const Tensor &t, const void *dev) {
+  int64_t span = 1;
+  for (size_t i = 0; i < t.dims.size(); ++i)
+    span += (t.dims[i] - 1) * t.strides[i];
+  std::vector<unsigned char> host(t.bytes());
+  if (laminaMemcpy(h, host.data(), dev, host.size(), LAMINA_MEMCPY_DEVICE_TO_HOST) != LAMINA_STATUS_SUCCESS)
+    return ::testing::AssertionFailure() << laminaGetLastErrorMessage();
+  std::vector<bool> inside(static_cast<size_t>(span), false);
+  for (int64_t i = 0; i < t.numel(); ++i)
+    inside[size_t(t.offset(i))] = true;
+  for (int64_t o = 0; o < span; ++o)
+    if (!inside[size_t(o)] && !std::isnan(loadValue(t.dtype, host.data(), o)))
+      return ::testing::AssertionFailure() << "gap element at offset " << o << " was overwritten";
+  return ::testing::AssertionSuccess();
+}
+
 std::vector<double> randomValues(int64_t n, uint64_t seed, laminaDataType_t dt, double lo, double hi) {
   std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ull + 12345);
   std::uniform_real_distribution<double> u(lo, hi);

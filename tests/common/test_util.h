@@ -121,6 +121,10 @@ inline std::vector<double> download(const Handle &h, const Filter &f, const void
   return download(h, f.dtype, f.dims, f.strides, dev);
 }
 
+// Every element of t's span that is not one of t's elements (a stride gap) is still NaN, as
+// upload/Buffer left it: the op wrote nothing outside its output.
+::testing::AssertionResult gapsUntouched(const Handle &h, const Tensor &t, const void *dev);
+
 // n uniform values in [lo, hi), rounded to dt (so the fp64 reference sees exactly what the backend
 // sees). Never all zero.
 std::vector<double> randomValues(int64_t n, uint64_t seed, laminaDataType_t dt, double lo = -1.0, double hi = 1.0);
