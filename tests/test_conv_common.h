@@ -126,7 +126,8 @@ inline std::vector<int> applicableAlgos(const lt::Handle &h, Dir d, Setup &st) {
 }
 
 // The conformance driver: every problem of the committed list x applicable algorithm x dtype x
-// layout (NCHW/KCRS, NHWC/KRSC, odd strides) x (alpha, beta), against the fp64 reference.
+// layout (NCHW/KCRS, NHWC/KRSC, odd strides) x math type (lt::mathTypes) x (alpha, beta), against
+// the fp64 reference.
 // Outputs and workspaces start as NaN. Returns the number of runs.
 inline int runConformance(Dir d, const std::vector<int> &expectAlgos) {
   lt::Handle h;
@@ -158,56 +159,58 @@ inline int runConformance(Dir d, const std::vector<int> &expectAlgos) {
           lt::upload(h, *st.y, dy, yb.p);
         auto algos = applicableAlgos(h, d, st);
         EXPECT_EQ(algos, expectAlgos);
-        for (int algo : algos) {
-          size_t wsBytes = 0;
-          laminaStatus_t q =
-              d == Dir::Forward ? laminaGetConvolutionForwardWorkspaceSize(h, *st.x, *st.w, st.conv, *st.y,
-                                                                           laminaConvolutionFwdAlgo_t(algo), &wsBytes)
-              : d == Dir::BackwardData
-                  ? laminaGetConvolutionBackwardDataWorkspaceSize(h, *st.w, *st.y, st.conv, *st.x,
-                                                                  laminaConvolutionBwdDataAlgo_t(algo), &wsBytes)
-                  : laminaGetConvolutionBackwardFilterWorkspaceSize(h, *st.x, *st.y, st.conv, *st.w,
-                                                                    laminaConvolutionBwdFilterAlgo_t(algo), &wsBytes);
-          EXPECT_EQ(q, LAMINA_STATUS_SUCCESS) << laminaGetLastErrorMessage();
-          lt::Buffer ws(h, wsBytes, dt);
-          for (const auto &ab : alphaBetas(dt)) {
-            SCOPED_TRACE("algo " + std::to_string(algo) + " alpha " + std::to_string(ab.alpha) + " beta " +
-                         std::to_string(ab.beta));
-            lt::Scalar al(ab.alpha), be(ab.beta);
-            laminaStatus_t r;
-            std::vector<double> got, old;
-            if (d == Dir::Forward) {
-              lt::Buffer out(h, st.y->bytes(), dt);
-              old = lt::randomValues(st.y->numel(), seed++, dt);
-              if (ab.beta != 0)
-                lt::upload(h, *st.y, old, out.p);
-              r = laminaConvolutionForward(h, al.ptr(dt), *st.x, xb.p, *st.w, wb.p, st.conv,
-                                           laminaConvolutionFwdAlgo_t(algo), ws.p, wsBytes, be.ptr(dt), *st.y, out.p);
-              got = lt::download(h, *st.y, out.p);
-            } else if (d == Dir::BackwardData) {
-              lt::Buffer out(h, st.x->bytes(), dt);
-              old = lt::randomValues(st.x->numel(), seed++, dt);
-              if (ab.beta != 0)
-                lt::upload(h, *st.x, old, out.p);
-              r = laminaConvolutionBackwardData(h, al.ptr(dt), *st.w, wb.p, *st.y, yb.p, st.conv,
-                                                laminaConvolutionBwdDataAlgo_t(algo), ws.p, wsBytes, be.ptr(dt), *st.x,
-                                                out.p);
-              got = lt::download(h, *st.x, out.p);
-            } else {
-              lt::Buffer out(h, st.w->bytes(), dt);
-              old = lt::randomValues(st.w->numel(), seed++, dt);
-              if (ab.beta != 0)
-                lt::upload(h, *st.w, old, out.p);
-              r = laminaConvolutionBackwardFilter(h, al.ptr(dt), *st.x, xb.p, *st.y, yb.p, st.conv,
-                                                  laminaConvolutionBwdFilterAlgo_t(algo), ws.p, wsBytes, be.ptr(dt),
-                                                  *st.w, out.p);
-              got = lt::download(h, *st.w, out.p);
+        for (laminaMathType_t math : lt::mathTypes())
+          for (int algo : algos) {
+            laminaSetConvolutionMathType(st.conv, math);
+            size_t wsBytes = 0;
+            laminaStatus_t q =
+                d == Dir::Forward ? laminaGetConvolutionForwardWorkspaceSize(h, *st.x, *st.w, st.conv, *st.y,
+                                                                             laminaConvolutionFwdAlgo_t(algo), &wsBytes)
+                : d == Dir::BackwardData
+                    ? laminaGetConvolutionBackwardDataWorkspaceSize(h, *st.w, *st.y, st.conv, *st.x,
+                                                                    laminaConvolutionBwdDataAlgo_t(algo), &wsBytes)
+                    : laminaGetConvolutionBackwardFilterWorkspaceSize(h, *st.x, *st.y, st.conv, *st.w,
+                                                                      laminaConvolutionBwdFilterAlgo_t(algo), &wsBytes);
+            EXPECT_EQ(q, LAMINA_STATUS_SUCCESS) << laminaGetLastErrorMessage();
+            lt::Buffer ws(h, wsBytes, dt);
+            for (const auto &ab : alphaBetas(dt)) {
+              SCOPED_TRACE("algo " + std::to_string(algo) + " math " + std::to_string(int(math)) + " alpha " +
+                           std::to_string(ab.alpha) + " beta " + std::to_string(ab.beta));
+              lt::Scalar al(ab.alpha), be(ab.beta);
+              laminaStatus_t r;
+              std::vector<double> got, old;
+              if (d == Dir::Forward) {
+                lt::Buffer out(h, st.y->bytes(), dt);
+                old = lt::randomValues(st.y->numel(), seed++, dt);
+                if (ab.beta != 0)
+                  lt::upload(h, *st.y, old, out.p);
+                r = laminaConvolutionForward(h, al.ptr(dt), *st.x, xb.p, *st.w, wb.p, st.conv,
+                                             laminaConvolutionFwdAlgo_t(algo), ws.p, wsBytes, be.ptr(dt), *st.y, out.p);
+                got = lt::download(h, *st.y, out.p);
+              } else if (d == Dir::BackwardData) {
+                lt::Buffer out(h, st.x->bytes(), dt);
+                old = lt::randomValues(st.x->numel(), seed++, dt);
+                if (ab.beta != 0)
+                  lt::upload(h, *st.x, old, out.p);
+                r = laminaConvolutionBackwardData(h, al.ptr(dt), *st.w, wb.p, *st.y, yb.p, st.conv,
+                                                  laminaConvolutionBwdDataAlgo_t(algo), ws.p, wsBytes, be.ptr(dt),
+                                                  *st.x, out.p);
+                got = lt::download(h, *st.x, out.p);
+              } else {
+                lt::Buffer out(h, st.w->bytes(), dt);
+                old = lt::randomValues(st.w->numel(), seed++, dt);
+                if (ab.beta != 0)
+                  lt::upload(h, *st.w, old, out.p);
+                r = laminaConvolutionBackwardFilter(h, al.ptr(dt), *st.x, xb.p, *st.y, yb.p, st.conv,
+                                                    laminaConvolutionBwdFilterAlgo_t(algo), ws.p, wsBytes, be.ptr(dt),
+                                                    *st.w, out.p);
+                got = lt::download(h, *st.w, out.p);
+              }
+              EXPECT_EQ(r, LAMINA_STATUS_SUCCESS) << laminaGetLastErrorMessage();
+              EXPECT_TRUE(lt::allClose(got, blend(ref, old, ab.alpha, ab.beta), lt::tolerance(dt, math)));
+              ++runs;
             }
-            EXPECT_EQ(r, LAMINA_STATUS_SUCCESS) << laminaGetLastErrorMessage();
-            EXPECT_TRUE(lt::allClose(got, blend(ref, old, ab.alpha, ab.beta), lt::tolerance(dt)));
-            ++runs;
           }
-        }
       }
     }
   }
@@ -219,7 +222,7 @@ inline int expectedRuns(size_t algos) {
   size_t perLayout = 0;
   for (laminaDataType_t dt : lt::floatTypes())
     perLayout += alphaBetas(dt).size();
-  return int(loadSpecs().size() * perLayout * layouts().size() * algos);
+  return int(loadSpecs().size() * perLayout * layouts().size() * algos * lt::mathTypes().size());
 }
 
 } // namespace ct

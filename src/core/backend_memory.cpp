@@ -2,6 +2,7 @@
 #include "core/error.h"
 #include "core/handle.h"
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 
@@ -13,6 +14,8 @@ void cudaFreeBytes(const laminaContext &h, void *p) noexcept;
 void cudaMemcpyBytes(const laminaContext &h, void *dst, const void *src, size_t bytes, laminaMemcpyKind_t kind);
 void cudaMemsetBytes(const laminaContext &h, void *p, int value, size_t bytes);
 void cudaSynchronizeHandle(const laminaContext &h);
+void cudaTimerStart(const laminaContext &h);
+double cudaTimerStopMs(const laminaContext &h);
 
 void *backendMalloc(const laminaContext &h, size_t bytes) {
   if (h.backend == LAMINA_BACKEND_CUDA)
@@ -51,6 +54,22 @@ void backendMemset(const laminaContext &h, void *p, int value, size_t bytes) {
 void backendSynchronize(const laminaContext &h) {
   if (h.backend == LAMINA_BACKEND_CUDA)
     cudaSynchronizeHandle(h);
+}
+
+namespace {
+thread_local std::chrono::steady_clock::time_point cpuTimerStart;
+}
+
+void backendTimerStart(const laminaContext &h) {
+  if (h.backend == LAMINA_BACKEND_CUDA)
+    return cudaTimerStart(h);
+  cpuTimerStart = std::chrono::steady_clock::now();
+}
+
+double backendTimerStopMs(const laminaContext &h) {
+  if (h.backend == LAMINA_BACKEND_CUDA)
+    return cudaTimerStopMs(h);
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - cpuTimerStart).count();
 }
 
 } // namespace lamina

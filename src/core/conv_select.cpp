@@ -3,7 +3,6 @@
 #include "core/checks.h"
 
 #include <algorithm>
-#include <chrono>
 
 namespace lamina {
 
@@ -124,12 +123,8 @@ std::vector<ConvAlgoPerf> convMeasure(const laminaContext &h, ConvDirection dir,
     a->run(run); // warm-up (page faults, caches, thread start)
     backendSynchronize(h);
     double t[kTimedRuns];
-    for (double &ti : t) {
-      auto t0 = std::chrono::steady_clock::now();
-      a->run(run);
-      backendSynchronize(h);
-      ti = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    }
+    for (double &ti : t)
+      ti = backendTimeMs(h, [&] { a->run(run); });
     std::sort(t, t + kTimedRuns);
     e.perf.time = float(t[kTimedRuns / 2]);
     e.key = t[kTimedRuns / 2];

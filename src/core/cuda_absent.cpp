@@ -25,6 +25,8 @@ void cudaMemsetBytes(const laminaContext &, void *, int, size_t) {
   fail(LAMINA_STATUS_BACKEND_UNAVAILABLE, "this build of Lamina has no CUDA backend");
 }
 void cudaSynchronizeHandle(const laminaContext &) {}
+void cudaTimerStart(const laminaContext &) {}
+double cudaTimerStopMs(const laminaContext &) { return 0.0; }
 
 const std::vector<const ConvAlgorithm *> &cudaConvAlgorithms(ConvDirection) {
   static const std::vector<const ConvAlgorithm *> none;

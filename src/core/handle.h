@@ -26,4 +26,12 @@ void backendFree(const laminaContext &h, void *p) noexcept;
 void backendMemcpy(const laminaContext &h, void *dst, const void *src, size_t bytes, laminaMemcpyKind_t kind);
 void backendMemset(const laminaContext &h, void *p, int value, size_t bytes);
 void backendSynchronize(const laminaContext &h);
+// Find's clock: wall time on the CPU; CUDA events recorded on the handle's stream on the GPU.
+void backendTimerStart(const laminaContext &h);
+double backendTimerStopMs(const laminaContext &h); // waits for the work since start
+template <class F> double backendTimeMs(const laminaContext &h, F &&work) {
+  backendTimerStart(h);
+  work();
+  return backendTimerStopMs(h);
+}
 } // namespace lamina

@@ -2,16 +2,12 @@
 // Parameter tensors (scale, bias, means, variances) have compute_t<T>: float, double for double x.
 #pragma once
 
+#include "core/op_args.h"
 #include "cpu/cpu_common.h"
 
 namespace lamina::cpu {
 
-struct BNArgs {
-  laminaBatchNormMode_t mode;
-  TensorDesc x, y, bn; // y is dy for backward; bn describes every parameter tensor
-  TensorDesc dx;       // backward only
-  double epsilon = 0;
-};
+using lamina::BNArgs;
 
 void bnForwardTraining(const laminaContext &h, const BNArgs &a, double alpha, double beta, const void *x, void *y,
                        const void *scale, const void *bias, double factor, void *runMean, void *runVar, void *saveMean,

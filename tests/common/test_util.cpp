@@ -286,6 +286,19 @@ double tolerance(laminaDataType_t dt) {
   }
 }
 
+double tolerance(laminaDataType_t dt, laminaMathType_t math) {
+  // TF32 keeps 10 mantissa bits, like half: float data on tensor cores gets half's tolerance.
+  if (math == LAMINA_TENSOR_OP_MATH && dt == LAMINA_DATA_FLOAT)
+    return tolerance(LAMINA_DATA_HALF);
+  return tolerance(dt);
+}
+
+const std::vector<laminaMathType_t> &mathTypes() {
+  static const std::vector<laminaMathType_t> cpu = {LAMINA_DEFAULT_MATH};
+  static const std::vector<laminaMathType_t> gpu = {LAMINA_DEFAULT_MATH, LAMINA_TENSOR_OP_MATH};
+  return testBackend() == LAMINA_BACKEND_CUDA ? gpu : cpu;
+}
+
 ::testing::AssertionResult allClose(const std::vector<double> &got, const std::vector<double> &ref, double tol) {
   if (got.size() != ref.size())
     return ::testing::AssertionFailure() << "size " << got.size() << " != reference size " << ref.size();

@@ -132,6 +132,10 @@ std::vector<double> randomValues(int64_t n, uint64_t seed, laminaDataType_t dt, 
 // Tolerance for results of dtype dt (see docs/testing.md): |got - ref| <= tol * (|ref| + scale)
 // where scale is the RMS of ref (so sums with cancellation are judged against their magnitude).
 double tolerance(laminaDataType_t dt);
+// With a math type: TENSOR_OP on float data (TF32) gets half's tolerance.
+double tolerance(laminaDataType_t dt, laminaMathType_t math);
+// Math types worth testing on the backend under test: DEFAULT (CPU); DEFAULT and TENSOR_OP (CUDA).
+const std::vector<laminaMathType_t> &mathTypes();
 ::testing::AssertionResult allClose(const std::vector<double> &got, const std::vector<double> &ref, double tol);
 
 // Host scalar for alpha/beta: float for every type but double.

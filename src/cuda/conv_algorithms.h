@@ -1,0 +1,6 @@
+// The CUDA convolution algorithms (one translation unit each), listed in conv_lists.cpp.
+#pragma once
+
+#include "core/conv_problem.h"
+
+namespace lamina::cuda {} // namespace lamina::cuda
