@@ -2,6 +2,7 @@
 #include "common/test_util.h"
 #include "reference/activation_ref.h"
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 
@@ -153,6 +154,68 @@ TEST(Activation, LargeThreaded) {
       EXPECT_TRUE(lt::allClose(lt::download(h, t, bdx.p), ref::activationBackward(m.mode, m.coef, x, y, dy),
                                lt::tolerance(dt)));
     }
+}
+
+// CUDA, a tensor of more than 2^31 elements (half, 2^31 + 2^20 of them, 4.3 GB a buffer): ReLU
+// forward must reach every element with the right offset past 2^31. x is set to -1 on the device,
+// then small patterns are copied into three windows (start, around 2^31, end); y is set to 7 first,
+// so an element the kernel misses or misplaces shows.
+TEST(Activation, CudaMoreThan2Pow31Elements) {
+  if (lt::testBackend() != LAMINA_BACKEND_CUDA)
+    GTEST_SKIP() << "a 4.3 GB tensor, run on the CUDA backend only";
+  LT_HANDLE_OR_SKIP(h);
+  const laminaDataType_t dt = LAMINA_DATA_HALF;
+  const int64_t n = (int64_t(1) << 31) + (int64_t(1) << 20);
+  lt::Tensor t(dt, {2049, 1, 1024, 1024}); // 2049 * 2^20 = n, packed
+  ASSERT_EQ(t.numel(), n);
+  const size_t bytes = size_t(n) * 2;
+  void *x = nullptr, *y = nullptr;
+  LAMINA_ASSERT_OK(laminaMalloc(h, &x, bytes));
+  struct Free {
+    laminaHandle_t h;
+    void *&x, *&y;
+    ~Free() {
+      laminaFree(h, x);
+      laminaFree(h, y);
+    }
+  } release{h, x, y};
+  LAMINA_ASSERT_OK(laminaMalloc(h, &y, bytes));
+  lt::Scalar minusOne(-1.0), seven(7.0), one(1.0), zero(0.0);
+  LAMINA_ASSERT_OK(laminaSetTensor(h, t, x, minusOne.ptr(dt)));
+  LAMINA_ASSERT_OK(laminaSetTensor(h, t, y, seven.ptr(dt)));
+  // Windows of 4096 elements; the pattern (exact in half) has positives and negatives.
+  const int64_t w = 4096;
+  const int64_t starts[] = {0, (int64_t(1) << 31) - w / 2, n - w};
+  auto pattern = [](int64_t i) { return double(i % 1000 - 500) / 8.0; };
+  for (int64_t s : starts) {
+    std::vector<uint16_t> host(size_t(w), 0);
+    for (int64_t i = 0; i < w; ++i)
+      lt::storeValue(dt, host.data(), i, pattern(s + i));
+    LAMINA_ASSERT_OK(
+        laminaMemcpy(h, static_cast<uint16_t *>(x) + s, host.data(), size_t(w) * 2, LAMINA_MEMCPY_HOST_TO_DEVICE));
+  }
+  ActDesc act(LAMINA_ACTIVATION_RELU, 0);
+  LAMINA_ASSERT_OK(laminaActivationForward(h, act, one.ptr(dt), t, x, zero.ptr(dt), t, y));
+  for (int64_t s : starts) {
+    SCOPED_TRACE("window at " + std::to_string(s));
+    std::vector<uint16_t> host(size_t(w), 0);
+    LAMINA_ASSERT_OK(laminaMemcpy(h, host.data(), static_cast<const uint16_t *>(y) + s, size_t(w) * 2,
+                                  LAMINA_MEMCPY_DEVICE_TO_HOST));
+    int bad = 0;
+    for (int64_t i = 0; i < w && bad < 5; ++i) {
+      const double want = std::max(pattern(s + i), 0.0), got = lt::loadValue(dt, host.data(), i);
+      if (got != want) {
+        ADD_FAILURE() << "y[" << s + i << "] = " << got << ", want " << want;
+        ++bad;
+      }
+    }
+  }
+  // Elements between the windows held -1: ReLU gives 0 (7 would mean the kernel skipped them).
+  for (int64_t i : {int64_t(w), int64_t(1) << 30, (int64_t(1) << 31) + w, (int64_t(1) << 31) + (int64_t(1) << 19)}) {
+    uint16_t v = 0;
+    LAMINA_ASSERT_OK(laminaMemcpy(h, &v, static_cast<const uint16_t *>(y) + i, 2, LAMINA_MEMCPY_DEVICE_TO_HOST));
+    EXPECT_EQ(lt::loadValue(dt, &v, 0), 0.0) << "y[" << i << "]";
+  }
 }
 
 // Finite differences of L(x) = sum(w * act(x)) through the library's forward, against its backward.

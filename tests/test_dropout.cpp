@@ -160,6 +160,65 @@ TEST(Dropout, BackwardMatchesFiniteDifferences) {
   EXPECT_TRUE(lt::allClose(lt::download(h, x, DX.p), num, 1e-6));
 }
 
+// CUDA: the masks (and outputs) are bit-identical to a CPU handle's for the same seed, call after
+// call, and the forward advances the call counter in the device-resident states.
+TEST(Dropout, CudaMatchesCpuBitForBit) {
+  if (lt::testBackend() != LAMINA_BACKEND_CUDA)
+    GTEST_SKIP() << "compares the CUDA backend with the CPU one";
+  LT_HANDLE_OR_SKIP(h);
+  laminaHandle_t cpu = nullptr;
+  LAMINA_ASSERT_OK(laminaCreateWithBackend(&cpu, LAMINA_BACKEND_CPU));
+  struct Cleanup {
+    laminaHandle_t cpu;
+    std::vector<void *> ptrs;
+    ~Cleanup() {
+      for (void *p : ptrs)
+        laminaFree(cpu, p);
+      laminaDestroy(cpu);
+    }
+  } cleanup{cpu, {}};
+  auto cpuAlloc = [&](size_t bytes) {
+    void *p = nullptr;
+    EXPECT_EQ(laminaMalloc(cpu, &p, bytes), LAMINA_STATUS_SUCCESS);
+    cleanup.ptrs.push_back(p);
+    return p;
+  };
+  const float p = 0.37f;
+  const unsigned long long seed = 0xfeedbeef12345ull;
+  for (auto dt : {LAMINA_DATA_FLOAT, LAMINA_DATA_HALF}) {
+    SCOPED_TRACE(lt::dtypeName(dt));
+    // 3*5*7*11 = 1155 elements (not a multiple of 4: a partial Philox block at the end), NHWC x.
+    lt::Tensor x(dt, {3, 5, 7, 11}, Layout::NHWC), y(dt, {3, 5, 7, 11});
+    const size_t n = size_t(x.numel());
+    lt::Buffer X(h, x.bytes(), dt), Y(h, y.bytes(), dt), R(h, n, LAMINA_DATA_UINT8);
+    lt::upload(h, x, lt::randomValues(x.numel(), 11, dt), X.p);
+    std::vector<uint8_t> xBytes(x.bytes());
+    LAMINA_ASSERT_OK(laminaMemcpy(h, xBytes.data(), X.p, x.bytes(), LAMINA_MEMCPY_DEVICE_TO_HOST));
+    void *Xc = cpuAlloc(x.bytes()), *Yc = cpuAlloc(y.bytes()), *Rc = cpuAlloc(n), *Sc = cpuAlloc(16);
+    LAMINA_ASSERT_OK(laminaMemcpy(cpu, Xc, xBytes.data(), x.bytes(), LAMINA_MEMCPY_HOST_TO_DEVICE));
+    laminaDropoutDescriptor_t dc = nullptr;
+    LAMINA_ASSERT_OK(laminaCreateDropoutDescriptor(&dc));
+    LAMINA_ASSERT_OK(laminaSetDropoutDescriptor(dc, cpu, p, Sc, 16, seed));
+    Dropout dg(h, p, seed);
+    for (int call = 0; call < 2; ++call) {
+      SCOPED_TRACE("call " + std::to_string(call));
+      LAMINA_EXPECT_OK(laminaDropoutForward(h, dg, x, X.p, y, Y.p, R.p, n));
+      LAMINA_EXPECT_OK(laminaDropoutForward(cpu, dc, x, Xc, y, Yc, Rc, n));
+      std::vector<uint8_t> maskCpu(n), yCpu(y.bytes()), yGpu(y.bytes());
+      LAMINA_EXPECT_OK(laminaMemcpy(cpu, maskCpu.data(), Rc, n, LAMINA_MEMCPY_DEVICE_TO_HOST));
+      LAMINA_EXPECT_OK(laminaMemcpy(cpu, yCpu.data(), Yc, y.bytes(), LAMINA_MEMCPY_DEVICE_TO_HOST));
+      LAMINA_EXPECT_OK(laminaMemcpy(h, yGpu.data(), Y.p, y.bytes(), LAMINA_MEMCPY_DEVICE_TO_HOST));
+      EXPECT_EQ(getMask(h, R.p, n), maskCpu);
+      EXPECT_EQ(yGpu, yCpu);
+    }
+    uint64_t st[2] = {};
+    LAMINA_EXPECT_OK(laminaMemcpy(h, st, dg.states, sizeof st, LAMINA_MEMCPY_DEVICE_TO_HOST));
+    EXPECT_EQ(st[0], uint64_t(seed));
+    EXPECT_EQ(st[1], 2u);
+    laminaDestroyDropoutDescriptor(dc);
+  }
+}
+
 TEST(Dropout, BadInput) {
   LT_HANDLE_OR_SKIP(h);
   const auto dt = LAMINA_DATA_FLOAT;

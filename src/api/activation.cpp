@@ -1,6 +1,9 @@
 // Entry points: activation descriptor, forward and backward.
 #include "cpu/activation.h"
 #include "core/checks.h"
+#ifdef LAMINA_WITH_CUDA
+#include "cuda/ops.h"
+#endif
 
 #include <cmath>
 #include <cstring>
@@ -84,6 +87,9 @@ laminaStatus_t laminaActivationForward(laminaHandle_t handle, laminaActivationDe
     const double a = scalarArg(alpha, xd.dataType, "alpha"), b = scalarArg(beta, xd.dataType, "beta");
     switch (h.backend) {
     case LAMINA_BACKEND_CPU: cpu::activationForward(h, ad, a, xd, xData, b, yd, yData); break;
+#ifdef LAMINA_WITH_CUDA
+    case LAMINA_BACKEND_CUDA: cuda::activationForward(h, ad, a, xd, xData, b, yd, yData); break;
+#endif
     default: fail(LAMINA_STATUS_NOT_SUPPORTED, "activation forward is not implemented on this backend");
     }
   });
@@ -111,6 +117,11 @@ laminaStatus_t laminaActivationBackward(laminaHandle_t handle, laminaActivationD
     case LAMINA_BACKEND_CPU:
       cpu::activationBackward(h, ad, a, yd, yData, dyd, dyData, xd, xData, b, dxd, dxData);
       break;
+#ifdef LAMINA_WITH_CUDA
+    case LAMINA_BACKEND_CUDA:
+      cuda::activationBackward(h, ad, a, yd, yData, dyd, dyData, xd, xData, b, dxd, dxData);
+      break;
+#endif
     default: fail(LAMINA_STATUS_NOT_SUPPORTED, "activation backward is not implemented on this backend");
     }
   });

@@ -5,6 +5,9 @@
 #include "core/conv_problem.h"
 #include "core/conv_select.h"
 #include "cpu/conv_algorithms.h"
+#ifdef LAMINA_WITH_CUDA
+#include "cuda/ops.h"
+#endif
 
 #include <algorithm>
 #include <cstring>
@@ -477,6 +480,9 @@ laminaStatus_t laminaConvolutionBackwardBias(laminaHandle_t handle, const void *
     dataArg(h, dbData, "dbData");
     switch (h.backend) {
     case LAMINA_BACKEND_CPU: cpu::convBackwardBias(h, dyd, dyData, dbd, dbData, a, b); break;
+#ifdef LAMINA_WITH_CUDA
+    case LAMINA_BACKEND_CUDA: cuda::convBackwardBias(h, dyd, dyData, dbd, dbData, a, b); break;
+#endif
     default: fail(LAMINA_STATUS_NOT_SUPPORTED, "convolution backward bias is not implemented on this backend");
     }
   });

@@ -5,6 +5,9 @@
 // pure function of (seed, c, element index) on every backend.
 #include "cpu/dropout.h"
 #include "core/checks.h"
+#ifdef LAMINA_WITH_CUDA
+#include "cuda/ops.h"
+#endif
 
 #include <cmath>
 
@@ -111,18 +114,26 @@ laminaStatus_t laminaDropoutForward(laminaHandle_t handle, laminaDropoutDescript
     reserveArg(h, reserveSpace, reserveBytes, tx);
     if (xData == yData && !tx.sameLayout(ty))
       fail(LAMINA_STATUS_BAD_PARAM, "'x' and 'y' share memory but their descriptors differ");
-    uint64_t st[2];
-    backendMemcpy(h, st, d.states, sizeof st, LAMINA_MEMCPY_DEVICE_TO_HOST);
-    backendSynchronize(h);
     switch (h.backend) {
-    case LAMINA_BACKEND_CPU:
+    case LAMINA_BACKEND_CPU: {
+      uint64_t st[2];
+      backendMemcpy(h, st, d.states, sizeof st, LAMINA_MEMCPY_DEVICE_TO_HOST);
+      backendSynchronize(h);
       cpu::dropoutForward(h, d.dropout, st[0], st[1], tx, xData, ty, yData, static_cast<uint8_t *>(reserveSpace));
+      ++st[1]; // the next call draws a fresh mask
+      backendMemcpy(h, d.states, st, sizeof st, LAMINA_MEMCPY_HOST_TO_DEVICE);
+      backendSynchronize(h);
       break;
+    }
+#ifdef LAMINA_WITH_CUDA
+    case LAMINA_BACKEND_CUDA:
+      // The kernels read the states and advance the call counter on the device, in stream order.
+      cuda::dropoutForward(h, d.dropout, static_cast<uint64_t *>(d.states), tx, xData, ty, yData,
+                           static_cast<uint8_t *>(reserveSpace));
+      break;
+#endif
     default: fail(LAMINA_STATUS_NOT_SUPPORTED, "dropout is not implemented on backend %d", int(h.backend));
     }
-    ++st[1]; // the next call draws a fresh mask
-    backendMemcpy(h, d.states, st, sizeof st, LAMINA_MEMCPY_HOST_TO_DEVICE);
-    backendSynchronize(h);
   });
 }
 
@@ -147,6 +158,11 @@ laminaStatus_t laminaDropoutBackward(laminaHandle_t handle, laminaDropoutDescrip
     case LAMINA_BACKEND_CPU:
       cpu::dropoutBackward(h, d.dropout, tdy, dyData, tdx, dxData, static_cast<const uint8_t *>(reserveSpace));
       break;
+#ifdef LAMINA_WITH_CUDA
+    case LAMINA_BACKEND_CUDA:
+      cuda::dropoutBackward(h, d.dropout, tdy, dyData, tdx, dxData, static_cast<const uint8_t *>(reserveSpace));
+      break;
+#endif
     default: fail(LAMINA_STATUS_NOT_SUPPORTED, "dropout is not implemented on backend %d", int(h.backend));
     }
   });

@@ -1,6 +1,9 @@
 // Entry points: the reduce-tensor descriptor, its size queries and ReduceTensor.
 #include "cpu/reduce.h"
 #include "core/checks.h"
+#ifdef LAMINA_WITH_CUDA
+#include "cuda/ops.h"
+#endif
 
 #include <climits>
 
@@ -107,6 +110,9 @@ laminaStatus_t laminaGetReductionWorkspaceSize(laminaHandle_t handle, laminaRedu
     checkReduce(d, ta, tc);
     switch (h.backend) {
     case LAMINA_BACKEND_CPU: *bytes = 0; break; // partial results live on the stack/heap
+#ifdef LAMINA_WITH_CUDA
+    case LAMINA_BACKEND_CUDA: *bytes = cuda::reduceWorkspaceBytes(d, ta, tc); break;
+#endif
     default: fail(LAMINA_STATUS_NOT_SUPPORTED, "reduction is not implemented on backend %d", int(h.backend));
     }
   });
@@ -137,6 +143,15 @@ laminaStatus_t laminaReduceTensor(laminaHandle_t handle, laminaReduceTensorDescr
       workspaceArg(workspace, workspaceBytes, 0, "workspace");
       cpu::reduceTensor(h, d, needIdx ? static_cast<int32_t *>(indices) : nullptr, al, ta, aData, be, tc, cData);
       break;
+#ifdef LAMINA_WITH_CUDA
+    case LAMINA_BACKEND_CUDA: {
+      const size_t need = cuda::reduceWorkspaceBytes(d, ta, tc);
+      workspaceArg(workspace, workspaceBytes, need, "workspace");
+      cuda::reduceTensor(h, d, needIdx ? static_cast<int32_t *>(indices) : nullptr, workspace, workspaceBytes, al, ta,
+                         aData, be, tc, cData);
+      break;
+    }
+#endif
     default: fail(LAMINA_STATUS_NOT_SUPPORTED, "reduction is not implemented on backend %d", int(h.backend));
     }
   });

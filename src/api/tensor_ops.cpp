@@ -1,6 +1,9 @@
 // Entry points: AddTensor, SetTensor, ScaleTensor, TransformTensor, OpTensor and its descriptor.
 #include "cpu/tensor_ops.h"
 #include "core/checks.h"
+#ifdef LAMINA_WITH_CUDA
+#include "cuda/ops.h"
+#endif
 
 using namespace lamina;
 
@@ -48,6 +51,9 @@ laminaStatus_t laminaAddTensor(laminaHandle_t handle, const void *alpha, laminaT
     aliasArg(aData, ta, "a", cData, tc, "c");
     switch (h.backend) {
     case LAMINA_BACKEND_CPU: cpu::addTensor(h, al, ta, aData, be, tc, cData); break;
+#ifdef LAMINA_WITH_CUDA
+    case LAMINA_BACKEND_CUDA: cuda::addTensor(h, al, ta, aData, be, tc, cData); break;
+#endif
     default: dispatchNotImplemented(h);
     }
   });
@@ -63,6 +69,9 @@ laminaStatus_t laminaSetTensor(laminaHandle_t handle, laminaTensorDescriptor_t y
     dataArg(h, yData, "yData");
     switch (h.backend) {
     case LAMINA_BACKEND_CPU: cpu::setTensor(h, ty, yData, v); break;
+#ifdef LAMINA_WITH_CUDA
+    case LAMINA_BACKEND_CUDA: cuda::setTensor(h, ty, yData, v); break;
+#endif
     default: dispatchNotImplemented(h);
     }
   });
@@ -78,6 +87,9 @@ laminaStatus_t laminaScaleTensor(laminaHandle_t handle, laminaTensorDescriptor_t
     dataArg(h, yData, "yData");
     switch (h.backend) {
     case LAMINA_BACKEND_CPU: cpu::scaleTensor(h, ty, yData, al); break;
+#ifdef LAMINA_WITH_CUDA
+    case LAMINA_BACKEND_CUDA: cuda::scaleTensor(h, ty, yData, al); break;
+#endif
     default: dispatchNotImplemented(h);
     }
   });
@@ -100,6 +112,9 @@ laminaStatus_t laminaTransformTensor(laminaHandle_t handle, const void *alpha, l
       fail(LAMINA_STATUS_BAD_PARAM, "'x' and 'y' share memory but differ in layout or data type");
     switch (h.backend) {
     case LAMINA_BACKEND_CPU: cpu::transformTensor(h, al, tx, xData, be, ty, yData); break;
+#ifdef LAMINA_WITH_CUDA
+    case LAMINA_BACKEND_CUDA: cuda::transformTensor(h, al, tx, xData, be, ty, yData); break;
+#endif
     default: dispatchNotImplemented(h);
     }
   });
@@ -175,6 +190,11 @@ laminaStatus_t laminaOpTensor(laminaHandle_t handle, laminaOpTensorDescriptor_t 
       aliasArg(bData, *tb, "b", cData, tc, "c");
     switch (h.backend) {
     case LAMINA_BACKEND_CPU: cpu::opTensor(h, op, a1, ta, aData, a2, tb, unary ? nullptr : bData, be, tc, cData); break;
+#ifdef LAMINA_WITH_CUDA
+    case LAMINA_BACKEND_CUDA:
+      cuda::opTensor(h, op, a1, ta, aData, a2, tb, unary ? nullptr : bData, be, tc, cData);
+      break;
+#endif
     default: dispatchNotImplemented(h);
     }
   });
