@@ -3,6 +3,8 @@
 // Tolerance: lt::tolerance(dtype).
 #include "test_conv_common.h"
 
+#include <cmath>
+
 namespace {
 
 TEST(ConvBackwardFilter, ConformanceAllAlgorithms) {
@@ -37,6 +39,34 @@ TEST(ConvBackwardBias, Conformance) {
                                    ct::blend(lt::ref::convBackwardBias(dims, v), old, ab.alpha, ab.beta),
                                    lt::tolerance(dt)));
         }
+}
+
+// Many elements per channel (8 * 33 * 65 = 17160: a CUDA block's threads each take several, then
+// the tree sum), NHWC. The values are multiples of 1/8 so every partial sum is exact in float: the
+// result must equal the exact sum (rounded once to the storage type) whatever the summation order.
+TEST(ConvBackwardBias, LargeChannelsExact) {
+  LT_HANDLE_OR_SKIP(h);
+  const std::vector<int64_t> dims = {8, 3, 33, 65}, bdims = {1, 3, 1, 1};
+  for (laminaDataType_t dt : {LAMINA_DATA_FLOAT, LAMINA_DATA_DOUBLE, LAMINA_DATA_HALF}) {
+    SCOPED_TRACE(lt::dtypeName(dt));
+    lt::Tensor dy(dt, dims, lt::Layout::NHWC), db(dt, bdims);
+    std::vector<double> v = lt::randomValues(dy.numel(), 5, dt);
+    for (double &x : v)
+      x = std::round(x * 8) / 8; // -1 .. 1 in steps of 1/8
+    const std::vector<double> old = {0.5, -1.25, 3.0};
+    lt::Buffer dyb(h, dy.bytes(), dt), dbb(h, db.bytes(), dt);
+    lt::upload(h, dy, v, dyb.p);
+    const std::vector<double> sum = lt::ref::convBackwardBias(dims, v);
+    for (auto [alpha, beta] : {std::pair<double, double>{1.0, 0.0}, {0.5, 2.0}}) {
+      SCOPED_TRACE("beta " + std::to_string(beta));
+      lt::upload(h, db, old, dbb.p);
+      lt::Scalar al(alpha), be(beta);
+      LAMINA_ASSERT_OK(laminaConvolutionBackwardBias(h, al.ptr(dt), dy, dyb.p, be.ptr(dt), db, dbb.p));
+      const auto got = lt::download(h, db, dbb.p);
+      for (size_t c = 0; c < 3; ++c)
+        EXPECT_EQ(got[c], lt::roundTo(dt, alpha * sum[c] + beta * old[c])) << "channel " << c;
+    }
+  }
 }
 
 } // namespace

@@ -130,6 +130,79 @@ TEST(Reduce, NanPropagation) {
   }
 }
 
+// Ties and several NaNs in blocks large enough for the CUDA block kernel's tree merge (1000
+// elements): the smallest index must win a tie, and the first NaN under NaN propagation, as in a
+// sequential scan.
+TEST(Reduce, TiesAndNansKeepTheFirstIndexInLargeBlocks) {
+  LT_HANDLE_OR_SKIP(h);
+  for (auto dt : {LAMINA_DATA_FLOAT, LAMINA_DATA_HALF}) {
+    SCOPED_TRACE(lt::dtypeName(dt));
+    lt::Tensor a(dt, {3, 1, 1, 1000}), c(dt, {3, 1, 1, 1});
+    std::vector<double> av(3000, 0.25);
+    av[300] = av[700] = av[999] = 2.0;                      // row 0: MAX/AMAX tie at 300, 700, 999
+    av[1000 + 900] = av[1000 + 400] = -2.0;                 // row 1: MIN and AMAX tie at 400, 900
+    av[1000 + 950] = 2.0;                                   //        (AMAX: 400 still first)
+    av[2000 + 600] = av[2000 + 200] = av[2000 + 800] = NAN; // row 2: NaNs at 200, 600, 800
+    av[2000 + 100] = 3.0;
+    lt::Buffer A(h, a.bytes(), dt), C(h, c.bytes(), dt), I(h, 12, LAMINA_DATA_INT32);
+    lt::upload(h, a, av, A.p);
+    lt::Scalar one(1.0), zero(0.0);
+    struct Case {
+      laminaReduceTensorOp_t op;
+      laminaNanPropagation_t nan;
+      std::vector<double> value;
+      std::vector<int32_t> index;
+    };
+    const Case cases[] = {
+        {LAMINA_REDUCE_TENSOR_MAX, LAMINA_NOT_PROPAGATE_NAN, {2.0, 2.0, 3.0}, {300, 950, 100}},
+        {LAMINA_REDUCE_TENSOR_MAX, LAMINA_PROPAGATE_NAN, {2.0, 2.0, NAN}, {300, 950, 200}},
+        {LAMINA_REDUCE_TENSOR_MIN, LAMINA_NOT_PROPAGATE_NAN, {0.25, -2.0, 0.25}, {0, 400, 0}},
+        {LAMINA_REDUCE_TENSOR_AMAX, LAMINA_NOT_PROPAGATE_NAN, {2.0, 2.0, 3.0}, {300, 400, 100}},
+        {LAMINA_REDUCE_TENSOR_AMAX, LAMINA_PROPAGATE_NAN, {2.0, 2.0, NAN}, {300, 400, 200}},
+    };
+    for (const Case &k : cases) {
+      SCOPED_TRACE("op " + std::to_string(int(k.op)) + " nan " + std::to_string(int(k.nan)));
+      ReduceDesc rd(k.op, LAMINA_REDUCE_TENSOR_FLATTENED_INDICES, k.nan);
+      C.poison();
+      LAMINA_ASSERT_OK(laminaReduceTensor(h, rd, I.p, 12, nullptr, 0, one.ptr(dt), a, A.p, zero.ptr(dt), c, C.p));
+      auto got = lt::download(h, c, C.p);
+      std::vector<int32_t> idx(3);
+      laminaMemcpy(h, idx.data(), I.p, 12, LAMINA_MEMCPY_DEVICE_TO_HOST);
+      EXPECT_EQ(idx, k.index);
+      for (int r = 0; r < 3; ++r) {
+        if (std::isnan(k.value[size_t(r)]))
+          EXPECT_TRUE(std::isnan(got[size_t(r)])) << "row " << r;
+        else
+          EXPECT_EQ(got[size_t(r)], k.value[size_t(r)]) << "row " << r;
+      }
+    }
+  }
+}
+
+// CUDA: host memory is not device memory (BAD_POINTER), for data and indices alike.
+TEST(Reduce, CudaRejectsHostPointers) {
+  if (lt::testBackend() != LAMINA_BACKEND_CUDA)
+    GTEST_SKIP() << "host pointers are the CPU backend's memory";
+  LT_HANDLE_OR_SKIP(h);
+  const auto dt = LAMINA_DATA_FLOAT;
+  lt::Tensor a(dt, {2, 3, 4, 5}), c(dt, {1, 3, 1, 1});
+  lt::Buffer A(h, a.bytes(), dt), C(h, c.bytes(), dt), I(h, 12, LAMINA_DATA_INT32);
+  std::vector<float> hostA(120, 1.f), hostC(3);
+  std::vector<int32_t> hostI(3);
+  lt::Scalar one(1.0), zero(0.0);
+  ReduceDesc amax(LAMINA_REDUCE_TENSOR_AMAX, LAMINA_REDUCE_TENSOR_FLATTENED_INDICES);
+  LAMINA_EXPECT_STATUS(
+      laminaReduceTensor(h, amax, I.p, 12, nullptr, 0, one.ptr(dt), a, hostA.data(), zero.ptr(dt), c, C.p),
+      LAMINA_STATUS_BAD_POINTER, "aData");
+  LAMINA_EXPECT_STATUS(
+      laminaReduceTensor(h, amax, I.p, 12, nullptr, 0, one.ptr(dt), a, A.p, zero.ptr(dt), c, hostC.data()),
+      LAMINA_STATUS_BAD_POINTER, "cData");
+  LAMINA_EXPECT_STATUS(
+      laminaReduceTensor(h, amax, hostI.data(), 12, nullptr, 0, one.ptr(dt), a, A.p, zero.ptr(dt), c, C.p),
+      LAMINA_STATUS_BAD_POINTER, "indices");
+  LAMINA_EXPECT_OK(laminaReduceTensor(h, amax, I.p, 12, nullptr, 0, one.ptr(dt), a, A.p, zero.ptr(dt), c, C.p));
+}
+
 TEST(Reduce, BadInput) {
   LT_HANDLE_OR_SKIP(h);
   const auto dt = LAMINA_DATA_FLOAT;
