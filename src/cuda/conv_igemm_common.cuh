@@ -78,7 +78,7 @@ struct Tap {
   int64_t d[3];
 };
 
-template <class I> __device__ __forceinline__ Tap decodeTapAs(const Geom &g, I j) {
+template <class I> __host__ __device__ __forceinline__ Tap decodeTapAs(const Geom &g, I j) {
   const I F = I(g.F), F1 = I(g.filt[1]), F2 = I(g.filt[2]);
   const I c = j / F;
   I f = j - c * F;
@@ -92,7 +92,7 @@ template <class I> __device__ __forceinline__ Tap decodeTapAs(const Geom &g, I j
   return t;
 }
 // 32-bit divisions whenever the reduction length allows (they are several times cheaper).
-__device__ __forceinline__ Tap decodeTap(const Geom &g, int64_t j) {
+__host__ __device__ __forceinline__ Tap decodeTap(const Geom &g, int64_t j) {
   return g.Kred <= INT32_MAX ? decodeTapAs<uint32_t>(g, uint32_t(j)) : decodeTapAs<uint64_t>(g, uint64_t(j));
 }
 
@@ -107,7 +107,7 @@ struct TableDecoder {
 };
 
 // Output row m -> image index, output coordinates o[3].
-__device__ __forceinline__ int64_t decodeRow(const Geom &g, int64_t m, int64_t o[3]) {
+__host__ __device__ __forceinline__ int64_t decodeRow(const Geom &g, int64_t m, int64_t o[3]) {
   const int64_t n = m / g.P;
   int64_t p = m - n * g.P;
   o[2] = p % g.out[2];
@@ -123,9 +123,8 @@ struct RowOrigin {
   int64_t ib[3]; // window origin per slot: o * stride - pad
   bool valid;    // m < M
   bool interior; // the whole window is inside the input: no bounds tests needed
-  __device__ __forceinline__ bool inside(const Geom &g, const Tap &t) const {
+  __host__ __device__ __forceinline__ bool inside(const Geom &g, const Tap &t) const {
     bool in = true;
-#pragma unroll
     for (int d = 0; d < 3; ++d) {
       const int64_t i = ib[d] + t.d[d];
       in = in && i >= 0 && i < g.in[d];
@@ -134,7 +133,7 @@ struct RowOrigin {
   }
 };
 
-__device__ __forceinline__ RowOrigin rowOrigin(const Geom &g, int64_t m, int64_t grp) {
+__host__ __device__ __forceinline__ RowOrigin rowOrigin(const Geom &g, int64_t m, int64_t grp) {
   RowOrigin r;
   r.valid = m < g.M;
   r.base = 0;
@@ -146,7 +145,6 @@ __device__ __forceinline__ RowOrigin rowOrigin(const Geom &g, int64_t m, int64_t
   const int64_t n = decodeRow(g, m, o);
   r.base = n * g.xs[0] + grp * g.Cg * g.xs[1];
   r.interior = true;
-#pragma unroll
   for (int d = 0; d < 3; ++d) {
     r.ib[d] = o[d] * g.str[d] - g.pad[d];
     r.base += r.ib[d] * g.xs[2 + d];
