@@ -128,13 +128,15 @@ inline std::vector<int> applicableAlgos(const lt::Handle &h, Dir d, Setup &st) {
 // The conformance driver: every problem of the committed list x applicable algorithm x dtype x
 // layout (NCHW/KCRS, NHWC/KRSC, odd strides) x math type (lt::mathTypes) x (alpha, beta), against
 // the fp64 reference.
-// Outputs and workspaces start as NaN. Returns the number of runs.
-inline int runConformance(Dir d, const std::vector<int> &expectAlgos) {
+// Outputs and workspaces start as NaN. Returns the number of runs. file: a problem list like the
+// committed one (tests/ relative).
+inline int runConformance(Dir d, const std::vector<int> &expectAlgos,
+                          const std::string &file = "problems/conv_conformance.csv") {
   lt::Handle h;
   if (!h.ok())
     return 0;
-  auto specs = loadSpecs();
-  EXPECT_GE(specs.size(), 10u);
+  auto specs = loadSpecs(file);
+  EXPECT_GE(specs.size(), file == "problems/conv_conformance.csv" ? 10u : 1u); // the list was read
   int runs = 0;
   uint64_t seed = 1;
   for (const auto &ns : specs) {
@@ -217,12 +219,12 @@ inline int runConformance(Dir d, const std::vector<int> &expectAlgos) {
   return runs;
 }
 
-// Runs expected for the committed list with `algos` applicable everywhere.
-inline int expectedRuns(size_t algos) {
+// Runs expected for a problem list (the committed one by default) with `algos` applicable everywhere.
+inline int expectedRuns(size_t algos, const std::string &file = "problems/conv_conformance.csv") {
   size_t perLayout = 0;
   for (laminaDataType_t dt : lt::floatTypes())
     perLayout += alphaBetas(dt).size();
-  return int(loadSpecs().size() * perLayout * layouts().size() * algos * lt::mathTypes().size());
+  return int(loadSpecs(file).size() * perLayout * layouts().size() * algos * lt::mathTypes().size());
 }
 
 } // namespace ct

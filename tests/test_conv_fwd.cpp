@@ -12,4 +12,15 @@ TEST(ConvForward, ConformanceAllAlgorithms) {
   EXPECT_EQ(ct::runConformance(ct::Dir::Forward, algos), ct::expectedRuns(algos.size()));
 }
 
+// Problems spanning several GPU GEMM tiles in every direction (tests/problems/conv_tiles.csv), with
+// the same driver: tail tiles, groups inside a tile, long reductions.
+TEST(ConvForward, ConformanceMultiTile) {
+  LT_HANDLE_OR_SKIP(h);
+  const std::vector<int> algos = {LAMINA_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM,
+                                  LAMINA_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM, LAMINA_CONVOLUTION_FWD_ALGO_GEMM,
+                                  LAMINA_CONVOLUTION_FWD_ALGO_DIRECT};
+  const std::string list = "problems/conv_tiles.csv";
+  EXPECT_EQ(ct::runConformance(ct::Dir::Forward, algos, list), ct::expectedRuns(algos.size(), list));
+}
+
 } // namespace

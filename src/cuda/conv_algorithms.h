@@ -3,4 +3,10 @@
 
 #include "core/conv_problem.h"
 
-namespace lamina::cuda {} // namespace lamina::cuda
+namespace lamina::cuda {
+
+extern const ConvAlgorithm kConvFwdImplicitGemm;        // conv_implicit_gemm.cu
+extern const ConvAlgorithm kConvFwdImplicitPrecompGemm; // conv_implicit_precomp_gemm.cu
+extern const ConvAlgorithm kConvFwdDirect;              // conv_direct.cu
+
+} // namespace lamina::cuda

@@ -5,7 +5,12 @@
 namespace lamina {
 
 const std::vector<const ConvAlgorithm *> &cudaConvAlgorithms(ConvDirection dir) {
-  static const std::vector<const ConvAlgorithm *> fwd = {};
+  using namespace cuda;
+  static const std::vector<const ConvAlgorithm *> fwd = {
+      &kConvFwdImplicitPrecompGemm,
+      &kConvFwdImplicitGemm,
+      &kConvFwdDirect,
+  };
   static const std::vector<const ConvAlgorithm *> bwdData = {};
   static const std::vector<const ConvAlgorithm *> bwdFilter = {};
   switch (dir) {
