@@ -117,7 +117,8 @@ __global__ void stagePlanesKernel(const T *src, int64_t C, int64_t H, int64_t W,
   }
 }
 
-// Sum of v(i2, j2)^2 (square) or v (plain) over the n x n window of (i, j), rows outer as on the CPU.
+// Sum of v(i2, j2) over the n x n window of (i, j) clipped to the plane: per-row sums added row by row,
+// the CPU's separable order.
 template <class A, class F>
 __device__ __forceinline__ A boxSum(int64_t i, int64_t j, int64_t H, int64_t W, int64_t r, F &&v) {
   A s = A(0);
@@ -130,7 +131,7 @@ __device__ __forceinline__ A boxSum(int64_t i, int64_t j, int64_t H, int64_t W, 
   return s;
 }
 
-// Within channel, elements of planes [first, first + planes): forward when DY is null.
+// Within channel, the `total` elements of planes first, first + 1, ...: y (forward) or dx (backward).
 template <class T>
 __global__ void withinKernel(int64_t C, int64_t H, int64_t W, int64_t first, int64_t total, PlaneSrc<T> x,
                              PlaneSrc<T> dy, bool backward, T *OUT, int64_t on, int64_t oc, int64_t oh, int64_t ow,
