@@ -311,6 +311,34 @@ TEST(BatchNorm, BackwardMatchesFiniteDifferences) {
   }
 }
 
+// On the GPU, data and parameters must be device memory of the handle's GPU: host arrays are refused.
+TEST(BatchNorm, HostPointerIsBadPointerOnGpu) {
+  if (lt::testBackend() != LAMINA_BACKEND_CUDA)
+    GTEST_SKIP() << "GPU only: on the CPU backend host memory is the backend's memory";
+  LT_HANDLE_OR_SKIP(h);
+  const auto dt = LAMINA_DATA_FLOAT;
+  const auto sp = LAMINA_BATCHNORM_SPATIAL;
+  lt::Tensor x(dt, {2, 3, 4, 5}), p(dt, {1, 3, 1, 1});
+  lt::Buffer X(h, x.bytes(), dt), Y(h, x.bytes(), dt), DY(h, x.bytes(), dt), P1(h, 256), P2(h, 256), P3(h, 256),
+      P4(h, 256);
+  std::vector<float> host(size_t(x.numel()), 1.0f);
+  lt::Scalar one(1.0), zero(0.0);
+  const void *a = one.ptr(dt), *b = zero.ptr(dt);
+  const auto BP = LAMINA_STATUS_BAD_POINTER;
+  LAMINA_EXPECT_STATUS(laminaBatchNormalizationForwardTraining(h, sp, a, b, x, host.data(), x, Y.p, p, P1.p, P2.p, 0.1,
+                                                               nullptr, nullptr, kEps, nullptr, nullptr),
+                       BP, "xData");
+  LAMINA_EXPECT_STATUS(laminaBatchNormalizationForwardTraining(h, sp, a, b, x, X.p, x, Y.p, p, host.data(), P2.p, 0.1,
+                                                               nullptr, nullptr, kEps, nullptr, nullptr),
+                       BP, "scale");
+  LAMINA_EXPECT_STATUS(
+      laminaBatchNormalizationForwardInference(h, sp, a, b, x, X.p, x, Y.p, p, P1.p, P2.p, P3.p, host.data(), kEps), BP,
+      "estimatedVariance");
+  LAMINA_EXPECT_STATUS(laminaBatchNormalizationBackward(h, sp, a, b, a, b, x, X.p, x, DY.p, x, host.data(), p, P1.p,
+                                                        P2.p, P3.p, kEps, nullptr, nullptr),
+                       BP, "dxData");
+}
+
 TEST(BatchNorm, BadInput) {
   LT_HANDLE_OR_SKIP(h);
   const auto dt = LAMINA_DATA_FLOAT;

@@ -146,6 +146,58 @@ TEST(LRN, LargeThreaded) {
     }
 }
 
+// The widest window (n = 15) over many channels, forward in place and out of place, and backward
+// with dx over dy: on the GPU a cross-channel thread keeps the window in a ring of 16 channels.
+TEST(LRN, WideWindowManyChannelsAndInPlace) {
+  LT_HANDLE_OR_SKIP(h);
+  const std::vector<int64_t> crossDims = {2, 40, 3, 5}, withinDims = {2, 3, 9, 7};
+  for (auto mode : {LAMINA_LRN_CROSS_CHANNEL, LAMINA_LRN_WITHIN_CHANNEL})
+    for (laminaDataType_t dt : {LAMINA_DATA_FLOAT, LAMINA_DATA_DOUBLE})
+      for (Layout l : {Layout::NCHW, Layout::NHWC})
+        for (bool inPlace : {false, true}) {
+          const bool within = mode == LAMINA_LRN_WITHIN_CHANNEL;
+          const auto &dims = within ? withinDims : crossDims;
+          const ref::LrnParams p{15, 0.9, 0.75, 1.5, within};
+          SCOPED_TRACE(label(Problem{mode, dims, p}, dt, l, 1, 0, inPlace));
+          LrnDesc lrn(p);
+          lt::Tensor t(dt, dims, l);
+          auto x = lt::randomValues(t.numel(), 41, dt, -2, 2);
+          auto dy = lt::randomValues(t.numel(), 42, dt);
+          lt::Buffer bx(h, t.bytes(), dt), by(h, t.bytes(), dt), bdy(h, t.bytes(), dt), bdx(h, t.bytes(), dt);
+          lt::Scalar one(1), zero(0);
+          // backward first (x intact), dx written over dy when in place
+          lt::upload(h, t, x, bx.p);
+          lt::upload(h, t, dy, bdy.p);
+          void *dxp = inPlace ? bdy.p : bdx.p;
+          LAMINA_ASSERT_OK(
+              laminaLRNBackward(h, lrn, mode, one.ptr(dt), t, by.p, t, bdy.p, t, bx.p, zero.ptr(dt), t, dxp));
+          EXPECT_TRUE(lt::allClose(lt::download(h, t, dxp), ref::lrnBackward(p, dims, x, dy), lt::tolerance(dt)));
+          void *yp = inPlace ? bx.p : by.p;
+          LAMINA_ASSERT_OK(laminaLRNForward(h, lrn, mode, one.ptr(dt), t, bx.p, zero.ptr(dt), t, yp));
+          EXPECT_TRUE(lt::allClose(lt::download(h, t, yp), ref::lrnForward(p, dims, x), lt::tolerance(dt)));
+        }
+}
+
+// On the GPU, data must be device memory of the handle's GPU: a host array is refused, not read.
+TEST(LRN, HostPointerIsBadPointerOnGpu) {
+  if (lt::testBackend() != LAMINA_BACKEND_CUDA)
+    GTEST_SKIP() << "GPU only: on the CPU backend host memory is the backend's memory";
+  LT_HANDLE_OR_SKIP(h);
+  const laminaDataType_t dt = LAMINA_DATA_FLOAT;
+  LrnDesc lrn(ref::LrnParams{});
+  lt::Tensor x(dt, {2, 3, 4, 5});
+  lt::Buffer bx(h, x.bytes()), by(h, x.bytes()), bdy(h, x.bytes()), bdx(h, x.bytes());
+  std::vector<float> host(size_t(x.numel()), 1.0f);
+  lt::Scalar one(1), zero(0);
+  const void *a = one.ptr(dt), *b = zero.ptr(dt);
+  const auto X = LAMINA_LRN_CROSS_CHANNEL;
+  const auto BP = LAMINA_STATUS_BAD_POINTER;
+  LAMINA_EXPECT_STATUS(laminaLRNForward(h, lrn, X, a, x, host.data(), b, x, by.p), BP, "xData");
+  LAMINA_EXPECT_STATUS(laminaLRNForward(h, lrn, X, a, x, bx.p, b, x, host.data()), BP, "yData");
+  LAMINA_EXPECT_STATUS(laminaLRNBackward(h, lrn, X, a, x, by.p, x, host.data(), x, bx.p, b, x, bdx.p), BP, "dyData");
+  LAMINA_EXPECT_STATUS(laminaLRNBackward(h, lrn, X, a, x, by.p, x, bdy.p, x, bx.p, b, x, host.data()), BP, "dxData");
+}
+
 TEST(LRN, GradientCheck) {
   LT_HANDLE_OR_SKIP(h);
   const laminaDataType_t dt = LAMINA_DATA_DOUBLE;

@@ -290,6 +290,28 @@ TEST(Pooling, MaxTiesAndNan) {
   }
 }
 
+// On the GPU, data must be device memory of the handle's GPU: a host array is refused, not read.
+TEST(Pooling, HostPointerIsBadPointerOnGpu) {
+  if (lt::testBackend() != LAMINA_BACKEND_CUDA)
+    GTEST_SKIP() << "GPU only: on the CPU backend host memory is the backend's memory";
+  LT_HANDLE_OR_SKIP(h);
+  const laminaDataType_t dt = LAMINA_DATA_FLOAT;
+  ref::PoolParams p;
+  p.window[0] = p.window[1] = 2;
+  p.stride[0] = p.stride[1] = 2;
+  PoolDesc pd(p, LAMINA_POOLING_MAX);
+  lt::Tensor x(dt, {2, 3, 6, 8}), y(dt, {2, 3, 3, 4});
+  lt::Buffer bx(h, x.bytes()), by(h, y.bytes()), bdy(h, y.bytes()), bdx(h, x.bytes());
+  std::vector<float> host(size_t(x.numel()), 1.0f);
+  lt::Scalar one(1), zero(0);
+  const void *a = one.ptr(dt), *b = zero.ptr(dt);
+  const auto BP = LAMINA_STATUS_BAD_POINTER;
+  LAMINA_EXPECT_STATUS(laminaPoolingForward(h, pd, a, x, host.data(), b, y, by.p), BP, "xData");
+  LAMINA_EXPECT_STATUS(laminaPoolingForward(h, pd, a, x, bx.p, b, y, host.data()), BP, "yData");
+  LAMINA_EXPECT_STATUS(laminaPoolingBackward(h, pd, a, y, by.p, y, bdy.p, x, host.data(), b, x, bdx.p), BP, "xData");
+  LAMINA_EXPECT_STATUS(laminaPoolingBackward(h, pd, a, y, by.p, y, bdy.p, x, bx.p, b, x, host.data()), BP, "dxData");
+}
+
 TEST(Pooling, DescriptorSetGetAndBadValues) {
   laminaPoolingDescriptor_t d;
   LAMINA_ASSERT_OK(laminaCreatePoolingDescriptor(&d));

@@ -112,6 +112,59 @@ TEST(Softmax, LargeThreaded) {
     }
 }
 
+// Long rows (INSTANCE over C x spatial > 1024: a whole GPU block per row) and long channel rows,
+// every algorithm, backward in place (dx over dy) and not.
+TEST(Softmax, LongRowsBackward) {
+  LT_HANDLE_OR_SKIP(h);
+  const laminaDataType_t dt = LAMINA_DATA_FLOAT;
+  const std::vector<int64_t> dims = {3, 1500, 2, 1};
+  for (auto algo : kAlgos)
+    for (auto mode : kModes)
+      for (Layout l : {Layout::NCHW, Layout::NHWC})
+        for (bool inPlace : {false, true}) {
+          SCOPED_TRACE(label(algo, mode, dt, l, dims, 1, 0, inPlace));
+          lt::Tensor t(dt, dims, l);
+          const int64_t n = t.numel();
+          auto x = lt::randomValues(n, 77, dt, -4, 4);
+          auto y = ref::softmaxForward(algo, mode == LAMINA_SOFTMAX_MODE_CHANNEL, dims, x);
+          for (auto &v : y)
+            v = lt::roundTo(dt, v);
+          auto dy = lt::randomValues(n, 78, dt);
+          lt::Buffer bx(h, t.bytes(), dt), by(h, t.bytes(), dt), bdy(h, t.bytes(), dt), bdx(h, t.bytes(), dt);
+          lt::upload(h, t, x, bx.p);
+          lt::Scalar one(1), zero(0);
+          LAMINA_ASSERT_OK(laminaSoftmaxForward(h, algo, mode, one.ptr(dt), t, bx.p, zero.ptr(dt), t, by.p));
+          EXPECT_TRUE(lt::allClose(lt::download(h, t, by.p), y, lt::tolerance(dt)));
+          lt::upload(h, t, y, by.p);
+          lt::upload(h, t, dy, bdy.p);
+          void *dxp = inPlace ? bdy.p : bdx.p;
+          LAMINA_ASSERT_OK(laminaSoftmaxBackward(h, algo, mode, one.ptr(dt), t, by.p, t, bdy.p, zero.ptr(dt), t, dxp));
+          EXPECT_TRUE(lt::allClose(lt::download(h, t, dxp),
+                                   ref::softmaxBackward(algo, mode == LAMINA_SOFTMAX_MODE_CHANNEL, dims, y, dy),
+                                   lt::tolerance(dt)));
+        }
+}
+
+// On the GPU, data must be device memory of the handle's GPU: a host array is refused, not read.
+TEST(Softmax, HostPointerIsBadPointerOnGpu) {
+  if (lt::testBackend() != LAMINA_BACKEND_CUDA)
+    GTEST_SKIP() << "GPU only: on the CPU backend host memory is the backend's memory";
+  LT_HANDLE_OR_SKIP(h);
+  const laminaDataType_t dt = LAMINA_DATA_FLOAT;
+  const auto F = LAMINA_SOFTMAX_ACCURATE;
+  const auto M = LAMINA_SOFTMAX_MODE_INSTANCE;
+  lt::Tensor t(dt, {2, 3, 4, 5});
+  lt::Buffer bx(h, t.bytes()), by(h, t.bytes()), bdy(h, t.bytes()), bdx(h, t.bytes());
+  std::vector<float> host(size_t(t.numel()), 1.0f);
+  lt::Scalar one(1), zero(0);
+  const void *a = one.ptr(dt), *b = zero.ptr(dt);
+  const auto BP = LAMINA_STATUS_BAD_POINTER;
+  LAMINA_EXPECT_STATUS(laminaSoftmaxForward(h, F, M, a, t, host.data(), b, t, by.p), BP, "xData");
+  LAMINA_EXPECT_STATUS(laminaSoftmaxForward(h, F, M, a, t, bx.p, b, t, host.data()), BP, "yData");
+  LAMINA_EXPECT_STATUS(laminaSoftmaxBackward(h, F, M, a, t, host.data(), t, bdy.p, b, t, bdx.p), BP, "yData");
+  LAMINA_EXPECT_STATUS(laminaSoftmaxBackward(h, F, M, a, t, by.p, t, bdy.p, b, t, host.data()), BP, "dxData");
+}
+
 // ACCURATE and LOG subtract the max, so inputs whose exp overflows still give the right answer.
 TEST(Softmax, AccurateSurvivesLargeInputs) {
   LT_HANDLE_OR_SKIP(h);

@@ -2,6 +2,9 @@
 // is not imposed; the CPU computes 1/sqrt(var + eps) in double).
 #include "cpu/batchnorm.h"
 #include "core/checks.h"
+#ifdef LAMINA_WITH_CUDA
+#include "cuda/ops.h"
+#endif
 
 #include <cmath>
 
@@ -140,6 +143,12 @@ laminaStatus_t laminaBatchNormalizationForwardTraining(laminaHandle_t handle, la
       cpu::bnForwardTraining(h, a, al, be, xData, yData, scale, bias, exponentialAverageFactor, runningMean,
                              runningVariance, saveMean, saveInvVariance);
       break;
+#ifdef LAMINA_WITH_CUDA
+    case LAMINA_BACKEND_CUDA:
+      cuda::bnForwardTraining(h, a, al, be, xData, yData, scale, bias, exponentialAverageFactor, runningMean,
+                              runningVariance, saveMean, saveInvVariance);
+      break;
+#endif
     default: notImplemented(h);
     }
   });
@@ -169,6 +178,11 @@ laminaStatus_t laminaBatchNormalizationForwardInference(laminaHandle_t handle, l
     case LAMINA_BACKEND_CPU:
       cpu::bnForwardInference(h, a, al, be, xData, yData, scale, bias, estimatedMean, estimatedVariance);
       break;
+#ifdef LAMINA_WITH_CUDA
+    case LAMINA_BACKEND_CUDA:
+      cuda::bnForwardInference(h, a, al, be, xData, yData, scale, bias, estimatedMean, estimatedVariance);
+      break;
+#endif
     default: notImplemented(h);
     }
   });
@@ -222,6 +236,11 @@ laminaStatus_t laminaBatchNormalizationBackward(laminaHandle_t handle, laminaBat
     case LAMINA_BACKEND_CPU:
       cpu::bnBackward(h, a, aD, bD, aP, bP, xData, dyData, dxData, scale, dScale, dBias, savedMean, savedInvVariance);
       break;
+#ifdef LAMINA_WITH_CUDA
+    case LAMINA_BACKEND_CUDA:
+      cuda::bnBackward(h, a, aD, bD, aP, bP, xData, dyData, dxData, scale, dScale, dBias, savedMean, savedInvVariance);
+      break;
+#endif
     default: notImplemented(h);
     }
   });

@@ -1,6 +1,9 @@
 // Entry points: LRN descriptor, forward and backward.
 #include "cpu/lrn.h"
 #include "core/checks.h"
+#ifdef LAMINA_WITH_CUDA
+#include "cuda/ops.h"
+#endif
 
 #include <cmath>
 #include <cstring>
@@ -95,6 +98,9 @@ laminaStatus_t laminaLRNForward(laminaHandle_t handle, laminaLRNDescriptor_t lrn
     const double a = scalarArg(alpha, xd.dataType, "alpha"), b = scalarArg(beta, xd.dataType, "beta");
     switch (h.backend) {
     case LAMINA_BACKEND_CPU: cpu::lrnForward(h, l, mode, a, xd, xData, b, yd, yData); break;
+#ifdef LAMINA_WITH_CUDA
+    case LAMINA_BACKEND_CUDA: cuda::lrnForward(h, l, mode, a, xd, xData, b, yd, yData); break;
+#endif
     default: fail(LAMINA_STATUS_NOT_SUPPORTED, "LRN forward is not implemented on this backend");
     }
   });
@@ -121,6 +127,9 @@ laminaStatus_t laminaLRNBackward(laminaHandle_t handle, laminaLRNDescriptor_t lr
     const double a = scalarArg(alpha, xd.dataType, "alpha"), b = scalarArg(beta, xd.dataType, "beta");
     switch (h.backend) {
     case LAMINA_BACKEND_CPU: cpu::lrnBackward(h, l, mode, a, dyd, dyData, xd, xData, b, dxd, dxData); break;
+#ifdef LAMINA_WITH_CUDA
+    case LAMINA_BACKEND_CUDA: cuda::lrnBackward(h, l, mode, a, dyd, dyData, xd, xData, b, dxd, dxData); break;
+#endif
     default: fail(LAMINA_STATUS_NOT_SUPPORTED, "LRN backward is not implemented on this backend");
     }
   });

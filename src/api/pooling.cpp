@@ -1,6 +1,9 @@
 // Entry points: pooling descriptor, output shape, forward and backward.
 #include "cpu/pooling.h"
 #include "core/checks.h"
+#ifdef LAMINA_WITH_CUDA
+#include "cuda/ops.h"
+#endif
 
 #include <algorithm>
 #include <cstring>
@@ -173,6 +176,9 @@ laminaStatus_t laminaPoolingForward(laminaHandle_t handle, laminaPoolingDescript
     const double a = scalarArg(alpha, xd.dataType, "alpha"), b = scalarArg(beta, xd.dataType, "beta");
     switch (h.backend) {
     case LAMINA_BACKEND_CPU: cpu::poolingForward(h, p, a, xd, xData, b, yd, yData); break;
+#ifdef LAMINA_WITH_CUDA
+    case LAMINA_BACKEND_CUDA: cuda::poolingForward(h, p, a, xd, xData, b, yd, yData); break;
+#endif
     default: fail(LAMINA_STATUS_NOT_SUPPORTED, "pooling forward is not implemented on this backend");
     }
   });
@@ -197,6 +203,9 @@ laminaStatus_t laminaPoolingBackward(laminaHandle_t handle, laminaPoolingDescrip
     const double a = scalarArg(alpha, xd.dataType, "alpha"), b = scalarArg(beta, xd.dataType, "beta");
     switch (h.backend) {
     case LAMINA_BACKEND_CPU: cpu::poolingBackward(h, p, a, dyd, dyData, xd, xData, b, dxd, dxData); break;
+#ifdef LAMINA_WITH_CUDA
+    case LAMINA_BACKEND_CUDA: cuda::poolingBackward(h, p, a, dyd, dyData, xd, xData, b, dxd, dxData); break;
+#endif
     default: fail(LAMINA_STATUS_NOT_SUPPORTED, "pooling backward is not implemented on this backend");
     }
   });

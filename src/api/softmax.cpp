@@ -1,6 +1,9 @@
 // Entry points: softmax forward and backward.
 #include "cpu/softmax.h"
 #include "core/checks.h"
+#ifdef LAMINA_WITH_CUDA
+#include "cuda/ops.h"
+#endif
 
 #include <cstring>
 
@@ -52,6 +55,9 @@ laminaStatus_t laminaSoftmaxForward(laminaHandle_t handle, laminaSoftmaxAlgorith
     const double a = scalarArg(alpha, xd.dataType, "alpha"), b = scalarArg(beta, xd.dataType, "beta");
     switch (h.backend) {
     case LAMINA_BACKEND_CPU: cpu::softmaxForward(h, algo, mode, a, xd, xData, b, yd, yData); break;
+#ifdef LAMINA_WITH_CUDA
+    case LAMINA_BACKEND_CUDA: cuda::softmaxForward(h, algo, mode, a, xd, xData, b, yd, yData); break;
+#endif
     default: fail(LAMINA_STATUS_NOT_SUPPORTED, "softmax forward is not implemented on this backend");
     }
   });
@@ -81,6 +87,9 @@ laminaStatus_t laminaSoftmaxBackward(laminaHandle_t handle, laminaSoftmaxAlgorit
     const double a = scalarArg(alpha, yd.dataType, "alpha"), b = scalarArg(beta, yd.dataType, "beta");
     switch (h.backend) {
     case LAMINA_BACKEND_CPU: cpu::softmaxBackward(h, algo, mode, a, yd, yData, dyd, dyData, b, dxd, dxData); break;
+#ifdef LAMINA_WITH_CUDA
+    case LAMINA_BACKEND_CUDA: cuda::softmaxBackward(h, algo, mode, a, yd, yData, dyd, dyData, b, dxd, dxData); break;
+#endif
     default: fail(LAMINA_STATUS_NOT_SUPPORTED, "softmax backward is not implemented on this backend");
     }
   });
