@@ -3,4 +3,10 @@
 
 #include "core/conv_problem.h"
 
-namespace lamina::cuda {} // namespace lamina::cuda
+namespace lamina::cuda {
+
+extern const ConvAlgorithm kConvBwdDataImplicitGemm;
+extern const ConvAlgorithm kConvBwdDataDirect;
+extern const ConvAlgorithm kConvBwdFilterImplicitGemm;
+
+} // namespace lamina::cuda

@@ -6,8 +6,13 @@ namespace lamina {
 
 const std::vector<const ConvAlgorithm *> &cudaConvAlgorithms(ConvDirection dir) {
   static const std::vector<const ConvAlgorithm *> fwd = {};
-  static const std::vector<const ConvAlgorithm *> bwdData = {};
-  static const std::vector<const ConvAlgorithm *> bwdFilter = {};
+  static const std::vector<const ConvAlgorithm *> bwdData = {
+      &cuda::kConvBwdDataImplicitGemm,
+      &cuda::kConvBwdDataDirect,
+  };
+  static const std::vector<const ConvAlgorithm *> bwdFilter = {
+      &cuda::kConvBwdFilterImplicitGemm,
+  };
   switch (dir) {
   case ConvDirection::Forward: return fwd;
   case ConvDirection::BackwardData: return bwdData;
