@@ -12,6 +12,15 @@ TEST(ConvBackwardFilter, ConformanceAllAlgorithms) {
   EXPECT_EQ(ct::runConformance(ct::Dir::BackwardFilter, algos), ct::expectedRuns(algos.size()));
 }
 
+// Problems spanning several GEMM tiles (rows, columns, groups) and partial reduction slices.
+TEST(ConvBackwardFilter, ConformanceMultiTile) {
+  LT_HANDLE_OR_SKIP(h);
+  const std::vector<int> algos = {LAMINA_CONVOLUTION_BWD_FILTER_ALGO_IMPLICIT_GEMM,
+                                  LAMINA_CONVOLUTION_BWD_FILTER_ALGO_GEMM};
+  const char *list = "problems/conv_bwd_tiles.csv";
+  EXPECT_EQ(ct::runConformance(ct::Dir::BackwardFilter, algos, list), ct::expectedRuns(algos.size(), list));
+}
+
 TEST(ConvBackwardBias, Conformance) {
   LT_HANDLE_OR_SKIP(h);
   const std::vector<std::vector<int64_t>> shapes = {{2, 5, 3, 4}, {3, 7, 2, 3, 4}, {1, 1, 1, 1}};

@@ -13,8 +13,8 @@ using convbwd::outFor;
 // channelsLast: walk dx in (n, spatial, c) order so that neighbouring threads touch neighbouring
 // memory for NHWC tensors; (n, c, spatial) otherwise.
 template <class T>
-__global__ void bwdDataDirect(const Geom g, const T *dy, const T *w, T *dx, acc_t<T> alpha,
-                              acc_t<T> beta, bool channelsLast) {
+__global__ void bwdDataDirect(const Geom g, const T *dy, const T *w, T *dx, acc_t<T> alpha, acc_t<T> beta,
+                              bool channelsLast) {
   using A = acc_t<T>;
   const int64_t total = g.N * g.C * g.I;
   LAMINA_GRID_STRIDE_LOOP(idx, total) {
@@ -70,8 +70,8 @@ template <class T> void runTyped(const ConvArgs &a) {
     return;
   const bool channelsLast = g.C > 1 && p.x.strides[1] == 1;
   bwdDataDirect<T><<<gridFor(total), kBlock, 0, streamOf(*a.handle)>>>(
-      g, static_cast<const T *>(a.dy), static_cast<const T *>(a.w) + g.wOff, static_cast<T *>(a.dx),
-      acc_t<T>(a.alpha), acc_t<T>(a.beta), channelsLast);
+      g, static_cast<const T *>(a.dy), static_cast<const T *>(a.w) + g.wOff, static_cast<T *>(a.dx), acc_t<T>(a.alpha),
+      acc_t<T>(a.beta), channelsLast);
   LAMINA_CUDA_LAUNCHED();
 }
 
