@@ -83,7 +83,7 @@ template <class T> struct BwdDataGemm {
   }
 };
 
-template <class T> void runTyped(const ConvArgs &a) {
+template <class T> BwdDataGemm<T> makeGemm(const ConvArgs &a) {
   const ConvProblem &p = *a.p;
   BwdDataGemm<T> prob;
   prob.g = convbwd::makeGeom(p);
@@ -92,7 +92,11 @@ template <class T> void runTyped(const ConvArgs &a) {
   prob.dx = static_cast<T *>(a.dx);
   prob.alpha = acc_t<T>(a.alpha), prob.beta = acc_t<T>(a.beta);
   prob.M = p.N * p.inSize(), prob.Ncols = p.Cg(), prob.R = p.Kg() * p.filtSize(), prob.G = p.G;
-  convbwd::launchTiledConvGemm<T>(prob, p.math == LAMINA_TENSOR_OP_MATH, streamOf(*a.handle));
+  return prob;
+}
+
+template <class T> void runTyped(const ConvArgs &a) {
+  convbwd::launchTiledConvGemm<T>(makeGemm<T>(a), a.p->math == LAMINA_TENSOR_OP_MATH, streamOf(*a.handle));
 }
 
 void run(const ConvArgs &a) { LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, runTyped, a); }

@@ -83,7 +83,7 @@ template <class T> struct BwdFilterGemm {
   }
 };
 
-template <class T> void runTyped(const ConvArgs &a) {
+template <class T> BwdFilterGemm<T> makeGemm(const ConvArgs &a) {
   const ConvProblem &p = *a.p;
   BwdFilterGemm<T> prob;
   prob.g = convbwd::makeGeom(p);
@@ -92,7 +92,11 @@ template <class T> void runTyped(const ConvArgs &a) {
   prob.dw = static_cast<T *>(a.dw) + prob.g.wOff;
   prob.alpha = acc_t<T>(a.alpha), prob.beta = acc_t<T>(a.beta);
   prob.M = p.Kg(), prob.Ncols = p.Cg() * p.filtSize(), prob.R = p.N * p.outSize(), prob.G = p.G;
-  convbwd::launchTiledConvGemm<T>(prob, p.math == LAMINA_TENSOR_OP_MATH, streamOf(*a.handle));
+  return prob;
+}
+
+template <class T> void runTyped(const ConvArgs &a) {
+  convbwd::launchTiledConvGemm<T>(makeGemm<T>(a), a.p->math == LAMINA_TENSOR_OP_MATH, streamOf(*a.handle));
 }
 
 void run(const ConvArgs &a) { LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, runTyped, a); }
