@@ -3,6 +3,8 @@
 // Tolerance: lt::tolerance(dtype).
 #include "test_conv_common.h"
 
+#include <algorithm>
+
 namespace {
 
 TEST(ConvBackwardFilter, ConformanceAllAlgorithms) {
@@ -46,6 +48,35 @@ TEST(ConvBackwardBias, Conformance) {
                                    ct::blend(lt::ref::convBackwardBias(dims, v), old, ab.alpha, ab.beta),
                                    lt::tolerance(dt)));
         }
+}
+
+// Two runs of every deterministic algorithm give bitwise-equal results (no atomics, fixed order).
+TEST(ConvBackwardFilter, Deterministic) {
+  LT_HANDLE_OR_SKIP(h);
+  EXPECT_GT(ct::runDeterminism(ct::Dir::BackwardFilter, "problems/conv_bwd_tiles.csv"), 0);
+}
+
+// On the GPU a host pointer as data is refused (BAD_POINTER) before any kernel runs.
+TEST(ConvBackwardFilter, HostPointerOnGpu) {
+  if (lt::testBackend() != LAMINA_BACKEND_CUDA)
+    GTEST_SKIP() << "device-pointer check of the CUDA backend";
+  LT_HANDLE_OR_SKIP(h);
+  const laminaDataType_t dt = LAMINA_DATA_FLOAT;
+  ct::Setup st(ct::loadSpecs().front().spec, dt, lt::Layout::NCHW);
+  const size_t big = std::max({st.x->bytes(), st.y->bytes(), st.w->bytes()});
+  lt::Buffer dev[3] = {{h, big, dt}, {h, big, dt}, {h, big, dt}};
+  std::vector<float> hostIn(big / sizeof(float), 1.0f), hostOut(big / sizeof(float), 0.0f);
+  lt::Scalar al(1.0), be(0.0);
+  for (int algo : {LAMINA_CONVOLUTION_BWD_FILTER_ALGO_IMPLICIT_GEMM}) {
+    LAMINA_EXPECT_STATUS(laminaConvolutionBackwardFilter(h, al.ptr(dt), *st.x, dev[0].p, *st.y, hostIn.data(), st.conv,
+                                                         laminaConvolutionBwdFilterAlgo_t(algo), nullptr, 0, be.ptr(dt),
+                                                         *st.w, dev[1].p),
+                         LAMINA_STATUS_BAD_POINTER, "dyData");
+    LAMINA_EXPECT_STATUS(laminaConvolutionBackwardFilter(h, al.ptr(dt), *st.x, dev[0].p, *st.y, dev[2].p, st.conv,
+                                                         laminaConvolutionBwdFilterAlgo_t(algo), nullptr, 0, be.ptr(dt),
+                                                         *st.w, hostOut.data()),
+                         LAMINA_STATUS_BAD_POINTER, "dwData");
+  }
 }
 
 } // namespace
