@@ -1,6 +1,7 @@
 // Backward-data IMPLICIT_GEMM on the GPU, no workspace: per group, dx[m = (n, i)][c] =
-// sum over r = (k, tap) of dy(n, k, o(i, tap)) * w(k, c, tap), where output position o receives from
-// tap when (i + pad - tap*dil) is a non-negative multiple of the stride below out (else the term is 0).
+// sum over r = (k, tap) of dy(n, k, o(i, tap)) * w(k, c, tap): input position i receives from output
+// position o = (i + pad - tap*dil) / stride when that is a non-negative multiple of the stride below
+// out (else the term is 0).
 // dy is gathered on the fly into the shared A tile, w into the B tile (conv_bwd_common.cuh).
 #include "cuda/conv_algorithms.h"
 #include "cuda/conv_bwd_common.cuh"
