@@ -4,6 +4,7 @@
 #include "test_conv_common.h"
 
 #include <cmath>
+#include <algorithm>
 
 namespace {
 
@@ -12,6 +13,15 @@ TEST(ConvBackwardFilter, ConformanceAllAlgorithms) {
   const std::vector<int> algos = {LAMINA_CONVOLUTION_BWD_FILTER_ALGO_IMPLICIT_GEMM,
                                   LAMINA_CONVOLUTION_BWD_FILTER_ALGO_GEMM};
   EXPECT_EQ(ct::runConformance(ct::Dir::BackwardFilter, algos), ct::expectedRuns(algos.size()));
+}
+
+// Problems spanning several GEMM tiles (rows, columns, groups) and partial reduction slices.
+TEST(ConvBackwardFilter, ConformanceMultiTile) {
+  LT_HANDLE_OR_SKIP(h);
+  const std::vector<int> algos = {LAMINA_CONVOLUTION_BWD_FILTER_ALGO_IMPLICIT_GEMM,
+                                  LAMINA_CONVOLUTION_BWD_FILTER_ALGO_GEMM};
+  const char *list = "problems/conv_bwd_tiles.csv";
+  EXPECT_EQ(ct::runConformance(ct::Dir::BackwardFilter, algos, list), ct::expectedRuns(algos.size(), list));
 }
 
 TEST(ConvBackwardBias, Conformance) {
@@ -66,6 +76,32 @@ TEST(ConvBackwardBias, LargeChannelsExact) {
       for (size_t c = 0; c < 3; ++c)
         EXPECT_EQ(got[c], lt::roundTo(dt, alpha * sum[c] + beta * old[c])) << "channel " << c;
     }
+// Two runs of every deterministic algorithm give bitwise-equal results (no atomics, fixed order).
+TEST(ConvBackwardFilter, Deterministic) {
+  LT_HANDLE_OR_SKIP(h);
+  EXPECT_GT(ct::runDeterminism(ct::Dir::BackwardFilter, "problems/conv_bwd_tiles.csv"), 0);
+}
+
+// On the GPU a host pointer as data is refused (BAD_POINTER) before any kernel runs.
+TEST(ConvBackwardFilter, HostPointerOnGpu) {
+  if (lt::testBackend() != LAMINA_BACKEND_CUDA)
+    GTEST_SKIP() << "device-pointer check of the CUDA backend";
+  LT_HANDLE_OR_SKIP(h);
+  const laminaDataType_t dt = LAMINA_DATA_FLOAT;
+  ct::Setup st(ct::loadSpecs().front().spec, dt, lt::Layout::NCHW);
+  const size_t big = std::max({st.x->bytes(), st.y->bytes(), st.w->bytes()});
+  lt::Buffer dev[3] = {{h, big, dt}, {h, big, dt}, {h, big, dt}};
+  std::vector<float> hostIn(big / sizeof(float), 1.0f), hostOut(big / sizeof(float), 0.0f);
+  lt::Scalar al(1.0), be(0.0);
+  for (int algo : {LAMINA_CONVOLUTION_BWD_FILTER_ALGO_IMPLICIT_GEMM}) {
+    LAMINA_EXPECT_STATUS(laminaConvolutionBackwardFilter(h, al.ptr(dt), *st.x, dev[0].p, *st.y, hostIn.data(), st.conv,
+                                                         laminaConvolutionBwdFilterAlgo_t(algo), nullptr, 0, be.ptr(dt),
+                                                         *st.w, dev[1].p),
+                         LAMINA_STATUS_BAD_POINTER, "dyData");
+    LAMINA_EXPECT_STATUS(laminaConvolutionBackwardFilter(h, al.ptr(dt), *st.x, dev[0].p, *st.y, dev[2].p, st.conv,
+                                                         laminaConvolutionBwdFilterAlgo_t(algo), nullptr, 0, be.ptr(dt),
+                                                         *st.w, hostOut.data()),
+                         LAMINA_STATUS_BAD_POINTER, "dwData");
   }
 }
 

@@ -128,15 +128,14 @@ inline std::vector<int> applicableAlgos(const lt::Handle &h, Dir d, Setup &st) {
 // The conformance driver: every problem of the committed list x applicable algorithm x dtype x
 // layout (NCHW/KCRS, NHWC/KRSC, odd strides) x math type (lt::mathTypes) x (alpha, beta), against
 // the fp64 reference.
-// Outputs and workspaces start as NaN. Returns the number of runs. file: a problem list like the
-// committed one (tests/ relative).
-inline int runConformance(Dir d, const std::vector<int> &expectAlgos,
-                          const std::string &file = "problems/conv_conformance.csv") {
+// Outputs and workspaces start as NaN. Returns the number of runs. `file`: the problem list.
+constexpr const char *kConformanceList = "problems/conv_conformance.csv";
+inline int runConformance(Dir d, const std::vector<int> &expectAlgos, const std::string &file = kConformanceList) {
   lt::Handle h;
   if (!h.ok())
     return 0;
   auto specs = loadSpecs(file);
-  EXPECT_GE(specs.size(), file == "problems/conv_conformance.csv" ? 10u : 1u); // the list was read
+  EXPECT_GE(specs.size(), file == kConformanceList ? 10u : 1u);
   int runs = 0;
   uint64_t seed = 1;
   for (const auto &ns : specs) {
@@ -219,12 +218,106 @@ inline int runConformance(Dir d, const std::vector<int> &expectAlgos,
   return runs;
 }
 
-// Runs expected for a problem list (the committed one by default) with `algos` applicable everywhere.
-inline int expectedRuns(size_t algos, const std::string &file = "problems/conv_conformance.csv") {
+// Runs expected for the committed list with `algos` applicable everywhere.
+inline int expectedRuns(size_t algos, const std::string &file = kConformanceList) {
   size_t perLayout = 0;
   for (laminaDataType_t dt : lt::floatTypes())
     perLayout += alphaBetas(dt).size();
   return int(loadSpecs(file).size() * perLayout * layouts().size() * algos * lt::mathTypes().size());
+}
+
+// One run of `algo` of direction d on the buffers (x, w, dy/y as the direction reads them), beta 0,
+// output poisoned NaN first; the output downloaded.
+inline std::vector<double> runOnce(const lt::Handle &h, Dir d, int algo, Setup &st, laminaDataType_t dt, const void *x,
+                                   const void *w, const void *y, lt::Buffer &out) {
+  size_t wsBytes = 0;
+  laminaStatus_t q =
+      d == Dir::Forward ? laminaGetConvolutionForwardWorkspaceSize(h, *st.x, *st.w, st.conv, *st.y,
+                                                                   laminaConvolutionFwdAlgo_t(algo), &wsBytes)
+      : d == Dir::BackwardData
+          ? laminaGetConvolutionBackwardDataWorkspaceSize(h, *st.w, *st.y, st.conv, *st.x,
+                                                          laminaConvolutionBwdDataAlgo_t(algo), &wsBytes)
+          : laminaGetConvolutionBackwardFilterWorkspaceSize(h, *st.x, *st.y, st.conv, *st.w,
+                                                            laminaConvolutionBwdFilterAlgo_t(algo), &wsBytes);
+  EXPECT_EQ(q, LAMINA_STATUS_SUCCESS) << laminaGetLastErrorMessage();
+  lt::Buffer ws(h, wsBytes, dt);
+  out.poison();
+  lt::Scalar al(1.0), be(0.0);
+  laminaStatus_t r;
+  switch (d) {
+  case Dir::Forward:
+    r = laminaConvolutionForward(h, al.ptr(dt), *st.x, x, *st.w, w, st.conv, laminaConvolutionFwdAlgo_t(algo), ws.p,
+                                 wsBytes, be.ptr(dt), *st.y, out.p);
+    EXPECT_EQ(r, LAMINA_STATUS_SUCCESS) << laminaGetLastErrorMessage();
+    return lt::download(h, *st.y, out.p);
+  case Dir::BackwardData:
+    r = laminaConvolutionBackwardData(h, al.ptr(dt), *st.w, w, *st.y, y, st.conv, laminaConvolutionBwdDataAlgo_t(algo),
+                                      ws.p, wsBytes, be.ptr(dt), *st.x, out.p);
+    EXPECT_EQ(r, LAMINA_STATUS_SUCCESS) << laminaGetLastErrorMessage();
+    return lt::download(h, *st.x, out.p);
+  case Dir::BackwardFilter:
+    r = laminaConvolutionBackwardFilter(h, al.ptr(dt), *st.x, x, *st.y, y, st.conv,
+                                        laminaConvolutionBwdFilterAlgo_t(algo), ws.p, wsBytes, be.ptr(dt), *st.w,
+                                        out.p);
+    EXPECT_EQ(r, LAMINA_STATUS_SUCCESS) << laminaGetLastErrorMessage();
+    return lt::download(h, *st.w, out.p);
+  }
+  return {};
+}
+
+// Every applicable algorithm that reports LAMINA_DETERMINISTIC gives bitwise-equal results on two
+// runs of each problem of `file` (float, NCHW, every math type). Returns the number of comparisons.
+inline int runDeterminism(Dir d, const std::string &file) {
+  lt::Handle h;
+  if (!h.ok())
+    return 0;
+  const laminaDataType_t dt = LAMINA_DATA_FLOAT;
+  int compared = 0;
+  uint64_t seed = 900;
+  for (const auto &ns : loadSpecs(file)) {
+    Setup st(ns.spec, dt, lt::Layout::NCHW);
+    lt::Buffer xb(h, st.x->bytes(), dt), wb(h, st.w->bytes(), dt), yb(h, st.y->bytes(), dt);
+    lt::upload(h, *st.x, lt::randomValues(st.x->numel(), seed++, dt), xb.p);
+    lt::upload(h, *st.w, lt::randomValues(st.w->numel(), seed++, dt), wb.p);
+    lt::upload(h, *st.y, lt::randomValues(st.y->numel(), seed++, dt), yb.p);
+    const size_t outBytes = d == Dir::Forward ? st.y->bytes() : d == Dir::BackwardData ? st.x->bytes() : st.w->bytes();
+    lt::Buffer out(h, outBytes, dt);
+    for (laminaMathType_t math : lt::mathTypes()) {
+      laminaSetConvolutionMathType(st.conv, math);
+      int n = 0;
+      laminaConvolutionFwdAlgoPerf_t fp[16];
+      laminaConvolutionBwdDataAlgoPerf_t dp[16];
+      laminaConvolutionBwdFilterAlgoPerf_t wp[16];
+      std::vector<int> algos;
+      if (d == Dir::Forward) {
+        EXPECT_EQ(laminaGetConvolutionForwardAlgorithmHeuristics(h, *st.x, *st.w, st.conv, *st.y, 16, &n, fp),
+                  LAMINA_STATUS_SUCCESS);
+        for (int i = 0; i < n; ++i)
+          if (fp[i].status == LAMINA_STATUS_SUCCESS && fp[i].determinism == LAMINA_DETERMINISTIC)
+            algos.push_back(int(fp[i].algo));
+      } else if (d == Dir::BackwardData) {
+        EXPECT_EQ(laminaGetConvolutionBackwardDataAlgorithmHeuristics(h, *st.w, *st.y, st.conv, *st.x, 16, &n, dp),
+                  LAMINA_STATUS_SUCCESS);
+        for (int i = 0; i < n; ++i)
+          if (dp[i].status == LAMINA_STATUS_SUCCESS && dp[i].determinism == LAMINA_DETERMINISTIC)
+            algos.push_back(int(dp[i].algo));
+      } else {
+        EXPECT_EQ(laminaGetConvolutionBackwardFilterAlgorithmHeuristics(h, *st.x, *st.y, st.conv, *st.w, 16, &n, wp),
+                  LAMINA_STATUS_SUCCESS);
+        for (int i = 0; i < n; ++i)
+          if (wp[i].status == LAMINA_STATUS_SUCCESS && wp[i].determinism == LAMINA_DETERMINISTIC)
+            algos.push_back(int(wp[i].algo));
+      }
+      for (int algo : algos) {
+        SCOPED_TRACE(ns.name + " algo " + std::to_string(algo) + " math " + std::to_string(int(math)));
+        auto a = runOnce(h, d, algo, st, dt, xb.p, wb.p, yb.p, out);
+        auto b = runOnce(h, d, algo, st, dt, xb.p, wb.p, yb.p, out);
+        EXPECT_EQ(a, b);
+        ++compared;
+      }
+    }
+  }
+  return compared;
 }
 
 } // namespace ct

@@ -8,5 +8,8 @@ namespace lamina::cuda {
 extern const ConvAlgorithm kConvFwdImplicitGemm;        // conv_implicit_gemm.cu
 extern const ConvAlgorithm kConvFwdImplicitPrecompGemm; // conv_implicit_precomp_gemm.cu
 extern const ConvAlgorithm kConvFwdDirect;              // conv_direct.cu
+extern const ConvAlgorithm kConvBwdDataImplicitGemm;
+extern const ConvAlgorithm kConvBwdDataDirect;
+extern const ConvAlgorithm kConvBwdFilterImplicitGemm;
 
 } // namespace lamina::cuda

@@ -11,8 +11,13 @@ const std::vector<const ConvAlgorithm *> &cudaConvAlgorithms(ConvDirection dir) 
       &kConvFwdImplicitGemm,
       &kConvFwdDirect,
   };
-  static const std::vector<const ConvAlgorithm *> bwdData = {};
-  static const std::vector<const ConvAlgorithm *> bwdFilter = {};
+  static const std::vector<const ConvAlgorithm *> bwdData = {
+      &kConvBwdDataImplicitGemm,
+      &kConvBwdDataDirect,
+  };
+  static const std::vector<const ConvAlgorithm *> bwdFilter = {
+      &kConvBwdFilterImplicitGemm,
+  };
   switch (dir) {
   case ConvDirection::Forward: return fwd;
   case ConvDirection::BackwardData: return bwdData;

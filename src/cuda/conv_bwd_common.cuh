@@ -1,0 +1,246 @@
+// Shared pieces of the CUDA backward convolution kernels: a normalised 3-D geometry (the CPU's
+// ConvGeom convention: 2-D problems get a leading spatial dim of size 1; the filter strides and base
+// offset already include the flip of LAMINA_CONVOLUTION mode), and one tiled implicit-GEMM kernel
+// that both backward IMPLICIT_GEMM algorithms instantiate with their own gather functors.
+//
+// The GEMM of one group: Out[m][n] = sum_r A(m, r) * B(r, n). A problem type P supplies
+//   M, Ncols, R, G (sizes; G = number of groups, one GEMM each),
+//   row(grp, m) / col(grp, n) / red(r): per-index contexts computed once (rows and columns once
+//   per tile, reduction indices once per slice, shared by the A and B loads),
+//   loadA(row, red), loadB(col, red): the gathered operands in the compute type (0 outside),
+//   outRow(grp, m) and store(outRow, grp, n, v): the strided alpha/beta store.
+#pragma once
+
+#include "core/conv_problem.h"
+#include "cuda/device.cuh"
+
+#include <mma.h>
+
+#include <algorithm>
+#include <type_traits>
+
+namespace lamina::cuda::convbwd {
+
+struct Geom {
+  int64_t N, C, K, G, Cg, Kg;
+  int in[3], filt[3], out[3], pad[3], str[3], dil[3];
+  int64_t xs[5], ys[5], ws[5]; // strides: n (k for w), c, spatial 0..2 (0 for unused dims)
+  int64_t wOff;                // offset of logical filter element (0, 0, 0, 0, 0) (flip applied)
+  int64_t F, P, I;             // filter, output and input spatial sizes
+};
+
+inline Geom makeGeom(const ConvProblem &p) {
+  Geom g;
+  g.N = p.N, g.C = p.C, g.K = p.K, g.G = p.G, g.Cg = p.Cg(), g.Kg = p.Kg();
+  g.xs[0] = p.x.strides[0], g.xs[1] = p.x.strides[1];
+  g.ys[0] = p.y.strides[0], g.ys[1] = p.y.strides[1];
+  g.ws[0] = p.w.strides[0], g.ws[1] = p.w.strides[1];
+  g.wOff = 0;
+  const int off = 3 - p.spatialDims; // spatial dims right-aligned, unused leading dims of size 1
+  for (int i = 0; i < 3; ++i) {
+    const int j = i - off;
+    const bool used = j >= 0;
+    g.in[i] = used ? int(p.in[j]) : 1, g.filt[i] = used ? int(p.filt[j]) : 1, g.out[i] = used ? int(p.out[j]) : 1;
+    g.pad[i] = used ? int(p.pad[j]) : 0, g.str[i] = used ? int(p.stride[j]) : 1, g.dil[i] = used ? int(p.dil[j]) : 1;
+    g.xs[2 + i] = used ? p.x.strides[2 + j] : 0;
+    g.ys[2 + i] = used ? p.y.strides[2 + j] : 0;
+    int64_t s = used ? p.w.strides[2 + j] : 0;
+    if (p.flip) {
+      g.wOff += (g.filt[i] - 1) * s;
+      s = -s;
+    }
+    g.ws[2 + i] = s;
+  }
+  g.F = p.filtSize(), g.P = p.outSize(), g.I = p.inSize();
+  return g;
+}
+
+// The kernels keep per-dim coordinates and filter taps in 32 bits (linear offsets are 64-bit); empty when the
+// problem fits that: o * stride + f * dil - pad stays below 2^31 with every term below 2^29.
+inline std::string whyNotGeom(const ConvProblem &p) {
+  constexpr int64_t kMax = int64_t(1) << 29;
+  for (int i = 0; i < p.spatialDims; ++i)
+    if (p.in[i] >= kMax || p.out[i] >= kMax || p.pad[i] >= kMax || (p.filt[i] - 1) * p.dil[i] >= kMax ||
+        p.stride[i] >= kMax)
+      return "a spatial size, padding, stride or dilated filter extent of 2^29 or more";
+  if (p.filtSize() >= (int64_t(1) << 31))
+    return "a filter of 2^31 or more taps";
+  return {};
+}
+
+// Output coordinate that input coordinate i receives from through the tap at dilated offset fd
+// (f * dil), or -1: (i + pad - fd) must be a non-negative multiple of the stride below out.
+__device__ __forceinline__ int outFor(int i, int pad, int fd, int str, int out) {
+  int t = i + pad - fd;
+  if (t < 0)
+    return -1;
+  if (str != 1) {
+    int q = t / str;
+    if (q * str != t)
+      return -1;
+    t = q;
+  }
+  return t < out ? t : -1;
+}
+
+// ---------------------------------------------------------------- the tiled GEMM kernel
+
+constexpr int kTileM = 64, kTileN = 64, kTileK = 16, kGemmThreads = 256;
+
+// Shared-tile element: the compute type on the FMA path; on the tensor-core path the 16-bit data
+// type itself (exact) or float (rounded to TF32 when the fragments are loaded).
+template <class T, bool TC> struct SmemOf { using type = acc_t<T>; };
+template <> struct SmemOf<__half, true> { using type = __half; };
+template <> struct SmemOf<__nv_bfloat16, true> { using type = __nv_bfloat16; };
+
+template <class S> __device__ __forceinline__ S toSmem(acc_t<S> v) { return S(v); }
+template <> __device__ __forceinline__ __half toSmem<__half>(float v) { return __float2half_rn(v); }
+template <> __device__ __forceinline__ __nv_bfloat16 toSmem<__nv_bfloat16>(float v) { return __float2bfloat16_rn(v); }
+
+// WMMA shapes: 16x16x16 for 16-bit inputs, 16x16x8 TF32 for float.
+template <class S> struct WmmaOf {
+  static constexpr int kK = 16;
+  using Elem = S;
+};
+template <> struct WmmaOf<float> {
+  static constexpr int kK = 8;
+  using Elem = nvcuda::wmma::precision::tf32;
+};
+
+// One block computes one 64x64 output tile at a time (grid-stride over tiles of all groups) and
+// reduces over all of R itself: deterministic, no atomics. Loads: thread t gathers row/column
+// t % 64 of the A/B tile at reduction offsets t / 64 + 4j (consecutive threads, consecutive rows).
+// FMA path: thread (tx, ty) = (t % 16, t / 16) owns outputs (ty + 16i, tx + 16j). Tensor-core path:
+// warp w owns the 16x16 blocks (w % 4, 2 (w / 4) + {0, 1}); accumulators go through shared memory
+// to the same per-thread epilogue.
+template <class T, bool TC, class P> __global__ void __launch_bounds__(kGemmThreads) tiledConvGemm(const P prob) {
+  using A = acc_t<T>;
+  using S = typename SmemOf<T, TC>::type;
+  constexpr int kPad = 16 / int(sizeof(S)); // keeps WMMA row pitches multiples of 16 bytes
+  constexpr int ldA = kTileM + kPad, ldB = kTileN + kPad;
+  __shared__ __align__(32) S As[kTileK][ldA]; // As[r][m]: A in column-major order
+  __shared__ __align__(32) S Bs[kTileK][ldB]; // Bs[r][n]: B in row-major order
+
+  const int tid = threadIdx.x;
+  const int ld = tid % kTileM, ldK = tid / kTileM; // this thread's load row/column and first slice offset
+  const int tx = tid % 16, ty = tid / 16;
+  const int64_t tilesM = (prob.M + kTileM - 1) / kTileM, tilesN = (prob.Ncols + kTileN - 1) / kTileN;
+  const int64_t perGroup = tilesM * tilesN, numTiles = perGroup * prob.G;
+
+  for (int64_t tile = blockIdx.x; tile < numTiles; tile += gridDim.x) {
+    const int64_t grp = tile / perGroup, rest = tile % perGroup;
+    const int64_t m0 = (rest % tilesM) * kTileM, n0 = (rest / tilesM) * kTileN;
+    const bool rowOk = m0 + ld < prob.M, colOk = n0 + ld < prob.Ncols;
+    const auto rc = prob.row(grp, rowOk ? m0 + ld : 0);
+    const auto cc = prob.col(grp, colOk ? n0 + ld : 0);
+
+    A acc[4][4];
+    using namespace nvcuda;
+    constexpr int kK = WmmaOf<S>::kK;
+    wmma::fragment<wmma::accumulator, 16, 16, kK, float> cf[2];
+    const int warp = tid / 32, wm = warp % 4, wn = (warp / 4) * 2;
+    if constexpr (TC) {
+      wmma::fill_fragment(cf[0], 0.0f);
+      wmma::fill_fragment(cf[1], 0.0f);
+    } else {
+      for (int i = 0; i < 4; ++i)
+        for (int j = 0; j < 4; ++j)
+          acc[i][j] = A(0);
+    }
+
+    for (int64_t r0 = 0; r0 < prob.R; r0 += kTileK) {
+      for (int j = 0; j < kTileK / 4; ++j) {
+        const int kl = ldK + 4 * j;
+        const int64_t r = r0 + kl;
+        A a = A(0), b = A(0);
+        if (r < prob.R) {
+          const auto rd = prob.red(r);
+          if (rowOk)
+            a = prob.loadA(rc, rd);
+          if (colOk)
+            b = prob.loadB(cc, rd);
+        }
+        As[kl][ld] = toSmem<S>(a);
+        Bs[kl][ld] = toSmem<S>(b);
+      }
+      __syncthreads();
+      if constexpr (TC) {
+        for (int k = 0; k < kTileK; k += kK) {
+          wmma::fragment<wmma::matrix_a, 16, 16, kK, typename WmmaOf<S>::Elem, wmma::col_major> af;
+          wmma::load_matrix_sync(af, &As[k][wm * 16], ldA);
+          if constexpr (std::is_same<S, float>::value)
+            for (int e = 0; e < af.num_elements; ++e)
+              af.x[e] = wmma::__float_to_tf32(af.x[e]);
+          for (int jj = 0; jj < 2; ++jj) {
+            wmma::fragment<wmma::matrix_b, 16, 16, kK, typename WmmaOf<S>::Elem, wmma::row_major> bf;
+            wmma::load_matrix_sync(bf, &Bs[k][(wn + jj) * 16], ldB);
+            if constexpr (std::is_same<S, float>::value)
+              for (int e = 0; e < bf.num_elements; ++e)
+                bf.x[e] = wmma::__float_to_tf32(bf.x[e]);
+            wmma::mma_sync(cf[jj], af, bf, cf[jj]);
+          }
+        }
+      } else {
+#pragma unroll
+        for (int k = 0; k < kTileK; ++k) {
+          A av[4], bv[4];
+          for (int i = 0; i < 4; ++i)
+            av[i] = As[k][ty + 16 * i];
+          for (int j = 0; j < 4; ++j)
+            bv[j] = Bs[k][tx + 16 * j];
+          for (int i = 0; i < 4; ++i)
+            for (int j = 0; j < 4; ++j)
+              acc[i][j] = fma(av[i], bv[j], acc[i][j]);
+        }
+      }
+      __syncthreads();
+    }
+
+    if constexpr (TC) {
+      constexpr int ldC = kTileN + 4;
+      __shared__ __align__(32) float Cs[kTileM][ldC];
+      for (int jj = 0; jj < 2; ++jj)
+        wmma::store_matrix_sync(&Cs[wm * 16][(wn + jj) * 16], cf[jj], ldC, wmma::mem_row_major);
+      __syncthreads();
+      for (int i = 0; i < 4; ++i)
+        for (int j = 0; j < 4; ++j)
+          acc[i][j] = Cs[ty + 16 * i][tx + 16 * j];
+      __syncthreads(); // Cs is rewritten by the next tile
+    }
+    for (int i = 0; i < 4; ++i) {
+      const int64_t m = m0 + ty + 16 * i;
+      if (m >= prob.M)
+        break;
+      const auto orow = prob.outRow(grp, m);
+      for (int j = 0; j < 4; ++j) {
+        const int64_t n = n0 + tx + 16 * j;
+        if (n < prob.Ncols)
+          prob.store(orow, grp, n, acc[i][j]);
+      }
+    }
+  }
+}
+
+// Launches the tiled kernel on `stream`: tensor cores when asked for (never for double).
+template <class T, class P> void launchTiledConvGemm(const P &prob, bool tensorOps, cudaStream_t stream) {
+  const int64_t tiles = (prob.M + kTileM - 1) / kTileM * ((prob.Ncols + kTileN - 1) / kTileN) * prob.G;
+  if (tiles <= 0)
+    return;
+  const unsigned grid = unsigned(std::min<int64_t>(tiles, int64_t(1) << 20)); // the kernel loops past this
+  if constexpr (!std::is_same<T, double>::value) {
+    if (tensorOps) {
+      tiledConvGemm<T, true, P><<<grid, kGemmThreads, 0, stream>>>(prob);
+      LAMINA_CUDA_LAUNCHED();
+      return;
+    }
+  }
+  tiledConvGemm<T, false, P><<<grid, kGemmThreads, 0, stream>>>(prob);
+  LAMINA_CUDA_LAUNCHED();
+}
+
+// Tiles of the GEMM of a problem (all groups), for the cost models.
+inline double gemmTiles(int64_t M, int64_t Ncols, int64_t G) {
+  return double((M + kTileM - 1) / kTileM) * double((Ncols + kTileN - 1) / kTileN) * double(G);
+}
+
+} // namespace lamina::cuda::convbwd

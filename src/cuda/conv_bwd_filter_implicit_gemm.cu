@@ -1,0 +1,125 @@
+// Backward-filter IMPLICIT_GEMM on the GPU, no workspace: per group, dw[k][col = (c, tap)] =
+// sum over r = (n, o) of dy(n, k, o) * x(n, c, o*stride - pad + tap*dil) (0 in the padding). dy is
+// gathered into the shared A tile, the im2col view of x into the B tile (conv_bwd_common.cuh).
+// One block owns a dw tile and reduces over all N * outSpatial itself (deterministic). Slow when
+// N * outSpatial is large and dw has few 64x64 tiles (few blocks busy): a split-R variant with a
+// deterministic second pass is the later fix.
+#include "cuda/conv_algorithms.h"
+#include "cuda/conv_bwd_common.cuh"
+
+namespace lamina::cuda {
+namespace {
+
+using convbwd::Geom;
+
+template <class T> struct BwdFilterGemm {
+  using A = acc_t<T>;
+  Geom g;
+  const T *x;
+  const T *dy;
+  T *dw; // already offset by g.wOff
+  A alpha, beta;
+  int64_t M, Ncols, R, G; // M = Kg, Ncols = Cg * F, R = N * P
+
+  struct Row { // an output channel: dy's channel offset
+    int64_t dyK;
+  };
+  struct Col { // (c, tap): x's channel offset, input offset of the tap per dim (f*dil - pad)
+    int64_t xC;
+    int base[3];
+  };
+  struct Red { // (n, o): dy's offset, x's image offset, o*stride per dim
+    int64_t dyOff, xN;
+    int os[3];
+  };
+  struct OutRow {
+    int64_t dwK;
+  };
+
+  __device__ void colIndex(int64_t col, int64_t &c, int f[3]) const {
+    c = col / g.F;
+    int tap = int(col - c * g.F); // F < 2^31 (whyNotGeom)
+    f[2] = tap % g.filt[2];
+    tap /= g.filt[2];
+    f[1] = tap % g.filt[1];
+    f[0] = tap / g.filt[1];
+  }
+  __device__ Row row(int64_t grp, int64_t k) const { return {(grp * g.Kg + k) * g.ys[1]}; }
+  __device__ Col col(int64_t grp, int64_t colIdx) const {
+    Col r;
+    int64_t c;
+    int f[3];
+    colIndex(colIdx, c, f);
+    r.xC = (grp * g.Cg + c) * g.xs[1];
+    for (int d = 0; d < 3; ++d)
+      r.base[d] = f[d] * g.dil[d] - g.pad[d];
+    return r;
+  }
+  __device__ Red red(int64_t r) const {
+    Red d;
+    const int64_t n = r / g.P;
+    int64_t s = r - n * g.P; // 64-bit: a 3-D output may pass 2^31 positions
+    const int o2 = int(s % g.out[2]);
+    s /= g.out[2];
+    const int o1 = int(s % g.out[1]), o0 = int(s / g.out[1]);
+    d.dyOff = n * g.ys[0] + o0 * g.ys[2] + o1 * g.ys[3] + o2 * g.ys[4];
+    d.xN = n * g.xs[0];
+    d.os[0] = o0 * g.str[0], d.os[1] = o1 * g.str[1], d.os[2] = o2 * g.str[2];
+    return d;
+  }
+  __device__ A loadA(const Row &k, const Red &d) const { return toAcc(dy[k.dyK + d.dyOff]); }
+  __device__ A loadB(const Col &c, const Red &d) const {
+    const int i0 = d.os[0] + c.base[0], i1 = d.os[1] + c.base[1], i2 = d.os[2] + c.base[2];
+    if (i0 < 0 || i0 >= g.in[0] || i1 < 0 || i1 >= g.in[1] || i2 < 0 || i2 >= g.in[2])
+      return A(0);
+    return toAcc(x[c.xC + d.xN + i0 * g.xs[2] + i1 * g.xs[3] + i2 * g.xs[4]]);
+  }
+  __device__ OutRow outRow(int64_t grp, int64_t k) const { return {(grp * g.Kg + k) * g.ws[0]}; }
+  __device__ void store(const OutRow &o, int64_t, int64_t colIdx, A v) const {
+    int64_t c;
+    int f[3];
+    colIndex(colIdx, c, f);
+    storeScaled(dw + o.dwK + c * g.ws[1] + f[0] * g.ws[2] + f[1] * g.ws[3] + f[2] * g.ws[4], v, alpha, beta);
+  }
+};
+
+template <class T> BwdFilterGemm<T> makeGemm(const ConvArgs &a) {
+  const ConvProblem &p = *a.p;
+  BwdFilterGemm<T> prob;
+  prob.g = convbwd::makeGeom(p);
+  prob.x = static_cast<const T *>(a.x);
+  prob.dy = static_cast<const T *>(a.dy);
+  prob.dw = static_cast<T *>(a.dw) + prob.g.wOff;
+  prob.alpha = acc_t<T>(a.alpha), prob.beta = acc_t<T>(a.beta);
+  prob.M = p.Kg(), prob.Ncols = p.Cg() * p.filtSize(), prob.R = p.N * p.outSize(), prob.G = p.G;
+  return prob;
+}
+
+template <class T> void runTyped(const ConvArgs &a) {
+  convbwd::launchTiledConvGemm<T>(makeGemm<T>(a), a.p->math == LAMINA_TENSOR_OP_MATH, streamOf(*a.handle));
+}
+
+void run(const ConvArgs &a) { LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, runTyped, a); }
+
+std::string whyNot(const ConvProblem &p) { return convbwd::whyNotGeom(p); }
+size_t workspace(const ConvProblem &) { return 0; }
+double estimate(const ConvProblem &p) {
+  // As backward-data IMPLICIT_GEMM; with few dw tiles most SMs idle (one block per tile).
+  const bool tc = p.math == LAMINA_TENSOR_OP_MATH && p.dataType != LAMINA_DATA_DOUBLE;
+  const double rate = p.dataType == LAMINA_DATA_DOUBLE ? 1.5e9 : tc ? 8e9 : 4e9; // flop per ms
+  const double fill = std::min(1.0, convbwd::gemmTiles(p.Kg(), p.Cg() * p.filtSize(), p.G) / 132.0);
+  return 0.01 + p.flops() / (rate * fill);
+}
+
+} // namespace
+
+const ConvAlgorithm kConvBwdFilterImplicitGemm = {ConvDirection::BackwardFilter,
+                                                  LAMINA_CONVOLUTION_BWD_FILTER_ALGO_IMPLICIT_GEMM,
+                                                  "IMPLICIT_GEMM",
+                                                  LAMINA_DETERMINISTIC,
+                                                  whyNot,
+                                                  workspace,
+                                                  estimate,
+                                                  run};
+
+} // namespace lamina::cuda
