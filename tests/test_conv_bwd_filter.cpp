@@ -3,8 +3,8 @@
 // Tolerance: lt::tolerance(dtype).
 #include "test_conv_common.h"
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 
 namespace {
 
@@ -76,6 +76,9 @@ TEST(ConvBackwardBias, LargeChannelsExact) {
       for (size_t c = 0; c < 3; ++c)
         EXPECT_EQ(got[c], lt::roundTo(dt, alpha * sum[c] + beta * old[c])) << "channel " << c;
     }
+  }
+}
+
 // Two runs of every deterministic algorithm give bitwise-equal results (no atomics, fixed order).
 TEST(ConvBackwardFilter, Deterministic) {
   LT_HANDLE_OR_SKIP(h);
