@@ -66,8 +66,8 @@ std::string gpuDescription() {
   cudaDriverGetVersion(&driver);
   cudaRuntimeGetVersion(&runtime);
   return std::string(p.name) + " (sm_" + std::to_string(p.major) + std::to_string(p.minor) + ", " +
-         std::to_string(p.multiProcessorCount) + " SMs, " + std::to_string(p.totalGlobalMem >> 30) +
-         " GiB), driver " + std::to_string(driver / 1000) + "." + std::to_string(driver % 1000 / 10) + ", runtime " +
+         std::to_string(p.multiProcessorCount) + " SMs, " + std::to_string(p.totalGlobalMem >> 30) + " GiB), driver " +
+         std::to_string(driver / 1000) + "." + std::to_string(driver % 1000 / 10) + ", runtime " +
          std::to_string(runtime / 1000) + "." + std::to_string(runtime % 1000 / 10);
 }
 

@@ -76,8 +76,8 @@ const char *mathName(cudnnMathType_t m) {
 }
 
 const char *algoName(Dir d, int a) {
-  static const char *fwd[] = {"IMPLICIT_GEMM", "IMPLICIT_PRECOMP_GEMM", "GEMM", "DIRECT",
-                              "FFT", "FFT_TILING", "WINOGRAD", "WINOGRAD_NONFUSED"};
+  static const char *fwd[] = {"IMPLICIT_GEMM", "IMPLICIT_PRECOMP_GEMM", "GEMM", "DIRECT", "FFT", "FFT_TILING",
+                              "WINOGRAD",      "WINOGRAD_NONFUSED"};
   static const char *bwdData[] = {"ALGO_0", "ALGO_1", "FFT", "FFT_TILING", "WINOGRAD", "WINOGRAD_NONFUSED"};
   static const char *bwdFilter[] = {"ALGO_0", "ALGO_1", "FFT", "ALGO_3", "WINOGRAD", "WINOGRAD_NONFUSED", "FFT_TILING"};
   switch (d) {
@@ -195,13 +195,12 @@ private:
     for (int a = 0; a < count; ++a) {
       size_t b = 0;
       cudnnStatus_t st =
-          dir == Dir::Fwd ? cudnnGetConvolutionForwardWorkspaceSize(h_, d.x, d.w, d.conv, d.y,
-                                                                    cudnnConvolutionFwdAlgo_t(a), &b)
-          : dir == Dir::BwdData
-              ? cudnnGetConvolutionBackwardDataWorkspaceSize(h_, d.w, d.y, d.conv, d.x,
-                                                             cudnnConvolutionBwdDataAlgo_t(a), &b)
-              : cudnnGetConvolutionBackwardFilterWorkspaceSize(h_, d.x, d.y, d.conv, d.w,
-                                                               cudnnConvolutionBwdFilterAlgo_t(a), &b);
+          dir == Dir::Fwd
+              ? cudnnGetConvolutionForwardWorkspaceSize(h_, d.x, d.w, d.conv, d.y, cudnnConvolutionFwdAlgo_t(a), &b)
+          : dir == Dir::BwdData ? cudnnGetConvolutionBackwardDataWorkspaceSize(h_, d.w, d.y, d.conv, d.x,
+                                                                               cudnnConvolutionBwdDataAlgo_t(a), &b)
+                                : cudnnGetConvolutionBackwardFilterWorkspaceSize(
+                                      h_, d.x, d.y, d.conv, d.w, cudnnConvolutionBwdFilterAlgo_t(a), &b);
       if (st == CUDNN_STATUS_SUCCESS)
         best = std::max(best, b);
     }
@@ -264,8 +263,8 @@ private:
     case Dir::BwdFilter: {
       cudnnConvolutionBwdFilterAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
       CK(cudnnFindConvolutionBackwardFilterAlgorithmEx(h_, d.x, d1[0]->p, d.y, d2[0]->p, d.conv, d.w, out.p,
-                                                       CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &returned, perf,
-                                                       ws.p, wsBytes));
+                                                       CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &returned, perf, ws.p,
+                                                       wsBytes));
       pickFrom(perf, returned);
       break;
     }
@@ -308,8 +307,7 @@ private:
     r.out = download(dt, nOut, out.p, stream);
     r.nativeMs = -1; // cuDNN runs on the plain layouts themselves: no separate native figure
     char impl[160];
-    std::snprintf(impl, sizeof impl, "%s %s ws=%.1fMiB", algoName(dir, algo), mathName(math),
-                  double(need) / (1 << 20));
+    std::snprintf(impl, sizeof impl, "%s %s ws=%.1fMiB", algoName(dir, algo), mathName(math), double(need) / (1 << 20));
     r.impl = impl;
     r.ok = true;
   }

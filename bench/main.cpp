@@ -91,20 +91,21 @@ struct Options {
 };
 
 void usage(FILE *f) {
-  std::fprintf(f,
-               "usage: lamina-bench [--backend cpu|cuda] [--layers FILE] [--batch N]\n"
-               "                    [--config fp32,tf32,fp16_nhwc,bf16_nhwc,...|all]\n"
-               "                    [--dtype float|double|half|bfloat16] [--layout nchw|nhwc] [--math default|tensor_op|fma]\n"
-               "                    [--dirs fwd,bwd_data,bwd_filter] [--iters K] [--max-seconds S]\n"
-               "                    [--peer onednn|cudnn|none] [--csv OUT] [--threads T] [--only SUBSTR] [--quick]\n"
-               "Configs: fp32 (float, DEFAULT math), tf32 (float, TENSOR_OP math), fp16, bf16 (TENSOR_OP math),\n"
-               "  fp64 (double), each with an optional _nchw (default) or _nhwc suffix; 'all' = fp32,tf32,fp16_nhwc,bf16_nhwc.\n"
-               "  Without --config: one config from --dtype/--layout/--math (default float, nchw, default math).\n"
-               "Default batch: 8 on the cpu backend, 64 on cuda (rows with an N column keep theirs).\n"
-               "Default layers: $LAMINA_BENCH_LAYERS, else %s/../shared/bench/conv_layers.csv, else the\n"
-               "  committed copy %s/bench/conv_layers.csv.\n"
-               "--quick: the first 3 layers, 2 iterations (a smoke test).\n",
-               LAMINA_SOURCE_DIR, LAMINA_SOURCE_DIR);
+  std::fprintf(
+      f,
+      "usage: lamina-bench [--backend cpu|cuda] [--layers FILE] [--batch N]\n"
+      "                    [--config fp32,tf32,fp16_nhwc,bf16_nhwc,...|all]\n"
+      "                    [--dtype float|double|half|bfloat16] [--layout nchw|nhwc] [--math default|tensor_op|fma]\n"
+      "                    [--dirs fwd,bwd_data,bwd_filter] [--iters K] [--max-seconds S]\n"
+      "                    [--peer onednn|cudnn|none] [--csv OUT] [--threads T] [--only SUBSTR] [--quick]\n"
+      "Configs: fp32 (float, DEFAULT math), tf32 (float, TENSOR_OP math), fp16, bf16 (TENSOR_OP math),\n"
+      "  fp64 (double), each with an optional _nchw (default) or _nhwc suffix; 'all' = fp32,tf32,fp16_nhwc,bf16_nhwc.\n"
+      "  Without --config: one config from --dtype/--layout/--math (default float, nchw, default math).\n"
+      "Default batch: 8 on the cpu backend, 64 on cuda (rows with an N column keep theirs).\n"
+      "Default layers: $LAMINA_BENCH_LAYERS, else %s/../shared/bench/conv_layers.csv, else the\n"
+      "  committed copy %s/bench/conv_layers.csv.\n"
+      "--quick: the first 3 layers, 2 iterations (a smoke test).\n",
+      LAMINA_SOURCE_DIR, LAMINA_SOURCE_DIR);
 }
 
 [[noreturn]] void badArg(const std::string &msg) {
@@ -160,8 +161,8 @@ Options parseArgs(int argc, char **argv) {
         }
         Config cfg;
         if (!parseConfig(c, cfg))
-          badArg("--config takes fp32, tf32, fp16, bf16, fp64 with an optional _nchw/_nhwc suffix, or all; got '" +
-                 c + "'");
+          badArg("--config takes fp32, tf32, fp16, bf16, fp64 with an optional _nchw/_nhwc suffix, or all; got '" + c +
+                 "'");
         o.configs.push_back(cfg);
       }
       if (o.configs.empty())
@@ -254,14 +255,14 @@ Options parseArgs(int argc, char **argv) {
   if (o.configs.empty()) {
     Config c;
     c.dtype = o.dtype, c.nhwc = o.nhwc, c.math = o.math;
-    c.name = std::string(o.dtype == LAMINA_DATA_DOUBLE    ? "fp64"
-                         : o.dtype == LAMINA_DATA_HALF    ? "fp16"
+    c.name = std::string(o.dtype == LAMINA_DATA_DOUBLE     ? "fp64"
+                         : o.dtype == LAMINA_DATA_HALF     ? "fp16"
                          : o.dtype == LAMINA_DATA_BFLOAT16 ? "bf16"
                          : o.math == LAMINA_TENSOR_OP_MATH ? "tf32"
                                                            : "fp32") +
              (o.nhwc ? "_nhwc" : "");
-    if (o.math == LAMINA_FMA_MATH || (o.math == LAMINA_DEFAULT_MATH && o.dtype != LAMINA_DATA_FLOAT &&
-                                      o.dtype != LAMINA_DATA_DOUBLE))
+    if (o.math == LAMINA_FMA_MATH ||
+        (o.math == LAMINA_DEFAULT_MATH && o.dtype != LAMINA_DATA_FLOAT && o.dtype != LAMINA_DATA_DOUBLE))
       c.name += std::string("_") + mathArg(o.math);
     o.configs.push_back(c);
   }
@@ -729,8 +730,8 @@ int runBench(const Options &o) {
     configNames += (configNames.empty() ? "" : ",") + c.name;
   std::printf("lamina-bench: backend %s, configs %s, batch %lld (unless the list says), %d iters (median after "
               "warm-up), max %.1f s per algorithm, timing by %s\n",
-              o.backend == LAMINA_BACKEND_CPU ? "cpu" : "cuda", configNames.c_str(), (long long)o.batch,
-              o.timing.iters, o.timing.maxSeconds, stream ? "CUDA events on the shared stream" : "steady clock");
+              o.backend == LAMINA_BACKEND_CPU ? "cpu" : "cuda", configNames.c_str(), (long long)o.batch, o.timing.iters,
+              o.timing.maxSeconds, stream ? "CUDA events on the shared stream" : "steady clock");
   std::printf("machine: %s, nproc %u, load average %s, lamina threads %d (0 = all); peer %s%s%s\n", machine.c_str(),
               std::thread::hardware_concurrency(), loadAverage().c_str(), threads, o.peer.c_str(), peer ? " " : "",
               peer ? peer->version().c_str() : "");
@@ -746,8 +747,9 @@ int runBench(const Options &o) {
     csv = std::fopen(o.csv.c_str(), "w");
     if (!csv)
       throw std::runtime_error("cannot write '" + o.csv + "'");
-    std::fprintf(csv, "layer,config,direction,batch,dtype,layout,math,C,K,G,in,filt,pad,stride,dil,algorithm,picked,"
-                      "best,lamina_ms,lamina_tflops,peer,peer_ms,peer_tflops,peer_algo,peer_over_lamina,rel_err,note\n");
+    std::fprintf(csv,
+                 "layer,config,direction,batch,dtype,layout,math,C,K,G,in,filt,pad,stride,dil,algorithm,picked,"
+                 "best,lamina_ms,lamina_tflops,peer,peer_ms,peer_tflops,peer_algo,peer_over_lamina,rel_err,note\n");
   }
 
   std::vector<ConfigSummary> summaries;
@@ -834,10 +836,9 @@ int runBench(const Options &o) {
           std::snprintf(ratioB, sizeof ratioB, "%.2f", ratioBest);
         if (r.relErr >= 0)
           std::snprintf(rel, sizeof rel, "%.1e%s", r.relErr, r.mismatch ? "!" : "");
-        std::printf("%-22s %-10s %-10s %9.3f %8.3f %-10s %9.3f %9s %9s %6s %6s %8s  %s\n", s.name.c_str(),
-                    dirName(dir), algoName(dir, r.pick), r.pickMs, tflops(r.pickMs),
-                    r.best >= 0 ? algoName(dir, r.best) : "-", r.bestMs, peerMs, nativeMs, ratioS, ratioB, rel,
-                    all.c_str());
+        std::printf("%-22s %-10s %-10s %9.3f %8.3f %-10s %9.3f %9s %9s %6s %6s %8s  %s\n", s.name.c_str(), dirName(dir),
+                    algoName(dir, r.pick), r.pickMs, tflops(r.pickMs), r.best >= 0 ? algoName(dir, r.best) : "-",
+                    r.bestMs, peerMs, nativeMs, ratioS, ratioB, rel, all.c_str());
         if (r.peer.ok && !r.peer.impl.empty())
           std::printf("    peer algorithm: %s\n", r.peer.impl.c_str());
         for (const auto &a : r.algos)
@@ -851,12 +852,12 @@ int runBench(const Options &o) {
 
         if (csv) {
           char head[512];
-          std::snprintf(head, sizeof head, "%s,%s,%s,%lld,%s,%s,%s,%lld,%lld,%lld,%lldx%lldx%lld,%lldx%lldx%lld,%lld,%lld,%lld",
-                        csvQuote(s.name).c_str(), cfg.name.c_str(), dirName(dir), (long long)s.N, dtypeArg(s.dtype),
-                        s.nhwc ? "nhwc" : "nchw", mathArg(s.math), (long long)s.C, (long long)s.K, (long long)s.G,
-                        (long long)s.in[0], (long long)s.in[1], (long long)s.in[2], (long long)s.filt[0],
-                        (long long)s.filt[1], (long long)s.filt[2], (long long)s.pad[2], (long long)s.stride[2],
-                        (long long)s.dil[2]);
+          std::snprintf(
+              head, sizeof head, "%s,%s,%s,%lld,%s,%s,%s,%lld,%lld,%lld,%lldx%lldx%lld,%lldx%lldx%lld,%lld,%lld,%lld",
+              csvQuote(s.name).c_str(), cfg.name.c_str(), dirName(dir), (long long)s.N, dtypeArg(s.dtype),
+              s.nhwc ? "nhwc" : "nchw", mathArg(s.math), (long long)s.C, (long long)s.K, (long long)s.G,
+              (long long)s.in[0], (long long)s.in[1], (long long)s.in[2], (long long)s.filt[0], (long long)s.filt[1],
+              (long long)s.filt[2], (long long)s.pad[2], (long long)s.stride[2], (long long)s.dil[2]);
           char peerCols[256] = ",,,";
           if (r.peer.ok)
             std::snprintf(peerCols, sizeof peerCols, "%s,%.4f,%.4f,%s", o.peer.c_str(), r.peer.plainMs,
@@ -868,8 +869,7 @@ int runBench(const Options &o) {
             if (r.peer.ok && a.ms > 0 && !a.skipped)
               std::snprintf(ratioA, sizeof ratioA, "%.4f", r.peer.plainMs / a.ms);
             std::fprintf(csv, "%s,%s,%d,%d,%.4f,%.4f,%s,%s,%s,%s\n", head, algoName(dir, a.algo),
-                         a.algo == r.pick ? 1 : 0, a.algo == r.best ? 1 : 0, a.ms, tflops(a.ms), peerCols, ratioA,
-                         relS,
+                         a.algo == r.pick ? 1 : 0, a.algo == r.best ? 1 : 0, a.ms, tflops(a.ms), peerCols, ratioA, relS,
                          a.skipped       ? "estimated from batch 1, not run"
                          : a.err.empty() ? ""
                                          : "failed");

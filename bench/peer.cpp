@@ -32,7 +32,9 @@ private:
 };
 } // namespace
 
-std::unique_ptr<Clock> makeWallClock(std::function<void()> sync) { return std::make_unique<WallClock>(std::move(sync)); }
+std::unique_ptr<Clock> makeWallClock(std::function<void()> sync) {
+  return std::make_unique<WallClock>(std::move(sync));
+}
 
 const char *dirName(Dir d) {
   switch (d) {
