@@ -87,7 +87,8 @@ struct Options {
   std::string csv;
   int threads = 0;
   bool quick = false;
-  std::string only; // substring filter on layer names
+  std::string only;    // substring filter on layer names
+  double deadline = 0; // seconds: later layers are not started (0 = none)
 };
 
 void usage(FILE *f) {
@@ -97,14 +98,16 @@ void usage(FILE *f) {
       "                    [--config fp32,tf32,fp16_nhwc,bf16_nhwc,...|all]\n"
       "                    [--dtype float|double|half|bfloat16] [--layout nchw|nhwc] [--math default|tensor_op|fma]\n"
       "                    [--dirs fwd,bwd_data,bwd_filter] [--iters K] [--max-seconds S]\n"
-      "                    [--peer onednn|cudnn|none] [--csv OUT] [--threads T] [--only SUBSTR] [--quick]\n"
+      "                    [--peer onednn|cudnn|none] [--csv OUT] [--threads T] [--only SUBSTR] [--quick] [--deadline "
+      "S]\n"
       "Configs: fp32 (float, DEFAULT math), tf32 (float, TENSOR_OP math), fp16, bf16 (TENSOR_OP math),\n"
       "  fp64 (double), each with an optional _nchw (default) or _nhwc suffix; 'all' = fp32,tf32,fp16_nhwc,bf16_nhwc.\n"
       "  Without --config: one config from --dtype/--layout/--math (default float, nchw, default math).\n"
       "Default batch: 8 on the cpu backend, 64 on cuda (rows with an N column keep theirs).\n"
       "Default layers: $LAMINA_BENCH_LAYERS, else %s/../shared/bench/conv_layers.csv, else the\n"
       "  committed copy %s/bench/conv_layers.csv.\n"
-      "--quick: the first 3 layers, 2 iterations (a smoke test).\n",
+      "--quick: the first 3 layers, 2 iterations (a smoke test). --deadline S: start no layer after S\n"
+      "  seconds (the summary covers the rows run).\n",
       LAMINA_SOURCE_DIR, LAMINA_SOURCE_DIR);
 }
 
@@ -228,6 +231,8 @@ Options parseArgs(int argc, char **argv) {
       o.only = val();
     } else if (a == "--quick") {
       o.quick = true;
+    } else if (a == "--deadline") {
+      o.deadline = std::atof(val().c_str());
     } else {
       badArg("unknown argument '" + a + "'");
     }
@@ -753,7 +758,8 @@ int runBench(const Options &o) {
   }
 
   std::vector<ConfigSummary> summaries;
-  int mismatches = 0, failures = 0;
+  int mismatches = 0, failures = 0, notRun = 0;
+  const double startMs = nowMs();
   for (const Config &cfg : o.configs) {
     summaries.push_back(ConfigSummary{cfg.name});
     ConfigSummary &sum = summaries.back();
@@ -763,6 +769,10 @@ int runBench(const Options &o) {
                 "best", "ms", "peer", "native", "ratio", "r.best", "relerr", "all algorithms (ms / TF/s)");
     std::fflush(stdout);
     for (const auto &shape : shapes) {
+      if (o.deadline > 0 && nowMs() - startMs > o.deadline * 1000.0) {
+        ++notRun;
+        continue;
+      }
       ConvSpec spec;
       spec.name = shape.name;
       spec.spatialDims = shape.spatialDims;
@@ -905,7 +915,11 @@ int runBench(const Options &o) {
   }
   if (!peer)
     summary += " no peer;";
+  if (notRun)
+    std::printf("deadline of %.0f s reached: %d layer(s) x config(s) not run\n", o.deadline, notRun);
   summary += " mismatches " + std::to_string(mismatches) + ", failures " + std::to_string(failures);
+  if (notRun)
+    summary += ", not run (deadline) " + std::to_string(notRun);
   std::printf("%s\n", summary.c_str());
   std::printf("load average at the end: %s\n", loadAverage().c_str());
   peer.reset();
