@@ -128,11 +128,13 @@ run_sanitizer() {
     cat "$OUTDIR/sanitizer_${tool}_$prog.log" >>"$OUTDIR/sanitizer_$tool.log"
     ran=$((ran + 1))
     local n
-    n=$(grep -oE "(ERROR SUMMARY|RACECHECK SUMMARY): [0-9]+" "$OUTDIR/sanitizer_${tool}_$prog.log" | grep -oE "[0-9]+$" | tail -1)
+    n=$(grep -oE "ERROR SUMMARY: [0-9]+" "$OUTDIR/sanitizer_${tool}_$prog.log" | grep -oE "[0-9]+$" | tail -1)
     [ "$tool" = racecheck ] && n=$(grep -oE "\(([0-9]+) errors?" "$OUTDIR/sanitizer_${tool}_$prog.log" | grep -oE "[0-9]+" | tail -1)
     errors=$((errors + ${n:-0}))
     if [ $rc = 124 ] || [ $rc = 137 ]; then
       timedout+="$prog "
+    elif [ $rc = 77 ]; then
+      bad+="$prog(skipped: no GPU) "
     elif [ $rc != 0 ]; then
       bad+="$prog(rc=$rc${n:+, $n errors}) "
     fi
@@ -163,7 +165,7 @@ if [ $build_ok = 1 ] && [ $run_bench = 1 ]; then
     --csv "$OUTDIR/bench_cuda.csv" $bench_args >"$OUTDIR/bench_cuda.txt" 2>&1
   rc=$?
   summary=$(grep "^summary:" "$OUTDIR/bench_cuda.txt" | tail -1)
-  add bench "rc=$rc; ${summary:-no summary (see bench_cuda.txt)}"
+  add bench "rc=$rc; ${summary:-no summary: $(tail -1 "$OUTDIR/bench_cuda.txt" | cut -c1-200)}"
   while read -r l; do add "" "$l"; done < <(grep "^geomean config=" "$OUTDIR/bench_cuda.txt" |
     sed -E 's/^geomean config=([^ ]+) dir=([^ ]+) peer=([^ ]+) n=([0-9]+) pick=([^ ]+) best=([^ ]+).*/\1 \2: \3\/Lamina pick \5, best \6 (n=\4)/')
   tail -5 "$OUTDIR/bench_cuda.txt" | grep -E "error|MISMATCH" | sed 's/^/  /'
