@@ -117,12 +117,10 @@ run_sanitizer() {
       notrun+="$prog "
       continue
     fi
-    local extra=()
-    [ "$tool" = racecheck ] && extra=(--racecheck-report hazard)
     log "$tool: $prog (${left}s left)"
     echo "=== $prog" >>"$OUTDIR/sanitizer_$tool.log"
     (cd tests && LAMINA_TEST_BACKEND=cuda LAMINA_TEST_MAX_PROBLEMS=${SAN_PROBLEMS:-2} timeout "$left" \
-      "$san" --tool "$tool" --error-exitcode 99 --print-limit 30 "${extra[@]}" "$BUILD/tests/$prog") \
+      "$san" --tool "$tool" --error-exitcode 99 --print-limit 30 "$BUILD/tests/$prog") \
       >"$OUTDIR/sanitizer_${tool}_$prog.log" 2>&1
     local rc=$?
     cat "$OUTDIR/sanitizer_${tool}_$prog.log" >>"$OUTDIR/sanitizer_$tool.log"
