@@ -91,8 +91,9 @@ const char *algoName(Dir d, int a) {
 // Host floats (already rounded to the type by the bench) -> device memory of the type.
 void upload(const std::vector<float> &v, laminaDataType_t dt, void *dev, cudaStream_t stream) {
   std::vector<unsigned char> host(v.size() * elemSize(dt));
-  for (size_t i = 0; i < v.size(); ++i)
-    lt::storeValue(dt, host.data(), int64_t(i), v[i]);
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < int64_t(v.size()); ++i)
+    lt::storeValue(dt, host.data(), i, v[size_t(i)]);
   CK(cudaMemcpyAsync(dev, host.data(), host.size(), cudaMemcpyHostToDevice, stream));
   CK(cudaStreamSynchronize(stream)); // the host buffer dies here
 }
@@ -102,6 +103,7 @@ std::vector<float> download(laminaDataType_t dt, int64_t n, const void *dev, cud
   CK(cudaMemcpyAsync(host.data(), dev, host.size(), cudaMemcpyDeviceToHost, stream));
   CK(cudaStreamSynchronize(stream));
   std::vector<float> v(static_cast<size_t>(n));
+#pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < n; ++i)
     v[size_t(i)] = float(lt::loadValue(dt, host.data(), i));
   return v;

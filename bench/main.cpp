@@ -306,17 +306,23 @@ const char *algoName(Dir d, int a) {
 
 // Uniform values in [-1, 1), never exactly zero, rounded to the data type (so a peer given the
 // float values sees exactly what Lamina sees).
+// Generated in chunks with their own streams, in parallel (batch-64 layers have 10^8 elements); the
+// values do not depend on the thread count.
 std::vector<float> randomFloats(int64_t n, uint64_t seed, laminaDataType_t dt) {
   std::vector<float> v(static_cast<size_t>(n));
-  uint64_t s = seed * 0x9E3779B97F4A7C15ull + 0x2545F4914F6CDD1Dull;
-  for (auto &x : v) {
-    s ^= s >> 12;
-    s ^= s << 25;
-    s ^= s >> 27;
-    double u = double((s * 0x2545F4914F6CDD1Dull) >> 11) / double(1ull << 53) * 2.0 - 1.0;
-    if (u == 0)
-      u = 0.5;
-    x = float(dt == LAMINA_DATA_FLOAT || dt == LAMINA_DATA_DOUBLE ? u : lt::roundTo(dt, u));
+  const int64_t chunk = int64_t(1) << 20, chunks = (n + chunk - 1) / chunk;
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < chunks; ++c) {
+    uint64_t s = seed * 0x9E3779B97F4A7C15ull + uint64_t(c) * 0xD1B54A32D192ED03ull + 0x2545F4914F6CDD1Dull;
+    for (int64_t i = c * chunk; i < std::min(n, (c + 1) * chunk); ++i) {
+      s ^= s >> 12;
+      s ^= s << 25;
+      s ^= s >> 27;
+      double u = double((s * 0x2545F4914F6CDD1Dull) >> 11) / double(1ull << 53) * 2.0 - 1.0;
+      if (u == 0)
+        u = 0.5;
+      v[size_t(i)] = float(dt == LAMINA_DATA_FLOAT || dt == LAMINA_DATA_DOUBLE ? u : lt::roundTo(dt, u));
+    }
   }
   return v;
 }
@@ -341,9 +347,11 @@ void uploadFloats(laminaHandle_t h, laminaDataType_t dt, const std::vector<float
   std::vector<unsigned char> host(v.size() * elemSize(dt));
   if (dt == LAMINA_DATA_FLOAT)
     std::memcpy(host.data(), v.data(), host.size());
-  else
-    for (size_t i = 0; i < v.size(); ++i)
-      lt::storeValue(dt, host.data(), int64_t(i), v[i]);
+  else {
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < int64_t(v.size()); ++i)
+      lt::storeValue(dt, host.data(), i, v[size_t(i)]);
+  }
   CHECK(laminaMemcpy(h, dev, host.data(), host.size(), LAMINA_MEMCPY_HOST_TO_DEVICE));
 }
 
@@ -351,6 +359,7 @@ std::vector<double> downloadValues(laminaHandle_t h, laminaDataType_t dt, int64_
   std::vector<unsigned char> host(size_t(n) * elemSize(dt));
   CHECK(laminaMemcpy(h, host.data(), dev, host.size(), LAMINA_MEMCPY_DEVICE_TO_HOST));
   std::vector<double> v(static_cast<size_t>(n));
+#pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < n; ++i)
     v[size_t(i)] = lt::loadValue(dt, host.data(), i);
   return v;
