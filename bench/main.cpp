@@ -27,12 +27,59 @@
 namespace bench {
 namespace {
 
+// One data type / layout / math type combination to run the layer list in.
+struct Config {
+  std::string name;
+  laminaDataType_t dtype = LAMINA_DATA_FLOAT;
+  bool nhwc = false;
+  laminaMathType_t math = LAMINA_DEFAULT_MATH;
+};
+
+// fp32 | tf32 | fp16 | bf16 | fp64, optionally _nchw (the default) or _nhwc: fp32 = float with
+// DEFAULT math, tf32 = float with TENSOR_OP math (tensor cores, TF32), fp16/bf16 = half/bfloat16
+// with TENSOR_OP math, fp64 = double with DEFAULT math.
+bool parseConfig(const std::string &text, Config &c) {
+  std::string base = text;
+  c = Config();
+  c.name = text;
+  const size_t us = text.find('_');
+  if (us != std::string::npos) {
+    base = text.substr(0, us);
+    const std::string layout = text.substr(us + 1);
+    if (layout == "nhwc")
+      c.nhwc = true;
+    else if (layout != "nchw")
+      return false;
+  }
+  if (base == "fp32")
+    c.dtype = LAMINA_DATA_FLOAT, c.math = LAMINA_DEFAULT_MATH;
+  else if (base == "tf32")
+    c.dtype = LAMINA_DATA_FLOAT, c.math = LAMINA_TENSOR_OP_MATH;
+  else if (base == "fp16")
+    c.dtype = LAMINA_DATA_HALF, c.math = LAMINA_TENSOR_OP_MATH;
+  else if (base == "bf16")
+    c.dtype = LAMINA_DATA_BFLOAT16, c.math = LAMINA_TENSOR_OP_MATH;
+  else if (base == "fp64")
+    c.dtype = LAMINA_DATA_DOUBLE, c.math = LAMINA_DEFAULT_MATH;
+  else
+    return false;
+  return true;
+}
+
+const char *mathArg(laminaMathType_t m) {
+  return m == LAMINA_TENSOR_OP_MATH ? "tensor_op" : m == LAMINA_FMA_MATH ? "fma" : "default";
+}
+
 struct Options {
   laminaBackend_t backend = LAMINA_BACKEND_CPU;
   std::string layers;
   int64_t batch = 8;
+  bool batchGiven = false;
+  // --dtype/--layout/--math make one config when --config is not given.
   laminaDataType_t dtype = LAMINA_DATA_FLOAT;
   bool nhwc = false;
+  laminaMathType_t math = LAMINA_DEFAULT_MATH;
+  std::vector<Config> configs;
   std::vector<Dir> dirs = {Dir::Fwd, Dir::BwdData, Dir::BwdFilter};
   TimingOptions timing;
   bool itersGiven = false;
@@ -40,18 +87,28 @@ struct Options {
   std::string csv;
   int threads = 0;
   bool quick = false;
-  std::string only; // substring filter on layer names
+  std::string only;    // substring filter on layer names
+  double deadline = 0; // seconds: later layers are not started (0 = none)
 };
 
 void usage(FILE *f) {
-  std::fprintf(f,
-               "usage: lamina-bench [--backend cpu|cuda] [--layers FILE] [--batch N]\n"
-               "                    [--dtype float|double|half|bfloat16] [--layout nchw|nhwc]\n"
-               "                    [--dirs fwd,bwd_data,bwd_filter] [--iters K] [--max-seconds S]\n"
-               "                    [--peer onednn|none] [--csv OUT] [--threads T] [--only SUBSTR] [--quick]\n"
-               "Default layers: $LAMINA_BENCH_LAYERS, else %s/../shared/bench/conv_layers.csv\n"
-               "--quick: the first 3 layers, 2 iterations (a smoke test).\n",
-               LAMINA_SOURCE_DIR);
+  std::fprintf(
+      f,
+      "usage: lamina-bench [--backend cpu|cuda] [--layers FILE] [--batch N]\n"
+      "                    [--config fp32,tf32,fp16_nhwc,bf16_nhwc,...|all]\n"
+      "                    [--dtype float|double|half|bfloat16] [--layout nchw|nhwc] [--math default|tensor_op|fma]\n"
+      "                    [--dirs fwd,bwd_data,bwd_filter] [--iters K] [--max-seconds S]\n"
+      "                    [--peer onednn|cudnn|none] [--csv OUT] [--threads T] [--only SUBSTR] [--quick] [--deadline "
+      "S]\n"
+      "Configs: fp32 (float, DEFAULT math), tf32 (float, TENSOR_OP math), fp16, bf16 (TENSOR_OP math),\n"
+      "  fp64 (double), each with an optional _nchw (default) or _nhwc suffix; 'all' = fp32,tf32,fp16_nhwc,bf16_nhwc.\n"
+      "  Without --config: one config from --dtype/--layout/--math (default float, nchw, default math).\n"
+      "Default batch: 8 on the cpu backend, 64 on cuda (rows with an N column keep theirs).\n"
+      "Default layers: $LAMINA_BENCH_LAYERS, else %s/../shared/bench/conv_layers.csv, else the\n"
+      "  committed copy %s/bench/conv_layers.csv.\n"
+      "--quick: the first 3 layers, 2 iterations (a smoke test). --deadline S: start no layer after S\n"
+      "  seconds (the summary covers the rows run).\n",
+      LAMINA_SOURCE_DIR, LAMINA_SOURCE_DIR);
 }
 
 [[noreturn]] void badArg(const std::string &msg) {
@@ -92,6 +149,27 @@ Options parseArgs(int argc, char **argv) {
       o.layers = val();
     } else if (a == "--batch") {
       o.batch = parseInt(a, val(), 1);
+      o.batchGiven = true;
+    } else if (a == "--config") {
+      std::stringstream ss(val());
+      std::string c;
+      while (std::getline(ss, c, ',')) {
+        if (c == "all") {
+          for (const char *n : {"fp32", "tf32", "fp16_nhwc", "bf16_nhwc"}) {
+            Config cfg;
+            parseConfig(n, cfg);
+            o.configs.push_back(cfg);
+          }
+          continue;
+        }
+        Config cfg;
+        if (!parseConfig(c, cfg))
+          badArg("--config takes fp32, tf32, fp16, bf16, fp64 with an optional _nchw/_nhwc suffix, or all; got '" + c +
+                 "'");
+        o.configs.push_back(cfg);
+      }
+      if (o.configs.empty())
+        badArg("--config is empty");
     } else if (a == "--dtype") {
       std::string v = val();
       if (v == "float")
@@ -112,6 +190,16 @@ Options parseArgs(int argc, char **argv) {
         o.nhwc = true;
       else
         badArg("--layout is nchw or nhwc, got '" + v + "'");
+    } else if (a == "--math") {
+      std::string v = val();
+      if (v == "default")
+        o.math = LAMINA_DEFAULT_MATH;
+      else if (v == "tensor_op")
+        o.math = LAMINA_TENSOR_OP_MATH;
+      else if (v == "fma")
+        o.math = LAMINA_FMA_MATH;
+      else
+        badArg("--math is default, tensor_op or fma, got '" + v + "'");
     } else if (a == "--dirs") {
       o.dirs.clear();
       std::stringstream ss(val());
@@ -143,6 +231,8 @@ Options parseArgs(int argc, char **argv) {
       o.only = val();
     } else if (a == "--quick") {
       o.quick = true;
+    } else if (a == "--deadline") {
+      o.deadline = std::atof(val().c_str());
     } else {
       badArg("unknown argument '" + a + "'");
     }
@@ -152,17 +242,34 @@ Options parseArgs(int argc, char **argv) {
     if (env && *env)
       o.layers = env;
     else {
-      // ../shared beside the repository root; a git worktree sits one level deeper (wt/NAME).
-      for (const char *rel : {"/../shared", "/shared", "/../../shared"}) {
-        std::string cand = std::string(LAMINA_SOURCE_DIR) + rel + "/bench/conv_layers.csv";
+      // ../shared beside the repository root (a git worktree sits one level deeper, wt/NAME); where
+      // there is none (e.g. a copy of the repository on the GPU machine), the committed copy.
+      for (const char *rel : {"/../shared/bench", "/shared/bench", "/../../shared/bench", "/bench"}) {
+        std::string cand = std::string(LAMINA_SOURCE_DIR) + rel + "/conv_layers.csv";
         if (std::ifstream(cand).good()) {
           o.layers = cand;
           break;
         }
       }
       if (o.layers.empty())
-        o.layers = std::string(LAMINA_SOURCE_DIR) + "/../shared/bench/conv_layers.csv";
+        o.layers = std::string(LAMINA_SOURCE_DIR) + "/bench/conv_layers.csv";
     }
+  }
+  if (!o.batchGiven && o.backend == LAMINA_BACKEND_CUDA)
+    o.batch = 64; // the GPU comparison's batch (a batch of 8 leaves an H200 mostly idle)
+  if (o.configs.empty()) {
+    Config c;
+    c.dtype = o.dtype, c.nhwc = o.nhwc, c.math = o.math;
+    c.name = std::string(o.dtype == LAMINA_DATA_DOUBLE     ? "fp64"
+                         : o.dtype == LAMINA_DATA_HALF     ? "fp16"
+                         : o.dtype == LAMINA_DATA_BFLOAT16 ? "bf16"
+                         : o.math == LAMINA_TENSOR_OP_MATH ? "tf32"
+                                                           : "fp32") +
+             (o.nhwc ? "_nhwc" : "");
+    if (o.math == LAMINA_FMA_MATH ||
+        (o.math == LAMINA_DEFAULT_MATH && o.dtype != LAMINA_DATA_FLOAT && o.dtype != LAMINA_DATA_DOUBLE))
+      c.name += std::string("_") + mathArg(o.math);
+    o.configs.push_back(c);
   }
   if (o.quick) {
     if (!o.itersGiven)
@@ -199,17 +306,23 @@ const char *algoName(Dir d, int a) {
 
 // Uniform values in [-1, 1), never exactly zero, rounded to the data type (so a peer given the
 // float values sees exactly what Lamina sees).
+// Generated in chunks with their own streams, in parallel (batch-64 layers have 10^8 elements); the
+// values do not depend on the thread count.
 std::vector<float> randomFloats(int64_t n, uint64_t seed, laminaDataType_t dt) {
   std::vector<float> v(static_cast<size_t>(n));
-  uint64_t s = seed * 0x9E3779B97F4A7C15ull + 0x2545F4914F6CDD1Dull;
-  for (auto &x : v) {
-    s ^= s >> 12;
-    s ^= s << 25;
-    s ^= s >> 27;
-    double u = double((s * 0x2545F4914F6CDD1Dull) >> 11) / double(1ull << 53) * 2.0 - 1.0;
-    if (u == 0)
-      u = 0.5;
-    x = float(dt == LAMINA_DATA_FLOAT || dt == LAMINA_DATA_DOUBLE ? u : lt::roundTo(dt, u));
+  const int64_t chunk = int64_t(1) << 20, chunks = (n + chunk - 1) / chunk;
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < chunks; ++c) {
+    uint64_t s = seed * 0x9E3779B97F4A7C15ull + uint64_t(c) * 0xD1B54A32D192ED03ull + 0x2545F4914F6CDD1Dull;
+    for (int64_t i = c * chunk; i < std::min(n, (c + 1) * chunk); ++i) {
+      s ^= s >> 12;
+      s ^= s << 25;
+      s ^= s >> 27;
+      double u = double((s * 0x2545F4914F6CDD1Dull) >> 11) / double(1ull << 53) * 2.0 - 1.0;
+      if (u == 0)
+        u = 0.5;
+      v[size_t(i)] = float(dt == LAMINA_DATA_FLOAT || dt == LAMINA_DATA_DOUBLE ? u : lt::roundTo(dt, u));
+    }
   }
   return v;
 }
@@ -234,9 +347,11 @@ void uploadFloats(laminaHandle_t h, laminaDataType_t dt, const std::vector<float
   std::vector<unsigned char> host(v.size() * elemSize(dt));
   if (dt == LAMINA_DATA_FLOAT)
     std::memcpy(host.data(), v.data(), host.size());
-  else
-    for (size_t i = 0; i < v.size(); ++i)
-      lt::storeValue(dt, host.data(), int64_t(i), v[i]);
+  else {
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < int64_t(v.size()); ++i)
+      lt::storeValue(dt, host.data(), i, v[size_t(i)]);
+  }
   CHECK(laminaMemcpy(h, dev, host.data(), host.size(), LAMINA_MEMCPY_HOST_TO_DEVICE));
 }
 
@@ -244,6 +359,7 @@ std::vector<double> downloadValues(laminaHandle_t h, laminaDataType_t dt, int64_
   std::vector<unsigned char> host(size_t(n) * elemSize(dt));
   CHECK(laminaMemcpy(h, host.data(), dev, host.size(), LAMINA_MEMCPY_DEVICE_TO_HOST));
   std::vector<double> v(static_cast<size_t>(n));
+#pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < n; ++i)
     v[size_t(i)] = lt::loadValue(dt, host.data(), i);
   return v;
@@ -303,6 +419,7 @@ public:
                                            s.dtype == LAMINA_DATA_DOUBLE ? LAMINA_DATA_DOUBLE : LAMINA_DATA_FLOAT));
     if (s.G > 1)
       CHECK(laminaSetConvolutionGroupCount(conv_, s.G));
+    CHECK(laminaSetConvolutionMathType(conv_, s.math));
     int64_t yd[5];
     CHECK(laminaGetConvolutionNdForwardOutputDim(conv_, x_, w_, nb, yd));
     CHECK(laminaSetTensorNdDescriptorEx(y_, fmt, s.dtype, nb, yd));
@@ -434,7 +551,9 @@ size_t inputSets(int64_t inputBytes) {
 }
 
 // probe: the same layer with batch 1 (may be null).
-RowResult benchRow(laminaHandle_t h, Layer &layer, Layer *probe, Dir dir, Peer *peer, const Options &o) {
+// timing: o.timing with the clock (and stream) of the run.
+RowResult benchRow(laminaHandle_t h, Layer &layer, Layer *probe, Dir dir, Peer *peer, const Options &o,
+                   const TimingOptions &timing) {
   RowResult r;
   const ConvSpec &s = layer.spec();
   const laminaDataType_t dt = s.dtype;
@@ -475,11 +594,12 @@ RowResult benchRow(laminaHandle_t h, Layer &layer, Layer *probe, Dir dir, Peer *
       if (a != r.pick && r.pickMs > 0 && probe && s.N > 1) {
         size_t pb = probe->workspace(dir, a);
         DevBuf pws(h, pb);
+        CHECK(laminaSynchronize(h));
         double t0 = nowMs();
         check(probe->run(dir, a, d1[0]->p, d2[0]->p, out.p, pws.p, pb), algoName(dir, a));
         laminaSynchronize(h);
         double est = (nowMs() - t0) * double(s.N);
-        if (est > 10 * r.pickMs && est > o.timing.maxSeconds * 1000.0) {
+        if (est > 10 * r.pickMs && est > timing.maxSeconds * 1000.0) {
           at.ms = est;
           at.skipped = true;
           r.algos.push_back(at);
@@ -489,11 +609,12 @@ RowResult benchRow(laminaHandle_t h, Layer &layer, Layer *probe, Dir dir, Peer *
       size_t wsBytes = layer.workspace(dir, a);
       DevBuf ws(h, wsBytes);
       laminaStatus_t st = LAMINA_STATUS_SUCCESS;
-      at.ms = timeMedianMs(o.timing, [&](int i) {
+      // Only the call is inside the clock: it waits for the queued work (CUDA events on the stream,
+      // or laminaSynchronize around a steady clock).
+      at.ms = timeMedianMs(timing, [&](int i) {
         size_t k = size_t(i) % sets;
         if (st == LAMINA_STATUS_SUCCESS)
           st = layer.run(dir, a, d1[k]->p, d2[k]->p, out.p, ws.p, wsBytes);
-        laminaSynchronize(h);
       });
       check(st, algoName(dir, a));
     } catch (const std::exception &e) {
@@ -509,7 +630,7 @@ RowResult benchRow(laminaHandle_t h, Layer &layer, Layer *probe, Dir dir, Peer *
 
   if (peer) {
     r.peerRan = true;
-    r.peer = peer->run(s, dir, data, o.timing);
+    r.peer = peer->run(s, dir, data, timing);
     if (!r.peer.out.empty() && r.pickMs > 0) {
       // Lamina's pick on set 0 against the peer's output for the same inputs.
       size_t wsBytes = layer.workspace(dir, r.pick);
@@ -519,7 +640,9 @@ RowResult benchRow(laminaHandle_t h, Layer &layer, Layer *probe, Dir dir, Peer *
       r.relErr = relError(downloadValues(h, dt, nOut, out.p), r.peer.out);
       // The peer computes in f32; Lamina's output is rounded to its type (half: 2^-11 relative,
       // bfloat16: 2^-8), so the bound is that type's rounding with room for accumulation order.
-      const double bound = dt == LAMINA_DATA_HALF ? 5e-3 : dt == LAMINA_DATA_BFLOAT16 ? 2e-2 : 1e-3;
+      // TF32 (float on tensor cores, on either side) keeps half's 10 mantissa bits: half's bound.
+      const bool tf32 = dt == LAMINA_DATA_FLOAT && s.math == LAMINA_TENSOR_OP_MATH;
+      const double bound = dt == LAMINA_DATA_HALF || tf32 ? 5e-3 : dt == LAMINA_DATA_BFLOAT16 ? 2e-2 : 1e-3;
       r.mismatch = !(r.relErr <= bound);
     }
   }
@@ -562,12 +685,48 @@ struct GeoMean {
   double value() const { return n ? std::exp(sumLog / n) : NAN; }
 };
 
+// Geomeans of peer time / Lamina time, per config and direction.
+struct ConfigSummary {
+  std::string config;
+  GeoMean pick[3], best[3], native[3];
+};
+
+std::string csvQuote(const std::string &v) {
+  if (v.find_first_of(",\"") == std::string::npos)
+    return v;
+  std::string q = "\"";
+  for (char c : v)
+    q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
 int runBench(const Options &o) {
   laminaHandle_t h = nullptr;
   CHECK(laminaCreateWithBackend(&h, o.backend));
   CHECK(laminaSetNumThreads(h, o.threads));
   int threads = 0;
   CHECK(laminaGetNumThreads(h, &threads));
+
+  // Lamina and the peer work on one stream and are timed by one clock: CUDA events on that stream
+  // (GPU time of the run, no host synchronisation latency), else a steady clock between two
+  // laminaSynchronize calls.
+  TimingOptions timing = o.timing;
+  std::unique_ptr<Clock> clock;
+  void *stream = nullptr;
+  std::string machine = cpuModel();
+#ifdef LAMINA_BENCH_HAVE_CUDA
+  if (o.backend == LAMINA_BACKEND_CUDA) {
+    stream = createCudaStream();
+    CHECK(laminaSetStream(h, stream));
+    clock = makeEventClock(stream);
+    machine = gpuDescription() + "; host " + machine;
+  }
+#endif
+  if (!clock)
+    clock = makeWallClock([h] { laminaSynchronize(h); });
+  timing.clock = clock.get();
+  timing.stream = stream;
+
   std::unique_ptr<Peer> peer = makePeer(o.peer, o.backend);
   if (peer)
     peer->setThreads(o.threads);
@@ -580,138 +739,161 @@ int runBench(const Options &o) {
   if (o.quick && shapes.size() > 3)
     shapes.resize(3);
 
-  std::printf("lamina-bench: backend %s, %s, layout %s, batch %lld (unless the list says), %d iters (median after "
-              "warm-up), max %.1f s per algorithm\n",
-              o.backend == LAMINA_BACKEND_CPU ? "cpu" : "cuda", dtypeArg(o.dtype), o.nhwc ? "nhwc" : "nchw",
-              (long long)o.batch, o.timing.iters, o.timing.maxSeconds);
-  std::printf("machine: %s, nproc %u, load average %s, lamina threads %d (0 = all); peer %s%s%s\n", cpuModel().c_str(),
+  std::string configNames;
+  for (const auto &c : o.configs)
+    configNames += (configNames.empty() ? "" : ",") + c.name;
+  std::printf("lamina-bench: backend %s, configs %s, batch %lld (unless the list says), %d iters (median after "
+              "warm-up), max %.1f s per algorithm, timing by %s\n",
+              o.backend == LAMINA_BACKEND_CPU ? "cpu" : "cuda", configNames.c_str(), (long long)o.batch, o.timing.iters,
+              o.timing.maxSeconds, stream ? "CUDA events on the shared stream" : "steady clock");
+  std::printf("machine: %s, nproc %u, load average %s, lamina threads %d (0 = all); peer %s%s%s\n", machine.c_str(),
               std::thread::hardware_concurrency(), loadAverage().c_str(), threads, o.peer.c_str(), peer ? " " : "",
               peer ? peer->version().c_str() : "");
   std::printf("layers: %s (%zu)\n", o.layers.c_str(), shapes.size());
-  std::printf("ms = median milliseconds; * = the PREFER_FASTEST pick; ~(est) = not run, estimated from batch 1; peer = "
-              "%s with plain memory in and out "
-              "(reorders counted), native = its own layouts (reorders excluded); ratio = peer / Lamina pick\n\n",
-              o.peer.c_str());
-  std::printf("%-22s %-10s %-10s %9s %7s %-10s %9s %9s %9s %6s %6s %8s  %s\n", "layer", "dir", "pick", "ms", "GF/s",
-              "best", "ms", "peer", "native", "ratio", "r.best", "relerr", "all algorithms (ms)");
+  std::printf("ms = median milliseconds; TF/s = TFLOP/s (2*N*K*P*Q*C/G*R*S per direction); * = the PREFER_FASTEST "
+              "pick; ~(est) = not run, estimated from batch 1; peer = %s with plain memory in and out%s; ratio = "
+              "peer / Lamina pick, r.best = peer / Lamina's best measured (above 1: Lamina faster)\n",
+              o.peer.c_str(),
+              o.peer == "onednn" ? " (reorders counted), native = its own layouts (reorders excluded)" : "");
 
   std::FILE *csv = nullptr;
   if (!o.csv.empty()) {
     csv = std::fopen(o.csv.c_str(), "w");
     if (!csv)
       throw std::runtime_error("cannot write '" + o.csv + "'");
-    std::fprintf(csv, "layer,dir,N,C,K,G,in,filt,pad,stride,dil,dtype,layout,source,algo,picked,ms,gflops,rel_err,"
-                      "note\n");
+    std::fprintf(csv,
+                 "layer,config,direction,batch,dtype,layout,math,C,K,G,in,filt,pad,stride,dil,algorithm,picked,"
+                 "best,lamina_ms,lamina_tflops,peer,peer_ms,peer_tflops,peer_algo,peer_over_lamina,rel_err,note\n");
   }
 
-  const int nd = 3;
-  GeoMean gPick[nd], gBest[nd], gNative[nd];
-  int mismatches = 0, failures = 0;
-  for (const auto &shape : shapes) {
-    ConvSpec spec;
-    spec.name = shape.name;
-    spec.spatialDims = shape.spatialDims;
-    spec.N = shape.N, spec.C = shape.C, spec.K = shape.K, spec.G = shape.G;
-    for (int i = 0; i < shape.spatialDims; ++i) {
-      int j = 3 - shape.spatialDims + i;
-      spec.in[j] = shape.in[i], spec.filt[j] = shape.filt[i], spec.pad[j] = shape.pad[i];
-      spec.stride[j] = shape.stride[i], spec.dil[j] = shape.dil[i];
-    }
-    spec.nhwc = o.nhwc;
-    spec.dtype = o.dtype;
-    std::unique_ptr<Layer> layer;
-    try {
-      layer = std::make_unique<Layer>(h, spec);
-    } catch (const std::exception &e) {
-      std::printf("%-22s error: %s\n", spec.name.c_str(), e.what());
-      ++failures;
-      continue;
-    }
-    const ConvSpec &s = layer->spec();
-    std::unique_ptr<Layer> probe;
-    if (spec.N > 1) {
-      ConvSpec one = spec;
-      one.N = 1;
-      probe = std::make_unique<Layer>(h, one);
-    }
-    for (Dir dir : o.dirs) {
-      RowResult r;
+  std::vector<ConfigSummary> summaries;
+  int mismatches = 0, failures = 0, notRun = 0;
+  const double startMs = nowMs();
+  for (const Config &cfg : o.configs) {
+    summaries.push_back(ConfigSummary{cfg.name});
+    ConfigSummary &sum = summaries.back();
+    std::printf("\n== config %s: %s, %s, %s math\n", cfg.name.c_str(), dtypeArg(cfg.dtype), cfg.nhwc ? "nhwc" : "nchw",
+                mathArg(cfg.math));
+    std::printf("%-22s %-10s %-10s %9s %8s %-10s %9s %9s %9s %6s %6s %8s  %s\n", "layer", "dir", "pick", "ms", "TF/s",
+                "best", "ms", "peer", "native", "ratio", "r.best", "relerr", "all algorithms (ms / TF/s)");
+    std::fflush(stdout);
+    for (const auto &shape : shapes) {
+      if (o.deadline > 0 && nowMs() - startMs > o.deadline * 1000.0) {
+        ++notRun;
+        continue;
+      }
+      ConvSpec spec;
+      spec.name = shape.name;
+      spec.spatialDims = shape.spatialDims;
+      spec.N = shape.N, spec.C = shape.C, spec.K = shape.K, spec.G = shape.G;
+      for (int i = 0; i < shape.spatialDims; ++i) {
+        int j = 3 - shape.spatialDims + i;
+        spec.in[j] = shape.in[i], spec.filt[j] = shape.filt[i], spec.pad[j] = shape.pad[i];
+        spec.stride[j] = shape.stride[i], spec.dil[j] = shape.dil[i];
+      }
+      spec.nhwc = cfg.nhwc;
+      spec.dtype = cfg.dtype;
+      spec.math = cfg.math;
+      std::unique_ptr<Layer> layer;
+      std::unique_ptr<Layer> probe;
       try {
-        r = benchRow(h, *layer, probe.get(), dir, peer.get(), o);
+        layer = std::make_unique<Layer>(h, spec);
+        if (spec.N > 1) {
+          ConvSpec one = spec;
+          one.N = 1;
+          probe = std::make_unique<Layer>(h, one);
+        }
       } catch (const std::exception &e) {
-        std::printf("%-22s %-10s error: %s\n", s.name.c_str(), dirName(dir), e.what());
-        std::fflush(stdout);
+        std::printf("%-22s error: %s\n", spec.name.c_str(), e.what());
         ++failures;
         continue;
       }
-      const double gf = r.pickMs > 0 ? s.flops() / (r.pickMs * 1e6) : 0;
-      const double ratio = r.peer.ok && r.pickMs > 0 ? r.peer.plainMs / r.pickMs : NAN;
-      const double ratioBest = r.peer.ok && r.bestMs > 0 ? r.peer.plainMs / r.bestMs : NAN;
-      const int di = int(dir);
-      gPick[di].add(ratio);
-      gBest[di].add(ratioBest);
-      if (r.peer.ok && r.pickMs > 0)
-        gNative[di].add(r.peer.nativeMs / r.pickMs);
-      if (r.mismatch)
-        ++mismatches;
-      if (r.pickMs < 0)
-        ++failures;
-      std::string all;
-      for (const auto &a : r.algos) {
-        char buf[64];
-        if (a.skipped)
-          std::snprintf(buf, sizeof buf, "%s=~%.3g(est) ", algoName(dir, a.algo), a.ms);
-        else if (a.ms > 0)
-          std::snprintf(buf, sizeof buf, "%s%s=%.3g ", algoName(dir, a.algo), a.algo == r.pick ? "*" : "", a.ms);
-        else
-          std::snprintf(buf, sizeof buf, "%s%s=fail ", algoName(dir, a.algo), a.algo == r.pick ? "*" : "");
-        all += buf;
-      }
-      char peerMs[16] = "-", nativeMs[16] = "-", ratioS[16] = "-", ratioB[16] = "-", rel[32] = "-";
-      if (r.peer.ok) {
-        std::snprintf(peerMs, sizeof peerMs, "%.3f", r.peer.plainMs);
-        std::snprintf(nativeMs, sizeof nativeMs, "%.3f", r.peer.nativeMs);
-      }
-      if (std::isfinite(ratio))
-        std::snprintf(ratioS, sizeof ratioS, "%.2f", ratio);
-      if (std::isfinite(ratioBest))
-        std::snprintf(ratioB, sizeof ratioB, "%.2f", ratioBest);
-      if (r.relErr >= 0)
-        std::snprintf(rel, sizeof rel, "%.1e%s", r.relErr, r.mismatch ? "!" : "");
-      std::printf("%-22s %-10s %-10s %9.3f %7.1f %-10s %9.3f %9s %9s %6s %6s %8s  %s\n", s.name.c_str(), dirName(dir),
-                  algoName(dir, r.pick), r.pickMs, gf, r.best >= 0 ? algoName(dir, r.best) : "-", r.bestMs, peerMs,
-                  nativeMs, ratioS, ratioB, rel, all.c_str());
-      for (const auto &a : r.algos)
-        if (!a.err.empty())
-          std::printf("    %s: %s\n", algoName(dir, a.algo), a.err.c_str());
-      if (r.peerRan && !r.peer.ok)
-        std::printf("    peer: %s\n", r.peer.why.c_str());
-      if (r.mismatch)
-        std::printf("    MISMATCH: Lamina and %s differ (max rel error %.2e)\n", o.peer.c_str(), r.relErr);
-      std::fflush(stdout);
-
-      if (csv) {
-        char head[512];
-        std::snprintf(head, sizeof head, "%s,%s,%lld,%lld,%lld,%lld,%lldx%lldx%lld,%lldx%lldx%lld,%lld,%lld,%lld,%s,%s",
-                      s.name.c_str(), dirName(dir), (long long)s.N, (long long)s.C, (long long)s.K, (long long)s.G,
-                      (long long)s.in[0], (long long)s.in[1], (long long)s.in[2], (long long)s.filt[0],
-                      (long long)s.filt[1], (long long)s.filt[2], (long long)s.pad[2], (long long)s.stride[2],
-                      (long long)s.dil[2], dtypeArg(s.dtype), s.nhwc ? "nhwc" : "nchw");
-        for (const auto &a : r.algos) {
-          char rel[32] = "";
-          if (a.algo == r.pick && r.relErr >= 0)
-            std::snprintf(rel, sizeof rel, "%.3e", r.relErr);
-          std::fprintf(csv, "%s,lamina,%s,%d,%.4f,%.2f,%s,%s\n", head, algoName(dir, a.algo), a.algo == r.pick ? 1 : 0,
-                       a.ms, a.ms > 0 ? s.flops() / (a.ms * 1e6) : 0.0, rel,
-                       a.skipped       ? "estimated from batch 1, not run"
-                       : a.err.empty() ? ""
-                                       : "failed");
+      const ConvSpec &s = layer->spec();
+      for (Dir dir : o.dirs) {
+        RowResult r;
+        try {
+          r = benchRow(h, *layer, probe.get(), dir, peer.get(), o, timing);
+        } catch (const std::exception &e) {
+          std::printf("%-22s %-10s error: %s\n", s.name.c_str(), dirName(dir), e.what());
+          std::fflush(stdout);
+          ++failures;
+          continue;
         }
+        auto tflops = [&](double ms) { return ms > 0 ? s.flops() / (ms * 1e9) : 0.0; };
+        const double ratio = r.peer.ok && r.pickMs > 0 ? r.peer.plainMs / r.pickMs : NAN;
+        const double ratioBest = r.peer.ok && r.bestMs > 0 ? r.peer.plainMs / r.bestMs : NAN;
+        const int di = int(dir);
+        sum.pick[di].add(ratio);
+        sum.best[di].add(ratioBest);
+        if (r.peer.ok && r.pickMs > 0 && r.peer.nativeMs > 0)
+          sum.native[di].add(r.peer.nativeMs / r.pickMs);
+        if (r.mismatch)
+          ++mismatches;
+        if (r.pickMs < 0)
+          ++failures;
+        std::string all;
+        for (const auto &a : r.algos) {
+          char buf[96];
+          if (a.skipped)
+            std::snprintf(buf, sizeof buf, "%s=~%.3g(est) ", algoName(dir, a.algo), a.ms);
+          else if (a.ms > 0)
+            std::snprintf(buf, sizeof buf, "%s%s=%.3g/%.3g ", algoName(dir, a.algo), a.algo == r.pick ? "*" : "", a.ms,
+                          tflops(a.ms));
+          else
+            std::snprintf(buf, sizeof buf, "%s%s=fail ", algoName(dir, a.algo), a.algo == r.pick ? "*" : "");
+          all += buf;
+        }
+        char peerMs[16] = "-", nativeMs[16] = "-", ratioS[16] = "-", ratioB[16] = "-", rel[32] = "-";
         if (r.peer.ok) {
-          std::fprintf(csv, "%s,%s,plain,0,%.4f,%.2f,,\"%s\"\n", head, o.peer.c_str(), r.peer.plainMs,
-                       s.flops() / (r.peer.plainMs * 1e6), r.peer.impl.c_str());
-          std::fprintf(csv, "%s,%s_native,native,0,%.4f,%.2f,,\n", head, o.peer.c_str(), r.peer.nativeMs,
-                       s.flops() / (r.peer.nativeMs * 1e6));
+          std::snprintf(peerMs, sizeof peerMs, "%.3f", r.peer.plainMs);
+          if (r.peer.nativeMs > 0)
+            std::snprintf(nativeMs, sizeof nativeMs, "%.3f", r.peer.nativeMs);
+        }
+        if (std::isfinite(ratio))
+          std::snprintf(ratioS, sizeof ratioS, "%.2f", ratio);
+        if (std::isfinite(ratioBest))
+          std::snprintf(ratioB, sizeof ratioB, "%.2f", ratioBest);
+        if (r.relErr >= 0)
+          std::snprintf(rel, sizeof rel, "%.1e%s", r.relErr, r.mismatch ? "!" : "");
+        std::printf("%-22s %-10s %-10s %9.3f %8.3f %-10s %9.3f %9s %9s %6s %6s %8s  %s\n", s.name.c_str(), dirName(dir),
+                    algoName(dir, r.pick), r.pickMs, tflops(r.pickMs), r.best >= 0 ? algoName(dir, r.best) : "-",
+                    r.bestMs, peerMs, nativeMs, ratioS, ratioB, rel, all.c_str());
+        if (r.peer.ok && !r.peer.impl.empty())
+          std::printf("    peer algorithm: %s\n", r.peer.impl.c_str());
+        for (const auto &a : r.algos)
+          if (!a.err.empty())
+            std::printf("    %s: %s\n", algoName(dir, a.algo), a.err.c_str());
+        if (r.peerRan && !r.peer.ok)
+          std::printf("    peer: %s\n", r.peer.why.c_str());
+        if (r.mismatch)
+          std::printf("    MISMATCH: Lamina and %s differ (max rel error %.2e)\n", o.peer.c_str(), r.relErr);
+        std::fflush(stdout);
+
+        if (csv) {
+          char head[512];
+          std::snprintf(
+              head, sizeof head, "%s,%s,%s,%lld,%s,%s,%s,%lld,%lld,%lld,%lldx%lldx%lld,%lldx%lldx%lld,%lld,%lld,%lld",
+              csvQuote(s.name).c_str(), cfg.name.c_str(), dirName(dir), (long long)s.N, dtypeArg(s.dtype),
+              s.nhwc ? "nhwc" : "nchw", mathArg(s.math), (long long)s.C, (long long)s.K, (long long)s.G,
+              (long long)s.in[0], (long long)s.in[1], (long long)s.in[2], (long long)s.filt[0], (long long)s.filt[1],
+              (long long)s.filt[2], (long long)s.pad[2], (long long)s.stride[2], (long long)s.dil[2]);
+          char peerCols[256] = ",,,";
+          if (r.peer.ok)
+            std::snprintf(peerCols, sizeof peerCols, "%s,%.4f,%.4f,%s", o.peer.c_str(), r.peer.plainMs,
+                          tflops(r.peer.plainMs), csvQuote(r.peer.impl).c_str());
+          for (const auto &a : r.algos) {
+            char relS[32] = "", ratioA[32] = "";
+            if (a.algo == r.pick && r.relErr >= 0)
+              std::snprintf(relS, sizeof relS, "%.3e", r.relErr);
+            if (r.peer.ok && a.ms > 0 && !a.skipped)
+              std::snprintf(ratioA, sizeof ratioA, "%.4f", r.peer.plainMs / a.ms);
+            std::fprintf(csv, "%s,%s,%d,%d,%.4f,%.4f,%s,%s,%s,%s\n", head, algoName(dir, a.algo),
+                         a.algo == r.pick ? 1 : 0, a.algo == r.best ? 1 : 0, a.ms, tflops(a.ms), peerCols, ratioA, relS,
+                         a.skipped       ? "estimated from batch 1, not run"
+                         : a.err.empty() ? ""
+                                         : "failed");
+          }
+          std::fflush(csv);
         }
       }
     }
@@ -721,25 +903,40 @@ int runBench(const Options &o) {
 
   std::printf("\n");
   std::string summary = "summary:";
-  for (Dir dir : o.dirs) {
-    const int di = int(dir);
+  for (const auto &sum : summaries) {
     if (!peer)
-      continue;
-    std::printf("geomean %s/Lamina %-10s over %2d layers: PREFER_FASTEST %.2f, best measured %.2f "
-                "(%s native layouts / Lamina pick: %.2f)\n",
-                o.peer.c_str(), dirName(dir), gPick[di].n, gPick[di].value(), gBest[di].value(), o.peer.c_str(),
-                gNative[di].value());
-    char buf[96];
-    std::snprintf(buf, sizeof buf, " %s %.2f (best %.2f, n=%d)", dirName(dir), gPick[di].value(), gBest[di].value(),
-                  gPick[di].n);
-    summary += buf;
+      break;
+    summary += " " + sum.config;
+    for (Dir dir : o.dirs) {
+      const int di = int(dir);
+      // One line per config and direction, key=value, for scripts (scripts/gpu_check.sh).
+      std::printf("geomean config=%s dir=%s peer=%s n=%d pick=%.3f best=%.3f", sum.config.c_str(), dirName(dir),
+                  o.peer.c_str(), sum.pick[di].n, sum.pick[di].value(), sum.best[di].value());
+      if (sum.native[di].n)
+        std::printf(" native_over_pick=%.3f", sum.native[di].value());
+      std::printf("   (%s time / Lamina time; above 1: Lamina faster)\n", o.peer.c_str());
+      char buf[96];
+      std::snprintf(buf, sizeof buf, " %s %.2f (best %.2f, n=%d)", dirName(dir), sum.pick[di].value(),
+                    sum.best[di].value(), sum.pick[di].n);
+      summary += buf;
+    }
+    summary += ";";
   }
   if (!peer)
-    summary += " no peer";
-  summary += "; mismatches " + std::to_string(mismatches) + ", failures " + std::to_string(failures);
+    summary += " no peer;";
+  if (notRun)
+    std::printf("deadline of %.0f s reached: %d layer(s) x config(s) not run\n", o.deadline, notRun);
+  summary += " mismatches " + std::to_string(mismatches) + ", failures " + std::to_string(failures);
+  if (notRun)
+    summary += ", not run (deadline) " + std::to_string(notRun);
   std::printf("%s\n", summary.c_str());
   std::printf("load average at the end: %s\n", loadAverage().c_str());
+  peer.reset();
   laminaDestroy(h);
+#ifdef LAMINA_BENCH_HAVE_CUDA
+  clock.reset();
+  destroyCudaStream(stream);
+#endif
   return mismatches || failures ? 1 : 0;
 }
 

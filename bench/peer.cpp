@@ -2,12 +2,39 @@
 #include "peer.h"
 
 #include <stdexcept>
+#include <utility>
 
 namespace bench {
 
 #ifdef LAMINA_BENCH_HAVE_ONEDNN
 std::unique_ptr<Peer> makeOnednnPeer(); // onednn_peer.cpp
 #endif
+#ifdef LAMINA_BENCH_HAVE_CUDNN
+std::unique_ptr<Peer> makeCudnnPeer(); // cudnn_peer.cpp
+#endif
+
+namespace {
+class WallClock final : public Clock {
+public:
+  explicit WallClock(std::function<void()> sync) : sync_(std::move(sync)) {}
+  void start() override {
+    sync_();
+    t0_ = nowMs();
+  }
+  double stopMs() override {
+    sync_();
+    return nowMs() - t0_;
+  }
+
+private:
+  std::function<void()> sync_;
+  double t0_ = 0;
+};
+} // namespace
+
+std::unique_ptr<Clock> makeWallClock(std::function<void()> sync) {
+  return std::make_unique<WallClock>(std::move(sync));
+}
 
 const char *dirName(Dir d) {
   switch (d) {
@@ -31,6 +58,10 @@ std::string defaultPeer(laminaBackend_t backend) {
   if (backend == LAMINA_BACKEND_CPU)
     return "onednn";
 #endif
+#ifdef LAMINA_BENCH_HAVE_CUDNN
+  if (backend == LAMINA_BACKEND_CUDA)
+    return "cudnn";
+#endif
   return "none";
 }
 
@@ -46,8 +77,16 @@ std::unique_ptr<Peer> makePeer(const std::string &name, laminaBackend_t backend)
     throw std::runtime_error("lamina-bench was built without oneDNN (install libdnnl-dev and reconfigure)");
 #endif
   }
-  // A "cudnn" peer for the cuda backend goes here.
-  throw std::runtime_error("unknown peer '" + name + "' (onednn, none)");
+  if (name == "cudnn") {
+    if (backend != LAMINA_BACKEND_CUDA)
+      throw std::runtime_error("peer cudnn compares the cuda backend only (--backend cuda)");
+#ifdef LAMINA_BENCH_HAVE_CUDNN
+    return makeCudnnPeer();
+#else
+    throw std::runtime_error("lamina-bench was built without cuDNN (cudnn.h and libcudnn not found at configure time)");
+#endif
+  }
+  throw std::runtime_error("unknown peer '" + name + "' (onednn, cudnn, none)");
 }
 
 } // namespace bench

@@ -1,10 +1,11 @@
-// A peer library that lamina-bench compares Lamina against (oneDNN on the CPU; a cuDNN peer can be
-// added for --backend cuda by implementing this interface and registering it in makePeer).
+// A peer library that lamina-bench compares Lamina against: oneDNN for the CPU backend, NVIDIA cuDNN
+// for the CUDA backend (each built only when found; registered in makePeer).
 #pragma once
 
 #include <lamina/lamina.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,6 +24,7 @@ struct ConvSpec {
   int64_t pad[3] = {}, stride[3] = {1, 1, 1}, dil[3] = {1, 1, 1};
   bool nhwc = false; // packed NHWC/KRSC memory, else packed NCHW/KCRS
   laminaDataType_t dtype = LAMINA_DATA_FLOAT;
+  laminaMathType_t math = LAMINA_DEFAULT_MATH; // TENSOR_OP: tensor cores (TF32 for float data)
   int64_t xCount() const;
   int64_t wCount() const;
   int64_t yCount() const;
@@ -36,17 +38,27 @@ struct HostData {
   std::vector<std::vector<float>> x, w, dy; // [set][element]; only the direction's inputs are filled
 };
 
+// How one run is timed. Lamina and the peer are timed with the same clock object.
+class Clock {
+public:
+  virtual ~Clock() = default;
+  virtual void start() = 0;
+  virtual double stopMs() = 0; // waits for the work queued since start()
+};
+
 struct TimingOptions {
   int warmup = 1;
   int iters = 5;
   double maxSeconds = 4.0; // fewer iterations (at least one) when one run is slow
+  Clock *clock = nullptr;  // null: steady clock around the call (the call itself must be synchronous)
+  void *stream = nullptr;  // CUDA: the cudaStream_t that Lamina's handle and the peer work on
 };
 
 struct PeerResult {
   bool ok = false;
   std::string why;        // when !ok
   double plainMs = -1;    // plain (same layout as Lamina) memory in and out, reorders counted
-  double nativeMs = -1;   // the peer's own preferred layouts, reorders excluded (information)
+  double nativeMs = -1;   // the peer's own preferred layouts, reorders excluded (information; -1: none)
   std::string impl;       // the peer's implementation name
   std::vector<float> out; // the output for set 0, in the same memory order as the inputs
 };
@@ -60,11 +72,22 @@ public:
   virtual PeerResult run(const ConvSpec &spec, Dir dir, const HostData &data, const TimingOptions &t) = 0;
 };
 
-// "onednn" (CPU backend, when built with oneDNN) or "none" (returns null). Throws std::runtime_error
-// with the reason when the named peer is not available for the backend.
+// "onednn" (CPU backend, when built with oneDNN), "cudnn" (CUDA backend, when built with cuDNN) or
+// "none" (returns null). Throws std::runtime_error with the reason when the named peer is not
+// available for the backend.
 std::unique_ptr<Peer> makePeer(const std::string &name, laminaBackend_t backend);
-// The peer to use when --peer is not given: oneDNN for the CPU backend when built in, else none.
+// The peer to use when --peer is not given: the backend's peer when built in, else none.
 std::string defaultPeer(laminaBackend_t backend);
+
+// Steady clock around each run, with `sync` (e.g. laminaSynchronize) before the start and the stop.
+std::unique_ptr<Clock> makeWallClock(std::function<void()> sync);
+#ifdef LAMINA_BENCH_HAVE_CUDA
+// CUDA helpers (cuda_util.cpp): a stream, CUDA events recorded on it around each run, the GPU's name.
+void *createCudaStream();
+void destroyCudaStream(void *stream);
+std::unique_ptr<Clock> makeEventClock(void *stream);
+std::string gpuDescription();
+#endif
 
 // Median of the timed runs (milliseconds) of f, after t.warmup untimed runs; f(i) gets the run index
 // (for rotating input sets). Shared by Lamina's and the peers' timing so both are measured alike.

@@ -1,5 +1,6 @@
 #include "common/problem_list.h"
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -70,7 +71,18 @@ std::vector<ProblemRow> loadProblemList(const std::string &path) {
       r.cols[header[i]] = fields[i];
     rows.push_back(std::move(r));
   }
+  if (size_t limit = maxProblems(); limit && rows.size() > limit)
+    rows.resize(limit);
   return rows;
+}
+
+size_t maxProblems() {
+  const char *e = std::getenv("LAMINA_TEST_MAX_PROBLEMS");
+  if (!e || !*e)
+    return 0;
+  char *end = nullptr;
+  long long n = std::strtoll(e, &end, 10);
+  return *end || n < 0 ? 0 : size_t(n);
 }
 
 ConvShape convShapeFromRow(const ProblemRow &r, int64_t defaultN) {

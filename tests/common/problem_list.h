@@ -21,8 +21,12 @@ struct ProblemRow {
   int64_t num(const std::string &c) const;               // required column
 };
 
-// Throws std::runtime_error naming the file and line on a malformed file.
+// Throws std::runtime_error naming the file and line on a malformed file. Keeps only the first
+// maxProblems() rows when that is set.
 std::vector<ProblemRow> loadProblemList(const std::string &path);
+// $LAMINA_TEST_MAX_PROBLEMS: when n > 0, every problem list read here (tests and lamina-bench) keeps
+// its first n rows, for slow runs such as compute-sanitizer (scripts/gpu_check.sh); 0 = all.
+size_t maxProblems();
 
 struct ConvShape {
   std::string name;
