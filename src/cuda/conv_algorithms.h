@@ -3,4 +3,10 @@
 
 #include "core/conv_problem.h"
 
-namespace lamina::cuda {} // namespace lamina::cuda
+namespace lamina::cuda {
+
+extern const ConvAlgorithm kConvFwdGemm;       // conv_gemm.cu
+extern const ConvAlgorithm kConvBwdDataGemm;   // conv_bwd_data_gemm.cu
+extern const ConvAlgorithm kConvBwdFilterGemm; // conv_bwd_filter_gemm.cu
+
+} // namespace lamina::cuda

@@ -5,9 +5,15 @@
 namespace lamina {
 
 const std::vector<const ConvAlgorithm *> &cudaConvAlgorithms(ConvDirection dir) {
-  static const std::vector<const ConvAlgorithm *> fwd = {};
-  static const std::vector<const ConvAlgorithm *> bwdData = {};
-  static const std::vector<const ConvAlgorithm *> bwdFilter = {};
+  static const std::vector<const ConvAlgorithm *> fwd = {
+      &cuda::kConvFwdGemm,
+  };
+  static const std::vector<const ConvAlgorithm *> bwdData = {
+      &cuda::kConvBwdDataGemm,
+  };
+  static const std::vector<const ConvAlgorithm *> bwdFilter = {
+      &cuda::kConvBwdFilterGemm,
+  };
   switch (dir) {
   case ConvDirection::Forward: return fwd;
   case ConvDirection::BackwardData: return bwdData;
