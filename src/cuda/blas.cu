@@ -85,8 +85,12 @@ void gemmStridedBatched(const laminaContext &h, const GemmCall &g) {
   const void *alpha = dbl ? static_cast<const void *>(&alphaD) : static_cast<const void *>(&alphaF);
   const void *beta = dbl ? static_cast<const void *>(&betaD) : static_cast<const void *>(&betaF);
   const size_t abSize = dataTypeSize(g.abType), cSize = dataTypeSize(g.cType);
-  cublasHandle_t blas = stateOf(h).blas;
+  CudaState &st = stateOf(h);
+  cublasHandle_t blas = st.blas;
   BlasModeGuard guard(blas);
+  // cublasSetStream resets cuBLAS to its own workspace pool (allocated on demand): hand it the
+  // handle's fixed workspace again before every call (cheap, no synchronisation).
+  LAMINA_CUBLAS_CALL(cublasSetWorkspace(blas, st.blasWorkspace, st.blasWorkspaceBytes));
   for (int64_t b0 = 0; b0 < g.batch; b0 += kMaxBatchPerCall) {
     const int64_t nb = std::min(kMaxBatchPerCall, g.batch - b0);
     const char *A = static_cast<const char *>(g.A) + size_t(b0 * g.strideA) * abSize;
