@@ -83,10 +83,8 @@ laminaStatus_t laminaCreateWithBackend(laminaHandle_t *handle, laminaBackend_t b
 laminaStatus_t laminaCreate(laminaHandle_t *handle) {
   return apiCall(__func__, [&] {
     pointerArg(handle, "handle");
-    // The GPU becomes the default once the CUDA backend covers every op (issue 3); until then the
-    // CPU, which does, and CUDA handles are asked for by name.
-    constexpr bool kCudaCoversEveryOp = false;
-    laminaBackend_t b = kCudaCoversEveryOp && cudaBackendAvailable() ? LAMINA_BACKEND_CUDA : LAMINA_BACKEND_CPU;
+    // The GPU when there is one with code for this build: the CUDA backend covers every op.
+    laminaBackend_t b = cudaBackendAvailable() ? LAMINA_BACKEND_CUDA : LAMINA_BACKEND_CPU;
     laminaStatus_t s = laminaCreateWithBackend(handle, b);
     if (s != LAMINA_STATUS_SUCCESS)
       fail(s, "%s", laminaGetLastErrorMessage());

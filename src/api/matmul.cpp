@@ -1,6 +1,9 @@
 // Entry point: batched row-major matrix multiply.
 #include "cpu/matmul.h"
 #include "core/checks.h"
+#ifdef LAMINA_WITH_CUDA
+#include "cuda/ops.h"
+#endif
 
 using namespace lamina;
 
@@ -65,9 +68,13 @@ laminaStatus_t laminaMatmul(laminaHandle_t handle, laminaDataType_t dataType, la
     dataArg(h, A, "A");
     dataArg(h, B, "B");
     dataArg(h, C, "C");
-    cpu::MatmulArgs args{dataType, ta, tb, m, n, k, al, be, A, lda, strideA, B, ldb, strideB, C, ldc, strideC, batch};
+    MatmulArgs args{dataType, ta, tb, m, n, k, al, be, A, lda, strideA, B, ldb, strideB, C, ldc, strideC, batch};
+    args.math = math; // the CPU ignores it
     switch (h.backend) {
     case LAMINA_BACKEND_CPU: cpu::matmul(h, args); break;
+#ifdef LAMINA_WITH_CUDA
+    case LAMINA_BACKEND_CUDA: cuda::matmul(h, args); break;
+#endif
     default: fail(LAMINA_STATUS_NOT_SUPPORTED, "laminaMatmul is not implemented on backend %d", int(h.backend));
     }
   });

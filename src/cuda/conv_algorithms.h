@@ -11,5 +11,8 @@ extern const ConvAlgorithm kConvFwdDirect;              // conv_direct.cu
 extern const ConvAlgorithm kConvBwdDataImplicitGemm;
 extern const ConvAlgorithm kConvBwdDataDirect;
 extern const ConvAlgorithm kConvBwdFilterImplicitGemm;
+extern const ConvAlgorithm kConvFwdGemm;       // conv_gemm.cu
+extern const ConvAlgorithm kConvBwdDataGemm;   // conv_bwd_data_gemm.cu
+extern const ConvAlgorithm kConvBwdFilterGemm; // conv_bwd_filter_gemm.cu
 
 } // namespace lamina::cuda

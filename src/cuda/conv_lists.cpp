@@ -7,15 +7,18 @@ namespace lamina {
 const std::vector<const ConvAlgorithm *> &cudaConvAlgorithms(ConvDirection dir) {
   using namespace cuda;
   static const std::vector<const ConvAlgorithm *> fwd = {
+      &kConvFwdGemm,
       &kConvFwdImplicitPrecompGemm,
       &kConvFwdImplicitGemm,
       &kConvFwdDirect,
   };
   static const std::vector<const ConvAlgorithm *> bwdData = {
+      &kConvBwdDataGemm,
       &kConvBwdDataImplicitGemm,
       &kConvBwdDataDirect,
   };
   static const std::vector<const ConvAlgorithm *> bwdFilter = {
+      &kConvBwdFilterGemm,
       &kConvBwdFilterImplicitGemm,
   };
   switch (dir) {

@@ -79,8 +79,9 @@ void cudaCreateHandle(laminaContext &h) {
     LAMINA_CUBLAS_CALL(cublasLtCreate(&st->blasLt));
     st->blasWorkspaceBytes = size_t(32) << 20; // what cuBLAS asks for on Hopper
     LAMINA_CUDA_CALL(cudaMalloc(&st->blasWorkspace, st->blasWorkspaceBytes));
-    LAMINA_CUBLAS_CALL(cublasSetWorkspace(st->blas, st->blasWorkspace, st->blasWorkspaceBytes));
+    // cublasSetStream resets cuBLAS to its own workspace: set ours after it (and after every stream change).
     LAMINA_CUBLAS_CALL(cublasSetStream(st->blas, nullptr));
+    LAMINA_CUBLAS_CALL(cublasSetWorkspace(st->blas, st->blasWorkspace, st->blasWorkspaceBytes));
     LAMINA_CUDA_CALL(cudaEventCreate(&st->timerStart));
     LAMINA_CUDA_CALL(cudaEventCreate(&st->timerStop));
   } catch (...) {
@@ -124,6 +125,7 @@ void cudaSetStream(laminaContext &h, void *stream) {
       fail(LAMINA_STATUS_BAD_PARAM, "argument 'stream' belongs to device %d, the handle to device %d", dev, h.device);
   }
   LAMINA_CUBLAS_CALL(cublasSetStream(h.cuda->blas, static_cast<cudaStream_t>(stream)));
+  LAMINA_CUBLAS_CALL(cublasSetWorkspace(h.cuda->blas, h.cuda->blasWorkspace, h.cuda->blasWorkspaceBytes));
   h.stream = stream;
 }
 

@@ -1,0 +1,126 @@
+// Backward-data GEMM on the GPU: the filter is packed once into [K][Cg*F] (flip applied); per chunk
+// of whole images, dy is packed into [K][nb*P], one cuBLAS call strided-batched over the groups
+// computes the columns
+//   cols_g[Cg*F x nb*P] = W_g^T[Cg*F x Kg] * dy_g[Kg x nb*P]
+// in the accumulation type, and col2im runs as a gather: one thread per dx element sums, in a fixed
+// order, the column entries that map to it (deterministic, no atomics), then
+// dx = alpha * sum + beta * dx through dx's strides (dx unread when beta == 0).
+#include "cuda/conv_algorithms.h"
+#include "cuda/conv_gemm_common.cuh"
+
+namespace lamina::cuda {
+namespace {
+
+using namespace gemmconv;
+
+size_t bytesPerPos(const ConvProblem &p) { return p.K * storageSize(p) + p.C * p.filtSize() * accSize(p); }
+// Whole images: the gather of a dx element reads output positions anywhere in its image.
+Plan planOf(const ConvProblem &p) { return makePlan(p, bytesPerPos(p), true); }
+
+size_t workspace(const ConvProblem &p) {
+  const Plan pl = planOf(p);
+  return alignUp(size_t(p.K * p.Cg() * p.filtSize()) * storageSize(p)) +
+         alignUp(size_t(p.K * pl.cols()) * storageSize(p)) +
+         alignUp(size_t(p.C * p.filtSize() * pl.cols()) * accSize(p));
+}
+
+// dx(n0 + j, c, i) = alpha * sum over taps f with i = o * stride - pad + f * dil of
+// cols[c*F + f][j*P + o] + beta * dx(...).
+template <class T>
+__global__ void col2imKernel(Geom g, const acc_t<T> *__restrict__ cols, int64_t n0, int64_t nb, acc_t<T> alpha,
+                             acc_t<T> beta, T *__restrict__ dx) {
+  const int64_t ncols = nb * g.P, total = nb * g.C * g.I;
+  LAMINA_GRID_STRIDE_LOOP(e, total) {
+    const int64_t ii = e % g.I, c = (e / g.I) % g.C, j = e / (g.I * g.C);
+    const int64_t i2 = ii % g.in[2], i1 = (ii / g.in[2]) % g.in[1], i0 = ii / (g.in[2] * g.in[1]);
+    const acc_t<T> *base = cols + c * g.F * ncols + j * g.P;
+    acc_t<T> sum = 0;
+    for (int64_t f0 = 0; f0 < g.filt[0]; ++f0) {
+      const int64_t t0 = i0 + g.pad[0] - f0 * g.dil[0];
+      if (t0 < 0 || t0 % g.str[0] != 0 || t0 / g.str[0] >= g.out[0])
+        continue;
+      const int64_t o0 = t0 / g.str[0];
+      for (int64_t f1 = 0; f1 < g.filt[1]; ++f1) {
+        const int64_t t1 = i1 + g.pad[1] - f1 * g.dil[1];
+        if (t1 < 0 || t1 % g.str[1] != 0 || t1 / g.str[1] >= g.out[1])
+          continue;
+        const int64_t o1 = t1 / g.str[1];
+        for (int64_t f2 = 0; f2 < g.filt[2]; ++f2) {
+          const int64_t t2 = i2 + g.pad[2] - f2 * g.dil[2];
+          if (t2 < 0 || t2 % g.str[2] != 0 || t2 / g.str[2] >= g.out[2])
+            continue;
+          const int64_t o2 = t2 / g.str[2];
+          const int64_t f = (f0 * g.filt[1] + f1) * g.filt[2] + f2;
+          sum += base[f * ncols + (o0 * g.out[1] + o1) * g.out[2] + o2];
+        }
+      }
+    }
+    storeScaled(dx + (n0 + j) * g.xs[0] + c * g.xs[1] + i0 * g.xs[2] + i1 * g.xs[3] + i2 * g.xs[4], sum, alpha, beta);
+  }
+}
+
+template <class T> void run(const ConvArgs &a) {
+  using A = acc_t<T>;
+  const ConvProblem &p = *a.p;
+  const laminaContext &h = *a.handle;
+  const Geom g = makeGeom(p);
+  const Plan pl = planOf(p);
+  const int64_t CgF = g.Cg * g.F;
+  WsCarver ws{static_cast<char *>(a.workspace)};
+  T *wpack = ws.take<T>(g.K * CgF);
+  T *dyPack = ws.take<T>(g.K * pl.cols());
+  A *cols = ws.take<A>(g.C * g.F * pl.cols());
+  packFilter(h, g, static_cast<const T *>(a.w), wpack);
+  const T *dy = static_cast<const T *>(a.dy);
+  T *dx = static_cast<T *>(a.dx);
+  for (int64_t c = 0; c < pl.chunks; ++c) {
+    const Chunk ch = chunkOf(p, pl, c); // whole images: p0 = 0, np = P
+    const int64_t ncols = ch.nb * ch.np;
+    packOut(h, g, dy, ch, dyPack);
+    // Column-major view: cols_g^T[ncols x CgF] = dy_g^T[ncols x Kg] * W_g[Kg x CgF]; dy_g as stored
+    // (row-major [Kg][ncols]), W_g (row-major [Kg][CgF], column-major CgF x Kg) transposed.
+    GemmCall gc;
+    gc.abType = p.dataType;
+    gc.cType = accType(p);
+    gc.math = p.math;
+    gc.transB = true;
+    gc.m = ncols, gc.n = CgF, gc.k = g.Kg;
+    gc.A = dyPack, gc.lda = ncols, gc.strideA = g.Kg * ncols;
+    gc.B = wpack, gc.ldb = CgF, gc.strideB = g.Kg * CgF;
+    gc.C = cols, gc.ldc = ncols, gc.strideC = g.Cg * g.F * ncols;
+    gc.batch = g.G;
+    gemmStridedBatched(h, gc);
+    col2imKernel<T>
+        <<<gridFor(ch.nb * g.C * g.I), kBlock, 0, streamOf(h)>>>(g, cols, ch.n0, ch.nb, A(a.alpha), A(a.beta), dx);
+    LAMINA_CUDA_LAUNCHED();
+  }
+}
+
+std::string whyNot(const ConvProblem &p) {
+  std::string why = whyNotGemm(p);
+  if (why.empty() && p.outSize() > INT_MAX)
+    return "an image's output positions exceed the 32-bit range of cuBLAS";
+  return why;
+}
+
+double estimate(const ConvProblem &p) {
+  const double T = double(storageSize(p)), Acc = double(accSize(p));
+  const double NP = double(p.N) * double(p.outSize());
+  const double bytes = NP * (2.0 * p.K * T + 2.0 * p.C * p.filtSize() * Acc) + double(p.N) * p.C * p.inSize() * T;
+  return estimateMs(p, bytes, planOf(p).chunks, 2);
+}
+
+void runAny(const ConvArgs &a) { LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, run, a); }
+
+} // namespace
+
+const ConvAlgorithm kConvBwdDataGemm = {ConvDirection::BackwardData,
+                                        LAMINA_CONVOLUTION_BWD_DATA_ALGO_GEMM,
+                                        "GEMM",
+                                        LAMINA_DETERMINISTIC,
+                                        whyNot,
+                                        workspace,
+                                        estimate,
+                                        runAny};
+
+} // namespace lamina::cuda

@@ -1,0 +1,98 @@
+// Forward GEMM on the GPU: the filter is packed once into [K][Cg*F] (flip applied), then per chunk
+// of images (or of output positions of one large image) an im2col kernel builds the column matrix
+// in the workspace, one cuBLAS call strided-batched over the groups computes
+//   out_g[Kg x nb*np] = W_g[Kg x Cg*F] * cols_g[Cg*F x nb*np]
+// in the accumulation type (float; double for double), and an epilogue kernel writes
+// y = alpha * out + beta * y through y's strides (y unread when beta == 0).
+#include "cuda/conv_algorithms.h"
+#include "cuda/conv_gemm_common.cuh"
+
+namespace lamina::cuda {
+namespace {
+
+using namespace gemmconv;
+
+size_t bytesPerPos(const ConvProblem &p) { return p.C * p.filtSize() * storageSize(p) + p.K * accSize(p); }
+Plan planOf(const ConvProblem &p) { return makePlan(p, bytesPerPos(p), false); }
+
+size_t workspace(const ConvProblem &p) {
+  const Plan pl = planOf(p);
+  return alignUp(size_t(p.K * p.Cg() * p.filtSize()) * storageSize(p)) +
+         alignUp(size_t(p.C * p.filtSize() * pl.cols()) * storageSize(p)) +
+         alignUp(size_t(p.K * pl.cols()) * accSize(p));
+}
+
+// y(n0 + j, k, p0 + q) = alpha * out[k][j*np + q] + beta * y(...).
+template <class T>
+__global__ void storeOutKernel(Geom g, const acc_t<T> *__restrict__ out, int64_t n0, int64_t nb, int64_t p0, int64_t np,
+                               acc_t<T> alpha, acc_t<T> beta, T *__restrict__ y) {
+  const int64_t ncols = nb * np, total = g.K * ncols;
+  LAMINA_GRID_STRIDE_LOOP(i, total) {
+    const int64_t k = i / ncols, col = i % ncols, j = col / np, q = col % np;
+    int64_t o[3];
+    outCoords(g, p0 + q, o);
+    storeScaled(y + (n0 + j) * g.ys[0] + k * g.ys[1] + o[0] * g.ys[2] + o[1] * g.ys[3] + o[2] * g.ys[4], out[i], alpha,
+                beta);
+  }
+}
+
+template <class T> void run(const ConvArgs &a) {
+  using A = acc_t<T>;
+  const ConvProblem &p = *a.p;
+  const laminaContext &h = *a.handle;
+  const Geom g = makeGeom(p);
+  const Plan pl = planOf(p);
+  const int64_t CgF = g.Cg * g.F;
+  WsCarver ws{static_cast<char *>(a.workspace)};
+  T *wpack = ws.take<T>(g.K * CgF);
+  T *cols = ws.take<T>(g.C * g.F * pl.cols());
+  A *out = ws.take<A>(g.K * pl.cols());
+  packFilter(h, g, static_cast<const T *>(a.w), wpack);
+  const T *x = static_cast<const T *>(a.x);
+  T *y = static_cast<T *>(a.y);
+  for (int64_t c = 0; c < pl.chunks; ++c) {
+    const Chunk ch = chunkOf(p, pl, c);
+    const int64_t ncols = ch.nb * ch.np;
+    im2col(h, g, x, ch, cols);
+    // Column-major view: out_g^T[ncols x Kg] = cols_g^T[ncols x CgF] * W_g^T[CgF x Kg], both operands
+    // as stored (row-major [CgF][ncols] and [Kg][CgF]).
+    GemmCall gc;
+    gc.abType = p.dataType;
+    gc.cType = accType(p);
+    gc.math = p.math;
+    gc.m = ncols, gc.n = g.Kg, gc.k = CgF;
+    gc.A = cols, gc.lda = ncols, gc.strideA = g.Cg * g.F * ncols;
+    gc.B = wpack, gc.ldb = CgF, gc.strideB = g.Kg * CgF;
+    gc.C = out, gc.ldc = ncols, gc.strideC = g.Kg * ncols;
+    gc.batch = g.G;
+    gemmStridedBatched(h, gc);
+    storeOutKernel<T><<<gridFor(g.K * ncols), kBlock, 0, streamOf(h)>>>(g, out, ch.n0, ch.nb, ch.p0, ch.np, A(a.alpha),
+                                                                        A(a.beta), y);
+    LAMINA_CUDA_LAUNCHED();
+  }
+}
+
+std::string whyNot(const ConvProblem &p) { return whyNotGemm(p); }
+
+double estimate(const ConvProblem &p) {
+  const double T = double(storageSize(p)), Acc = double(accSize(p));
+  const double NP = double(p.N) * double(p.outSize());
+  const double bytes =
+      NP * (2.0 * p.C * p.filtSize() * T + 2.0 * p.K * Acc + p.K * T) + double(p.N) * p.C * p.inSize() * T;
+  return estimateMs(p, bytes, planOf(p).chunks, 2);
+}
+
+void runAny(const ConvArgs &a) { LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, run, a); }
+
+} // namespace
+
+const ConvAlgorithm kConvFwdGemm = {ConvDirection::Forward,
+                                    LAMINA_CONVOLUTION_FWD_ALGO_GEMM,
+                                    "GEMM",
+                                    LAMINA_DETERMINISTIC,
+                                    whyNot,
+                                    workspace,
+                                    estimate,
+                                    runAny};
+
+} // namespace lamina::cuda

@@ -1,0 +1,222 @@
+// Shared pieces of the CUDA GEMM convolution algorithms (conv_gemm.cu, conv_bwd_data_gemm.cu,
+// conv_bwd_filter_gemm.cu): the geometry in a kernel-friendly form, the batch-chunk plan, and the
+// gather kernels that build GEMM operands in the workspace (filter pack, im2col, output-shaped pack).
+//
+// Workspace matrices, row-major, for a chunk of nb images (j = image in chunk) and np output
+// positions p0 .. p0+np-1 of each (np < P only when nb == 1):
+//   wpack [K][Cg*F]           filter, flip applied (rows of group g: g*Kg ..)
+//   cols  [C*F][nb*np]        im2col; row c*F + f, column j*np + q (a group's rows are contiguous)
+//   opack [K][nb*np]          an output-shaped tensor (y or dy); row k, column j*np + q
+// so every GEMM of a chunk is one cuBLAS call strided-batched over the G groups.
+#pragma once
+
+#include "core/conv_problem.h"
+#include "core/dtype.h"
+#include "cuda/blas.h"
+#include "cuda/device.cuh"
+
+#include <algorithm>
+#include <climits>
+#include <cstdint>
+#include <string>
+
+namespace lamina::cuda::gemmconv {
+
+// Every spatial dim present (unused leading ones are size 1, stride 0), as in the CPU's ConvGeom.
+// The filter strides and wOff include the flip of LAMINA_CONVOLUTION mode (negative strides), so
+// everything below is a cross-correlation.
+struct Geom {
+  int64_t N, C, K, G, Cg, Kg;
+  int64_t in[3], filt[3], out[3], pad[3], str[3], dil[3];
+  int64_t xs[5], ys[5], ws[5]; // n (k for w), c, spatial 0..2
+  int64_t wOff;                // offset of logical filter element (0, 0, 0, 0, 0)
+  int64_t F, P, I;             // filter, output and input spatial sizes
+};
+
+inline Geom makeGeom(const ConvProblem &p) {
+  Geom g;
+  g.N = p.N, g.C = p.C, g.K = p.K, g.G = p.G, g.Cg = p.Cg(), g.Kg = p.Kg();
+  g.xs[0] = p.x.strides[0], g.xs[1] = p.x.strides[1];
+  g.ys[0] = p.y.strides[0], g.ys[1] = p.y.strides[1];
+  g.ws[0] = p.w.strides[0], g.ws[1] = p.w.strides[1];
+  g.wOff = 0;
+  const int off = 3 - p.spatialDims;
+  for (int i = 0; i < 3; ++i) {
+    const int j = i - off; // the problem's spatial dim, or < 0 when unused
+    const bool used = j >= 0;
+    g.in[i] = used ? p.in[j] : 1, g.filt[i] = used ? p.filt[j] : 1, g.out[i] = used ? p.out[j] : 1;
+    g.pad[i] = used ? p.pad[j] : 0, g.str[i] = used ? p.stride[j] : 1, g.dil[i] = used ? p.dil[j] : 1;
+    g.xs[2 + i] = used ? p.x.strides[2 + j] : 0;
+    g.ys[2 + i] = used ? p.y.strides[2 + j] : 0;
+    int64_t s = used ? p.w.strides[2 + j] : 0;
+    if (p.flip) {
+      g.wOff += (g.filt[i] - 1) * s;
+      s = -s;
+    }
+    g.ws[2 + i] = s;
+  }
+  g.F = p.filtSize(), g.P = p.outSize(), g.I = p.inSize();
+  return g;
+}
+
+// Element size of the storage type and of the GEMM result / accumulator type (float, double for double).
+inline size_t storageSize(const ConvProblem &p) { return dataTypeSize(p.dataType); }
+inline size_t accSize(const ConvProblem &p) { return p.dataType == LAMINA_DATA_DOUBLE ? 8 : 4; }
+inline laminaDataType_t accType(const ConvProblem &p) {
+  return p.dataType == LAMINA_DATA_DOUBLE ? LAMINA_DATA_DOUBLE : LAMINA_DATA_FLOAT;
+}
+
+// Workspace arrays start 256-byte aligned (what cuBLAS's fastest kernels want).
+inline size_t alignUp(size_t b) { return (b + 255) / 256 * 256; }
+struct WsCarver {
+  char *p;
+  template <class A> A *take(int64_t n) {
+    A *r = reinterpret_cast<A *>(p);
+    p += alignUp(size_t(n) * sizeof(A));
+    return r;
+  }
+};
+
+// Workspace per chunk is kept near this (at least one image, or one output position, is always taken).
+constexpr size_t kChunkBudget = size_t(256) << 20;
+
+struct Plan {
+  int64_t nb;     // images per chunk
+  int64_t np;     // output positions per chunk (P unless nb == 1)
+  int64_t chunks; // ceil(N / nb) * ceil(P / np)
+  int64_t cols() const { return nb * np; }
+};
+
+// bytesPerPos: workspace bytes per (image, output position) of a chunk. wholeImages: never split
+// an image's positions (backward data gathers whole images).
+inline Plan makePlan(const ConvProblem &p, size_t bytesPerPos, bool wholeImages) {
+  const int64_t P = p.outSize(), N = p.N;
+  const double perImage = double(bytesPerPos) * double(P);
+  Plan pl;
+  // The GEMM's column count nb * np is a cuBLAS int: keep it below 2^30.
+  constexpr int64_t kMaxCols = int64_t(1) << 30;
+  if (perImage <= double(kChunkBudget) || wholeImages) {
+    pl.np = P;
+    int64_t nb = std::max<int64_t>(1, int64_t(double(kChunkBudget) / std::max(perImage, 1.0)));
+    nb = std::min<int64_t>(nb, std::max<int64_t>(1, kMaxCols / std::max<int64_t>(P, 1)));
+    pl.nb = std::min(N, nb);
+  } else {
+    pl.nb = 1;
+    int64_t np = int64_t(kChunkBudget / std::max<size_t>(bytesPerPos, 1));
+    pl.np = std::min(P, std::min(kMaxCols, std::max<int64_t>(np, 1)));
+  }
+  pl.chunks = (N + pl.nb - 1) / pl.nb * ((P + pl.np - 1) / pl.np);
+  return pl;
+}
+
+// The chunk number c of a plan: images n0 .. n0+nb-1, positions p0 .. p0+np-1.
+struct Chunk {
+  int64_t n0, nb, p0, np;
+};
+inline Chunk chunkOf(const ConvProblem &p, const Plan &pl, int64_t c) {
+  const int64_t perImage = (p.outSize() + pl.np - 1) / pl.np;
+  Chunk ch;
+  ch.n0 = c / perImage * pl.nb;
+  ch.nb = std::min(pl.nb, p.N - ch.n0);
+  ch.p0 = c % perImage * pl.np;
+  ch.np = std::min(pl.np, p.outSize() - ch.p0);
+  return ch;
+}
+
+// The GEMM sizes of one group must fit cuBLAS's int arguments.
+inline std::string whyNotGemm(const ConvProblem &p) {
+  const int64_t CgF = p.Cg() * p.filtSize();
+  if (CgF > INT_MAX || p.Kg() > INT_MAX)
+    return "a GEMM dimension (C/G * filter size or K/G) exceeds the 32-bit range of cuBLAS";
+  return {};
+}
+
+// Rough cost: the GEMM at a rate for the math type plus the workspace traffic at 3 TB/s and a fixed
+// cost per kernel launch (kernelsPerChunk of them, plus the GEMM, per chunk).
+inline double estimateMs(const ConvProblem &p, double bytesMoved, int64_t chunks, int kernelsPerChunk) {
+  double tflops;
+  switch (p.dataType) {
+  case LAMINA_DATA_DOUBLE: tflops = 50; break;
+  case LAMINA_DATA_FLOAT: tflops = p.math == LAMINA_TENSOR_OP_MATH ? 300 : 40; break;
+  default: tflops = p.math == LAMINA_FMA_MATH ? 40 : 500; break;
+  }
+  // Thin GEMMs (depthwise: Kg = 1, few taps) run far below peak.
+  const double small = std::min(1.0, double(p.Kg()) / 64.0) * std::min(1.0, double(p.Cg() * p.filtSize()) / 64.0);
+  const double gemmMs = p.flops() / (tflops * 1e9 * std::max(small, 0.02));
+  const double launchMs = 0.005 * double(chunks) * (kernelsPerChunk + 1);
+  return gemmMs + bytesMoved / 3e9 + launchMs;
+}
+
+// ---------------------------------------------------------------- kernels
+
+// Output position pp (row-major over out[0..2]) as coordinates.
+__device__ __forceinline__ void outCoords(const Geom &g, int64_t pp, int64_t o[3]) {
+  o[2] = pp % g.out[2];
+  pp /= g.out[2];
+  o[1] = pp % g.out[1];
+  o[0] = pp / g.out[1];
+}
+
+// wpack[k][c*F + f] = w(k, c, f) with the flip applied (storage type kept).
+template <class T> __global__ void packFilterKernel(Geom g, const T *__restrict__ w, T *__restrict__ wpack) {
+  const int64_t CgF = g.Cg * g.F, total = g.K * CgF;
+  LAMINA_GRID_STRIDE_LOOP(i, total) {
+    const int64_t k = i / CgF, r = i % CgF, c = r / g.F, f = r % g.F;
+    const int64_t f2 = f % g.filt[2], f1 = (f / g.filt[2]) % g.filt[1], f0 = f / (g.filt[2] * g.filt[1]);
+    wpack[i] = w[g.wOff + k * g.ws[0] + c * g.ws[1] + f0 * g.ws[2] + f1 * g.ws[3] + f2 * g.ws[4]];
+  }
+}
+
+// cols[(c*F + f) * (nb*np) + j*np + q] = x(n0 + j, c, input position of output p0 + q under tap f),
+// zero in the padding. One thread per element; consecutive threads walk q (coalesced writes).
+template <class T>
+__global__ void im2colKernel(Geom g, const T *__restrict__ x, int64_t n0, int64_t nb, int64_t p0, int64_t np,
+                             T *__restrict__ cols) {
+  const int64_t ncols = nb * np, total = g.C * g.F * ncols;
+  LAMINA_GRID_STRIDE_LOOP(i, total) {
+    const int64_t row = i / ncols, col = i % ncols;
+    const int64_t c = row / g.F, f = row % g.F, j = col / np, q = col % np;
+    const int64_t f2 = f % g.filt[2], f1 = (f / g.filt[2]) % g.filt[1], f0 = f / (g.filt[2] * g.filt[1]);
+    int64_t o[3];
+    outCoords(g, p0 + q, o);
+    const int64_t i0 = o[0] * g.str[0] - g.pad[0] + f0 * g.dil[0];
+    const int64_t i1 = o[1] * g.str[1] - g.pad[1] + f1 * g.dil[1];
+    const int64_t i2 = o[2] * g.str[2] - g.pad[2] + f2 * g.dil[2];
+    T v = fromAcc<T>(acc_t<T>(0));
+    if (i0 >= 0 && i0 < g.in[0] && i1 >= 0 && i1 < g.in[1] && i2 >= 0 && i2 < g.in[2])
+      v = x[(n0 + j) * g.xs[0] + c * g.xs[1] + i0 * g.xs[2] + i1 * g.xs[3] + i2 * g.xs[4]];
+    cols[i] = v;
+  }
+}
+
+// opack[k * (nb*np) + j*np + q] = t(n0 + j, k, p0 + q) for an output-shaped tensor t (y's strides).
+template <class T>
+__global__ void packOutKernel(Geom g, const T *__restrict__ t, int64_t n0, int64_t nb, int64_t p0, int64_t np,
+                              T *__restrict__ opack) {
+  const int64_t ncols = nb * np, total = g.K * ncols;
+  LAMINA_GRID_STRIDE_LOOP(i, total) {
+    const int64_t k = i / ncols, col = i % ncols, j = col / np, q = col % np;
+    int64_t o[3];
+    outCoords(g, p0 + q, o);
+    opack[i] = t[(n0 + j) * g.ys[0] + k * g.ys[1] + o[0] * g.ys[2] + o[1] * g.ys[3] + o[2] * g.ys[4]];
+  }
+}
+
+// Launch helpers (on the handle's stream, checked).
+template <class T> void packFilter(const laminaContext &h, const Geom &g, const T *w, T *wpack) {
+  const int64_t n = g.K * g.Cg * g.F;
+  packFilterKernel<T><<<gridFor(n), kBlock, 0, streamOf(h)>>>(g, w, wpack);
+  LAMINA_CUDA_LAUNCHED();
+}
+template <class T> void im2col(const laminaContext &h, const Geom &g, const T *x, const Chunk &ch, T *cols) {
+  const int64_t n = g.C * g.F * ch.nb * ch.np;
+  im2colKernel<T><<<gridFor(n), kBlock, 0, streamOf(h)>>>(g, x, ch.n0, ch.nb, ch.p0, ch.np, cols);
+  LAMINA_CUDA_LAUNCHED();
+}
+template <class T> void packOut(const laminaContext &h, const Geom &g, const T *t, const Chunk &ch, T *opack) {
+  const int64_t n = g.K * ch.nb * ch.np;
+  packOutKernel<T><<<gridFor(n), kBlock, 0, streamOf(h)>>>(g, t, ch.n0, ch.nb, ch.p0, ch.np, opack);
+  LAMINA_CUDA_LAUNCHED();
+}
+
+} // namespace lamina::cuda::gemmconv
