@@ -111,6 +111,9 @@ run_sanitizer() {
   fi
   start=$(date +%s)
   : >"$OUTDIR/sanitizer_$tool.log"
+  # Per-program logs stay in the build tree: the device tool brings back at most 8 files from $OUT.
+  local tmp=$BUILD/gpu_check_logs
+  mkdir -p "$tmp"
   for prog in "$@"; do
     local left=$((budget - ($(date +%s) - start)))
     if [ ! -x "$BUILD/tests/$prog" ] || [ $left -le 10 ]; then
@@ -121,13 +124,13 @@ run_sanitizer() {
     echo "=== $prog" >>"$OUTDIR/sanitizer_$tool.log"
     (cd tests && LAMINA_TEST_BACKEND=cuda LAMINA_TEST_MAX_PROBLEMS=${SAN_PROBLEMS:-2} timeout "$left" \
       "$san" --tool "$tool" --error-exitcode 99 --print-limit 30 "$BUILD/tests/$prog") \
-      >"$OUTDIR/sanitizer_${tool}_$prog.log" 2>&1
+      >"$tmp/sanitizer_${tool}_$prog.log" 2>&1
     local rc=$?
-    cat "$OUTDIR/sanitizer_${tool}_$prog.log" >>"$OUTDIR/sanitizer_$tool.log"
+    cat "$tmp/sanitizer_${tool}_$prog.log" >>"$OUTDIR/sanitizer_$tool.log"
     ran=$((ran + 1))
     local n
-    n=$(grep -oE "ERROR SUMMARY: [0-9]+" "$OUTDIR/sanitizer_${tool}_$prog.log" | grep -oE "[0-9]+$" | tail -1)
-    [ "$tool" = racecheck ] && n=$(grep -oE "\(([0-9]+) errors?" "$OUTDIR/sanitizer_${tool}_$prog.log" | grep -oE "[0-9]+" | tail -1)
+    n=$(grep -oE "ERROR SUMMARY: [0-9]+" "$tmp/sanitizer_${tool}_$prog.log" | grep -oE "[0-9]+$" | tail -1)
+    [ "$tool" = racecheck ] && n=$(grep -oE "\(([0-9]+) errors?" "$tmp/sanitizer_${tool}_$prog.log" | grep -oE "[0-9]+" | tail -1)
     errors=$((errors + ${n:-0}))
     if [ $rc = 124 ] || [ $rc = 137 ]; then
       timedout+="$prog "
