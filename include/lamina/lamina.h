@@ -104,6 +104,10 @@ LAMINA_API laminaStatus_t laminaDestroy(laminaHandle_t handle);
 LAMINA_API laminaStatus_t laminaGetBackend(laminaHandle_t handle, laminaBackend_t *backend);
 /* *available = 1 when laminaCreateWithBackend(backend) would succeed. */
 LAMINA_API laminaStatus_t laminaIsBackendAvailable(laminaBackend_t backend, int *available);
+/* CUDA: the number of GPUs, and the calling thread's current GPU, which a CUDA handle binds to at
+ * creation. BACKEND_UNAVAILABLE without the CUDA backend; BAD_PARAM for an ordinal out of range. */
+LAMINA_API laminaStatus_t laminaCudaGetDeviceCount(int *count);
+LAMINA_API laminaStatus_t laminaCudaSetDevice(int device);
 /* CPU: threads this handle's calls use (0 = all cores, the default). CUDA: ignored, returns 1. */
 LAMINA_API laminaStatus_t laminaSetNumThreads(laminaHandle_t handle, int threads);
 LAMINA_API laminaStatus_t laminaGetNumThreads(laminaHandle_t handle, int *threads);
@@ -603,8 +607,15 @@ typedef enum {
   LAMINA_OP_TENSOR_MUL = 1,
   LAMINA_OP_TENSOR_MIN = 2,
   LAMINA_OP_TENSOR_MAX = 3,
-  LAMINA_OP_TENSOR_SQRT = 4, /* unary: uses a only */
-  LAMINA_OP_TENSOR_NOT = 5   /* unary: 1 - a */
+  LAMINA_OP_TENSOR_SQRT = 4,  /* unary: uses a only */
+  LAMINA_OP_TENSOR_NOT = 5,   /* unary: 1 - a */
+  LAMINA_OP_TENSOR_DIV = 6,   /* a / b */
+  LAMINA_OP_TENSOR_POW = 7,   /* a ^ b (pow) */
+  LAMINA_OP_TENSOR_EXP = 8,   /* unary: exp(a) */
+  LAMINA_OP_TENSOR_LOG = 9,   /* unary: natural log of a */
+  LAMINA_OP_TENSOR_ABS = 10,  /* unary: |a| */
+  LAMINA_OP_TENSOR_SIGN = 11, /* unary: -1, 0 or 1 (NaN stays NaN) */
+  LAMINA_OP_TENSOR_CMP_GE = 12 /* 1 where a >= b, else 0 */
 } laminaOpTensorOp_t;
 
 LAMINA_API laminaStatus_t laminaCreateOpTensorDescriptor(laminaOpTensorDescriptor_t *desc);

@@ -113,6 +113,14 @@ inline bool isBackendAvailable(Backend backend) {
   return available != 0;
 }
 
+// CUDA device selection (the handle binds to the calling thread's current GPU at creation).
+inline int cudaDeviceCount() {
+  int n = 0;
+  check(laminaCudaGetDeviceCount(&n));
+  return n;
+}
+inline void cudaSetDevice(int device) { check(laminaCudaSetDevice(device)); }
+
 class Handle : public detail::Owner<laminaHandle_t, laminaDestroy> {
 public:
   // The best backend available (laminaCreate).

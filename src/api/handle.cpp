@@ -9,6 +9,8 @@ bool cudaBackendAvailable();
 void cudaCreateHandle(laminaContext &h);
 void cudaDestroyHandle(laminaContext &h) noexcept;
 void cudaSetStream(laminaContext &h, void *stream);
+int cudaDeviceCount();
+void cudaSelectDevice(int device);
 } // namespace lamina
 
 using namespace lamina;
@@ -55,6 +57,22 @@ laminaStatus_t laminaIsBackendAvailable(laminaBackend_t backend, int *available)
       *available = cudaBackendAvailable() ? 1 : 0;
     else
       fail(LAMINA_STATUS_BAD_PARAM, "argument 'backend' has invalid value %d", b);
+  });
+}
+
+laminaStatus_t laminaCudaGetDeviceCount(int *count) {
+  return apiCall(__func__, [&] {
+    pointerArg(count, "count");
+    *count = cudaDeviceCount();
+  });
+}
+
+laminaStatus_t laminaCudaSetDevice(int device) {
+  return apiCall(__func__, [&] {
+    int n = cudaDeviceCount();
+    if (device < 0 || device >= n)
+      fail(LAMINA_STATUS_BAD_PARAM, "argument 'device' is %d; this machine has %d CUDA GPU(s)", device, n);
+    cudaSelectDevice(device);
   });
 }
 

@@ -10,6 +10,8 @@ void cudaCreateHandle(laminaContext &) {
   fail(LAMINA_STATUS_BACKEND_UNAVAILABLE, "this build of Lamina has no CUDA backend");
 }
 void cudaDestroyHandle(laminaContext &) noexcept {}
+int cudaDeviceCount() { fail(LAMINA_STATUS_BACKEND_UNAVAILABLE, "this build of Lamina has no CUDA backend"); }
+void cudaSelectDevice(int) { fail(LAMINA_STATUS_BACKEND_UNAVAILABLE, "this build of Lamina has no CUDA backend"); }
 void cudaSetStream(laminaContext &, void *) {
   fail(LAMINA_STATUS_BACKEND_UNAVAILABLE, "this build of Lamina has no CUDA backend");
 }

@@ -59,6 +59,17 @@ bool cudaBackendAvailable() {
   return available;
 }
 
+int cudaDeviceCount() {
+  int n = 0;
+  if (!cudaBackendAvailable() || cudaGetDeviceCount(&n) != cudaSuccess) {
+    (void)cudaGetLastError();
+    fail(LAMINA_STATUS_BACKEND_UNAVAILABLE, "no usable CUDA GPU");
+  }
+  return n;
+}
+
+void cudaSelectDevice(int device) { LAMINA_CUDA_CALL(cudaSetDevice(device)); }
+
 void cudaCreateHandle(laminaContext &h) {
   if (!cudaBackendAvailable())
     fail(LAMINA_STATUS_BACKEND_UNAVAILABLE, "no CUDA device with code for this build (built for %s)",
