@@ -2,6 +2,8 @@
 // one switch), the phase, and the random source for fillers, shuffling and dropout seeds.
 #pragma once
 
+#include "engine/src/paths.h"
+
 #include <lamina/lamina.hpp>
 
 #include <cstdint>
@@ -16,6 +18,7 @@ struct Context {
   int device = 0;             // CUDA device ordinal
   std::mt19937_64 rng;        // seeded from SolverParameter.random_seed (or a fixed default)
   uint64_t seed = 0;
+  PathMap paths;              // resolution of relative paths in net/solver files (--root, --data-root)
 
   // device: "cpu", "cuda", "cuda:N"; throws std::runtime_error naming the device when unavailable.
   explicit Context(const std::string &device = "cpu", uint64_t seed = 1701);
