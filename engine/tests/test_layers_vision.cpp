@@ -134,8 +134,9 @@ TEST_F(Fixture, ConvolutionShapesFollowCaffe) {
 }
 
 TEST_F(Fixture, ConvolutionForwardMatchesHostReference) {
-  auto l = make("type: 'Convolution' convolution_param { num_output: 4 kernel_size: 3 pad: 2 stride: 2 dilation: 2 "
-                "group: 2 weight_filler { type: 'gaussian' std: 0.5 } bias_filler { type: 'uniform' min: -1 max: 1 } }");
+  auto l =
+      make("type: 'Convolution' convolution_param { num_output: 4 kernel_size: 3 pad: 2 stride: 2 dilation: 2 "
+           "group: 2 weight_filler { type: 'gaussian' std: 0.5 } bias_filler { type: 'uniform' min: -1 max: 1 } }");
   Shape xs{2, 4, 9, 8};
   Blob *x = randomBlob(xs, 3), *y = blob({});
   Shape ys = run(*l, {x}, {y});
@@ -205,7 +206,7 @@ TEST_F(Fixture, PoolingShapesFollowCaffeCeil) {
     std::string param;
     Shape in, out;
   } cases[] = {
-      {"kernel_size: 3 stride: 2", {1, 2, 7, 6}, {1, 2, 3, 3}},                    // ceil(3/2) + 1 = 3
+      {"kernel_size: 3 stride: 2", {1, 2, 7, 6}, {1, 2, 3, 3}},                   // ceil(3/2) + 1 = 3
       {"kernel_size: 3 stride: 2 round_mode: FLOOR", {1, 2, 7, 6}, {1, 2, 3, 2}}, // floor
       {"kernel_size: 3 stride: 2 pad: 1", {1, 2, 6, 7}, {1, 2, 4, 4}},
       {"kernel_size: 2 stride: 2 pad: 1", {1, 1, 5, 4}, {1, 1, 3, 3}}, // last window would start in the padding
@@ -519,8 +520,9 @@ TEST_F(Fixture, EltwiseProdGradients) {
 TEST_F(Fixture, EltwiseMaxGradients) {
   auto l = make("type: 'Eltwise' eltwise_param { operation: MAX }");
   auto all = distinctValues(36, 27);
-  Blob *a = blob({2, 3, 2}, {all.begin(), all.begin() + 12}), *b = blob({2, 3, 2}, {all.begin() + 12, all.begin() + 24}),
-       *c = blob({2, 3, 2}, {all.begin() + 24, all.end()}), *y = blob({});
+  Blob *a = blob({2, 3, 2}, {all.begin(), all.begin() + 12}),
+       *b = blob({2, 3, 2}, {all.begin() + 12, all.begin() + 24}), *c = blob({2, 3, 2}, {all.begin() + 24, all.end()}),
+       *y = blob({});
   EXPECT_TRUE(checkGradients(*l, {a, b, c}, {y}));
 }
 

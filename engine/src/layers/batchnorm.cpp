@@ -172,8 +172,8 @@ public:
     laminaHandle_t h = ctx().h();
     if (top[0] == bottom[0]) { // keep x for dgamma
       xCopy_.reshapeLike(*bottom[0]);
-      lamina::check(laminaMemcpy(h, xCopy_.mutableData(), bottom[0]->data(),
-                                 size_t(bottom[0]->count()) * sizeof(float), LAMINA_MEMCPY_DEVICE_TO_DEVICE));
+      lamina::check(laminaMemcpy(h, xCopy_.mutableData(), bottom[0]->data(), size_t(bottom[0]->count()) * sizeof(float),
+                                 LAMINA_MEMCPY_DEVICE_TO_DEVICE));
     }
     lamina::opTensor(h, mul_, &kOne, xDesc_, bottom[0]->data(), &kOne, gDesc_, blobs_[0]->data(), &kZero, xDesc_,
                      top[0]->mutableData());

@@ -97,8 +97,8 @@ public:
       dataAlgo_ = lamina::convolutionBackwardDataAlgorithm(h, filter_, y, conv_, x);
       size_t data = lamina::convolutionBackwardDataWorkspaceSize(h, filter_, y, conv_, x, dataAlgo_);
       if (data > kWorkspaceLimit) {
-        dataAlgo_ = lamina::convolutionBackwardDataAlgorithm(h, filter_, y, conv_, x,
-                                                             LAMINA_CONVOLUTION_SPECIFY_WORKSPACE_LIMIT, kWorkspaceLimit);
+        dataAlgo_ = lamina::convolutionBackwardDataAlgorithm(
+            h, filter_, y, conv_, x, LAMINA_CONVOLUTION_SPECIFY_WORKSPACE_LIMIT, kWorkspaceLimit);
         data = lamina::convolutionBackwardDataWorkspaceSize(h, filter_, y, conv_, x, dataAlgo_);
       }
       filterAlgo_ = lamina::convolutionBackwardFilterAlgorithm(h, x, y, conv_, filter_);
@@ -130,8 +130,7 @@ public:
     laminaTensorDescriptor_t x = bottom[0]->desc(), y = top[0]->desc();
     // Parameter gradients accumulate (beta = 1); the bottom gradient is overwritten.
     lamina::convolutionBackwardFilter(h, &kOne, x, bottom[0]->data(), y, top[0]->diff(), conv_, filterAlgo_,
-                                      workspace_.data(), workspace_.bytes(), &kOne, filter_,
-                                      blobs_[0]->mutableDiff());
+                                      workspace_.data(), workspace_.bytes(), &kOne, filter_, blobs_[0]->mutableDiff());
     if (biasTerm_)
       lamina::convolutionBackwardBias(h, &kOne, y, top[0]->diff(), &kOne, biasDesc_, blobs_[1]->mutableDiff());
     if (propagateDown[0])
@@ -157,8 +156,7 @@ private:
     if (list.size() == 1)
       return lamina::Dims(size_t(spatial_), int64_t(list.Get(0)));
     if (list.size() != spatial_)
-      fail(what + " has " + std::to_string(list.size()) + " entries for " + std::to_string(spatial_) +
-           " spatial dims");
+      fail(what + " has " + std::to_string(list.size()) + " entries for " + std::to_string(spatial_) + " spatial dims");
     return lamina::Dims(list.begin(), list.end());
   }
 

@@ -94,8 +94,7 @@ public:
     if (!propagateDown[0])
       return;
     lamina::poolingBackward(ctx().h(), pool_, &kOne, top[0]->desc(), top[0]->data(), top[0]->desc(), top[0]->diff(),
-                            bottom[0]->desc(), bottom[0]->data(), &kZero, bottom[0]->desc(),
-                            bottom[0]->mutableDiff());
+                            bottom[0]->desc(), bottom[0]->data(), &kZero, bottom[0]->desc(), bottom[0]->mutableDiff());
   }
 
 private:

@@ -4,7 +4,6 @@
 
 #include "engine/src/layer.h"
 
-
 namespace lamina::engine::vision {
 
 inline const float kOne = 1.f, kZero = 0.f, kMinusOne = -1.f;
