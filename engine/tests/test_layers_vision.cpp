@@ -345,6 +345,37 @@ TEST_F(Fixture, BatchNormKeepsCaffeRunningSumsAndUsesThemAtTest) {
   EXPECT_EQ(train->param().param(0).lr_mult(), 0.f);
 }
 
+TEST_F(Fixture, BatchNormInPlaceMatchesOutOfPlace) {
+  for (pb::Phase phase : {pb::TRAIN, pb::TEST}) {
+    auto a = make("type: 'BatchNorm'", phase), b = make("type: 'BatchNorm'", phase);
+    auto xv = randomValues(48, 32, -1, 2), dy = randomValues(48, 33);
+    Blob *x = blob({4, 3, 2, 2}, xv), *y = blob({}), *xy = blob({4, 3, 2, 2}, xv);
+    a->setUp({x}, {y});
+    b->setUp({xy}, {xy});
+    for (Layer *l : {a.get(), b.get()}) { // some accumulated statistics for TEST
+      l->blobs()[0]->dataFromHost({0.3f, -0.2f, 0.1f});
+      l->blobs()[1]->dataFromHost({1.5f, 0.7f, 2.f});
+      l->blobs()[2]->dataFromHost({1.2f});
+    }
+    a->reshape({x}, {y});
+    b->reshape({xy}, {xy});
+    a->forward({x}, {y});
+    b->forward({xy}, {xy});
+    EXPECT_EQ(y->dataToHost(), xy->dataToHost()) << "phase " << phase;
+    y->diffFromHost(dy);
+    xy->diffFromHost(dy);
+    a->backward({y}, {true}, {x});
+    b->backward({xy}, {true}, {xy});
+    expectNear(
+        xy->diffToHost(),
+        [&] {
+          auto v = x->diffToHost();
+          return std::vector<double>(v.begin(), v.end());
+        }(),
+        1e-6);
+  }
+}
+
 TEST_F(Fixture, BatchNormGlobalStatsGradients) {
   auto l = make("type: 'BatchNorm' batch_norm_param { use_global_stats: true }");
   Blob *x = randomBlob({2, 3, 2, 2}, 11), *y = blob({});
@@ -471,6 +502,41 @@ TEST_F(Fixture, DropoutIsTheIdentityAtTest) {
   Blob *x = blob({3, 20}, xv), *y = blob({});
   run(*l, {x}, {y});
   EXPECT_EQ(y->dataToHost(), xv);
+}
+
+// ---------------------------------------------------------------- accumulation contract
+
+// Backward ACCUMULATES parameter diffs (iter_size) and OVERWRITES bottom diffs.
+TEST_F(Fixture, ParameterDiffsAccumulateAndBottomDiffsAreOverwritten) {
+  const std::pair<std::string, Shape> cases[] = {
+      {"type: 'Convolution' convolution_param { num_output: 3 kernel_size: 2 weight_filler { type: 'xavier' } "
+       "bias_filler { type: 'constant' value: 0.2 } }",
+       {2, 2, 4, 4}},
+      {"type: 'InnerProduct' inner_product_param { num_output: 3 weight_filler { type: 'xavier' } }", {2, 2, 3}},
+      {"type: 'Scale' scale_param { bias_term: true }", {2, 3, 4}},
+  };
+  for (const auto &[text, shape] : cases) {
+    auto l = make(text);
+    Blob *x = randomBlob(shape, 30), *y = blob({});
+    run(*l, {x}, {y});
+    y->diffFromHost(randomValues(y->count(), 31));
+    for (auto &b : l->blobs())
+      b->setDiff(0.f);
+    x->setDiff(0.f);
+    l->backward({y}, {true}, {x});
+    std::vector<std::vector<float>> once;
+    for (auto &b : l->blobs())
+      once.push_back(b->diffToHost());
+    auto dxOnce = x->diffToHost();
+    l->backward({y}, {true}, {x});
+    for (size_t j = 0; j < once.size(); ++j) {
+      std::vector<double> twice(once[j].begin(), once[j].end());
+      for (double &v : twice)
+        v *= 2;
+      expectNear(l->blobs()[j]->diffToHost(), twice, 1e-5);
+    }
+    EXPECT_EQ(x->diffToHost(), dxOnce) << text;
+  }
 }
 
 // ---------------------------------------------------------------- Concat and Eltwise
