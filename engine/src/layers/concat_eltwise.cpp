@@ -75,7 +75,8 @@ private:
 
 // SUM: y = sum coeff_i x_i; PROD: y = prod x_i; MAX: y = max x_i. The PROD gradient is always the
 // product of the other inputs (Caffe's stable_prod_grad, whatever the flag says); the MAX gradient
-// goes to the first bottom holding the maximum.
+// goes to the first bottom holding the maximum (Caffe differs only on exact ties between bottoms 0
+// and 1, which it gives to bottom 1).
 class EltwiseLayer : public Layer {
 public:
   using Layer::Layer;
