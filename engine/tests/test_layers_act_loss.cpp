@@ -342,6 +342,11 @@ TEST_F(ActLossLayers, SoftmaxWithLossProbTopAndAxis) {
   EXPECT_EQ(loss.count(), 1);
   EXPECT_TRUE(near(prob.dataToHost(), softmaxRef(xs, shape, 1), 1e-5));
   EXPECT_NEAR(loss.dataToHost()[0], softmaxLossRef(xs, shape, {0, 6, 3, 3, 1}, "VALID", -10000).loss, 1e-5);
+  // A Net that asks for the labels' gradient gets zeros, not stale memory.
+  loss.diffFromHost({1.f});
+  lab->setDiff(7.f);
+  l->backward({&loss}, {true, true}, {x.get(), lab.get()});
+  EXPECT_TRUE(near(lab->diffToHost(), std::vector<double>(5, 0.0), 0));
 }
 
 TEST_F(ActLossLayers, SoftmaxWithLossBadLabelsAreNetErrors) {
