@@ -35,8 +35,8 @@ int runInfo(const Args &a) {
     std::printf("\n");
     return 0;
   }
-  std::printf(", keys %s .. %s\nfirst datum: %dx%dx%d %s\nlabels:", s.firstKey.c_str(), s.lastKey.c_str(),
-              s.channels, s.height, s.width, s.floatData ? "float" : "uint8");
+  std::printf(", keys %s .. %s\nfirst datum: %dx%dx%d %s\nlabels:", s.firstKey.c_str(), s.lastKey.c_str(), s.channels,
+              s.height, s.width, s.floatData ? "float" : "uint8");
   for (const auto &kv : s.labels)
     std::printf(" %d:%llu", kv.first, (unsigned long long)kv.second);
   std::printf("\n");
@@ -54,9 +54,10 @@ int runData(const Args &a) {
 }
 } // namespace
 
-LAMINA_REGISTER_COMMAND(data, runData,
-                        "data mnist <idx-dir> <out-dir> [--force]  MNIST idx files -> <out-dir>/mnist_{train,test}_lmdb\n"
-                        "  data info <lmdb>                          records, shape and label histogram of a database",
-                        {"force"});
+LAMINA_REGISTER_COMMAND(
+    data, runData,
+    "data mnist <idx-dir> <out-dir> [--force]  MNIST idx files -> <out-dir>/mnist_{train,test}_lmdb\n"
+    "  data info <lmdb>                          records, shape and label histogram of a database",
+    {"force"});
 
 } // namespace lamina::cli

@@ -35,8 +35,8 @@ std::vector<uint8_t> readFile(const std::string &path) {
 }
 
 // Checks an idx header (magic, dims) and the file size; returns the dims.
-std::vector<uint32_t> idxHeader(const std::vector<uint8_t> &bytes, const std::string &path, uint32_t magic,
-                                int rank, const char *what) {
+std::vector<uint32_t> idxHeader(const std::vector<uint8_t> &bytes, const std::string &path, uint32_t magic, int rank,
+                                const char *what) {
   const size_t headerBytes = 4 + 4 * size_t(rank);
   if (bytes.size() < headerBytes)
     throw DataError("MNIST file '" + path + "' is truncated: " + std::to_string(bytes.size()) +

@@ -15,14 +15,14 @@ void decodeDatum(const void *bytes, size_t size, const std::string &where, pb::D
   if (out.encoded())
     throw DataError(where + ": encoded datums are not supported (store raw C x H x W pixels)");
   if (out.channels() <= 0 || out.height() <= 0 || out.width() <= 0)
-    throw DataError(where + ": bad datum shape " + std::to_string(out.channels()) + "x" +
-                    std::to_string(out.height()) + "x" + std::to_string(out.width()));
+    throw DataError(where + ": bad datum shape " + std::to_string(out.channels()) + "x" + std::to_string(out.height()) +
+                    "x" + std::to_string(out.width()));
   const int64_t n = int64_t(out.channels()) * out.height() * out.width();
   const int64_t have = out.data().empty() ? int64_t(out.float_data_size()) : int64_t(out.data().size());
   if (have != n)
-    throw DataError(where + ": datum of shape " + std::to_string(out.channels()) + "x" +
-                    std::to_string(out.height()) + "x" + std::to_string(out.width()) + " holds " +
-                    std::to_string(have) + " values, not " + std::to_string(n));
+    throw DataError(where + ": datum of shape " + std::to_string(out.channels()) + "x" + std::to_string(out.height()) +
+                    "x" + std::to_string(out.width()) + " holds " + std::to_string(have) + " values, not " +
+                    std::to_string(n));
 }
 
 namespace {
@@ -107,8 +107,7 @@ MeanBlob readMeanBlob(const std::string &path) {
   return m;
 }
 
-DataTransformer::DataTransformer(const pb::TransformationParameter &p, pb::Phase phase,
-                                 const std::string &meanPath)
+DataTransformer::DataTransformer(const pb::TransformationParameter &p, pb::Phase phase, const std::string &meanPath)
     : p_(p), phase_(phase), meanPath_(meanPath) {
   if (!meanPath.empty() && p.mean_value_size() > 0)
     throw DataError("transform_param: give mean_file or mean_value, not both");
@@ -163,9 +162,8 @@ void DataTransformer::transform(const pb::Datum &datum, const TransformDraw &d, 
                                 const std::string &where) const {
   if (datum.channels() != c_ || datum.height() != h_ || datum.width() != w_)
     throw DataError(where + ": datum of shape " + std::to_string(datum.channels()) + "x" +
-                    std::to_string(datum.height()) + "x" + std::to_string(datum.width()) +
-                    " where the first one was " + std::to_string(c_) + "x" + std::to_string(h_) + "x" +
-                    std::to_string(w_));
+                    std::to_string(datum.height()) + "x" + std::to_string(datum.width()) + " where the first one was " +
+                    std::to_string(c_) + "x" + std::to_string(h_) + "x" + std::to_string(w_));
   const bool bytes = !datum.data().empty();
   const auto *u8 = reinterpret_cast<const uint8_t *>(datum.data().data());
   const float *f32 = datum.float_data().data();

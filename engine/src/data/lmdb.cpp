@@ -2,6 +2,7 @@
 #include "engine/src/data/lmdb.h"
 
 #include <lmdb.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <filesystem>
@@ -43,7 +44,11 @@ std::shared_ptr<LmdbEnv> LmdbEnv::openReadOnly(const std::string &path) {
     throw LmdbError("LMDB database '" + path + "' does not exist");
   if (!fs::is_regular_file(file, ec))
     throw LmdbError("LMDB database '" + path + "': no data.mdb in it (not an LMDB database)");
-  const std::string key = fs::weakly_canonical(file, ec).string();
+  // Shared by file identity, not by name: a database replaced under the same name is a new one.
+  struct stat sb;
+  if (::stat(file.c_str(), &sb) != 0)
+    throw LmdbError("LMDB database '" + path + "': cannot stat " + file.string());
+  const std::string key = std::to_string(sb.st_dev) + ":" + std::to_string(sb.st_ino);
 
   std::lock_guard<std::mutex> lock(registryMutex);
   if (auto shared = registry()[key].lock())

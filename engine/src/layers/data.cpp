@@ -104,8 +104,8 @@ void DataLayer::fillBatch(LmdbCursor &cursor, uint64_t position, Batch &b) const
     const void *v = cursor.value(&n);
     const std::string where = "record '" + cursor.key() + "' of '" + path_ + "'";
     decodeDatum(v, n, where, datum);
-    transformer_->transform(datum, transformer_->draw(mix(seed_, position + uint64_t(i))),
-                            b.data.data() + per * i, where);
+    transformer_->transform(datum, transformer_->draw(mix(seed_, position + uint64_t(i))), b.data.data() + per * i,
+                            where);
     b.label[size_t(i)] = float(datum.label());
     cursor.next();
   }
@@ -178,18 +178,21 @@ void DataLayer::forward(const Blobs &, const Blobs &top) {
     {
       std::unique_lock<std::mutex> lock(mutex_);
       cv_.wait(lock, [&] { return !ready_.empty(); });
+      // A failed batch stays queued (the thread has stopped), so a retried forward fails the same way
+      // instead of waiting for a batch that never comes.
+      if (std::exception_ptr error = ready_.front().error) {
+        lock.unlock();
+        try {
+          std::rethrow_exception(error);
+        } catch (const std::runtime_error &e) {
+          fail(e.what());
+        }
+      }
       spare_.push_back(std::move(current_)); // the last batch's buffers go back to the thread
       current_ = std::move(ready_.front());
       ready_.pop_front();
     }
     cv_.notify_all();
-    if (current_.error) {
-      try {
-        std::rethrow_exception(current_.error);
-      } catch (const std::runtime_error &e) {
-        fail(e.what());
-      }
-    }
     if (current_.position != position_)
       fail("internal: prefetched batch at " + std::to_string(current_.position) + ", expected " +
            std::to_string(position_));

@@ -42,7 +42,7 @@ public:
   // batch is records position() .. position()+batch-1 counted from the start offset, modulo size().
   uint64_t position() const { return position_; }
   void seek(uint64_t position);
-  uint64_t size() const { return size_; }            // records in the database
+  uint64_t size() const { return size_; }                 // records in the database
   const std::string &sourcePath() const { return path_; } // resolved data_param.source
 
 private:
