@@ -167,7 +167,7 @@ DatumDbSummary summarizeDatumDb(const std::string &path) {
   for (uint64_t i = 0; i < s.count; ++i) {
     size_t n = 0;
     const void *v = c.value(&n);
-    const std::string key = c.key();
+    const std::string key = c.printableKey();
     decodeDatum(v, n, "record '" + key + "' of '" + path + "'", d);
     if (i == 0) {
       s.firstKey = key;

@@ -3,6 +3,7 @@
 
 #include <google/protobuf/unknown_field_set.h>
 
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -10,7 +11,7 @@
 namespace lamina::engine {
 
 void decodeDatum(const void *bytes, size_t size, const std::string &where, pb::Datum &out) {
-  if (!out.ParseFromArray(bytes, int(size)))
+  if (size > size_t(INT32_MAX) || !out.ParseFromArray(bytes, int(size)))
     throw DataError(where + ": not a Datum (corrupt record)");
   if (out.encoded())
     throw DataError(where + ": encoded datums are not supported (store raw C x H x W pixels)");

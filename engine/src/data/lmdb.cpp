@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 
@@ -27,6 +29,29 @@ fs::path dataFile(const std::string &path, bool *isDir) {
   std::error_code ec;
   *isDir = fs::is_directory(path, ec);
   return *isDir ? fs::path(path) / "data.mdb" : fs::path(path);
+}
+
+// Where the kernel mapped the file with inode `inode` (LMDB does not tell: me_mapaddr is set only for
+// MDB_FIXEDMAP); null when not found, and then only sizes are checked.
+const char *mappedAddress(uint64_t inode) {
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  const char *found = nullptr;
+  while (std::getline(maps, line)) {
+    unsigned long long start = 0, end = 0, offset = 0, ino = 0;
+    char perms[8], dev[32];
+    if (std::sscanf(line.c_str(), "%llx-%llx %7s %llx %31s %llu", &start, &end, perms, &offset, dev, &ino) == 6 &&
+        ino == inode && offset == 0)
+      found = reinterpret_cast<const char *>(uintptr_t(start)); // the latest mapping: the one just made
+  }
+  return found;
+}
+
+// LMDB aborts on some inconsistencies of a corrupt file (its assertions); a C callback cannot throw
+// through liblmdb, so at least the message names the database before the abort.
+void assertHook(MDB_env *env, const char *msg) {
+  const char *path = static_cast<const char *>(mdb_env_get_userctx(env));
+  std::fprintf(stderr, "lamina: LMDB database '%s' is corrupt (liblmdb: %s)\n", path ? path : "?", msg);
 }
 
 std::mutex registryMutex;
@@ -57,6 +82,11 @@ std::shared_ptr<LmdbEnv> LmdbEnv::openReadOnly(const std::string &path) {
   std::shared_ptr<LmdbEnv> e(new LmdbEnv);
   e->path_ = path;
   check(mdb_env_create(&e->env_), path, "mdb_env_create");
+  auto hook = [&] {
+    mdb_env_set_userctx(e->env_, const_cast<char *>(e->path_.c_str()));
+    mdb_env_set_assert(e->env_, assertHook);
+  };
+  hook();
   unsigned flags = MDB_RDONLY | MDB_NOTLS | (isDir ? 0u : unsigned(MDB_NOSUBDIR));
   int rc = mdb_env_open(e->env_, path.c_str(), flags, 0664);
   if (rc == EACCES || rc == EROFS) {
@@ -64,6 +94,7 @@ std::shared_ptr<LmdbEnv> LmdbEnv::openReadOnly(const std::string &path) {
     mdb_env_close(e->env_);
     e->env_ = nullptr;
     check(mdb_env_create(&e->env_), path, "mdb_env_create");
+    hook();
     rc = mdb_env_open(e->env_, path.c_str(), flags | MDB_NOLOCK, 0664);
   }
   if (rc != MDB_SUCCESS) {
@@ -82,6 +113,8 @@ std::shared_ptr<LmdbEnv> LmdbEnv::openReadOnly(const std::string &path) {
   if (ec || have < need)
     throw LmdbError("LMDB database '" + path + "': data file is truncated (" + std::to_string(have) +
                     " bytes, the database needs " + std::to_string(need) + ")");
+  e->mapBase_ = mappedAddress(uint64_t(sb.st_ino));
+  e->fileBytes_ = size_t(have);
   registry()[key] = e;
   return e;
 }
@@ -89,6 +122,13 @@ std::shared_ptr<LmdbEnv> LmdbEnv::openReadOnly(const std::string &path) {
 LmdbEnv::~LmdbEnv() {
   if (env_)
     mdb_env_close(env_);
+}
+
+bool LmdbEnv::inMap(const void *p, size_t bytes) const {
+  const char *c = static_cast<const char *>(p);
+  if (!mapBase_)
+    return bytes <= fileBytes_;
+  return c >= mapBase_ && bytes <= fileBytes_ && size_t(c - mapBase_) <= fileBytes_ - bytes;
 }
 
 uint64_t LmdbEnv::entries() const {
@@ -131,6 +171,9 @@ void LmdbCursor::fetch(unsigned op) {
     return;
   }
   check(rc, env_->path(), "mdb_cursor_get");
+  if (!env_->inMap(k.mv_data, k.mv_size) || !env_->inMap(v.mv_data, v.mv_size))
+    throw LmdbError("LMDB database '" + env_->path() + "' is corrupt (record " + std::to_string(ordinal_) +
+                    " lies outside the data file)");
   key_ = {k.mv_size, k.mv_data};
   value_ = {v.mv_size, v.mv_data};
 }
@@ -139,6 +182,22 @@ std::string LmdbCursor::key() const {
   if (!size_)
     throw LmdbError("LMDB database '" + path() + "' is empty");
   return std::string(static_cast<const char *>(key_.data), key_.size);
+}
+
+std::string LmdbCursor::printableKey() const {
+  std::string out;
+  const std::string k = key();
+  for (size_t i = 0; i < k.size() && i < 40; ++i) {
+    const char ch = k[i];
+    if (ch >= 0x20 && ch < 0x7f) {
+      out += ch;
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", unsigned(uint8_t(ch)));
+      out += buf;
+    }
+  }
+  return k.size() > 40 ? out + "..." : out;
 }
 
 const void *LmdbCursor::value(size_t *bytes) const {

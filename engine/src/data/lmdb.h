@@ -33,11 +33,16 @@ public:
   const std::string &path() const { return path_; }
   uint64_t entries() const; // number of records
   MDB_env *env() const { return env_; }
+  // True when [p, p + bytes) lies inside the mapped data file: a corrupt page can hand out a
+  // pointer or a size that does not, and reading it would crash.
+  bool inMap(const void *p, size_t bytes) const;
 
 private:
   LmdbEnv() = default;
   MDB_env *env_ = nullptr;
   std::string path_;
+  const char *mapBase_ = nullptr;
+  size_t fileBytes_ = 0;
 };
 
 // A read cursor over a database in key order. next() wraps around to the first record after the last.
@@ -53,6 +58,7 @@ public:
   uint64_t size() const { return size_; }
   // The current record (valid until the cursor moves). Throws when the database is empty.
   std::string key() const;
+  std::string printableKey() const; // the key with non-printable bytes as \xNN, for messages
   const void *value(size_t *bytes) const;
   std::string valueString() const;
   // Moves to the next record (to the first after the last); returns true when it wrapped.

@@ -74,7 +74,7 @@ void DataLayer::setUp(const Blobs &, const Blobs &top) {
     cursor_->seekOrdinal(skip_);
     size_t n = 0;
     const void *v = cursor_->value(&n);
-    decodeDatum(v, n, "record '" + cursor_->key() + "' of '" + path_ + "'", first);
+    decodeDatum(v, n, "record '" + cursor_->printableKey() + "' of '" + path_ + "'", first);
     transformer_->setInputShape(first.channels(), first.height(), first.width());
   } catch (const std::runtime_error &e) {
     fail(e.what());
@@ -102,7 +102,7 @@ void DataLayer::fillBatch(LmdbCursor &cursor, uint64_t position, Batch &b) const
   for (int i = 0; i < batch_; ++i) {
     size_t n = 0;
     const void *v = cursor.value(&n);
-    const std::string where = "record '" + cursor.key() + "' of '" + path_ + "'";
+    const std::string where = "record '" + cursor.printableKey() + "' of '" + path_ + "'";
     decodeDatum(v, n, where, datum);
     transformer_->transform(datum, transformer_->draw(mix(seed_, position + uint64_t(i))), b.data.data() + per * i,
                             where);
