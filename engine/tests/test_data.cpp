@@ -562,3 +562,28 @@ TEST(Mnist, CorruptOrTruncatedInputsAreErrorsNamingTheFile) {
 
   EXPECT_FALSE(fs::exists(t / "out/mnist_train_lmdb")); // nothing half-written
 }
+
+TEST(DataTools, RandomDatabaseAndItsMeanFileFeedTheDataLayer) {
+  TempDir t;
+  writeRandomDatumDb(t / "rand", 20, 3, 4, 4, 5, 9);
+  DatumDbSummary s = summarizeDatumDb(t / "rand");
+  EXPECT_EQ(s.count, 20u);
+  EXPECT_EQ(s.channels * s.height * s.width, 48);
+  for (const auto &kv : s.labels)
+    EXPECT_TRUE(kv.first >= 0 && kv.first < 5);
+  writeMeanFile(t / "rand", t / "mean.binaryproto");
+  MeanBlob m = readMeanBlob(t / "mean.binaryproto");
+  EXPECT_EQ(m.shape, (std::vector<int64_t>{1, 3, 4, 4}));
+
+  // The mean over the whole database, subtracted by the layer, averages to zero per element.
+  pb::LayerParameter p = dataParam(t / "rand", 20, pb::TEST);
+  p.mutable_transform_param()->set_mean_file(t / "mean.binaryproto");
+  DataRig r(p);
+  auto [data, label] = r.next();
+  for (int j = 0; j < 48; ++j) {
+    double sum = 0;
+    for (int n = 0; n < 20; ++n)
+      sum += data[size_t(n * 48 + j)];
+    ASSERT_NEAR(sum / 20, 0.0, 1e-3) << j;
+  }
+}

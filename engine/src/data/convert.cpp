@@ -6,9 +6,12 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <random>
 
 namespace fs = std::filesystem;
 
@@ -157,6 +160,71 @@ MnistConvertResult convertMnist(const std::string &idxDir, const std::string &ou
   r.trainCount = train.count();
   r.testCount = test.count();
   return r;
+}
+
+void writeRandomDatumDb(const std::string &path, uint64_t count, int c, int h, int w, int classes, uint64_t seed) {
+  if (count == 0 || c <= 0 || h <= 0 || w <= 0 || classes <= 0)
+    throw DataError("random database: count, shape and classes must be positive");
+  std::mt19937_64 rng(seed);
+  LmdbWriter writer(path);
+  pb::Datum d;
+  d.set_channels(c);
+  d.set_height(h);
+  d.set_width(w);
+  std::string pixels(size_t(c) * size_t(h) * size_t(w), '\0'), value;
+  char key[32];
+  for (uint64_t i = 0; i < count; ++i) {
+    for (size_t j = 0; j < pixels.size(); j += 8) {
+      const uint64_t r = rng();
+      std::memcpy(&pixels[j], &r, std::min<size_t>(8, pixels.size() - j));
+    }
+    d.set_data(pixels);
+    d.set_label(int(rng() % uint64_t(classes)));
+    d.SerializeToString(&value);
+    std::snprintf(key, sizeof key, "%08llu", (unsigned long long)i);
+    writer.put(key, value);
+  }
+  writer.commit();
+}
+
+void writeMeanFile(const std::string &lmdbPath, const std::string &outPath) {
+  LmdbCursor cur(LmdbEnv::openReadOnly(lmdbPath));
+  if (cur.size() == 0)
+    throw DataError("LMDB database '" + lmdbPath + "' holds no records");
+  std::vector<double> sum;
+  pb::Datum d;
+  int c = 0, h = 0, w = 0;
+  for (uint64_t i = 0; i < cur.size(); ++i) {
+    size_t n = 0;
+    const void *v = cur.value(&n);
+    const std::string where = "record '" + cur.printableKey() + "' of '" + lmdbPath + "'";
+    decodeDatum(v, n, where, d);
+    if (i == 0) {
+      c = d.channels();
+      h = d.height();
+      w = d.width();
+      sum.assign(size_t(c) * size_t(h) * size_t(w), 0.0);
+    } else if (d.channels() != c || d.height() != h || d.width() != w) {
+      throw DataError(where + ": shape differs from the first record's");
+    }
+    if (!d.data().empty()) {
+      const auto *p = reinterpret_cast<const uint8_t *>(d.data().data());
+      for (size_t j = 0; j < sum.size(); ++j)
+        sum[j] += p[j];
+    } else {
+      for (size_t j = 0; j < sum.size(); ++j)
+        sum[j] += d.float_data(int(j));
+    }
+    cur.next();
+  }
+  pb::BlobProto mean;
+  for (int64_t dim : {int64_t(1), int64_t(c), int64_t(h), int64_t(w)})
+    mean.mutable_shape()->add_dim(dim);
+  for (double s : sum)
+    mean.add_data(float(s / double(cur.size())));
+  std::ofstream f(outPath, std::ios::binary | std::ios::trunc);
+  if (!f || !mean.SerializeToOstream(&f) || !f.flush())
+    throw DataError("cannot write the mean file '" + outPath + "'");
 }
 
 DatumDbSummary summarizeDatumDb(const std::string &path) {

@@ -37,6 +37,14 @@ MnistConvertResult convertMnist(const std::string &idxDir, const std::string &ou
 // Writes one MNIST set as a Datum LMDB at `path` (must not exist).
 void writeMnistLmdb(const MnistSet &set, const std::string &path);
 
+// A database of `count` random uint8 Datums of shape c x h x w with labels in [0, classes), from
+// `seed`: stands in for a data set of that shape (benchmarks, nets whose data is not at hand).
+void writeRandomDatumDb(const std::string &path, uint64_t count, int c, int h, int w, int classes, uint64_t seed);
+
+// The per-element mean of every Datum of a database (Caffe's compute_image_mean), written as a
+// binary BlobProto of shape 1 x C x H x W that transform_param.mean_file reads.
+void writeMeanFile(const std::string &lmdbPath, const std::string &outPath);
+
 struct DatumDbSummary {
   uint64_t count = 0;
   std::string firstKey, lastKey;
