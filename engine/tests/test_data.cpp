@@ -587,3 +587,27 @@ TEST(DataTools, RandomDatabaseAndItsMeanFileFeedTheDataLayer) {
     ASSERT_NEAR(sum / 20, 0.0, 1e-3) << j;
   }
 }
+
+TEST(DataLayer, DecodingThreadsForLargeImagesChangeNothing) {
+  TempDir t;
+  // 8 records of 1x512x512: a batch large enough (2M values) for the decoding threads.
+  std::vector<pb::Datum> datums = makeDatums(8, 1, 512, 512);
+  datums.push_back(byteDatum(1, 512, 512, 8, 3));
+  datums.back().set_encoded(true); // record 8: the first bad one of the second batch
+  writeDb(t / "db", datums);
+  auto run = [&](const char *threads) {
+    setenv("LAMINA_DATA_THREADS", threads, 1);
+    pb::LayerParameter p = dataParam(t / "db", 8, pb::TRAIN, 1);
+    p.mutable_transform_param()->set_mirror(true);
+    DataRig r(p, 11);
+    unsetenv("LAMINA_DATA_THREADS");
+    auto batch = r.next();
+    const std::string e = errorOf([&] { r.next(); });
+    EXPECT_TRUE(contains(e, "record '00000008'") && contains(e, "encoded")) << e;
+    return batch;
+  };
+  auto one = run("1"), three = run("3");
+  EXPECT_EQ(one.second, (std::vector<float>{0, 1, 2, 3, 4, 5, 6, 7}));
+  EXPECT_EQ(one.first, three.first);
+  EXPECT_EQ(one.second, three.second);
+}

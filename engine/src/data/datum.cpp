@@ -142,6 +142,27 @@ void DataTransformer::setInputShape(int channels, int height, int width) {
   }
 }
 
+namespace {
+// One output row: (src - mean) * scale, reversed when mirroring. The branches are hoisted out of the
+// element loops so these vectorize (this is the hot loop of image data sets).
+template <typename T>
+void transformRow(const T *src, const float *meanRow, float meanValue, float scale, bool mirror, float *dst, int n) {
+  if (meanRow && !mirror) {
+    for (int x = 0; x < n; ++x)
+      dst[x] = (float(src[x]) - meanRow[x]) * scale;
+  } else if (meanRow) {
+    for (int x = 0; x < n; ++x)
+      dst[n - 1 - x] = (float(src[x]) - meanRow[x]) * scale;
+  } else if (!mirror) {
+    for (int x = 0; x < n; ++x)
+      dst[x] = (float(src[x]) - meanValue) * scale;
+  } else {
+    for (int x = 0; x < n; ++x)
+      dst[n - 1 - x] = (float(src[x]) - meanValue) * scale;
+  }
+}
+} // namespace
+
 TransformDraw DataTransformer::draw(uint64_t bits) const {
   TransformDraw d;
   if (phase_ == pb::TRAIN) {
@@ -168,19 +189,17 @@ void DataTransformer::transform(const pb::Datum &datum, const TransformDraw &d, 
   const bool bytes = !datum.data().empty();
   const auto *u8 = reinterpret_cast<const uint8_t *>(datum.data().data());
   const float *f32 = datum.float_data().data();
-  const float scale = p_.scale();
   const float *meanImage = meanPath_.empty() ? nullptr : mean_.data.data();
   for (int c = 0; c < c_; ++c) {
     const float meanValue = meanValues_.empty() ? 0.f : meanValues_[size_t(c)];
     for (int y = 0; y < outH_; ++y) {
       const int64_t inRow = (int64_t(c) * h_ + y + d.hOff) * w_ + d.wOff;
       float *outRow = out + (int64_t(c) * outH_ + y) * outW_;
-      for (int x = 0; x < outW_; ++x) {
-        const int64_t i = inRow + x;
-        float v = bytes ? float(u8[i]) : f32[i];
-        v -= meanImage ? meanImage[i] : meanValue;
-        outRow[d.mirror ? outW_ - 1 - x : x] = v * scale;
-      }
+      const float *meanRow = meanImage ? meanImage + inRow : nullptr;
+      if (bytes)
+        transformRow(u8 + inRow, meanRow, meanValue, p_.scale(), d.mirror, outRow, outW_);
+      else
+        transformRow(f32 + inRow, meanRow, meanValue, p_.scale(), d.mirror, outRow, outW_);
     }
   }
 }

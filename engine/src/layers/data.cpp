@@ -2,6 +2,9 @@
 // optionally a batch-ahead prefetch thread. See data.h for the determinism argument.
 #include "engine/src/layers/data.h"
 
+#include <algorithm>
+#include <cstdlib>
+
 namespace lamina::engine {
 
 namespace {
@@ -81,6 +84,10 @@ void DataLayer::setUp(const Blobs &, const Blobs &top) {
   }
   hasLabel_ = top.size() > 1;
   depth_ = dp_.prefetch();
+  // Decoding threads per batch: LAMINA_DATA_THREADS, else half the cores (at most 8).
+  const char *env = std::getenv("LAMINA_DATA_THREADS");
+  const int cores = int(std::thread::hardware_concurrency());
+  workers_ = env ? std::max(1, std::atoi(env)) : std::max(1, std::min(8, cores / 2));
   reshape({}, top);
   startPrefetch();
 }
@@ -98,17 +105,46 @@ void DataLayer::fillBatch(LmdbCursor &cursor, uint64_t position, Batch &b) const
   b.data.resize(size_t(per * batch_));
   b.label.resize(size_t(batch_));
   cursor.seekOrdinal((skip_ + position) % size_); // no walk when reading on from the last batch
-  pb::Datum datum;
-  for (int i = 0; i < batch_; ++i) {
-    size_t n = 0;
-    const void *v = cursor.value(&n);
-    const std::string where = "record '" + cursor.printableKey() + "' of '" + path_ + "'";
-    decodeDatum(v, n, where, datum);
-    transformer_->transform(datum, transformer_->draw(mix(seed_, position + uint64_t(i))), b.data.data() + per * i,
-                            where);
-    b.label[size_t(i)] = float(datum.label());
+  // The records stay mapped while the cursor's read transaction lives, so the walk (sequential) and
+  // the decoding (independent per record) can be split.
+  struct Record {
+    const void *value;
+    size_t bytes;
+    std::string key;
+  };
+  std::vector<Record> records(static_cast<size_t>(batch_));
+  for (Record &r : records) {
+    r.value = cursor.value(&r.bytes);
+    r.key = cursor.printableKey();
     cursor.next();
   }
+  std::vector<std::exception_ptr> errors(static_cast<size_t>(batch_));
+  auto work = [&](int from, int to) {
+    pb::Datum datum;
+    for (int i = from; i < to; ++i) {
+      try {
+        const Record &r = records[size_t(i)];
+        const std::string where = "record '" + r.key + "' of '" + path_ + "'";
+        decodeDatum(r.value, r.bytes, where, datum);
+        transformer_->transform(datum, transformer_->draw(mix(seed_, position + uint64_t(i))), b.data.data() + per * i,
+                                where);
+        b.label[size_t(i)] = float(datum.label());
+      } catch (...) {
+        errors[size_t(i)] = std::current_exception();
+      }
+    }
+  };
+  // Large images (e.g. 3x227x227 crops) are worth a few threads; small ones (MNIST) are not.
+  const int threads = per * batch_ >= (int64_t(1) << 21) ? std::min(workers_, batch_) : 1;
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t)
+    pool.emplace_back(work, batch_ * t / threads, batch_ * (t + 1) / threads);
+  work(0, batch_ / threads);
+  for (std::thread &t : pool)
+    t.join();
+  for (const std::exception_ptr &e : errors) // the first bad record, whichever thread found it
+    if (e)
+      std::rethrow_exception(e);
 }
 
 void DataLayer::startPrefetch() {

@@ -64,6 +64,7 @@ private:
   int batch_ = 0;
   uint64_t size_ = 0, skip_ = 0, seed_ = 0, position_ = 0;
   bool hasLabel_ = false;
+  int workers_ = 1; // decoding threads per batch (large images only)
 
   // Prefetch: the thread fills `ready_` with consecutive batches from position_ on.
   size_t depth_ = 0;
