@@ -150,7 +150,15 @@ MnistConvertResult convertMnist(const std::string &idxDir, const std::string &ou
   for (const auto &[set, path] : jobs) {
     const fs::path tmp = path + ".partial-" + std::to_string(getpid());
     removeDb(tmp);
-    writeMnistLmdb(*set, tmp.string());
+    try {
+      writeMnistLmdb(*set, tmp.string());
+    } catch (...) {
+      std::error_code ignored;
+      fs::remove(tmp / "data.mdb", ignored); // no half-written database left behind
+      fs::remove(tmp / "lock.mdb", ignored);
+      fs::remove(tmp, ignored);
+      throw;
+    }
     if (fs::exists(path, ec))
       removeDb(path);
     fs::rename(tmp, path, ec);
