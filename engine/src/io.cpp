@@ -175,11 +175,33 @@ void upgradeInputs(pb::NetParameter &net) {
     layers->SwapElements(i, i - 1);
 }
 
+// Protobuf places an unknown-field error after the name; point at the name itself.
+int unknownFieldColumn(const std::string &text, const FirstErrorCollector &e) {
+  const std::string key = "no field named \"";
+  size_t k = e.message.find(key);
+  if (k == std::string::npos)
+    return e.column;
+  size_t end = e.message.find('"', k + key.size());
+  const std::string field = e.message.substr(k + key.size(), end - k - key.size());
+  size_t lineStart = 0;
+  for (int l = 0; l < e.line && lineStart != std::string::npos; ++l) {
+    lineStart = text.find('\n', lineStart);
+    if (lineStart != std::string::npos)
+      ++lineStart;
+  }
+  if (lineStart == std::string::npos || field.empty())
+    return e.column;
+  const std::string line = text.substr(lineStart, text.find('\n', lineStart) - lineStart);
+  size_t at = line.rfind(field, size_t(std::max(0, e.column)));
+  return at == std::string::npos ? e.column : int(at);
+}
+
 } // namespace
 
 void parseTextProto(const std::string &text, const std::string &nameForErrors, gp::Message &msg) {
   FirstErrorCollector errors;
   if (!tryParse(text, msg, errors)) {
+    errors.column = unknownFieldColumn(text, errors);
     std::ostringstream o;
     o << nameForErrors << ":" << errors.line + 1 << ":" << errors.column + 1 << ": " << errors.message;
     throw ParseError(o.str());

@@ -78,6 +78,9 @@ std::vector<Entry> insertSplits(std::vector<Entry> in, Context &ctx) {
         ++readers[{i, j}];
     }
   }
+  std::vector<std::string> names; // entries are moved out below
+  for (const auto &e : in)
+    names.push_back(e.layer->name());
   std::vector<Entry> out;
   std::map<Pos, int> nextSplitTop;
   for (size_t i = 0; i < in.size(); ++i) {
@@ -85,7 +88,7 @@ std::vector<Entry> insertSplits(std::vector<Entry> in, Context &ctx) {
     for (size_t j = 0; j < e.bottoms.size(); ++j) {
       Pos src = source[{i, j}];
       if (readers[src] > 1)
-        e.bottoms[j] = splitBlobName(in[src.first].layer->name(), e.bottoms[j], int(src.second), nextSplitTop[src]++);
+        e.bottoms[j] = splitBlobName(names[src.first], e.bottoms[j], int(src.second), nextSplitTop[src]++);
     }
     std::vector<Entry> splits;
     for (size_t j = 0; j < e.tops.size(); ++j) {
@@ -245,11 +248,12 @@ Net::Net(const pb::NetParameter &param, pb::Phase phase, Context &ctx, const std
     }
   }
 
-  // 5. Which layers need backward (Caffe's rules): a layer does when one of its learnable blobs
-  // has lr_mult != 0 or one of its bottoms needs a gradient; then only layers that lead to a loss
-  // keep it; force_backward turns on every loss-leading layer and bottom (except loss labels).
+  // 5. Which layers need backward (Caffe's rules). Forward: a layer does when one of its learnable
+  // blobs has lr_mult != 0 or a bottom needs a gradient (force_backward: every bottom but a loss
+  // label); propagate_down: false turns a bottom off. Then backward: a layer whose tops receive no
+  // gradient (no loss weight, no later layer propagating into them) is pruned.
   const size_t n = entries.size();
-  std::map<Blob *, bool> blobNeedsBackward;
+  std::set<Blob *> blobNeedsBackward;
   needsBackward_.assign(n, false);
   propagateDown_.resize(n);
   for (size_t i = 0; i < n; ++i) {
@@ -258,7 +262,9 @@ Net::Net(const pb::NetParameter &param, pb::Phase phase, Context &ctx, const std
     bool need = false;
     propagateDown_[i].assign(bottom_[i].size(), false);
     for (size_t j = 0; j < bottom_[i].size(); ++j) {
-      bool nb = blobNeedsBackward[bottom_[i][j]];
+      // Caffe's loss layers take no gradient for their label bottom (EuclideanLoss has none).
+      const bool label = L.isLoss() && j >= 1 && std::string(L.type()) != "EuclideanLoss";
+      bool nb = p.force_backward() ? !label : blobNeedsBackward.count(bottom_[i][j]) > 0;
       if (e.hasPropagateDown)
         nb = nb && e.propagateDownGiven[j];
       propagateDown_[i][j] = nb;
@@ -269,37 +275,28 @@ Net::Net(const pb::NetParameter &param, pb::Phase phase, Context &ctx, const std
       need = need || lr != 0.f;
     }
     needsBackward_[i] = need;
-    for (Blob *t : top_[i])
-      blobNeedsBackward[t] = blobNeedsBackward[t] || need;
+    if (need)
+      for (Blob *t : top_[i])
+        blobNeedsBackward.insert(t);
   }
-  std::set<Blob *> underLoss;
-  std::vector<bool> contributes(n, false);
+  // Backward order; a blob in `getsGradient` has its diff written by a layer visited already. Tops
+  // leave the set at their producer, so an in-place layer re-adds its blob only if it propagates.
+  std::set<Blob *> getsGradient;
   for (size_t i = n; i-- > 0;) {
-    bool c = false;
+    bool anyTop = false;
     for (size_t j = 0; j < top_[i].size(); ++j)
-      c = c || entries[i].lossWeights[j] != 0.f || underLoss.count(top_[i][j]);
-    contributes[i] = c;
-    if (!c) {
+      anyTop = anyTop || entries[i].lossWeights[j] != 0.f || getsGradient.count(top_[i][j]);
+    for (Blob *t : top_[i])
+      getsGradient.erase(t);
+    if (!anyTop) {
       needsBackward_[i] = false;
       propagateDown_[i].assign(propagateDown_[i].size(), false);
-    } else {
-      for (Blob *b : bottom_[i])
-        underLoss.insert(b);
     }
-  }
-  if (p.force_backward()) {
-    for (size_t i = 0; i < n; ++i) {
-      if (!contributes[i])
-        continue;
-      Layer &L = *entries[i].layer;
-      needsBackward_[i] = true;
-      for (size_t j = 0; j < bottom_[i].size(); ++j) {
-        // Caffe's loss layers take no gradient for their label bottom (EuclideanLoss has none).
-        const bool label = L.isLoss() && j >= 1 && std::string(L.type()) != "EuclideanLoss";
-        if (!label && !(entries[i].hasPropagateDown && !entries[i].propagateDownGiven[j]))
-          propagateDown_[i][j] = true;
-      }
-    }
+    if (!needsBackward_[i])
+      propagateDown_[i].assign(propagateDown_[i].size(), false);
+    for (size_t j = 0; j < bottom_[i].size(); ++j)
+      if (propagateDown_[i][j])
+        getsGradient.insert(bottom_[i][j]);
   }
 
   // 6. Diffs read by a backward that no later layer writes (e.g. a Split output read by Accuracy,

@@ -1,5 +1,5 @@
 // Layers that move no numbers of their own: Input (fixed-shape blobs the caller fills), Split (one
-// blob to several consumers; gradients summed), Flatten (a reshaped view sharing data and diff).
+// blob to several consumers; gradients summed), Flatten (a reshaped view sharing the data).
 #include "engine/src/layer.h"
 
 #include <cstring>
@@ -85,11 +85,15 @@ public:
     out.insert(out.end(), in.begin() + e + 1, in.end());
     top[0]->reshape(out);
     top[0]->shareData(*bottom[0]);
-    top[0]->shareDiff(*bottom[0]);
   }
-  // Data and diff are shared with the bottom: nothing to move.
-  void forward(const Blobs &, const Blobs &) override {}
-  void backward(const Blobs &, const std::vector<bool> &, const Blobs &) override {}
+  void forward(const Blobs &, const Blobs &) override {} // data shared with the bottom
+  // The diff is copied, not shared: a shared diff would make the bottom's diff change whenever the
+  // net seeds or clears the top's (and the contract is that backward writes the bottom diff).
+  void backward(const Blobs &top, const std::vector<bool> &propagateDown, const Blobs &bottom) override {
+    if (propagateDown[0] && bottom[0]->count())
+      lamina::check(laminaMemcpy(ctx().h(), bottom[0]->mutableDiff(), top[0]->diff(),
+                                 size_t(bottom[0]->count()) * sizeof(float), LAMINA_MEMCPY_DEVICE_TO_DEVICE));
+  }
 
 private:
   std::pair<int, int> axes(const Blob &b) const {
