@@ -85,6 +85,7 @@ int runCheck(const Args &a) {
   }
   int failures = 0;
   for (auto &spec : specs) {
+    applyRandomData(a, spec.param);
     if (a.has("phase") && spec.state.phase() != parsePhase(a.get("phase")))
       continue;
     for (const auto &s : extraStages)
@@ -100,8 +101,10 @@ int runCheck(const Args &a) {
 
 LAMINA_REGISTER_COMMAND(check, runCheck,
                         "check FILE [--phase train|test] [--stage S[,S...]] [--root R] [--data-root D]\n"
+                        "      [--random-data --data-shape N,C,H,W]\n"
                         "      parse a net or solver, build each net it names on the CPU, print the layer\n"
-                        "      table (blob shapes, learnable parameters) or the error",
-                        {});
+                        "      table (blob shapes, learnable parameters) or the error; --random-data builds\n"
+                        "      Data layers as Inputs of that shape (no database needed)",
+                        {"random-data"});
 
 } // namespace lamina::cli

@@ -18,30 +18,6 @@ using Clock = std::chrono::steady_clock;
 
 double msSince(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
 
-// Every "Data" layer becomes an Input of the given shape (and a label top of shape N), so a net
-// runs without its database.
-void replaceDataLayers(pb::NetParameter &n, const std::vector<int64_t> &shape) {
-  for (auto &l : *n.mutable_layer()) {
-    if (l.type() != "Data")
-      continue;
-    pb::LayerParameter in;
-    in.set_name(l.name());
-    in.set_type("Input");
-    *in.mutable_top() = l.top();
-    *in.mutable_include() = l.include();
-    *in.mutable_exclude() = l.exclude();
-    for (int j = 0; j < l.top_size(); ++j) {
-      auto *s = in.mutable_input_param()->add_shape();
-      if (j == 0)
-        for (int64_t d : shape)
-          s->add_dim(d);
-      else
-        s->add_dim(shape[0]);
-    }
-    l = in;
-  }
-}
-
 // Input tops: uniform [0, 1) images (valid as sigmoid cross-entropy targets too); 1-D tops are
 // labels and get class 0, valid for any classifier.
 void fillInputs(Net &net, std::mt19937 &rng) {
@@ -74,16 +50,7 @@ int runTime(const Args &a) {
   ctx.paths.dataRoot = a.get("data-root", ".");
 
   pb::NetParameter param = readNet(a.get("model"));
-  if (a.has("random-data")) {
-    if (!a.has("data-shape"))
-      throw std::runtime_error("--random-data needs --data-shape N,C,H,W");
-    std::vector<int64_t> shape;
-    for (const auto &d : splitList(a.get("data-shape")))
-      shape.push_back(std::stoll(d));
-    if (shape.empty() || shape[0] < 1)
-      throw std::runtime_error("bad --data-shape '" + a.get("data-shape") + "'");
-    replaceDataLayers(param, shape);
-  }
+  applyRandomData(a, param);
   Net net(param, phase, ctx, splitList(a.get("stage")));
   std::mt19937 rng(1701);
   fillInputs(net, rng);
@@ -126,8 +93,10 @@ int runTime(const Args &a) {
     const auto &l = *net.layers()[i];
     fSum += fwd[i] / iterations;
     bSum += bwd[i] / iterations;
-    std::printf("%-*s  %-*s  %12.4f  %12s\n", int(wn), l.name().c_str(), int(wt), l.type(), fwd[i] / iterations,
-                net.needsBackward(i) ? std::to_string(bwd[i] / iterations).c_str() : "-");
+    char b[32] = "-";
+    if (net.needsBackward(i))
+      std::snprintf(b, sizeof b, "%.4f", bwd[i] / iterations);
+    std::printf("%-*s  %-*s  %12.4f  %12s\n", int(wn), l.name().c_str(), int(wt), l.type(), fwd[i] / iterations, b);
   }
   std::printf("sum of layers: forward %.3f ms, backward %.3f ms, forward+backward %.3f ms\n", fSum, bSum, fSum + bSum);
 
@@ -144,7 +113,7 @@ int runTime(const Args &a) {
   }
   sync();
   const double fbPass = msSince(t0) / iterations;
-  std::printf("whole passes: forward %.3f ms (%.0f images/s), forward+backward %.3f ms (%.0f images/s)\n", fPass,
+  std::printf("whole passes: forward %.3f ms (%.1f images/s), forward+backward %.3f ms (%.1f images/s)\n", fPass,
               double(batch) * 1000.0 / fPass, fbPass, double(batch) * 1000.0 / fbPass);
   return 0;
 }

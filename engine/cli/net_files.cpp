@@ -1,6 +1,8 @@
 // Net files and the nets a solver names, for `lamina check` and `lamina time`.
 #include "engine/cli/net_files.h"
 
+#include "engine/cli/commands.h"
+
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
@@ -124,6 +126,45 @@ pb::Phase parsePhase(const std::string &s) {
   if (l == "test")
     return pb::TEST;
   throw std::runtime_error("unknown phase '" + s + "' (train or test)");
+}
+
+void replaceDataLayers(pb::NetParameter &n, const std::vector<int64_t> &shape) {
+  for (auto &l : *n.mutable_layer()) {
+    if (l.type() != "Data")
+      continue;
+    pb::LayerParameter in;
+    in.set_name(l.name());
+    in.set_type("Input");
+    *in.mutable_top() = l.top();
+    *in.mutable_include() = l.include();
+    *in.mutable_exclude() = l.exclude();
+    for (int j = 0; j < l.top_size(); ++j) {
+      auto *s = in.mutable_input_param()->add_shape();
+      if (j == 0)
+        for (int64_t d : shape)
+          s->add_dim(d);
+      else
+        s->add_dim(shape[0]);
+    }
+    l = in;
+  }
+}
+
+void applyRandomData(const Args &a, pb::NetParameter &n) {
+  if (!a.has("random-data"))
+    return;
+  if (!a.has("data-shape"))
+    throw std::runtime_error("--random-data needs --data-shape N,C,H,W");
+  std::vector<int64_t> shape;
+  try {
+    for (const auto &d : splitList(a.get("data-shape")))
+      shape.push_back(std::stoll(d));
+  } catch (const std::exception &) {
+    shape.clear();
+  }
+  if (shape.empty() || shape[0] < 1)
+    throw std::runtime_error("bad --data-shape '" + a.get("data-shape") + "' (N,C,H,W)");
+  replaceDataLayers(n, shape);
 }
 
 } // namespace lamina::cli

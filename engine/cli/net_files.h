@@ -37,4 +37,11 @@ std::vector<NetSpec> solverNets(const std::string &solverPath, const pb::SolverP
 
 pb::Phase parsePhase(const std::string &s); // "train" / "test" (any case)
 
+// Every "Data" layer becomes an Input of `shape` (and a label top of shape N), so the net builds
+// and runs without its database.
+void replaceDataLayers(pb::NetParameter &n, const std::vector<int64_t> &shape);
+struct Args;
+// `--random-data --data-shape N,C,H,W` (for check and time): replaceDataLayers, or nothing.
+void applyRandomData(const Args &a, pb::NetParameter &n);
+
 } // namespace lamina::cli

@@ -57,7 +57,10 @@ std::string splitBlobName(const std::string &layer, const std::string &blob, int
 // Caffe's implicit splits: a top read by more than one later bottom (a loss weight on it counts as
 // one more reader) goes through a Split layer whose tops feed the readers one each; a loss top
 // keeps split output 0 for its loss weight. Throws NetError for a bottom no earlier layer produces.
-std::vector<Entry> insertSplits(std::vector<Entry> in, Context &ctx) {
+// `excluded`: blob name -> a layer left out by the state's rules that has it as a top (for the
+// message about a missing bottom).
+std::vector<Entry> insertSplits(std::vector<Entry> in, Context &ctx, const std::map<std::string, std::string> &excluded,
+                                const std::string &stateText) {
   using Pos = std::pair<size_t, size_t>; // (layer, top)
   std::map<std::string, Pos> lastProducer;
   std::map<std::pair<size_t, size_t>, Pos> source; // (layer, bottom) -> producing top
@@ -66,9 +69,17 @@ std::vector<Entry> insertSplits(std::vector<Entry> in, Context &ctx) {
     const Entry &e = in[i];
     for (size_t j = 0; j < e.bottoms.size(); ++j) {
       auto it = lastProducer.find(e.bottoms[j]);
-      if (it == lastProducer.end())
+      if (it == lastProducer.end()) {
+        auto ex = excluded.find(e.bottoms[j]);
         throw NetError(layerLabel(e.layer->name(), e.layer->type()) + ": bottom '" + e.bottoms[j] +
-                       "' does not exist (no earlier layer has it as a top)");
+                       "' does not exist (no earlier layer has it as a top" +
+                       (ex == excluded.end() ? std::string()
+                                             : "; layer '" + ex->second +
+                                                   "' has it but its include/exclude rules "
+                                                   "leave it out for " +
+                                                   stateText) +
+                       ")");
+      }
       source[{i, j}] = it->second;
       ++readers[it->second];
     }
@@ -166,9 +177,13 @@ Net::Net(const pb::NetParameter &param, pb::Phase phase, Context &ctx, const std
 
   // 1. The layers of this phase/stage, created with the net's phase.
   std::vector<Entry> entries;
+  std::map<std::string, std::string> excluded;
   for (const auto &lp : p.layer()) {
-    if (!layerIncluded(lp, state))
+    if (!layerIncluded(lp, state)) {
+      for (const auto &t : lp.top())
+        excluded.emplace(t, lp.name());
       continue;
+    }
     pb::LayerParameter l = lp;
     l.set_phase(phase);
     Entry e;
@@ -200,7 +215,11 @@ Net::Net(const pb::NetParameter &param, pb::Phase phase, Context &ctx, const std
   }
 
   // 2. Implicit splits (also reports missing bottoms).
-  entries = insertSplits(std::move(entries), ctx);
+  std::string stateText = "phase " + pb::Phase_Name(state.phase()) + ", stages [";
+  for (int i = 0; i < state.stage_size(); ++i)
+    stateText += (i ? ", " : "") + state.stage(i);
+  stateText += "], level " + std::to_string(state.level());
+  entries = insertSplits(std::move(entries), ctx, excluded, stateText);
 
   // 3. Blobs: tops create them (or reuse the bottom in place); bottoms must exist.
   for (auto &e : entries) {
@@ -473,7 +492,7 @@ std::string Net::describe() const {
     Row r{L.name(), L.type(), "", ""};
     for (size_t j = 0; j < layerBottomNames_[i].size(); ++j)
       r.io += (j ? ", " : "") + blobText(layerBottomNames_[i][j]);
-    r.io += " -> ";
+    r.io += r.io.empty() ? "-> " : " -> ";
     for (size_t j = 0; j < layerTopNames_[i].size(); ++j) {
       r.io += (j ? ", " : "") + blobText(layerTopNames_[i][j]);
       if (lossWeights_[i][j] != 0.f) {

@@ -390,6 +390,14 @@ TEST(NetBuild, ErrorsNameTheLayer) {
       },
       {"'pair'", "2x3 vs 2x4"});
   expectError<NetError>(
+      [&] {
+        Net(parseNet(
+                R"(layer { name: "in" type: "Input" top: "x" include { phase: TRAIN } input_param { shape { dim: 2 } } }
+                        layer { name: "f" type: "Flatten" bottom: "x" top: "y" })"),
+            pb::TEST, ctx);
+      },
+      {"'f'", "bottom 'x'", "layer 'in' has it", "phase TEST"});
+  expectError<NetError>(
       [&] { Net(parseNet(in + "layer { name: \"p1\" type: \"TestPair\" bottom: \"x\" top: \"y\" }"), pb::TRAIN, ctx); },
       {"'p1'", "bottoms"});
   expectError<NetError>(
