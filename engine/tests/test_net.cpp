@@ -111,7 +111,30 @@ public:
   void backward(const Blobs &, const std::vector<bool> &, const Blobs &) override {}
 };
 
+// y = x * x.
+class TestSquareLayer : public Layer {
+public:
+  using Layer::Layer;
+  const char *type() const override { return "TestSquare"; }
+  void setUp(const Blobs &, const Blobs &) override {}
+  void reshape(const Blobs &bottom, const Blobs &top) override { top[0]->reshapeLike(*bottom[0]); }
+  void forward(const Blobs &bottom, const Blobs &top) override {
+    auto x = bottom[0]->dataToHost();
+    for (float &v : x)
+      v *= v;
+    top[0]->dataFromHost(x);
+  }
+  void backward(const Blobs &top, const std::vector<bool> &pd, const Blobs &bottom) override {
+    auto d = top[0]->diffToHost(), x = bottom[0]->dataToHost();
+    for (size_t i = 0; i < d.size(); ++i)
+      d[i] *= 2 * x[i];
+    if (pd[0])
+      bottom[0]->diffFromHost(d);
+  }
+};
+
 LAMINA_REGISTER_LAYER(TestBias, TestBiasLayer);
+LAMINA_REGISTER_LAYER(TestSquare, TestSquareLayer);
 LAMINA_REGISTER_LAYER(TestScale, TestScaleLayer);
 LAMINA_REGISTER_LAYER(TestSumLoss, TestSumLossLayer);
 LAMINA_REGISTER_LAYER(TestPair, TestPairLayer);
@@ -490,6 +513,53 @@ TEST(NetBuild, ImplicitSplitForwardAndBackward) {
   EXPECT_NEAR(net.learnableParams()[0].blob->diffToHost()[0], 2 * 3.5f * 40.f, 1e-3f);
   net.clearParamDiffs();
   EXPECT_EQ(net.learnableParams()[0].blob->diffToHost()[0], 0.f);
+}
+
+// The whole net's backward (splits, Flatten, in place, loss weights, force_backward) against finite
+// differences of Net::forward() for the input data and the learnable blob.
+TEST(NetBuild, NetGradientMatchesFiniteDifferences) {
+  Context ctx(device());
+  Net net(parseNet(R"(
+    force_backward: true
+    layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 2 dim: 3 dim: 2 dim: 2 } } }
+    layer { name: "bias" type: "TestBias" bottom: "data" top: "x" }
+    layer { name: "flat" type: "Flatten" bottom: "x" top: "f" }
+    layer { name: "sq" type: "TestSquare" bottom: "f" top: "q" }
+    layer { name: "half" type: "TestScale" bottom: "q" top: "q" power_param { scale: 0.5 } }
+    layer { name: "loss1" type: "TestSumLoss" bottom: "q" top: "loss1" }
+    layer { name: "loss2" type: "TestSumLoss" bottom: "f" top: "loss2" loss_weight: 0.3 }
+    layer { name: "neg" type: "TestScale" bottom: "x" top: "n" power_param { scale: -1 } }
+    layer { name: "sq2" type: "TestSquare" bottom: "n" top: "n2" }
+    layer { name: "loss3" type: "TestSumLoss" bottom: "n2" top: "loss3" loss_weight: 2 }
+  )"),
+          pb::TRAIN, ctx);
+  std::vector<float> data(24);
+  for (size_t i = 0; i < data.size(); ++i)
+    data[i] = std::sin(1.7f * float(i));
+  net.blob("data")->dataFromHost(data);
+  net.learnableParams()[0].blob->dataFromHost({0.1f, -0.2f, 0.3f});
+  net.forward();
+  net.clearParamDiffs();
+  net.backward();
+  for (Blob *b : {net.blob("data"), net.learnableParams()[0].blob}) {
+    const auto analytic = b->diffToHost();
+    auto x = b->dataToHost();
+    for (size_t i = 0; i < x.size(); ++i) {
+      const float h = 1e-2f, orig = x[i];
+      x[i] = orig + h;
+      b->dataFromHost(x);
+      const double lp = net.forward();
+      x[i] = orig - h;
+      b->dataFromHost(x);
+      const double lm = net.forward();
+      x[i] = orig;
+      b->dataFromHost(x);
+      EXPECT_NEAR(analytic[i], (lp - lm) / (2 * h), 2e-2 * std::max(1.0, std::fabs(double(analytic[i])))) << i;
+    }
+  }
+  // Closed form for the data: dL/dx = (x + b) + 0.3 + 4 (x + b).
+  const auto d = net.blob("data")->diffToHost();
+  EXPECT_NEAR(d[0], 5 * (data[0] + 0.1f) + 0.3f, 1e-4f);
 }
 
 TEST(NetBuild, LossTopAlsoReadKeepsItsWeight) {
