@@ -337,6 +337,7 @@ Net::Net(const pb::NetParameter &param, pb::Phase phase, Context &ctx, const std
   }
 
   // 7. Losses, outputs, learnable parameters; keep the layers.
+  std::map<std::string, std::string> sharedNames; // ParamSpec.name -> layer
   for (size_t i = 0; i < n; ++i) {
     Entry &e = entries[i];
     for (size_t j = 0; j < top_[i].size(); ++j) {
@@ -345,6 +346,13 @@ Net::Net(const pb::NetParameter &param, pb::Phase phase, Context &ctx, const std
         losses_.push_back({t, e.lossWeights[j]});
     }
     Layer &L = *e.layer;
+    if (size_t(L.param().param_size()) > L.blobs().size())
+      throw NetError(layerLabel(L.name(), L.type()) + ": " + std::to_string(L.param().param_size()) +
+                     " param specs for " + std::to_string(L.blobs().size()) + " learnable blobs");
+    for (const auto &ps : L.param().param())
+      if (!ps.name().empty() && !sharedNames.emplace(ps.name(), L.name()).second)
+        throw NetError(layerLabel(L.name(), L.type()) + ": parameter name '" + ps.name() + "' is also used by layer '" +
+                       sharedNames[ps.name()] + "': shared parameters are not supported");
     for (size_t k = 0; k < L.blobs().size(); ++k) {
       LearnableParam lp;
       lp.blob = L.blobs()[k].get();

@@ -601,6 +601,14 @@ TEST(NetBuild, LrMultZeroAndForceBackward) {
   EXPECT_EQ(frozen.learnableParams()[0].lrMult, 0.f);
   EXPECT_EQ(frozen.learnableParams()[0].decayMult, 3.f);
 
+  std::string twoSpecs = text;
+  twoSpecs.replace(twoSpecs.find("decay_mult: 3 }"), 15, "decay_mult: 3 } param { lr_mult: 1 }");
+  expectError<NetError>([&] { Net(parseNet(twoSpecs), pb::TRAIN, ctx); }, {"'bias'", "2 param specs for 1"});
+  std::string shared = text;
+  shared.replace(shared.find("lr_mult: 0"), 10, "name: \"w\"");
+  shared += R"(layer { name: "bias2" type: "TestBias" bottom: "data" top: "x2" param { name: "w" } })";
+  expectError<NetError>([&] { Net(parseNet(shared), pb::TRAIN, ctx); }, {"'bias2'", "'w'", "not supported"});
+
   Net forced(parseNet("force_backward: true\n" + text), pb::TRAIN, ctx);
   EXPECT_TRUE(forced.needsBackward(1));
   EXPECT_TRUE(forced.needsBackward(2));                                 // in place
