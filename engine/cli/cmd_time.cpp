@@ -59,9 +59,10 @@ int runTime(const Args &a) {
 
   std::printf("net '%s', phase %s, device %s, batch %lld, %d iterations after 1 warm-up\n", net.name().c_str(),
               pb::Phase_Name(phase).c_str(), device.c_str(), (long long)batch, iterations);
-  net.forward();
+  const float loss0 = net.forward();
   net.backward();
   sync();
+  std::printf("warm-up loss %g\n", double(loss0));
 
   // Per layer, synchronizing after each so a layer's time is its own.
   const size_t n = net.layers().size();
