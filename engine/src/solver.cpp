@@ -4,6 +4,7 @@
 #include "engine/src/solver.h"
 
 #include "engine/src/io.h"
+#include "engine/src/layers/data.h"
 #include "engine/src/snapshot.h"
 
 #include <algorithm>
@@ -484,9 +485,16 @@ std::string Solver::snapshot() {
       v.push_back({b->shape(), b->dataToHost()});
     s.history.push_back(std::move(v));
   }
-  for (const auto &l : net_->layers())
-    if (auto *st = dynamic_cast<const StatefulLayer *>(l.get()))
-      s.layerStates.emplace_back(l->name(), st->saveState());
+  for (size_t n = 0; n <= testNets_.size(); ++n) {
+    const Net &net = n == 0 ? *net_ : *testNets_[n - 1];
+    const std::string tag = n == 0 ? "train/" : "test" + std::to_string(n - 1) + "/";
+    for (const auto &l : net.layers()) {
+      if (auto *d = dynamic_cast<const DataLayer *>(l.get()))
+        s.layerStates.emplace_back(tag + l->name(), "position " + std::to_string(d->position()));
+      else if (auto *st = dynamic_cast<const StatefulLayer *>(l.get()))
+        s.layerStates.emplace_back(tag + l->name(), st->saveState());
+    }
+  }
   saveWeights(*net_, s.weightsFile);
   const std::string statePath = base + ".lamina-state";
   saveSolverState(s, statePath);
@@ -495,6 +503,34 @@ std::string Solver::snapshot() {
   if (log)
     log("snapshot " + s.weightsFile + ", " + statePath);
   return statePath;
+}
+
+void Solver::restoreLayerState(const std::string &key, const std::string &value, const std::string &statePath) {
+  // key: "train/<layer>" or "test<N>/<layer>"
+  const auto slash = key.find('/');
+  const std::string tag = key.substr(0, slash == std::string::npos ? 0 : slash);
+  const std::string name = slash == std::string::npos ? key : key.substr(slash + 1);
+  Net *net = nullptr;
+  if (tag == "train")
+    net = net_.get();
+  else if (tag.rfind("test", 0) == 0 && tag.size() > 4 && std::stoul(tag.substr(4)) < testNets_.size())
+    net = testNets_[std::stoul(tag.substr(4))].get();
+  if (net)
+    for (const auto &l : net->layers()) {
+      if (l->name() != name)
+        continue;
+      if (auto *d = dynamic_cast<DataLayer *>(l.get())) {
+        if (value.rfind("position ", 0) != 0)
+          throw SnapshotError(statePath + ": bad data position '" + value + "' for layer '" + key + "'");
+        d->seek(std::stoull(value.substr(9)));
+        return;
+      }
+      if (auto *st = dynamic_cast<StatefulLayer *>(l.get())) {
+        st->loadState(value);
+        return;
+      }
+    }
+  throw SnapshotError(statePath + ": state for layer '" + key + "', which the nets lack");
 }
 
 void Solver::restore(const std::string &statePath) {
@@ -532,17 +568,8 @@ void Solver::restore(const std::string &statePath) {
   rng >> ctx_.rng;
   if (!rng)
     throw SnapshotError(statePath + ": corrupt RNG state");
-  for (const auto &kv : s.layerStates) {
-    bool found = false;
-    for (const auto &l : net_->layers())
-      if (l->name() == kv.first)
-        if (auto *st = dynamic_cast<StatefulLayer *>(l.get())) {
-          st->loadState(kv.second);
-          found = true;
-        }
-    if (!found)
-      throw SnapshotError(statePath + ": state for layer '" + kv.first + "', which the net lacks");
-  }
+  for (const auto &kv : s.layerStates)
+    restoreLayerState(kv.first, kv.second, statePath);
   iter_ = s.iter;
   currentStep_ = s.currentStep;
   losses_ = s.lossWindow;

@@ -106,7 +106,9 @@ private:
   void display(float lr);
   TestResult testNet(size_t n);
   void setupBuffers();
-  void ensureHistory(); // after construction: historyCount() is virtual
+  void ensureHistory();
+  void restoreLayerState(const std::string &key, const std::string &value,
+                         const std::string &statePath); // after construction: historyCount() is virtual
   int imagesPerIteration() const;
 
   std::vector<lamina::TensorDescriptor> flat_;

@@ -6,6 +6,8 @@
 // L1/L2 weight decay with lr/decay multipliers, clipping, iter_size, exact snapshot resume, tests,
 // NaN stop, corrupt snapshot files.
 #include "common/test_util.h"
+#include "engine/src/data/lmdb.h"
+#include "engine/src/layers/data.h"
 #include "engine/src/snapshot.h"
 #include "engine/src/solver.h"
 
@@ -38,7 +40,7 @@ public:
   TestQuadraticLayer(const pb::LayerParameter &p, Context &c) : Layer(p, c) {}
   const char *type() const override { return "TestQuadratic"; }
   int minBottoms() const override { return 0; }
-  int maxBottoms() const override { return 0; }
+  int maxBottoms() const override { return 1; } // optional labels: their mean shifts the targets
   bool isLoss() const override { return true; }
   void setUp(const Blobs &, const Blobs &) override {
     const int64_t n = int64_t(cfg.target.size());
@@ -49,11 +51,17 @@ public:
     sq_ = std::make_shared<Blob>(ctx(), Shape{cfg.batch, n});
   }
   void reshape(const Blobs &, const Blobs &top) override { top[0]->reshape({}); }
-  void forward(const Blobs &, const Blobs &top) override {
+  void forward(const Blobs &bottom, const Blobs &top) override {
     // Uniform noise: one engine draw per value (a normal_distribution caches pairs outside the rng).
     std::uniform_real_distribution<float> uniform(-1.f, 1.f);
     std::vector<float> t;
-    const float shift = cfg.shift ? 0.01f * float(count_ % 3) : 0.f;
+    float shift = cfg.shift ? 0.01f * float(count_ % 3) : 0.f;
+    if (!bottom.empty()) {
+      double sum = 0;
+      for (float l : bottom[0]->dataToHost())
+        sum += l;
+      shift += float(0.1 * sum / double(bottom[0]->count()));
+    }
     for (int b = 0; b < cfg.batch; ++b)
       for (float x : cfg.target)
         t.push_back(x + shift + (cfg.noise > 0 ? cfg.noise * uniform(ctx().rng) : 0.f));
@@ -361,6 +369,47 @@ TEST(Solver, SnapshotResumesExactly) {
     // 8 comes from `snapshot: 4`) are there.
     EXPECT_TRUE(std::filesystem::exists(dir.str() + "/quad_iter_8.lamina-weights"));
   }
+}
+
+TEST(Solver, SnapshotRestoresDataPosition) {
+  // A Data layer (7 records, batch 2, prefetching) feeds labels whose mean moves the targets: the
+  // resumed run must continue from the saved read position to give the same losses.
+  TempDir dir;
+  {
+    LmdbWriter w(dir.str() + "/db");
+    for (int i = 0; i < 7; ++i) {
+      pb::Datum d;
+      d.set_channels(1);
+      d.set_height(1);
+      d.set_width(1);
+      d.set_label(i);
+      d.set_data(std::string(1, char(i)));
+      w.put("k" + std::to_string(i), d.SerializeAsString());
+    }
+    w.commit();
+  }
+  pb::SolverParameter p = solverParam("type: 'SGD' momentum: 0.9 max_iter: 9 snapshot: 5 snapshot_prefix: 'd'");
+  google::protobuf::TextFormat::ParseFromString(
+      "name: 'quad' layer { name: 'data' type: 'Data' top: 'data' top: 'label' data_param { source: '" + dir.str() +
+          "/db' batch_size: 2 backend: LMDB } }\n"
+          "layer { name: 'quad' type: 'TestQuadratic' bottom: 'label' top: 'loss' }",
+      p.mutable_net_param());
+  Training full(p, dir.str());
+  full.solver->solve();
+  Training resumed(p, dir.str());
+  resumed.solver->restore(dir.str() + "/d_iter_5.lamina-state");
+  resumed.solver->solve();
+  ASSERT_EQ(full.losses.size(), 9u);
+  ASSERT_EQ(resumed.losses.size(), 4u);
+  for (size_t i = 0; i < 4; ++i)
+    EXPECT_EQ(resumed.losses[i], full.losses[i + 5]) << "loss at iteration " << i + 5;
+  EXPECT_EQ(resumed.w(), full.w());
+  // Records 10, 11 (mod 7) come next after 5 batches of 2: the position was restored.
+  Training probe(p, dir.str());
+  probe.solver->restore(dir.str() + "/d_iter_5.lamina-state");
+  auto *data = dynamic_cast<DataLayer *>(probe.solver->net().layers()[0].get());
+  ASSERT_NE(data, nullptr);
+  EXPECT_EQ(data->position(), 10u);
 }
 
 TEST(Solver, WeightsFileRoundTripAndErrors) {
