@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 
@@ -19,7 +20,11 @@ static_assert(sizeof(float) == 4, "the snapshot format stores IEEE float32");
 
 class Writer {
 public:
-  explicit Writer(const std::string &path) : path_(path), tmp_(path + ".tmp"), out_(tmp_, std::ios::binary) {
+  explicit Writer(const std::string &path) : path_(path), tmp_(path + ".tmp") {
+    std::error_code ec; // a missing snapshot directory is made (an error shows at the open)
+    if (auto dir = std::filesystem::path(path).parent_path(); !dir.empty())
+      std::filesystem::create_directories(dir, ec);
+    out_.open(tmp_, std::ios::binary);
     if (!out_)
       throw SnapshotError(path_ + ": cannot open for writing");
   }
