@@ -112,8 +112,27 @@ struct OpTensorDesc {
 };
 
 const std::pair<laminaOpTensorOp_t, ref::Op> kOps[] = {
-    {LAMINA_OP_TENSOR_ADD, ref::Op::Add}, {LAMINA_OP_TENSOR_MUL, ref::Op::Mul},   {LAMINA_OP_TENSOR_MIN, ref::Op::Min},
-    {LAMINA_OP_TENSOR_MAX, ref::Op::Max}, {LAMINA_OP_TENSOR_SQRT, ref::Op::Sqrt}, {LAMINA_OP_TENSOR_NOT, ref::Op::Not}};
+    {LAMINA_OP_TENSOR_ADD, ref::Op::Add},     {LAMINA_OP_TENSOR_MUL, ref::Op::Mul},
+    {LAMINA_OP_TENSOR_MIN, ref::Op::Min},     {LAMINA_OP_TENSOR_MAX, ref::Op::Max},
+    {LAMINA_OP_TENSOR_SQRT, ref::Op::Sqrt},   {LAMINA_OP_TENSOR_NOT, ref::Op::Not},
+    {LAMINA_OP_TENSOR_DIV, ref::Op::Div},     {LAMINA_OP_TENSOR_POW, ref::Op::Pow},
+    {LAMINA_OP_TENSOR_EXP, ref::Op::Exp},     {LAMINA_OP_TENSOR_LOG, ref::Op::Log},
+    {LAMINA_OP_TENSOR_ABS, ref::Op::Abs},     {LAMINA_OP_TENSOR_SIGN, ref::Op::Sign},
+    {LAMINA_OP_TENSOR_CMP_GE, ref::Op::CmpGe}};
+
+// Operand ranges inside each op's smooth domain (alpha1 > 0 in every row of the test): a > 0 for
+// sqrt, log and pow; |b| >= 0.25 for div, so that half's range holds every quotient.
+std::pair<double, double> rangeOfA(laminaOpTensorOp_t op) {
+  switch (op) {
+  case LAMINA_OP_TENSOR_SQRT:
+  case LAMINA_OP_TENSOR_LOG: return {0.05, 1.0};
+  case LAMINA_OP_TENSOR_POW: return {0.1, 1.5};
+  default: return {-1.0, 1.0};
+  }
+}
+std::pair<double, double> rangeOfB(laminaOpTensorOp_t op) {
+  return op == LAMINA_OP_TENSOR_DIV ? std::pair{0.25, 1.0} : std::pair{-1.0, 1.0};
+}
 
 TEST(OpTensor, MatchesReference) {
   LT_HANDLE_OR_SKIP(h);
@@ -128,10 +147,10 @@ TEST(OpTensor, MatchesReference) {
             SCOPED_TRACE(what(dt, l, ab[0], ab[2], pc.a) + " op " + std::to_string(int(op)));
             lt::Tensor a(dt, pc.c, l), b(dt, pc.a, l), c(dt, pc.c, l);
             lt::Buffer A(h, a.bytes(), dt), B(h, b.bytes(), dt), C(h, c.bytes(), dt);
-            // sqrt: a positive operand (alpha1 > 0 in every row)
-            double lo = op == LAMINA_OP_TENSOR_SQRT ? 0.05 : -1.0;
-            auto av = lt::randomValues(a.numel(), seed++, dt, lo, 1.0), bv = lt::randomValues(b.numel(), seed++, dt),
-                 cv = lt::randomValues(c.numel(), seed++, dt);
+            auto [alo, ahi] = rangeOfA(op);
+            auto [blo, bhi] = rangeOfB(op);
+            auto av = lt::randomValues(a.numel(), seed++, dt, alo, ahi),
+                 bv = lt::randomValues(b.numel(), seed++, dt, blo, bhi), cv = lt::randomValues(c.numel(), seed++, dt);
             lt::upload(h, a, av, A.p);
             lt::upload(h, b, bv, B.p);
             if (ab[2] != 0)
@@ -141,7 +160,116 @@ TEST(OpTensor, MatchesReference) {
             LAMINA_ASSERT_OK(laminaOpTensor(h, od, a1.ptr(dt), a, A.p, a2.ptr(dt), b, B.p, be.ptr(dt), c, C.p));
             auto want = ref::opTensor(rop, false, ab[0], av, ab[1], pc.a, bv, ab[2], pc.c, cv);
             EXPECT_TRUE(lt::allClose(lt::download(h, c, C.p), want, lt::tolerance(dt)));
+            EXPECT_TRUE(lt::gapsUntouched(h, c, C.p));
           }
+}
+
+// Exact where the IEEE result is exact (inf, NaN, 0, +-1), within tol elsewhere.
+::testing::AssertionResult sameValues(const std::vector<double> &got, const std::vector<double> &want, double tol) {
+  for (size_t i = 0; i < want.size(); ++i) {
+    bool ok = std::isnan(want[i])   ? std::isnan(got[i])
+              : std::isinf(want[i]) ? got[i] == want[i]
+                                    : std::fabs(got[i] - want[i]) <= tol * std::fabs(want[i]);
+    if (!ok)
+      return ::testing::AssertionFailure() << "element " << i << ": got " << got[i] << ", want " << want[i];
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// The domain edges of the new ops, every dtype, the unary ones called without b. c starts as NaN
+// (beta 0 must not read it).
+TEST(OpTensor, DomainEdges) {
+  LT_HANDLE_OR_SKIP(h);
+  const double inf = INFINITY, nan = NAN;
+  struct Case {
+    laminaOpTensorOp_t op;
+    laminaNanPropagation_t prop;
+    std::vector<double> a, b, want; // b empty: unary, called with b = bData = alpha2 = NULL
+  };
+  const Case cases[] = {
+      {LAMINA_OP_TENSOR_DIV,
+       LAMINA_NOT_PROPAGATE_NAN,
+       {1, -1, 0, 1, nan, 3, inf},
+       {0, 0, 0, nan, 1, -2, inf},
+       {inf, -inf, nan, nan, nan, -1.5, nan}},
+      {LAMINA_OP_TENSOR_DIV, LAMINA_PROPAGATE_NAN, {-2, 0}, {-0.0, inf}, {inf, 0}},
+      {LAMINA_OP_TENSOR_POW,
+       LAMINA_NOT_PROPAGATE_NAN,
+       {0, -8, 2, 1, nan, 4, 0.5},
+       {-1, 0.5, 3, nan, 0, -0.5, inf},
+       {inf, nan, 8, 1, 1, 0.5, 0}},
+      {LAMINA_OP_TENSOR_EXP,
+       LAMINA_NOT_PROPAGATE_NAN,
+       {-inf, inf, 0, nan, 1000, 1},
+       {},
+       {0, inf, 1, nan, inf, std::exp(1.0)}},
+      {LAMINA_OP_TENSOR_LOG,
+       LAMINA_NOT_PROPAGATE_NAN,
+       {0, -0.0, -1, 1, inf, nan, -inf},
+       {},
+       {-inf, -inf, nan, 0, inf, nan, nan}},
+      {LAMINA_OP_TENSOR_ABS, LAMINA_PROPAGATE_NAN, {-0.0, -2, nan, -inf, 3}, {}, {0, 2, nan, inf, 3}},
+      {LAMINA_OP_TENSOR_SIGN,
+       LAMINA_NOT_PROPAGATE_NAN,
+       {0, -0.0, 2, -3, nan, inf, -inf, 1e-3},
+       {},
+       {0, 0, 1, -1, nan, 1, -1, 1}},
+      {LAMINA_OP_TENSOR_SIGN, LAMINA_PROPAGATE_NAN, {nan, -0.5}, {}, {nan, -1}},
+      {LAMINA_OP_TENSOR_CMP_GE,
+       LAMINA_NOT_PROPAGATE_NAN,
+       {1, 1, nan, nan, 2, inf, -inf, 0},
+       {1, nan, 1, nan, 3, inf, 5, -0.0},
+       {1, 0, 0, 0, 0, 1, 0, 1}},
+      {LAMINA_OP_TENSOR_CMP_GE,
+       LAMINA_PROPAGATE_NAN,
+       {1, 1, nan, nan, 2, 3},
+       {1, nan, 1, nan, 3, 2},
+       {1, nan, nan, nan, 0, 1}},
+  };
+  for (const auto &k : cases)
+    for (auto dt : lt::floatTypes()) {
+      SCOPED_TRACE(std::string(lt::dtypeName(dt)) + " op " + std::to_string(int(k.op)) + " nan " +
+                   std::to_string(int(k.prop)));
+      const Dims dims = {int64_t(k.a.size())};
+      const bool unary = k.b.empty();
+      lt::Tensor a(dt, dims), b(dt, dims), c(dt, dims);
+      lt::Buffer A(h, a.bytes(), dt), B(h, b.bytes(), dt), C(h, c.bytes(), dt);
+      lt::upload(h, a, k.a, A.p);
+      if (!unary)
+        lt::upload(h, b, k.b, B.p);
+      OpTensorDesc od(k.op, k.prop);
+      lt::Scalar one(1.0), zero(0.0);
+      LAMINA_ASSERT_OK(laminaOpTensor(h, od, one.ptr(dt), a, A.p, unary ? nullptr : one.ptr(dt),
+                                      unary ? nullptr : static_cast<laminaTensorDescriptor_t>(b), unary ? nullptr : B.p,
+                                      zero.ptr(dt), c, C.p));
+      std::vector<double> want = k.want;
+      for (auto &w : want)
+        w = lt::roundTo(dt, w);
+      EXPECT_TRUE(sameValues(lt::download(h, c, C.p), want, lt::tolerance(dt)));
+    }
+}
+
+// A broadcast scalar divisor and exponent (the engine's normalisations), with beta accumulating.
+TEST(OpTensor, BroadcastScalarDivAndPow) {
+  LT_HANDLE_OR_SKIP(h);
+  const Dims cd = {3, 4, 5}, bd = {1, 1, 1};
+  for (auto dt : lt::floatTypes())
+    for (auto [op, rop] :
+         {std::pair{LAMINA_OP_TENSOR_DIV, ref::Op::Div}, std::pair{LAMINA_OP_TENSOR_POW, ref::Op::Pow}}) {
+      SCOPED_TRACE(std::string(lt::dtypeName(dt)) + " op " + std::to_string(int(op)));
+      lt::Tensor a(dt, cd, Layout::NHWC), b(dt, bd), c(dt, cd, Layout::Strided);
+      lt::Buffer A(h, a.bytes(), dt), B(h, b.bytes(), dt), C(h, c.bytes(), dt);
+      auto av = lt::randomValues(a.numel(), 77, dt, 0.1, 2.0), cv = lt::randomValues(c.numel(), 78, dt);
+      const std::vector<double> bv = {0.75};
+      lt::upload(h, a, av, A.p);
+      lt::upload(h, b, bv, B.p);
+      lt::upload(h, c, cv, C.p);
+      OpTensorDesc od(op);
+      lt::Scalar a1(1.0), a2(-2.0), be(1.0);
+      LAMINA_ASSERT_OK(laminaOpTensor(h, od, a1.ptr(dt), a, A.p, a2.ptr(dt), b, B.p, be.ptr(dt), c, C.p));
+      auto want = ref::opTensor(rop, false, 1.0, av, -2.0, bd, bv, 1.0, cd, cv);
+      EXPECT_TRUE(lt::allClose(lt::download(h, c, C.p), want, lt::tolerance(dt)));
+    }
 }
 
 TEST(OpTensor, InPlaceUnaryWithoutBAndNanPropagation) {
@@ -226,8 +354,21 @@ TEST(TensorOps, BadInput) {
   LAMINA_ASSERT_OK(laminaCreateOpTensorDescriptor(&unsetOp));
   LAMINA_EXPECT_STATUS(laminaCreateOpTensorDescriptor(nullptr), LAMINA_STATUS_NULL_POINTER, "desc");
   LAMINA_EXPECT_STATUS(
-      laminaSetOpTensorDescriptor(od, laminaOpTensorOp_t(9), LAMINA_DATA_FLOAT, LAMINA_NOT_PROPAGATE_NAN),
+      laminaSetOpTensorDescriptor(od, laminaOpTensorOp_t(13), LAMINA_DATA_FLOAT, LAMINA_NOT_PROPAGATE_NAN),
       LAMINA_STATUS_BAD_PARAM, "op");
+  LAMINA_EXPECT_STATUS(
+      laminaSetOpTensorDescriptor(od, laminaOpTensorOp_t(-1), LAMINA_DATA_FLOAT, LAMINA_NOT_PROPAGATE_NAN),
+      LAMINA_STATUS_BAD_PARAM, "op");
+  // The new binary ops need b; the unary ones do not.
+  LAMINA_ASSERT_OK(laminaSetOpTensorDescriptor(od, LAMINA_OP_TENSOR_DIV, LAMINA_DATA_FLOAT, LAMINA_NOT_PROPAGATE_NAN));
+  LAMINA_EXPECT_STATUS(laminaOpTensor(h, od, p1, c, A.p, p1, nullptr, nullptr, p0, c, C.p), LAMINA_STATUS_NULL_POINTER,
+                       "'b'");
+  LAMINA_ASSERT_OK(laminaSetOpTensorDescriptor(od, LAMINA_OP_TENSOR_CMP_GE, LAMINA_DATA_FLOAT, LAMINA_PROPAGATE_NAN));
+  LAMINA_EXPECT_STATUS(laminaOpTensor(h, od, p1, c, A.p, p1, wrongShape, A.p, p0, c, C.p), LAMINA_STATUS_SHAPE_MISMATCH,
+                       "'b'");
+  LAMINA_ASSERT_OK(laminaSetOpTensorDescriptor(od, LAMINA_OP_TENSOR_LOG, LAMINA_DATA_FLOAT, LAMINA_NOT_PROPAGATE_NAN));
+  lt::upload(h, c, std::vector<double>(size_t(c.numel()), 1.0), A.p);
+  LAMINA_EXPECT_OK(laminaOpTensor(h, od, p1, c, A.p, nullptr, nullptr, nullptr, p0, c, C.p));
   LAMINA_EXPECT_STATUS(
       laminaSetOpTensorDescriptor(od, LAMINA_OP_TENSOR_ADD, LAMINA_DATA_INT8, LAMINA_NOT_PROPAGATE_NAN),
       LAMINA_STATUS_BAD_PARAM, "computeType");

@@ -131,7 +131,7 @@ laminaStatus_t laminaSetOpTensorDescriptor(laminaOpTensorDescriptor_t desc, lami
                                            laminaDataType_t computeType, laminaNanPropagation_t nan) {
   return apiCall(__func__, [&] {
     auto &d = descToSet(desc, "desc");
-    if (enumValue(op) < LAMINA_OP_TENSOR_ADD || enumValue(op) > LAMINA_OP_TENSOR_NOT)
+    if (enumValue(op) < LAMINA_OP_TENSOR_ADD || enumValue(op) > LAMINA_OP_TENSOR_CMP_GE)
       fail(LAMINA_STATUS_BAD_PARAM, "argument 'op' has invalid value %d", enumValue(op));
     // The CPU computes in float (double for double data); computeType records the request.
     if (enumValue(computeType) != LAMINA_DATA_FLOAT && enumValue(computeType) != LAMINA_DATA_DOUBLE)
@@ -166,7 +166,7 @@ laminaStatus_t laminaOpTensor(laminaHandle_t handle, laminaOpTensorDescriptor_t 
   return apiCall(__func__, [&] {
     laminaContext &h = handleArg(handle);
     const OpTensorDesc &op = descArg(opDesc, "op");
-    const bool unary = op.op == LAMINA_OP_TENSOR_SQRT || op.op == LAMINA_OP_TENSOR_NOT;
+    const bool unary = op.unary();
     const TensorDesc &ta = descArg(a, "a");
     const TensorDesc &tc = descArg(c, "c");
     floatTypeArg(tc.dataType, "c");

@@ -106,6 +106,11 @@ struct OpTensorDesc {
   laminaOpTensorOp_t op = LAMINA_OP_TENSOR_ADD;
   laminaDataType_t computeType = LAMINA_DATA_FLOAT;
   laminaNanPropagation_t nan = LAMINA_NOT_PROPAGATE_NAN;
+  // The unary ops read a only (b and bData may be NULL).
+  bool unary() const {
+    return op == LAMINA_OP_TENSOR_SQRT || op == LAMINA_OP_TENSOR_NOT || op == LAMINA_OP_TENSOR_EXP ||
+           op == LAMINA_OP_TENSOR_LOG || op == LAMINA_OP_TENSOR_ABS || op == LAMINA_OP_TENSOR_SIGN;
+  }
 };
 
 struct ReduceTensorDesc {

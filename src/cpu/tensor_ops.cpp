@@ -97,6 +97,18 @@ template <class C> inline C applyOp(laminaOpTensorOp_t op, bool propagateNan, C 
     return std::fmax(a, b);
   case LAMINA_OP_TENSOR_SQRT: return std::sqrt(a);
   case LAMINA_OP_TENSOR_NOT: return C(1) - a;
+  // IEEE: x/0 = +-inf, log(0) = -inf, log(<0) = NaN, NaN in -> NaN out (pow(1, NaN) = pow(NaN, 0) = 1).
+  case LAMINA_OP_TENSOR_DIV: return a / b;
+  case LAMINA_OP_TENSOR_POW: return std::pow(a, b);
+  case LAMINA_OP_TENSOR_EXP: return std::exp(a);
+  case LAMINA_OP_TENSOR_LOG: return std::log(a);
+  case LAMINA_OP_TENSOR_ABS: return std::fabs(a);
+  case LAMINA_OP_TENSOR_SIGN: return a > C(0) ? C(1) : (a < C(0) ? C(-1) : a); // 0 and NaN map to themselves
+  case LAMINA_OP_TENSOR_CMP_GE:
+    // A comparison: with propagation a NaN operand gives NaN (like MIN/MAX), else "not >=", 0.
+    if (propagateNan && (std::isnan(a) || std::isnan(b)))
+      return a + b;
+    return a >= b ? C(1) : C(0);
   }
   return a;
 }
@@ -105,7 +117,7 @@ template <class T>
 void opImpl(const laminaContext &h, const OpTensorDesc &op, double alpha1, const TensorDesc &a, const void *aData,
             double alpha2, const TensorDesc *b, const void *bData, double beta, const TensorDesc &c, void *cData) {
   using C = compute_t<T>;
-  const bool unary = op.op == LAMINA_OP_TENSOR_SQRT || op.op == LAMINA_OP_TENSOR_NOT;
+  const bool unary = op.unary();
   int64_t bs[LAMINA_DIM_MAX] = {};
   if (!unary)
     broadcastStrides(*b, c, bs);

@@ -72,6 +72,17 @@ template <class C> __device__ __forceinline__ C applyOp(laminaOpTensorOp_t op, b
     return fmax(a, b);
   case LAMINA_OP_TENSOR_SQRT: return sqrt(a);
   case LAMINA_OP_TENSOR_NOT: return C(1) - a;
+  // IEEE, as the CPU: x/0 = +-inf, log(0) = -inf, log(<0) = NaN, NaN in -> NaN out.
+  case LAMINA_OP_TENSOR_DIV: return a / b;
+  case LAMINA_OP_TENSOR_POW: return pow(a, b);
+  case LAMINA_OP_TENSOR_EXP: return exp(a);
+  case LAMINA_OP_TENSOR_LOG: return log(a);
+  case LAMINA_OP_TENSOR_ABS: return fabs(a);
+  case LAMINA_OP_TENSOR_SIGN: return a > C(0) ? C(1) : (a < C(0) ? C(-1) : a); // 0 and NaN map to themselves
+  case LAMINA_OP_TENSOR_CMP_GE:
+    if (propagateNan && (isnan(a) || isnan(b)))
+      return a + b;
+    return a >= b ? C(1) : C(0);
   }
   return a;
 }
@@ -135,7 +146,7 @@ void transformImpl(const laminaContext &h, double alpha, const TensorDesc &x, co
 template <class T>
 void opImpl(const laminaContext &h, const OpTensorDesc &op, double alpha1, const TensorDesc &a, const void *aData,
             double alpha2, const TensorDesc *b, const void *bData, double beta, const TensorDesc &c, void *cData) {
-  const bool unary = op.op == LAMINA_OP_TENSOR_SQRT || op.op == LAMINA_OP_TENSOR_NOT;
+  const bool unary = op.unary();
   int64_t bs[LAMINA_DIM_MAX] = {};
   if (!unary)
     broadcastStrides(*b, c, bs);

@@ -27,13 +27,17 @@ std::vector<double> addTensor(double alpha, const Dims &aDims, const std::vector
   return out;
 }
 
+bool isUnary(Op op) {
+  return op == Op::Sqrt || op == Op::Not || op == Op::Exp || op == Op::Log || op == Op::Abs || op == Op::Sign;
+}
+
 std::vector<double> opTensor(Op op, bool propagateNan, double alpha1, const std::vector<double> &a, double alpha2,
                              const Dims &bDims, const std::vector<double> &b, double beta, const Dims &cDims,
                              const std::vector<double> &c) {
   std::vector<double> out(a.size()); // a has c's dims; c is read only when beta != 0
   for (size_t i = 0; i < a.size(); ++i) {
     double x = alpha1 * a[i];
-    double y = (op == Op::Sqrt || op == Op::Not) ? 0.0 : alpha2 * b[size_t(broadcastIndex(bDims, cDims, int64_t(i)))];
+    double y = isUnary(op) ? 0.0 : alpha2 * b[size_t(broadcastIndex(bDims, cDims, int64_t(i)))];
     double r = 0;
     bool anyNan = std::isnan(x) || std::isnan(y);
     switch (op) {
@@ -43,6 +47,13 @@ std::vector<double> opTensor(Op op, bool propagateNan, double alpha1, const std:
     case Op::Max: r = anyNan ? (propagateNan ? NAN : (std::isnan(x) ? y : x)) : (x > y ? x : y); break;
     case Op::Sqrt: r = std::sqrt(x); break;
     case Op::Not: r = 1.0 - x; break;
+    case Op::Div: r = x / y; break;
+    case Op::Pow: r = std::pow(x, y); break;
+    case Op::Exp: r = std::exp(x); break;
+    case Op::Log: r = std::log(x); break;
+    case Op::Abs: r = std::fabs(x); break;
+    case Op::Sign: r = std::isnan(x) ? NAN : (x > 0 ? 1.0 : (x < 0 ? -1.0 : 0.0)); break;
+    case Op::CmpGe: r = anyNan ? (propagateNan ? NAN : 0.0) : (x >= y ? 1.0 : 0.0); break;
     }
     out[i] = beta == 0 ? r : r + beta * c[i];
   }
