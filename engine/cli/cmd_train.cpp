@@ -91,8 +91,8 @@ int runTrain(const Args &a) {
   std::signal(SIGINT, SIG_DFL);
   activeSolver = nullptr;
   if (solver->stopped()) {
-    std::printf("interrupted at iteration %d; resume with: lamina train --solver %s --snapshot %s\n", solver->iter(),
-                solverPath.c_str(), solver->lastSnapshot().c_str());
+    std::printf("interrupted at iteration %d; to resume, run the same command with --snapshot %s\n", solver->iter(),
+                solver->lastSnapshot().c_str());
     return 0;
   }
   return 0;
@@ -143,7 +143,12 @@ int runTest(const Args &a) {
       std::printf(" (* %g = %.4g loss)", double(weights[k]), weights[k] * mean);
     std::printf("\n");
   }
-  std::printf("loss = %.4g\n", loss / iterations);
+  // The weighted total only when it is not already the one loss output shown above.
+  int losses = 0;
+  for (float w : weights)
+    losses += w != 0;
+  if (losses > 1 || (losses == 1 && sums.size() == 1 && weights[0] != 1))
+    std::printf("total loss = %.4g\n", loss / iterations);
   return 0;
 }
 
