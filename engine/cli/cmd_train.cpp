@@ -143,11 +143,11 @@ int runTest(const Args &a) {
       std::printf(" (* %g = %.4g loss)", double(weights[k]), weights[k] * mean);
     std::printf("\n");
   }
-  // The weighted total only when it is not already the one loss output shown above.
+  // The weighted total only when there are several loss outputs.
   int losses = 0;
   for (float w : weights)
     losses += w != 0;
-  if (losses > 1 || (losses == 1 && sums.size() == 1 && weights[0] != 1))
+  if (losses > 1)
     std::printf("total loss = %.4g\n", loss / iterations);
   return 0;
 }
