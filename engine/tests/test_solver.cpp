@@ -76,21 +76,25 @@ public:
                                  blobs_[0]->desc(), blobs_[0]->data(), &zero, dev_->desc(), dev_->mutableData()));
     lamina::check(laminaOpTensor(ctx().h(), mul.get(), &one, dev_->desc(), dev_->data(), &one, dev_->desc(),
                                  dev_->data(), &zero, sq_->desc(), sq_->mutableData()));
-    lamina::ReduceTensorDescriptor sum(LAMINA_REDUCE_TENSOR_ADD);
-    lamina::check(laminaReduceTensor(ctx().h(), sum.get(), nullptr, 0, nullptr, 0, &half, sq_->desc(), sq_->data(),
-                                     &zero, top[0]->desc(), top[0]->mutableData()));
+    reduceSum(half, *sq_, zero, top[0]->desc(), top[0]->mutableData());
   }
   void backward(const Blobs &top, const std::vector<bool> &, const Blobs &) override {
     // w.diff += loss_weight / B * sum_b dev_b (accumulates, as the contract says)
     const float alpha = top[0]->diffToHost()[0] / float(cfg.batch), one = 1;
-    lamina::ReduceTensorDescriptor sum(LAMINA_REDUCE_TENSOR_ADD);
-    lamina::check(laminaReduceTensor(ctx().h(), sum.get(), nullptr, 0, nullptr, 0, &alpha, dev_->desc(), dev_->data(),
-                                     &one, blobs_[0]->desc(), blobs_[0]->mutableDiff()));
+    reduceSum(alpha, *dev_, one, blobs_[0]->desc(), blobs_[0]->mutableDiff());
   }
   std::string saveState() const override { return std::to_string(count_); }
   void loadState(const std::string &s) override { count_ = std::stoi(s); }
 
 private:
+  // c = alpha * sum over the dims where c is 1 (a workspace when the backend asks for one) + beta * c
+  void reduceSum(float alpha, const Blob &a, float beta, laminaTensorDescriptor_t c, float *cData) {
+    lamina::ReduceTensorDescriptor sum(LAMINA_REDUCE_TENSOR_ADD);
+    const size_t ws = lamina::reductionWorkspaceSize(ctx().h(), sum.get(), a.desc(), c);
+    Blob work(ctx(), Shape{int64_t((ws + 3) / 4)});
+    lamina::check(laminaReduceTensor(ctx().h(), sum.get(), nullptr, 0, ws ? work.mutableData() : nullptr, ws, &alpha,
+                                     a.desc(), a.data(), &beta, c, cData));
+  }
   BlobPtr targets_, dev_, sq_;
   int count_ = 0;
 };
