@@ -498,6 +498,29 @@ TEST(Solver, TestNetsAverageOutputs) {
   EXPECT_TRUE(sawIter);
 }
 
+TEST(Solver, TestStatesSelectLayers) {
+  // Two instances of the generic net, told apart by test_state stages; the train net by train_state.
+  pb::SolverParameter p = solverParam("type: 'SGD' max_iter: 1 test_iter: 1 test_iter: 1 test_interval: 1 "
+                                      "test_state { stage: 'a' } test_state { stage: 'b' } "
+                                      "train_state { stage: 'b' }");
+  google::protobuf::TextFormat::ParseFromString(
+      "name: 'staged' layer { name: 'qa' type: 'TestQuadratic' top: 'loss_a' include { stage: 'a' } }\n"
+      "layer { name: 'qb' type: 'TestQuadratic' top: 'loss_b' include { stage: 'b' } }",
+      p.mutable_net_param());
+  Training run(p);
+  ASSERT_EQ(run.solver->testNets().size(), 2u);
+  std::vector<std::string> names;
+  run.solver->onTest = [&](int, const std::vector<TestResult> &r) {
+    for (const auto &t : r)
+      for (const auto &o : t.outputs)
+        names.push_back(o.first);
+  };
+  run.solver->solve();
+  EXPECT_EQ(names, (std::vector<std::string>{"loss_a", "loss_b", "loss_a", "loss_b"})); // iterations 0 and 1
+  EXPECT_EQ(run.solver->net().layers().size(), 1u);
+  EXPECT_EQ(run.solver->net().layers()[0]->name(), "qb");
+}
+
 TEST(Solver, BadSolverFiles) {
   pb::SolverParameter p = solverParam("");
   p.add_test_iter(5); // the generic net gives one test net; fine
