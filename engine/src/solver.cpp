@@ -85,7 +85,7 @@ void Solver::init() {
   if (param_.test_state_size() && param_.test_state_size() != instances)
     throw SolverError("test_state has " + std::to_string(param_.test_state_size()) + " entries for " +
                       std::to_string(instances) + " test nets");
-  if (instances && param_.test_interval() <= 0 && param_.test_interval() != 0)
+  if (param_.test_interval() < 0)
     throw SolverError("test_interval must be >= 0");
   for (int i = 0; i < instances; ++i) {
     pb::NetParameter p;
