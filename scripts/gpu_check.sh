@@ -16,7 +16,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 ROOT=$(pwd)
 
-quick=0 run_tests=1 run_san=1 run_bench=1 tests_regex="" bench_args="" configs="fp32,tf32,fp16_nhwc,bf16_nhwc"
+quick=0 run_tests=1 run_san=1 run_bench=1 run_engine=0 engine_iters=10000 tests_regex="" bench_args="" configs="fp32,tf32,fp16_nhwc,bf16_nhwc"
 jobs=$(nproc 2>/dev/null || echo 16)
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -24,6 +24,9 @@ while [ $# -gt 0 ]; do
   --no-tests) run_tests=0 ;;
   --no-sanitizer) run_san=0 ;;
   --no-bench) run_bench=0 ;;
+  --engine) run_engine=1 ;;
+  --engine-only) run_engine=1; run_tests=0; run_san=0; run_bench=0 ;;
+  --engine-iters) engine_iters="$2"; shift ;;
   --tests-only) tests_regex="$2"; run_san=0; run_bench=0; shift ;;
   --bench-args) bench_args="$2"; shift ;;
   --configs) configs="$2"; shift ;;
@@ -61,7 +64,11 @@ gen=()
 if [ ! -f "$BUILD/CMakeCache.txt" ] && command -v ninja >/dev/null; then gen=(-G Ninja); fi
 tb=$(date +%s)
 build_ok=0
-if cmake -S . -B "$BUILD" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DLAMINA_CUDA=ON >"$OUTDIR/build.log" 2>&1 &&
+# The GPU machine has no LMDB: a carried copy of Debian's lmdb.h and liblmdb.a in .gpucarry/ (see
+# docs/engine.md) lets the training engine build there.
+extra=()
+[ -f "$ROOT/.gpucarry/lmdb.h" ] && extra+=(-DLMDB_INCLUDE_DIR="$ROOT/.gpucarry" -DLMDB_LIBRARY="$ROOT/.gpucarry/liblmdb.a")
+if cmake -S . -B "$BUILD" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DLAMINA_CUDA=ON "${extra[@]}" >"$OUTDIR/build.log" 2>&1 &&
   cmake --build "$BUILD" -j "$jobs" >>"$OUTDIR/build.log" 2>&1; then
   build_ok=1
   add build "ok ($(($(date +%s) - tb)) s)"
@@ -170,6 +177,41 @@ if [ $build_ok = 1 ] && [ $run_bench = 1 ]; then
   while read -r l; do add "" "$l"; done < <(grep "^geomean config=" "$OUTDIR/bench_cuda.txt" |
     sed -E 's/^geomean config=([^ ]+) dir=([^ ]+) peer=([^ ]+) n=([0-9]+) pick=([^ ]+) best=([^ ]+).*/\1 \2: \3\/Lamina pick \5, best \6 (n=\4)/')
   tail -5 "$OUTDIR/bench_cuda.txt" | grep -E "error|MISMATCH" | sed 's/^/  /'
+fi
+
+# ---------------------------------------------------------------- training engine (--engine)
+# Caffe's LeNet solver on MNIST on the GPU (test accuracy and wall time), then `lamina time` for LeNet
+# (batch 64) and AlexNet train_val (batch 128, random data) and CIFAR-10 quick/full (random data).
+# Needs .gpucarry/mnist/*.gz (the idx files, gzipped) and .gpucarry/caffe-models (../shared's copy).
+if [ $build_ok = 1 ] && [ $run_engine = 1 ]; then
+  L=$BUILD/engine/lamina M=$ROOT/.gpucarry/caffe-models E=$OUTDIR/engine.txt
+  : >"$E"
+  if [ ! -x "$L" ] || [ ! -d "$M" ]; then
+    add engine "not run: no lamina CLI in the build or no .gpucarry/caffe-models"
+  else
+    mkdir -p "$BUILD/mnist" "$BUILD/caffe/examples/mnist"
+    for f in "$ROOT"/.gpucarry/mnist/*.gz; do gunzip -c "$f" >"$BUILD/mnist/$(basename "$f" .gz)"; done
+    "$L" data mnist "$BUILD/mnist" "$BUILD/caffe/examples/mnist" --force >>"$E" 2>&1
+    log "lamina train LeNet on cuda ($engine_iters iterations)"
+    t0=$(date +%s.%N)
+    "$L" train --solver "$M/examples/mnist/lenet_solver.prototxt" --root "$M" --data-root "$BUILD/caffe" \
+      --device cuda --max-iter "$engine_iters" >"$OUTDIR/lenet_cuda.log" 2>&1
+    rc=$?
+    t1=$(date +%s.%N)
+    acc=$(grep -E "test net 0: accuracy" "$OUTDIR/lenet_cuda.log" | tail -1 | sed -E 's/.*accuracy = ([0-9.]+).*/\1/')
+    add lenet "rc=$rc; final test accuracy ${acc:-?}; wall $(awk "BEGIN{printf \"%.1f\", $t1 - $t0}") s ($engine_iters iterations, cuda)"
+    for spec in "LeNet|$M/examples/mnist/lenet_train_test.prototxt|64,1,28,28" \
+      "AlexNet|$M/models/bvlc_alexnet/train_val.prototxt|128,3,227,227" \
+      "CIFAR10-quick|$M/examples/cifar10/cifar10_quick_train_test.prototxt|100,3,32,32" \
+      "CIFAR10-full|$M/examples/cifar10/cifar10_full_train_test.prototxt|100,3,32,32"; do
+      IFS='|' read -r name net shape <<<"$spec"
+      echo "=== $name" >>"$E"
+      "$L" time --model "$net" --device cuda --iterations 20 --random-data --data-shape "$shape" --root "$M" \
+        --data-root "$BUILD/caffe" >>"$E" 2>&1
+      ips=$(grep "whole passes" "$E" | tail -1 | sed -E 's/.*forward\+backward [0-9.]+ ms \(([0-9.]+) images\/s\).*/\1/')
+      add "$name" "train images/s (fwd+bwd, lamina time): ${ips:-failed}"
+    done
+  fi
 fi
 
 # ---------------------------------------------------------------- summary (last)
