@@ -31,7 +31,14 @@ lamina::Handle makeHandle(const std::string &device, laminaBackend_t &backend, i
 }
 } // namespace
 
-Context::Context(const std::string &device, uint64_t s) : handle(makeHandle(device, backend, this->device)) {
+// backend and device are declared after handle, so their initialisers would run after makeHandle
+// wrote them: the handle is made into locals and the fields set here.
+Context::Context(const std::string &device, uint64_t s) : Context(device, s, Picked{}) {}
+
+Context::Context(const std::string &deviceName, uint64_t s, Picked p)
+    : handle(makeHandle(deviceName, p.backend, p.device)) {
+  backend = p.backend;
+  device = p.device;
   reseed(s);
 }
 

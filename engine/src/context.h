@@ -13,16 +13,25 @@
 namespace lamina::engine {
 
 struct Context {
-  lamina::Handle handle;      // the backend of this run
+  lamina::Handle handle; // the backend of this run
   laminaBackend_t backend = LAMINA_BACKEND_CPU;
-  int device = 0;             // CUDA device ordinal
-  std::mt19937_64 rng;        // seeded from SolverParameter.random_seed (or a fixed default)
+  int device = 0;      // CUDA device ordinal
+  std::mt19937_64 rng; // seeded from SolverParameter.random_seed (or a fixed default)
   uint64_t seed = 0;
-  PathMap paths;              // resolution of relative paths in net/solver files (--root, --data-root)
+  PathMap paths; // resolution of relative paths in net/solver files (--root, --data-root)
 
   // device: "cpu", "cuda", "cuda:N"; throws std::runtime_error naming the device when unavailable.
   explicit Context(const std::string &device = "cpu", uint64_t seed = 1701);
   void reseed(uint64_t s);
+
+private:
+  struct Picked {
+    laminaBackend_t backend = LAMINA_BACKEND_CPU;
+    int device = 0;
+  };
+  Context(const std::string &device, uint64_t seed, Picked p);
+
+public:
   laminaHandle_t h() const { return handle.get(); }
 };
 

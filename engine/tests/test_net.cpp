@@ -788,3 +788,15 @@ TEST(NetDescribe, DeployNets) {
 
 } // namespace
 } // namespace lamina::engine
+
+namespace {
+// The context says which backend its handle runs on (copyParamsFrom and the solver rely on it).
+TEST(Context, ReportsItsBackend) {
+  lamina::engine::Context ctx(lt::testBackend() == LAMINA_BACKEND_CUDA ? "cuda" : "cpu");
+  laminaBackend_t b = LAMINA_BACKEND_CPU;
+  ASSERT_EQ(laminaGetBackend(ctx.h(), &b), LAMINA_STATUS_SUCCESS);
+  EXPECT_EQ(ctx.backend, b);
+  EXPECT_EQ(ctx.backend, lt::testBackend());
+  EXPECT_EQ(ctx.device, 0);
+}
+} // namespace

@@ -2,7 +2,24 @@
 // (no GPU, or not built in), the program exits 77 so ctest reports it as skipped, not passed.
 #include "common/test_util.h"
 
+#include <csignal>
 #include <cstdio>
+#include <execinfo.h>
+#include <unistd.h>
+
+namespace {
+// The GPU machine has no debugger: a crashing test prints its stack (binary(+offset) frames, for
+// addr2line -f -C -e BINARY OFFSET) before dying.
+void printStackAndDie(int sig) {
+  void *frames[64];
+  int n = backtrace(frames, 64);
+  const char msg[] = "\n*** fatal signal: stack follows\n";
+  (void)!write(2, msg, sizeof msg - 1);
+  backtrace_symbols_fd(frames, n, 2);
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+} // namespace
 
 int main(int argc, char **argv) {
   int available = 0;
@@ -11,6 +28,9 @@ int main(int argc, char **argv) {
     std::printf("backend %s unavailable: skipping all tests\n", b == LAMINA_BACKEND_CUDA ? "cuda" : "cpu");
     return 77;
   }
+  std::signal(SIGSEGV, printStackAndDie);
+  std::signal(SIGBUS, printStackAndDie);
+  std::signal(SIGFPE, printStackAndDie);
   ::testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();
 }
