@@ -92,7 +92,7 @@ if [ $build_ok = 1 ] && [ $run_tests = 1 ]; then
   [ -n "$tests_regex" ] && sel+=(-R "$tests_regex")
   log "ctest ${sel[*]} (timeout ${per_test}s per test)"
   (cd "$BUILD" && ctest "${sel[@]}" --output-on-failure --timeout "$per_test" -j 4) >"$OUTDIR/ctest.log" 2>&1
-  line=$(grep -E "tests passed, [0-9]+ tests failed out of" "$OUTDIR/ctest.log" | tail -1)
+  line=$(grep -E "tests passed(, [0-9]+ tests failed)? out of" "$OUTDIR/ctest.log" | tail -1)
   skipped=$(sed -n '/The following tests did not run/,/^$/p' "$OUTDIR/ctest.log" | grep -c "Skipped")
   failed=$(sed -n '/The following tests FAILED/,/^$/p' "$OUTDIR/ctest.log" | grep -oE "[a-z0-9_]+_cuda" | tr '\n' ' ')
   add tests "${line:-no ctest result (see ctest.log)}; skipped $skipped${failed:+; FAILED: $failed}"
