@@ -13,7 +13,7 @@
 namespace lamina::engine {
 
 using Shape = std::vector<int64_t>;
-std::string shapeString(const Shape &s); // "64x1x28x28"
+std::string shapeString(const Shape &s);                       // "64x1x28x28"
 int64_t shapeCount(const Shape &s, int from = 0, int to = -1); // product of dims [from, to)
 
 class Blob {

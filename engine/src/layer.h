@@ -76,8 +76,8 @@ struct LayerRegistrar {
 };
 // In the layer's .cpp: LAMINA_REGISTER_LAYER(ReLU, ReLULayer) registers type "ReLU".
 #define LAMINA_REGISTER_LAYER(TYPE, CLASS)                                                                             \
-  static ::lamina::engine::LayerRegistrar registrar_##TYPE(                                                           \
-      #TYPE, [](const ::lamina::engine::pb::LayerParameter &p, ::lamina::engine::Context &c) {                        \
+  static ::lamina::engine::LayerRegistrar registrar_##TYPE(                                                            \
+      #TYPE, [](const ::lamina::engine::pb::LayerParameter &p, ::lamina::engine::Context &c) {                         \
         return std::unique_ptr<::lamina::engine::Layer>(new CLASS(p, c));                                              \
       })
 

@@ -16,9 +16,9 @@
 namespace lamina::engine::testing {
 
 struct GradCheckOptions {
-  float step = 1e-2f;       // h
-  float tolerance = 1e-2f;  // |analytic - numeric| <= tolerance * max(1, |analytic|, |numeric|)
-  int maxPerBlob = 60;      // elements checked per blob (a random sample when larger)
+  float step = 1e-2f;      // h
+  float tolerance = 1e-2f; // |analytic - numeric| <= tolerance * max(1, |analytic|, |numeric|)
+  int maxPerBlob = 60;     // elements checked per blob (a random sample when larger)
   uint64_t seed = 7;
   std::vector<bool> checkBottom; // per bottom; empty = all (set false for labels)
   bool checkParams = true;

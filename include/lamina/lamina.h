@@ -607,14 +607,14 @@ typedef enum {
   LAMINA_OP_TENSOR_MUL = 1,
   LAMINA_OP_TENSOR_MIN = 2,
   LAMINA_OP_TENSOR_MAX = 3,
-  LAMINA_OP_TENSOR_SQRT = 4,  /* unary: uses a only */
-  LAMINA_OP_TENSOR_NOT = 5,   /* unary: 1 - a */
-  LAMINA_OP_TENSOR_DIV = 6,   /* a / b */
-  LAMINA_OP_TENSOR_POW = 7,   /* a ^ b (pow) */
-  LAMINA_OP_TENSOR_EXP = 8,   /* unary: exp(a) */
-  LAMINA_OP_TENSOR_LOG = 9,   /* unary: natural log of a */
-  LAMINA_OP_TENSOR_ABS = 10,  /* unary: |a| */
-  LAMINA_OP_TENSOR_SIGN = 11, /* unary: -1, 0 or 1 (NaN stays NaN) */
+  LAMINA_OP_TENSOR_SQRT = 4,   /* unary: uses a only */
+  LAMINA_OP_TENSOR_NOT = 5,    /* unary: 1 - a */
+  LAMINA_OP_TENSOR_DIV = 6,    /* a / b */
+  LAMINA_OP_TENSOR_POW = 7,    /* a ^ b (pow) */
+  LAMINA_OP_TENSOR_EXP = 8,    /* unary: exp(a) */
+  LAMINA_OP_TENSOR_LOG = 9,    /* unary: natural log of a */
+  LAMINA_OP_TENSOR_ABS = 10,   /* unary: |a| */
+  LAMINA_OP_TENSOR_SIGN = 11,  /* unary: -1, 0 or 1 (NaN stays NaN) */
   LAMINA_OP_TENSOR_CMP_GE = 12 /* 1 where a >= b, else 0 */
 } laminaOpTensorOp_t;
 

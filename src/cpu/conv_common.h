@@ -3,6 +3,7 @@
 // the workspace slot count of the BLAS paths.
 #pragma once
 
+#include "core/conv_geom.h"
 #include "core/conv_problem.h"
 #include "cpu/cpu_common.h"
 
@@ -15,46 +16,9 @@
 
 namespace lamina::cpu {
 
-// Geometry with every spatial dim present (unused leading ones are size 1, stride 0). The filter strides
-// and base offset already include the flip of LAMINA_CONVOLUTION mode (negative strides), so every
-// algorithm is written as a cross-correlation.
-struct ConvGeom {
-  int64_t N, C, K, G, Cg, Kg;
-  int64_t in[3], filt[3], out[3], pad[3], str[3], dil[3];
-  int64_t xs[5], ys[5], ws[5]; // strides: n (k for w), c, spatial 0..2
-  int64_t wOff;                // offset of logical filter element (0, 0, 0, 0, 0)
-  int64_t F, P, I;             // filter, output and input spatial sizes
-  int64_t CgF() const { return Cg * F; }
-};
-
-inline ConvGeom makeGeom(const ConvProblem &p) {
-  ConvGeom g;
-  g.N = p.N, g.C = p.C, g.K = p.K, g.G = p.G, g.Cg = p.Cg(), g.Kg = p.Kg();
-  int sd = p.spatialDims;
-  g.xs[0] = p.x.strides[0], g.xs[1] = p.x.strides[1];
-  g.ys[0] = p.y.strides[0], g.ys[1] = p.y.strides[1];
-  g.ws[0] = p.w.strides[0], g.ws[1] = p.w.strides[1];
-  g.wOff = 0;
-  // Spatial dims are right-aligned (unused leading dims of size 1), so the innermost loops of
-  // every algorithm run along W.
-  const int off = 3 - sd;
-  for (int i = 0; i < 3; ++i) {
-    const int j = i - off; // the problem's spatial dim, or < 0 when unused
-    const bool used = j >= 0;
-    g.in[i] = used ? p.in[j] : 1, g.filt[i] = used ? p.filt[j] : 1, g.out[i] = used ? p.out[j] : 1;
-    g.pad[i] = used ? p.pad[j] : 0, g.str[i] = used ? p.stride[j] : 1, g.dil[i] = used ? p.dil[j] : 1;
-    g.xs[2 + i] = used ? p.x.strides[2 + j] : 0;
-    g.ys[2 + i] = used ? p.y.strides[2 + j] : 0;
-    int64_t s = used ? p.w.strides[2 + j] : 0;
-    if (p.flip) {
-      g.wOff += (g.filt[i] - 1) * s;
-      s = -s;
-    }
-    g.ws[2 + i] = s;
-  }
-  g.F = p.filtSize(), g.P = p.outSize(), g.I = p.inSize();
-  return g;
-}
+// The shared geometry (core/conv_geom.h).
+using lamina::ConvGeom;
+inline ConvGeom makeGeom(const ConvProblem &p) { return makeConvGeom(p); }
 
 template <class T> inline compute_t<T> ld(const T *p) { return compute_t<T>(toFloat(*p)); }
 

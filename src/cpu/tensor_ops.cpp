@@ -1,6 +1,7 @@
 // CPU tensor operations: one strided walker (forEachChunk) for every layout; packed tensors of the
 // same layout collapse into long contiguous rows.
 #include "cpu/tensor_ops.h"
+#include "core/op_tensor_math.h"
 
 #include <cmath>
 
@@ -83,36 +84,6 @@ void transformImpl(const laminaContext &h, double alpha, const TensorDesc &x, co
                   });
 }
 
-template <class C> inline C applyOp(laminaOpTensorOp_t op, bool propagateNan, C a, C b) {
-  switch (op) {
-  case LAMINA_OP_TENSOR_ADD: return a + b;
-  case LAMINA_OP_TENSOR_MUL: return a * b;
-  case LAMINA_OP_TENSOR_MIN:
-    if (propagateNan && (std::isnan(a) || std::isnan(b)))
-      return a + b;
-    return std::fmin(a, b); // the non-NaN operand otherwise
-  case LAMINA_OP_TENSOR_MAX:
-    if (propagateNan && (std::isnan(a) || std::isnan(b)))
-      return a + b;
-    return std::fmax(a, b);
-  case LAMINA_OP_TENSOR_SQRT: return std::sqrt(a);
-  case LAMINA_OP_TENSOR_NOT: return C(1) - a;
-  // IEEE: x/0 = +-inf, log(0) = -inf, log(<0) = NaN, NaN in -> NaN out (pow(1, NaN) = pow(NaN, 0) = 1).
-  case LAMINA_OP_TENSOR_DIV: return a / b;
-  case LAMINA_OP_TENSOR_POW: return std::pow(a, b);
-  case LAMINA_OP_TENSOR_EXP: return std::exp(a);
-  case LAMINA_OP_TENSOR_LOG: return std::log(a);
-  case LAMINA_OP_TENSOR_ABS: return std::fabs(a);
-  case LAMINA_OP_TENSOR_SIGN: return a > C(0) ? C(1) : (a < C(0) ? C(-1) : a); // 0 and NaN map to themselves
-  case LAMINA_OP_TENSOR_CMP_GE:
-    // A comparison: with propagation a NaN operand gives NaN (like MIN/MAX), else "not >=", 0.
-    if (propagateNan && (std::isnan(a) || std::isnan(b)))
-      return a + b;
-    return a >= b ? C(1) : C(0);
-  }
-  return a;
-}
-
 template <class T>
 void opImpl(const laminaContext &h, const OpTensorDesc &op, double alpha1, const TensorDesc &a, const void *aData,
             double alpha2, const TensorDesc *b, const void *bData, double beta, const TensorDesc &c, void *cData) {
@@ -133,15 +104,15 @@ void opImpl(const laminaContext &h, const OpTensorDesc &op, double alpha1, const
                     T *cp = Cp + off[2];
                     if (unary) {
                       for (int64_t j = 0; j < len; ++j)
-                        storeScaled(cp + j * inc[2], applyOp<C>(o, prop, a1 * C(toFloat(ap[j * inc[0]])), C(0)), C(1),
-                                    be);
+                        storeScaled(cp + j * inc[2], applyOpTensor<C>(o, prop, a1 * C(toFloat(ap[j * inc[0]])), C(0)),
+                                    C(1), be);
                       return;
                     }
                     const T *bp = B + off[1];
                     withStrides<3>(inc, [&](auto s0, auto s1, auto s2) {
                       for (int64_t j = 0; j < len; ++j) {
                         C av = a1 * C(toFloat(ap[j * s0])), bv = a2 * C(toFloat(bp[j * s1]));
-                        storeScaled(cp + j * s2, applyOp<C>(o, prop, av, bv), C(1), be);
+                        storeScaled(cp + j * s2, applyOpTensor<C>(o, prop, av, bv), C(1), be);
                       }
                     });
                   });

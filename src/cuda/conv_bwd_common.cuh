@@ -11,6 +11,7 @@
 //   outRow(grp, m) and store(outRow, grp, n, v): the strided alpha/beta store.
 #pragma once
 
+#include "core/conv_geom.h"
 #include "core/conv_problem.h"
 #include "cuda/device.cuh"
 
@@ -29,29 +30,19 @@ struct Geom {
   int64_t F, P, I;             // filter, output and input spatial sizes
 };
 
+// The shared geometry (core/conv_geom.h) with per-dim sizes narrowed to 32 bits (whyNotGeom checks
+// they fit).
 inline Geom makeGeom(const ConvProblem &p) {
+  const ConvGeom c = makeConvGeom(p);
   Geom g;
-  g.N = p.N, g.C = p.C, g.K = p.K, g.G = p.G, g.Cg = p.Cg(), g.Kg = p.Kg();
-  g.xs[0] = p.x.strides[0], g.xs[1] = p.x.strides[1];
-  g.ys[0] = p.y.strides[0], g.ys[1] = p.y.strides[1];
-  g.ws[0] = p.w.strides[0], g.ws[1] = p.w.strides[1];
-  g.wOff = 0;
-  const int off = 3 - p.spatialDims; // spatial dims right-aligned, unused leading dims of size 1
+  g.N = c.N, g.C = c.C, g.K = c.K, g.G = c.G, g.Cg = c.Cg, g.Kg = c.Kg;
   for (int i = 0; i < 3; ++i) {
-    const int j = i - off;
-    const bool used = j >= 0;
-    g.in[i] = used ? int(p.in[j]) : 1, g.filt[i] = used ? int(p.filt[j]) : 1, g.out[i] = used ? int(p.out[j]) : 1;
-    g.pad[i] = used ? int(p.pad[j]) : 0, g.str[i] = used ? int(p.stride[j]) : 1, g.dil[i] = used ? int(p.dil[j]) : 1;
-    g.xs[2 + i] = used ? p.x.strides[2 + j] : 0;
-    g.ys[2 + i] = used ? p.y.strides[2 + j] : 0;
-    int64_t s = used ? p.w.strides[2 + j] : 0;
-    if (p.flip) {
-      g.wOff += (g.filt[i] - 1) * s;
-      s = -s;
-    }
-    g.ws[2 + i] = s;
+    g.in[i] = int(c.in[i]), g.filt[i] = int(c.filt[i]), g.out[i] = int(c.out[i]);
+    g.pad[i] = int(c.pad[i]), g.str[i] = int(c.str[i]), g.dil[i] = int(c.dil[i]);
   }
-  g.F = p.filtSize(), g.P = p.outSize(), g.I = p.inSize();
+  for (int i = 0; i < 5; ++i)
+    g.xs[i] = c.xs[i], g.ys[i] = c.ys[i], g.ws[i] = c.ws[i];
+  g.wOff = c.wOff, g.F = c.F, g.P = c.P, g.I = c.I;
   return g;
 }
 

@@ -10,6 +10,7 @@
 // so every GEMM of a chunk is one cuBLAS call strided-batched over the G groups.
 #pragma once
 
+#include "core/conv_geom.h"
 #include "core/conv_problem.h"
 #include "core/dtype.h"
 #include "cuda/blas.h"
@@ -22,42 +23,10 @@
 
 namespace lamina::cuda::gemmconv {
 
-// Every spatial dim present (unused leading ones are size 1, stride 0), as in the CPU's ConvGeom.
-// The filter strides and wOff include the flip of LAMINA_CONVOLUTION mode (negative strides), so
-// everything below is a cross-correlation.
-struct Geom {
-  int64_t N, C, K, G, Cg, Kg;
-  int64_t in[3], filt[3], out[3], pad[3], str[3], dil[3];
-  int64_t xs[5], ys[5], ws[5]; // n (k for w), c, spatial 0..2
-  int64_t wOff;                // offset of logical filter element (0, 0, 0, 0, 0)
-  int64_t F, P, I;             // filter, output and input spatial sizes
-};
-
-inline Geom makeGeom(const ConvProblem &p) {
-  Geom g;
-  g.N = p.N, g.C = p.C, g.K = p.K, g.G = p.G, g.Cg = p.Cg(), g.Kg = p.Kg();
-  g.xs[0] = p.x.strides[0], g.xs[1] = p.x.strides[1];
-  g.ys[0] = p.y.strides[0], g.ys[1] = p.y.strides[1];
-  g.ws[0] = p.w.strides[0], g.ws[1] = p.w.strides[1];
-  g.wOff = 0;
-  const int off = 3 - p.spatialDims;
-  for (int i = 0; i < 3; ++i) {
-    const int j = i - off; // the problem's spatial dim, or < 0 when unused
-    const bool used = j >= 0;
-    g.in[i] = used ? p.in[j] : 1, g.filt[i] = used ? p.filt[j] : 1, g.out[i] = used ? p.out[j] : 1;
-    g.pad[i] = used ? p.pad[j] : 0, g.str[i] = used ? p.stride[j] : 1, g.dil[i] = used ? p.dil[j] : 1;
-    g.xs[2 + i] = used ? p.x.strides[2 + j] : 0;
-    g.ys[2 + i] = used ? p.y.strides[2 + j] : 0;
-    int64_t s = used ? p.w.strides[2 + j] : 0;
-    if (p.flip) {
-      g.wOff += (g.filt[i] - 1) * s;
-      s = -s;
-    }
-    g.ws[2 + i] = s;
-  }
-  g.F = p.filtSize(), g.P = p.outSize(), g.I = p.inSize();
-  return g;
-}
+// The shared geometry (core/conv_geom.h): flip folded into the filter strides, so everything below is a
+// cross-correlation.
+using Geom = ConvGeom;
+inline Geom makeGeom(const ConvProblem &p) { return makeConvGeom(p); }
 
 // Element size of the storage type and of the GEMM result / accumulator type (float, double for double).
 inline size_t storageSize(const ConvProblem &p) { return dataTypeSize(p.dataType); }

@@ -14,6 +14,7 @@
 // thread (FMA) or WMMA fragments (tensor cores), followed by the same strided alpha/beta epilogue.
 #pragma once
 
+#include "core/conv_geom.h"
 #include "core/conv_problem.h"
 #include "cuda/device.cuh"
 
@@ -27,16 +28,9 @@
 
 namespace lamina::cuda::igemm {
 
-// Every spatial dim present; the problem's dims are right-aligned (slot 2 is the innermost, W), unused
-// leading slots have size 1 and stride 0. The filter strides and wOff include the flip of
-// LAMINA_CONVOLUTION mode (negative strides from the last tap), so the kernels are all
-// cross-correlations: the logical tap f of filter row k is at w + wOff + k*ws[0] + c*ws[1] + f.ws.
-struct Geom {
-  int64_t N, Cg, Kg, G;
-  int64_t in[3], filt[3], out[3], pad[3], str[3], dil[3];
-  int64_t xs[5], ys[5], ws[5]; // element strides: n (k for w), c, spatial slots 0..2
-  int64_t wOff;
-  int64_t P, F;    // output positions per image, filter taps
+// The shared geometry (core/conv_geom.h: right-aligned spatial slots, flip folded into the filter
+// strides, so the kernels are all cross-correlations) plus the GEMM sizes and tile counts.
+struct Geom : ConvGeom {
   int64_t M, Kred; // GEMM rows (N * P) and reduction length (Cg * F)
   int64_t tilesM, tilesN;
 };
@@ -45,27 +39,7 @@ constexpr int kBM = 64, kBN = 64, kBK = 16, kThreads = 256;
 
 inline Geom makeGeom(const ConvProblem &p) {
   Geom g{};
-  g.N = p.N, g.Cg = p.Cg(), g.Kg = p.Kg(), g.G = p.G;
-  g.xs[0] = p.x.strides[0], g.xs[1] = p.x.strides[1];
-  g.ys[0] = p.y.strides[0], g.ys[1] = p.y.strides[1];
-  g.ws[0] = p.w.strides[0], g.ws[1] = p.w.strides[1];
-  g.wOff = 0;
-  const int off = 3 - p.spatialDims;
-  for (int i = 0; i < 3; ++i) {
-    const int j = i - off; // the problem's spatial dim, or < 0 when the slot is unused
-    const bool used = j >= 0;
-    g.in[i] = used ? p.in[j] : 1, g.filt[i] = used ? p.filt[j] : 1, g.out[i] = used ? p.out[j] : 1;
-    g.pad[i] = used ? p.pad[j] : 0, g.str[i] = used ? p.stride[j] : 1, g.dil[i] = used ? p.dil[j] : 1;
-    g.xs[2 + i] = used ? p.x.strides[2 + j] : 0;
-    g.ys[2 + i] = used ? p.y.strides[2 + j] : 0;
-    int64_t s = used ? p.w.strides[2 + j] : 0;
-    if (p.flip) {
-      g.wOff += (g.filt[i] - 1) * s;
-      s = -s;
-    }
-    g.ws[2 + i] = s;
-  }
-  g.P = p.outSize(), g.F = p.filtSize();
+  static_cast<ConvGeom &>(g) = makeConvGeom(p);
   g.M = g.N * g.P, g.Kred = g.Cg * g.F;
   g.tilesM = (g.M + kBM - 1) / kBM, g.tilesN = (g.Kg + kBN - 1) / kBN;
   return g;

@@ -1,5 +1,6 @@
 // CUDA tensor ops (add with broadcast, set, scale, transform, op-tensor): grid-stride kernels over
 // Shape<K> walks (64-bit offsets, stride 0 = broadcast). Semantics as src/cpu/tensor_ops.cpp.
+#include "core/op_tensor_math.h"
 #include "cuda/device.cuh"
 #include "cuda/ops.h"
 
@@ -58,35 +59,6 @@ __global__ void transformKernel(Shape<2> s, laminaDataType_t xType, const void *
   }
 }
 
-template <class C> __device__ __forceinline__ C applyOp(laminaOpTensorOp_t op, bool propagateNan, C a, C b) {
-  switch (op) {
-  case LAMINA_OP_TENSOR_ADD: return a + b;
-  case LAMINA_OP_TENSOR_MUL: return a * b;
-  case LAMINA_OP_TENSOR_MIN:
-    if (propagateNan && (isnan(a) || isnan(b)))
-      return a + b;
-    return fmin(a, b); // the non-NaN operand otherwise
-  case LAMINA_OP_TENSOR_MAX:
-    if (propagateNan && (isnan(a) || isnan(b)))
-      return a + b;
-    return fmax(a, b);
-  case LAMINA_OP_TENSOR_SQRT: return sqrt(a);
-  case LAMINA_OP_TENSOR_NOT: return C(1) - a;
-  // IEEE, as the CPU: x/0 = +-inf, log(0) = -inf, log(<0) = NaN, NaN in -> NaN out.
-  case LAMINA_OP_TENSOR_DIV: return a / b;
-  case LAMINA_OP_TENSOR_POW: return pow(a, b);
-  case LAMINA_OP_TENSOR_EXP: return exp(a);
-  case LAMINA_OP_TENSOR_LOG: return log(a);
-  case LAMINA_OP_TENSOR_ABS: return fabs(a);
-  case LAMINA_OP_TENSOR_SIGN: return a > C(0) ? C(1) : (a < C(0) ? C(-1) : a); // 0 and NaN map to themselves
-  case LAMINA_OP_TENSOR_CMP_GE:
-    if (propagateNan && (isnan(a) || isnan(b)))
-      return a + b;
-    return a >= b ? C(1) : C(0);
-  }
-  return a;
-}
-
 // Tensor order in the shape: a, b, c. Unary ops (b == null) never read b.
 template <class T>
 __global__ void opKernel(Shape<3> s, laminaOpTensorOp_t op, bool propagateNan, const T *a, const T *b, T *c,
@@ -97,7 +69,7 @@ __global__ void opKernel(Shape<3> s, laminaOpTensorOp_t op, bool propagateNan, c
     s.offsets(i, o);
     const C av = alpha1 * toAcc(a[o[0]]);
     const C bv = b ? alpha2 * toAcc(b[o[1]]) : C(0);
-    storeScaled(c + o[2], applyOp<C>(op, propagateNan, av, bv), C(1), beta);
+    storeScaled(c + o[2], applyOpTensor<C>(op, propagateNan, av, bv), C(1), beta);
   }
 }
 
