@@ -22,6 +22,16 @@ TEST(ConvBackwardData, ConformanceMultiTile) {
   EXPECT_EQ(ct::runConformance(ct::Dir::BackwardData, algos, list), ct::expectedRuns(algos.size(), list));
 }
 
+// Rows for the CUDA tensor-core paths (tests/problems/conv_tc.csv); every other dtype, layout and
+// math type runs the same rows through the general kernels.
+TEST(ConvBackwardData, ConformanceTensorCorePath) {
+  LT_HANDLE_OR_SKIP(h);
+  const std::vector<int> algos = {LAMINA_CONVOLUTION_BWD_DATA_ALGO_IMPLICIT_GEMM,
+                                  LAMINA_CONVOLUTION_BWD_DATA_ALGO_GEMM, LAMINA_CONVOLUTION_BWD_DATA_ALGO_DIRECT};
+  const char *list = "problems/conv_tc.csv";
+  EXPECT_EQ(ct::runConformance(ct::Dir::BackwardData, algos, list), ct::expectedRuns(algos.size(), list));
+}
+
 // Two runs of every deterministic algorithm give bitwise-equal results (no atomics, fixed order).
 TEST(ConvBackwardData, Deterministic) {
   LT_HANDLE_OR_SKIP(h);

@@ -24,6 +24,16 @@ TEST(ConvBackwardFilter, ConformanceMultiTile) {
   EXPECT_EQ(ct::runConformance(ct::Dir::BackwardFilter, algos, list), ct::expectedRuns(algos.size(), list));
 }
 
+// Rows for the CUDA tensor-core paths (tests/problems/conv_tc.csv); every other dtype, layout and
+// math type runs the same rows through the general kernels.
+TEST(ConvBackwardFilter, ConformanceTensorCorePath) {
+  LT_HANDLE_OR_SKIP(h);
+  const std::vector<int> algos = {LAMINA_CONVOLUTION_BWD_FILTER_ALGO_IMPLICIT_GEMM,
+                                  LAMINA_CONVOLUTION_BWD_FILTER_ALGO_GEMM};
+  const char *list = "problems/conv_tc.csv";
+  EXPECT_EQ(ct::runConformance(ct::Dir::BackwardFilter, algos, list), ct::expectedRuns(algos.size(), list));
+}
+
 TEST(ConvBackwardBias, Conformance) {
   LT_HANDLE_OR_SKIP(h);
   const std::vector<std::vector<int64_t>> shapes = {{2, 5, 3, 4}, {3, 7, 2, 3, 4}, {1, 1, 1, 1}};

@@ -23,4 +23,15 @@ TEST(ConvForward, ConformanceMultiTile) {
   EXPECT_EQ(ct::runConformance(ct::Dir::Forward, algos, list), ct::expectedRuns(algos.size(), list));
 }
 
+// Rows for the CUDA tensor-core paths (tests/problems/conv_tc.csv); every other dtype, layout and
+// math type runs the same rows through the general kernels.
+TEST(ConvForward, ConformanceTensorCorePath) {
+  LT_HANDLE_OR_SKIP(h);
+  const std::vector<int> algos = {LAMINA_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM,
+                                  LAMINA_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM, LAMINA_CONVOLUTION_FWD_ALGO_GEMM,
+                                  LAMINA_CONVOLUTION_FWD_ALGO_DIRECT};
+  const char *list = "problems/conv_tc.csv";
+  EXPECT_EQ(ct::runConformance(ct::Dir::Forward, algos, list), ct::expectedRuns(algos.size(), list));
+}
+
 } // namespace

@@ -5,6 +5,7 @@
 // dy is gathered on the fly into the shared A tile, w into the B tile (conv_bwd_common.cuh).
 #include "cuda/conv_algorithms.h"
 #include "cuda/conv_bwd_common.cuh"
+#include "cuda/conv_tc.h"
 
 namespace lamina::cuda {
 namespace {
@@ -100,11 +101,18 @@ template <class T> void runTyped(const ConvArgs &a) {
   convbwd::launchTiledConvGemm<T>(makeGemm<T>(a), a.p->math == LAMINA_TENSOR_OP_MATH, streamOf(*a.handle));
 }
 
-void run(const ConvArgs &a) { LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, runTyped, a); }
+// Half/bf16 NHWC under TENSOR_OP: the phase-split mma.sync pipeline (conv_tc_fwd.cu); else the general kernel.
+void run(const ConvArgs &a) {
+  if (tc::whyNotConv(*a.p, tc::Dir::BackwardData).empty() && tc::runConv(a, tc::Dir::BackwardData, false))
+    return;
+  LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, runTyped, a);
+}
 
 std::string whyNot(const ConvProblem &p) { return convbwd::whyNotGeom(p); }
 size_t workspace(const ConvProblem &) { return 0; }
 double estimate(const ConvProblem &p) {
+  if (tc::whyNotConv(p, tc::Dir::BackwardData).empty())
+    return tc::convEstimateMs(p, tc::Dir::BackwardData, false);
   // Gather-bound tile kernel: a few TFLOP/s on the FMA path, more with tensor cores; few tiles
   // leave SMs idle. Only the ranking matters.
   const bool tc = p.math == LAMINA_TENSOR_OP_MATH && p.dataType != LAMINA_DATA_DOUBLE;

@@ -6,6 +6,7 @@
 // deterministic second pass is the later fix.
 #include "cuda/conv_algorithms.h"
 #include "cuda/conv_bwd_common.cuh"
+#include "cuda/conv_tc.h"
 
 namespace lamina::cuda {
 namespace {
@@ -99,11 +100,18 @@ template <class T> void runTyped(const ConvArgs &a) {
   convbwd::launchTiledConvGemm<T>(makeGemm<T>(a), a.p->math == LAMINA_TENSOR_OP_MATH, streamOf(*a.handle));
 }
 
-void run(const ConvArgs &a) { LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, runTyped, a); }
+// Half/bf16 NHWC under TENSOR_OP: split-K mma.sync pipeline (conv_tc_bwd_filter.cu); else the general kernel.
+void run(const ConvArgs &a) {
+  if (tc::whyNotBwdFilter(*a.p).empty() && tc::runBwdFilter(a))
+    return;
+  LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, runTyped, a);
+}
 
 std::string whyNot(const ConvProblem &p) { return convbwd::whyNotGeom(p); }
-size_t workspace(const ConvProblem &) { return 0; }
+size_t workspace(const ConvProblem &p) { return tc::bwdFilterWorkspace(p); }
 double estimate(const ConvProblem &p) {
+  if (tc::whyNotBwdFilter(p).empty())
+    return tc::bwdFilterEstimateMs(p);
   // As backward-data IMPLICIT_GEMM; with few dw tiles most SMs idle (one block per tile).
   const bool tc = p.math == LAMINA_TENSOR_OP_MATH && p.dataType != LAMINA_DATA_DOUBLE;
   const double rate = p.dataType == LAMINA_DATA_DOUBLE ? 1.5e9 : tc ? 8e9 : 4e9; // flop per ms

@@ -3,15 +3,23 @@
 // workspace. The kernel and its tiling are shared with IMPLICIT_PRECOMP_GEMM (conv_igemm_common.cuh).
 #include "cuda/conv_algorithms.h"
 #include "cuda/conv_igemm_common.cuh"
+#include "cuda/conv_tc.h"
 
 namespace lamina::cuda {
 namespace {
 
 std::string whyNot(const ConvProblem &) { return {}; }
 size_t workspace(const ConvProblem &) { return 0; }
-double estimate(const ConvProblem &p) { return igemm::tiledEstimateMs(p, 1.0, 1); }
+double estimate(const ConvProblem &p) {
+  if (tc::whyNotConv(p, tc::Dir::Forward).empty())
+    return tc::convEstimateMs(p, tc::Dir::Forward, false);
+  return igemm::tiledEstimateMs(p, 1.0, 1);
+}
 
 void run(const ConvArgs &a) {
+  // Half/bf16 NHWC under TENSOR_OP: the mma.sync pipeline (conv_tc_fwd.cu); else the general kernel.
+  if (tc::whyNotConv(*a.p, tc::Dir::Forward).empty() && tc::runConv(a, tc::Dir::Forward, false))
+    return;
   const igemm::Geom g = igemm::makeGeom(*a.p);
   LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, igemm::launchForward, a, g, igemm::DivideDecoder{});
 }

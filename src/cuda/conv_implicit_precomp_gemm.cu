@@ -4,6 +4,7 @@
 // instead of dividing.
 #include "cuda/conv_algorithms.h"
 #include "cuda/conv_igemm_common.cuh"
+#include "cuda/conv_tc.h"
 
 namespace lamina::cuda {
 namespace {
@@ -15,10 +16,21 @@ __global__ void buildTapTable(const igemm::Geom g, igemm::Tap *table) {
 }
 
 std::string whyNot(const ConvProblem &) { return {}; }
-size_t workspace(const ConvProblem &p) { return size_t(p.Cg() * p.filtSize()) * sizeof(igemm::Tap) + kTableAlign; }
-double estimate(const ConvProblem &p) { return igemm::tiledEstimateMs(p, 1.25, 2); }
+size_t tableBytes(const ConvProblem &p) { return size_t(p.Cg() * p.filtSize()) * sizeof(igemm::Tap) + kTableAlign; }
+// The tensor-core path may split the reduction (fp32 partials in the workspace); the general path
+// keeps its table.
+size_t workspace(const ConvProblem &p) {
+  return std::max(tableBytes(p), tc::convWorkspace(p, tc::Dir::Forward, true));
+}
+double estimate(const ConvProblem &p) {
+  if (tc::whyNotConv(p, tc::Dir::Forward).empty())
+    return tc::convEstimateMs(p, tc::Dir::Forward, true) * 0.99; // ties go to the split plan
+  return igemm::tiledEstimateMs(p, 1.25, 2);
+}
 
 void run(const ConvArgs &a) {
+  if (tc::whyNotConv(*a.p, tc::Dir::Forward).empty() && tc::runConv(a, tc::Dir::Forward, true))
+    return;
   const igemm::Geom g = igemm::makeGeom(*a.p);
   const uintptr_t raw = reinterpret_cast<uintptr_t>(a.workspace);
   igemm::Tap *table = reinterpret_cast<igemm::Tap *>((raw + kTableAlign - 1) / kTableAlign * kTableAlign);

@@ -1,0 +1,345 @@
+// Tensor-core implicit GEMM, backward-filter (half / bfloat16, NHWC activations, KRSC filters):
+//
+//   dw[k][j = (tap, c)] = sum over m = (n, o) of dy[n][o][k] * x[n][o*str - pad + tap*dil][c]
+//
+// Rows are the output channels k of a group, columns (tap, c) with c fastest (KRSC order), and the
+// reduction runs over every output pixel of the batch, N*P of them: far more than rows x columns, so
+// the reduction is split over blocks (split-K) and the fp32 partials are summed in a fixed order by a
+// second kernel (deterministic). Both operands are MN-major in shared memory: 32 pixels per slice, dy's
+// channels and x's channels contiguous; the product reads them with ldmatrix.trans.
+#include "cuda/conv_tc.h"
+#include "cuda/conv_tc_common.cuh"
+
+#include "core/conv_geom.h"
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+
+namespace lamina::cuda::tc {
+namespace {
+
+struct Params {
+  const void *x, *dy;
+  void *dw;      // at logical tap 0 (flip folded into ws)
+  int64_t xs[5], ys[5], ws[5];
+  int Kg, Cg, Ncols; // rows, channels per group, columns F * Cg
+  int in[3], out[3], filt[3], pad[3], str[3], dil[3];
+  int NP;            // reduction length N * P
+  FastDiv divP, divO12, divO2; // m -> n, o0, (o1, o2)
+  int P, O12, O2;
+  int tilesM;
+  int splits, slicesPerSplit;
+  float *partial; // [G][splits][Kg][Ncols] when splits > 1
+  float alpha, beta;
+  bool vec2;
+};
+
+__device__ __forceinline__ uint32_t pack2(__half a, __half b) {
+  return uint32_t(__half_as_ushort(a)) | (uint32_t(__half_as_ushort(b)) << 16);
+}
+__device__ __forceinline__ uint32_t pack2(__nv_bfloat16 a, __nv_bfloat16 b) {
+  return uint32_t(__bfloat16_as_ushort(a)) | (uint32_t(__bfloat16_as_ushort(b)) << 16);
+}
+
+// Output pixel m of the batch -> image n and output coordinates o.
+__device__ __forceinline__ void decodePixel(const Params &p, uint32_t m, uint32_t &n, int o[3]) {
+  n = p.divP.div(m);
+  uint32_t r = m - n * uint32_t(p.P);
+  const uint32_t o0 = p.divO12.div(r);
+  r -= o0 * uint32_t(p.O12);
+  const uint32_t o1 = p.divO2.div(r);
+  o[0] = int(o0), o[1] = int(o1), o[2] = int(r - o1 * uint32_t(p.O2));
+}
+
+// Filter column j = (tap, c) -> offset of dw element within row k, and tap coordinates.
+__device__ __forceinline__ int64_t columnOffset(const Params &p, int j, int f[3], int &c) {
+  int tap = j / p.Cg;
+  c = j - tap * p.Cg;
+  f[2] = tap % p.filt[2], tap /= p.filt[2];
+  f[1] = tap % p.filt[1], f[0] = tap / p.filt[1];
+  return int64_t(c) * p.ws[1] + int64_t(f[0]) * p.ws[2] + int64_t(f[1]) * p.ws[3] + int64_t(f[2]) * p.ws[4];
+}
+
+template <class T, class Cfg> __global__ void __launch_bounds__(kThreads) bwdFilterKernel(const Params p) {
+  extern __shared__ __align__(128) uint8_t smem[];
+  const int tid = threadIdx.x;
+  const int mt = int(blockIdx.x % unsigned(p.tilesM)), nt = int(blockIdx.x / unsigned(p.tilesM));
+  const int grp = int(blockIdx.z) / p.splits, split = int(blockIdx.z) % p.splits;
+  const T *x = static_cast<const T *>(p.x);
+  const T *dy = static_cast<const T *>(p.dy);
+
+  const int64_t pixBegin = int64_t(split) * p.slicesPerSplit * kBK;
+  const int64_t pixStop = pixBegin + int64_t(p.slicesPerSplit) * kBK;
+  const int64_t pixEnd = pixStop < p.NP ? pixStop : int64_t(p.NP);
+  const int iters = pixEnd > pixBegin ? int((pixEnd - pixBegin + kBK - 1) / kBK) : 0;
+
+  // A = dy: column chunk tid % CHA (8 output channels), pixel rows tid / CHA + (128 / CHA) i.
+  constexpr int CHA = Cfg::BM / 8, AR = Cfg::BM / 32;
+  const int kCol = mt * Cfg::BM + (tid % CHA) * 8;
+  const bool kValid = kCol < p.Kg;
+  const int64_t dyCol = int64_t(grp) * p.Kg + kCol;
+  // B = x: column chunk tid % CHB (8 channels of one tap), pixel rows tid / CHB + (128 / CHB) i.
+  constexpr int CHB = Cfg::BN / 8, BR = Cfg::BN / 32;
+  const int jCol = nt * Cfg::BN + (tid % CHB) * 8;
+  const bool jValid = jCol < p.Ncols;
+  int f[3], c;
+  columnOffset(p, jValid ? jCol : 0, f, c);
+  int tapD[3];
+  int64_t xCol = int64_t(grp) * p.Cg + c;
+#pragma unroll
+  for (int d = 0; d < 3; ++d) {
+    tapD[d] = f[d] * p.dil[d] - p.pad[d];
+    xCol += int64_t(tapD[d]) * p.xs[2 + d];
+  }
+
+  int64_t pix = pixBegin;
+  auto load = [&](uint32_t sA, uint32_t sB, int) {
+#pragma unroll
+    for (int i = 0; i < AR; ++i) {
+      const int row = tid / CHA + (kThreads / CHA) * i;
+      const int64_t m = pix + row;
+      bool ok = kValid && m < pixEnd;
+      uint32_t n;
+      int o[3];
+      decodePixel(p, ok ? uint32_t(m) : 0u, n, o);
+      const T *g = dy + (int64_t(n) * p.ys[0] + int64_t(o[0]) * p.ys[2] + int64_t(o[1]) * p.ys[3] +
+                         int64_t(o[2]) * p.ys[4] + dyCol);
+      cpAsync16(sA + mnMajorOffset<Cfg::BM>(row, tid % CHA), ok ? g : dy, ok);
+    }
+#pragma unroll
+    for (int i = 0; i < BR; ++i) {
+      const int row = tid / CHB + (kThreads / CHB) * i;
+      const int64_t m = pix + row;
+      bool ok = jValid && m < pixEnd;
+      uint32_t n;
+      int o[3];
+      decodePixel(p, ok ? uint32_t(m) : 0u, n, o);
+      int64_t off = int64_t(n) * p.xs[0] + xCol;
+#pragma unroll
+      for (int d = 0; d < 3; ++d) {
+        const int pos = o[d] * p.str[d] + tapD[d];
+        ok = ok && unsigned(pos) < unsigned(p.in[d]);
+        off += int64_t(o[d]) * p.str[d] * p.xs[2 + d];
+      }
+      cpAsync16(sB + mnMajorOffset<Cfg::BN>(row, tid % CHB), ok ? x + off : x, ok);
+    }
+    pix += kBK;
+  };
+
+  float acc[Cfg::MI][Cfg::NI][4];
+  mainLoop<Cfg, false, false, MmaKind<T>::bf16>(smem, iters, acc, load);
+
+  const int m0 = mt * Cfg::BM, n0 = nt * Cfg::BN;
+  if (p.splits > 1) {
+    float *part = p.partial + (int64_t(grp) * p.splits + split) * int64_t(p.Kg) * p.Ncols;
+    forEachPair<Cfg>(acc, [&](int row, int col, float v0, float v1) {
+      const int k = m0 + row, j = n0 + col;
+      if (k >= p.Kg || j >= p.Ncols)
+        return;
+      part[int64_t(k) * p.Ncols + j] = v0; // Ncols is a multiple of 8: j + 1 is in range
+      part[int64_t(k) * p.Ncols + j + 1] = v1;
+    });
+    return;
+  }
+  T *dw = static_cast<T *>(p.dw);
+  auto scaled = [&](float v, const T *at) {
+    float r = p.alpha * v;
+    if (p.beta != 0.f)
+      r += p.beta * toAcc(*at);
+    return fromAcc<T>(r);
+  };
+  forEachPair<Cfg>(acc, [&](int row, int col, float v0, float v1) {
+    const int k = m0 + row, j = n0 + col;
+    if (k >= p.Kg || j >= p.Ncols)
+      return;
+    int ff[3], cc;
+    const int64_t off = (int64_t(grp) * p.Kg + k) * p.ws[0] + columnOffset(p, j, ff, cc);
+    T *at = dw + off;
+    if (p.vec2 && (off & 1) == 0) { // j, j + 1: the same tap (Cg is a multiple of 8)
+      const T a = scaled(v0, at), b = scaled(v1, at + 1);
+      *reinterpret_cast<uint32_t *>(at) = pack2(a, b);
+    } else {
+      *at = scaled(v0, at);
+      at[p.ws[1]] = scaled(v1, at + p.ws[1]);
+    }
+  });
+}
+
+// dw = alpha * (sum of the partials in split order) + beta * dw.
+template <class T> __global__ void reduceSplits(const Params p, int G) {
+  const int64_t perGroup = int64_t(p.Kg) * p.Ncols;
+  T *dw = static_cast<T *>(p.dw);
+  LAMINA_GRID_STRIDE_LOOP(idx, perGroup * G) {
+    const int64_t grp = idx / perGroup, r = idx - grp * perGroup;
+    const int k = int(r / p.Ncols), j = int(r - int64_t(k) * p.Ncols);
+    const float *part = p.partial + grp * p.splits * perGroup + r;
+    float s = 0.f;
+    for (int q = 0; q < p.splits; ++q)
+      s += part[q * perGroup];
+    int f[3], c;
+    const int64_t off = (grp * p.Kg + k) * p.ws[0] + columnOffset(p, j, f, c);
+    float v = p.alpha * s;
+    if (p.beta != 0.f)
+      v += p.beta * toAcc(dw[off]);
+    dw[off] = fromAcc<T>(v);
+  }
+}
+
+// ---- Host side ----------------------------------------------------------------------------------
+
+constexpr int kPlanSMs = 132; // fixed, so the workspace query and the run agree on every card
+
+struct TileInfo {
+  int bm, bn, blocksPerSM;
+  double eff;
+};
+constexpr TileInfo kTiles[kTileCount] = {{128, 128, 2, 1.0}, {128, 64, 3, 0.85}, {64, 64, 5, 0.7}, {128, 32, 4, 0.6}};
+
+struct Plan {
+  int tile = kTileL, splits = 1, slicesPerSplit = 0;
+  int64_t tilesM = 0, tilesN = 0;
+  double cost = 0;
+};
+
+int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+Plan makePlan(const ConvProblem &p) {
+  const ConvGeom g = makeConvGeom(p);
+  const int64_t slices = ceilDiv(g.N * g.P, kBK), cols = g.F * g.Cg;
+  Plan best;
+  best.cost = INFINITY;
+  constexpr double kFlopsPerMsPerSM = 600e9 / kPlanSMs;
+  for (int t = 0; t < kTileCount; ++t) {
+    const TileInfo &ti = kTiles[t];
+    const int64_t tilesM = ceilDiv(g.Kg, ti.bm), tilesN = ceilDiv(cols, ti.bn);
+    const int64_t tiles = tilesM * tilesN * g.G;
+    const double slots = double(kPlanSMs) * ti.blocksPerSM;
+    const int64_t maxSplits = std::max<int64_t>(1, std::min<int64_t>({slices / 8, 65535 / g.G, 4 * int64_t(slots)}));
+    // Candidate split counts: enough blocks for 1, 2, 3 or 4 waves, and no split.
+    for (int wavesWanted = 0; wavesWanted <= 4; ++wavesWanted) {
+      int64_t s = wavesWanted == 0 ? 1 : ceilDiv(int64_t(slots) * wavesWanted, tiles);
+      s = std::min(std::max<int64_t>(s, 1), maxSplits);
+      const int64_t sps = std::max<int64_t>(1, ceilDiv(slices, s));
+      s = std::max<int64_t>(1, ceilDiv(slices, sps));
+      const double waves = std::ceil(double(tiles * s) / slots);
+      const double blockFlops = 2.0 * ti.bm * ti.bn * double(sps) * kBK;
+      double cost = waves * blockFlops * ti.blocksPerSM / (ti.eff * kFlopsPerMsPerSM);
+      if (s > 1)
+        cost += double(s) * g.Kg * cols * g.G * 8.0 / 2.5e9 + 0.004;
+      if (cost < best.cost * 0.97) {
+        best.tile = t, best.splits = int(s), best.slicesPerSplit = int(sps);
+        best.tilesM = tilesM, best.tilesN = tilesN, best.cost = cost;
+      }
+    }
+  }
+  return best;
+}
+
+size_t partialBytes(const ConvProblem &p, const Plan &pl) {
+  return pl.splits > 1 ? size_t(pl.splits) * size_t(p.Kg()) * size_t(p.Cg() * p.filtSize()) * size_t(p.G) * 4 + 256
+                       : 0;
+}
+
+template <class T, class Cfg> void launchAs(const Params &prm, dim3 grid, cudaStream_t stream) {
+  auto kernel = bwdFilterKernel<T, Cfg>;
+  LAMINA_CUDA_CALL(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Cfg::SMEM_BYTES));
+  kernel<<<grid, kThreads, Cfg::SMEM_BYTES, stream>>>(prm);
+  LAMINA_CUDA_LAUNCHED();
+}
+
+template <class T> void launchT(int tile, const Params &prm, dim3 grid, int G, int64_t items, cudaStream_t stream) {
+  switch (tile) {
+  case kTileL: launchAs<T, TileL>(prm, grid, stream); break;
+  case kTileM: launchAs<T, TileM>(prm, grid, stream); break;
+  case kTileS: launchAs<T, TileS>(prm, grid, stream); break;
+  default: launchAs<T, TileT>(prm, grid, stream); break;
+  }
+  if (prm.splits > 1) {
+    reduceSplits<T><<<gridFor(items), kBlock, 0, stream>>>(prm, G);
+    LAMINA_CUDA_LAUNCHED();
+  }
+}
+
+bool aligned16(const void *ptr) { return (reinterpret_cast<uintptr_t>(ptr) & 15) == 0; }
+
+} // namespace
+
+std::string whyNotBwdFilter(const ConvProblem &p) {
+  if (p.dataType != LAMINA_DATA_HALF && p.dataType != LAMINA_DATA_BFLOAT16)
+    return "tensor-core path: half or bfloat16 only";
+  if (p.math != LAMINA_TENSOR_OP_MATH)
+    return "tensor-core path: needs TENSOR_OP math";
+  const ConvGeom g = makeConvGeom(p);
+  if (g.xs[1] != 1 || g.ys[1] != 1)
+    return "tensor-core path: channels must be contiguous (NHWC)";
+  if (g.Cg % 8 != 0 || g.Kg % 8 != 0)
+    return "tensor-core path: channels per group must be a multiple of 8";
+  for (int i : {0, 2, 3, 4})
+    if (g.xs[i] % 8 != 0 || g.ys[i] % 8 != 0)
+      return "tensor-core path: strides must be multiples of 8 elements";
+  if (g.N * g.P >= INT32_MAX / 2 || g.F * g.Cg >= INT32_MAX / 2 || g.Kg >= INT32_MAX / 2 || g.G > 4096 ||
+      ceilDiv(g.Kg, 32) * ceilDiv(g.F * g.Cg, 32) >= INT32_MAX)
+    return "tensor-core path: sizes beyond its 32-bit indices";
+  for (int s = 0; s < 3; ++s)
+    if (g.in[s] > INT32_MAX / 4 || g.out[s] * g.str[s] > INT32_MAX / 4 || g.filt[s] * g.dil[s] > INT32_MAX / 4 ||
+        g.pad[s] > INT32_MAX / 4)
+      return "tensor-core path: sizes beyond its 32-bit coordinates";
+  return {};
+}
+
+size_t bwdFilterWorkspace(const ConvProblem &p) {
+  if (!whyNotBwdFilter(p).empty())
+    return 0;
+  return partialBytes(p, makePlan(p));
+}
+
+double bwdFilterEstimateMs(const ConvProblem &p) {
+  const Plan pl = makePlan(p);
+  const double bytes = double(p.x.numel() + p.w.numel() + p.y.numel()) * 2.0;
+  return 0.004 + pl.cost + bytes / 3.0e9;
+}
+
+bool runBwdFilter(const ConvArgs &a) {
+  const ConvProblem &p = *a.p;
+  const ConvGeom g = makeConvGeom(p);
+  if (!aligned16(a.x) || !aligned16(a.dy))
+    return false;
+  const Plan pl = makePlan(p);
+  if (a.workspaceBytes < partialBytes(p, pl))
+    return false;
+  Params prm{};
+  prm.x = a.x, prm.dy = a.dy;
+  prm.dw = static_cast<char *>(a.dw) + g.wOff * 2;
+  for (int i = 0; i < 5; ++i)
+    prm.xs[i] = g.xs[i], prm.ys[i] = g.ys[i], prm.ws[i] = g.ws[i];
+  prm.Kg = int(g.Kg), prm.Cg = int(g.Cg), prm.Ncols = int(g.F * g.Cg);
+  for (int s = 0; s < 3; ++s) {
+    prm.in[s] = int(g.in[s]), prm.out[s] = int(g.out[s]), prm.filt[s] = int(g.filt[s]);
+    prm.pad[s] = int(g.pad[s]), prm.str[s] = int(g.str[s]), prm.dil[s] = int(g.dil[s]);
+  }
+  prm.NP = int(g.N * g.P);
+  prm.P = int(g.P), prm.O12 = int(g.out[1] * g.out[2]), prm.O2 = int(g.out[2]);
+  prm.divP = FastDiv(uint32_t(std::max(prm.P, 1))), prm.divO12 = FastDiv(uint32_t(std::max(prm.O12, 1)));
+  prm.divO2 = FastDiv(uint32_t(std::max(prm.O2, 1)));
+  prm.tilesM = int(pl.tilesM);
+  prm.splits = pl.splits, prm.slicesPerSplit = pl.slicesPerSplit;
+  prm.alpha = float(a.alpha), prm.beta = float(a.beta);
+  prm.vec2 = g.ws[1] == 1 && (reinterpret_cast<uintptr_t>(prm.dw) & 3) == 0;
+  if (pl.splits > 1) {
+    const uintptr_t raw = reinterpret_cast<uintptr_t>(a.workspace);
+    prm.partial = reinterpret_cast<float *>((raw + 255) / 256 * 256);
+  }
+  if (pl.tilesM * pl.tilesN == 0)
+    return true;
+  const dim3 grid(unsigned(pl.tilesM * pl.tilesN), 1, unsigned(g.G * pl.splits));
+  const int64_t items = int64_t(prm.Kg) * prm.Ncols * g.G;
+  const cudaStream_t stream = streamOf(*a.handle);
+  if (p.dataType == LAMINA_DATA_HALF)
+    launchT<__half>(pl.tile, prm, grid, int(g.G), items, stream);
+  else
+    launchT<__nv_bfloat16>(pl.tile, prm, grid, int(g.G), items, stream);
+  return true;
+}
+
+} // namespace lamina::cuda::tc

@@ -1,0 +1,511 @@
+// Tensor-core implicit GEMM, forward and backward-data (half / bfloat16, NHWC-style strides):
+//
+// forward, per group:  y[m = (n, o)][k] = sum over j = (tap, c) of x[n][o*str - pad + tap*dil][c] * w[k][tap][c]
+// backward-data:       dx[m = (n, i)][c] = sum over j = (tap, k) of dy[n][(i + pad - tap*dil) / str][k] * w[k][tap][c]
+//
+// Both are "A gathered per output pixel, K-major (channels contiguous)". Backward-data is split into
+// str^d phases (blockIdx.y): the dx pixels i = a + u*str of one phase receive only from the taps with
+// (a + pad - tap*dil) divisible by str, an arithmetic progression of taps, so no block multiplies
+// by taps that do not reach it (the strided layers cost no more than stride-1 ones). With those
+// progressions both directions read the source at (row origin + tap offset), rows and taps linear:
+//   forward:  row origin o*str - pad,  tap offset i*dil          (i = 0..filt-1)
+//   bwd-data: row origin u,            tap offset off0 - i*dil/g (taps r0 + i*str/g, g = gcd(dil, str))
+// The filter is K-major for forward (w[k][tap][c], c contiguous) and MN-major for backward-data
+// (the reduction runs over k, the columns over c).
+#include "cuda/conv_tc.h"
+#include "cuda/conv_tc_common.cuh"
+
+#include "core/conv_geom.h"
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <numeric>
+
+namespace lamina::cuda::tc {
+namespace {
+
+struct Params {
+  const void *src;  // x (forward) or dy (backward-data)
+  int64_t ss[5];    // its strides: n, channel (1), spatial 0..2
+  int srcExt[3];    // its spatial extent
+  const void *w;    // filter at logical tap 0 (flip folded into ws)
+  int64_t ws[5];    // k, c, spatial 0..2
+  void *dst;        // y or dx
+  int64_t ds[5];
+  int N, G, RC, NC; // batch, groups, reduction channels (Cg or Kg), output columns (Kg or Cg) per group
+  int kChunks;      // ceil(RC / kBK)
+  int filt[3], pad[3], str[3], dil[3];
+  int rows[3];   // forward: output dims; backward-data: dx dims
+  int phases[3]; // 1 (forward) or str (backward-data)
+  int tilesM;    // row tiles (the largest phase's)
+  int splits, itersPerSplit;
+  float *partial; // [G][splits][M][NC] when splits > 1 (forward only)
+  int64_t M;      // forward rows N * P (partials)
+  float alpha, beta;
+  bool vec2; // dst 4-byte aligned with unit column stride: pairs stored as one 32-bit word
+};
+
+__host__ __device__ inline int gcdInt(int a, int b) {
+  while (b) {
+    const int t = a % b;
+    a = b, b = t;
+  }
+  return a;
+}
+
+// Rows and taps of one block (see the file comment).
+struct Layout {
+  int E[3], rbMul[3], rbAdd[3], dMul[3], dAdd[3];
+  int cnt[3], off0[3], offStep[3], r0[3], rStep[3];
+};
+
+template <bool BWD> __device__ __forceinline__ Layout layoutFor(const Params &p, int phase) {
+  Layout l;
+#pragma unroll
+  for (int d = 2; d >= 0; --d) {
+    if (!BWD) {
+      l.E[d] = p.rows[d], l.rbMul[d] = p.str[d], l.rbAdd[d] = -p.pad[d], l.dMul[d] = 1, l.dAdd[d] = 0;
+      l.cnt[d] = p.filt[d], l.off0[d] = 0, l.offStep[d] = p.dil[d], l.r0[d] = 0, l.rStep[d] = 1;
+    } else {
+      const int s = p.str[d], a = phase % p.phases[d];
+      phase /= p.phases[d];
+      l.E[d] = a < p.rows[d] ? (p.rows[d] - a + s - 1) / s : 0;
+      l.rbMul[d] = 1, l.rbAdd[d] = 0, l.dMul[d] = s, l.dAdd[d] = a;
+      int first = -1;
+      for (int r = 0; r < p.filt[d]; ++r) {
+        const int v = a + p.pad[d] - r * p.dil[d];
+        if (((v % s) + s) % s == 0) {
+          first = r;
+          break;
+        }
+      }
+      const int g = gcdInt(p.dil[d], s);
+      l.rStep[d] = s / g;
+      l.r0[d] = first < 0 ? 0 : first;
+      l.cnt[d] = first < 0 ? 0 : (p.filt[d] - 1 - first) / l.rStep[d] + 1;
+      l.off0[d] = (a + p.pad[d] - l.r0[d] * p.dil[d]) / s; // exact
+      l.offStep[d] = -(p.dil[d] / g);
+    }
+  }
+  return l;
+}
+
+__device__ __forceinline__ uint32_t pack2(__half a, __half b) {
+  return uint32_t(__half_as_ushort(a)) | (uint32_t(__half_as_ushort(b)) << 16);
+}
+__device__ __forceinline__ uint32_t pack2(__nv_bfloat16 a, __nv_bfloat16 b) {
+  return uint32_t(__bfloat16_as_ushort(a)) | (uint32_t(__bfloat16_as_ushort(b)) << 16);
+}
+
+template <class T, class Cfg, bool BWD> __global__ void __launch_bounds__(kThreads) convKernel(const Params p) {
+  extern __shared__ __align__(128) uint8_t smem[];
+  const int tid = threadIdx.x;
+  const int mt = int(blockIdx.x % unsigned(p.tilesM)), nt = int(blockIdx.x / unsigned(p.tilesM));
+  const int phase = blockIdx.y;
+  const int grp = int(blockIdx.z) / p.splits, split = int(blockIdx.z) % p.splits;
+  const Layout l = layoutFor<BWD>(p, phase);
+  const int64_t Mrows = int64_t(p.N) * l.E[0] * l.E[1] * l.E[2];
+  if (int64_t(mt) * Cfg::BM >= Mrows)
+    return; // a phase with fewer rows than the largest
+
+  const int total = l.cnt[0] * l.cnt[1] * l.cnt[2] * p.kChunks;
+  const int itBegin = split * p.itersPerSplit;
+  const int iters = max(0, min(total, itBegin + p.itersPerSplit) - itBegin);
+
+  const T *src = static_cast<const T *>(p.src);
+  const T *w = static_cast<const T *>(p.w);
+
+  // A rows of this thread: (tid / 4) + 32 i, chunk tid % 4.
+  constexpr int AR = Cfg::BM / 32;
+  const int aChunk = tid & 3;
+  int rb[AR][3];
+  int64_t aRowOff[AR];
+  bool aValid[AR];
+#pragma unroll
+  for (int i = 0; i < AR; ++i) {
+    const int64_t m = int64_t(mt) * Cfg::BM + (tid >> 2) + 32 * i;
+    aValid[i] = m < Mrows;
+    uint32_t t = aValid[i] ? uint32_t(m) : 0u; // Mrows < 2^30 (whyNotConv)
+    int u[3];
+#pragma unroll
+    for (int d = 2; d >= 0; --d) {
+      u[d] = int(t % uint32_t(l.E[d]));
+      t /= uint32_t(l.E[d]);
+    }
+    aRowOff[i] = int64_t(t) * p.ss[0] + int64_t(grp) * p.RC;
+#pragma unroll
+    for (int d = 0; d < 3; ++d) {
+      rb[i][d] = u[d] * l.rbMul[d] + l.rbAdd[d];
+      aRowOff[i] += int64_t(rb[i][d]) * p.ss[2 + d];
+    }
+  }
+  // B: forward rows n = output channel ((tid / 4) + 32 i, chunk tid % 4); backward-data rows k of
+  // the slice (tid / CH + (128 / CH) i) at column chunk tid % CH.
+  constexpr int BR = Cfg::BN / 32;
+  constexpr int CH = Cfg::BN / 8;
+  int64_t bRowOff[BR];
+  bool bValid[BR];
+  const int bCol = BWD ? nt * Cfg::BN + (tid % CH) * 8 : 0;
+#pragma unroll
+  for (int i = 0; i < BR; ++i) {
+    if (!BWD) {
+      const int n = nt * Cfg::BN + (tid >> 2) + 32 * i;
+      bValid[i] = n < p.NC;
+      bRowOff[i] = (int64_t(grp) * p.NC + (bValid[i] ? n : 0)) * p.ws[0];
+    } else {
+      bValid[i] = bCol < p.NC;
+      bRowOff[i] = int64_t(grp) * p.RC * p.ws[0] + bCol;
+    }
+  }
+
+  // The running position of the loader: channel chunk kc of tap (i0, i1, i2).
+  int kc, ti[3];
+  {
+    int t = itBegin;
+    kc = t % p.kChunks, t /= p.kChunks;
+    ti[2] = t % max(l.cnt[2], 1), t /= max(l.cnt[2], 1);
+    ti[1] = t % max(l.cnt[1], 1), t /= max(l.cnt[1], 1);
+    ti[0] = t;
+  }
+  auto load = [&](uint32_t sA, uint32_t sB, int) {
+    int toff[3];
+    int64_t tapSrc = 0, tapW = 0;
+#pragma unroll
+    for (int d = 0; d < 3; ++d) {
+      toff[d] = l.off0[d] + ti[d] * l.offStep[d];
+      tapSrc += int64_t(toff[d]) * p.ss[2 + d];
+      tapW += int64_t(l.r0[d] + ti[d] * l.rStep[d]) * p.ws[2 + d];
+    }
+    const int cBase = kc * kBK;
+    const int ca = cBase + aChunk * 8;
+#pragma unroll
+    for (int i = 0; i < AR; ++i) {
+      bool ok = aValid[i] && ca < p.RC;
+#pragma unroll
+      for (int d = 0; d < 3; ++d)
+        ok = ok && unsigned(rb[i][d] + toff[d]) < unsigned(p.srcExt[d]);
+      const T *g = src + (aRowOff[i] + tapSrc + ca);
+      cpAsync16(sA + kMajorOffset((tid >> 2) + 32 * i, aChunk), ok ? g : src, ok);
+    }
+#pragma unroll
+    for (int i = 0; i < BR; ++i) {
+      if (!BWD) {
+        const bool ok = bValid[i] && ca < p.RC;
+        const T *g = w + (bRowOff[i] + tapW + ca);
+        cpAsync16(sB + kMajorOffset((tid >> 2) + 32 * i, aChunk), ok ? g : w, ok);
+      } else {
+        const int krow = tid / CH + (kThreads / CH) * i;
+        const int k = cBase + krow;
+        const bool ok = bValid[i] && k < p.RC;
+        const T *g = w + (bRowOff[i] + int64_t(k) * p.ws[0] + tapW);
+        cpAsync16(sB + mnMajorOffset<Cfg::BN>(krow, tid % CH), ok ? g : w, ok);
+      }
+    }
+    if (++kc == p.kChunks) {
+      kc = 0;
+      if (++ti[2] == l.cnt[2]) {
+        ti[2] = 0;
+        if (++ti[1] == l.cnt[1]) {
+          ti[1] = 0;
+          ++ti[0];
+        }
+      }
+    }
+  };
+
+  float acc[Cfg::MI][Cfg::NI][4];
+  mainLoop<Cfg, true, !BWD, MmaKind<T>::bf16>(smem, iters, acc, load);
+
+  const int64_t m0 = int64_t(mt) * Cfg::BM;
+  const int n0 = nt * Cfg::BN;
+  if (p.splits > 1) { // fp32 partials, reduced by reduceSplits
+    float *part = p.partial + (int64_t(grp) * p.splits + split) * p.M * p.NC;
+    forEachPair<Cfg>(acc, [&](int row, int col, float v0, float v1) {
+      const int64_t m = m0 + row;
+      const int n = n0 + col;
+      if (m >= Mrows || n >= p.NC)
+        return;
+      part[m * p.NC + n] = v0;
+      if (n + 1 < p.NC)
+        part[m * p.NC + n + 1] = v1;
+    });
+    return;
+  }
+  T *dst = static_cast<T *>(p.dst);
+  const float alpha = p.alpha, beta = p.beta;
+  auto scaled = [&](float v, const T *at) {
+    float r = alpha * v;
+    if (beta != 0.f)
+      r += beta * toAcc(*at);
+    return fromAcc<T>(r);
+  };
+  const int lane = tid & 31, warp = tid >> 5;
+  const int warpM = warp % Cfg::WARPS_M, warpN = warp / Cfg::WARPS_M;
+#pragma unroll
+  for (int mi = 0; mi < Cfg::MI; ++mi)
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int64_t m = m0 + warpM * Cfg::WTM + mi * 16 + (lane >> 2) + h * 8;
+      if (m >= Mrows)
+        continue;
+      uint32_t t = uint32_t(m); // Mrows < 2^30 (whyNotConv)
+      int64_t rowOff = int64_t(grp) * p.NC * p.ds[1];
+#pragma unroll
+      for (int d = 2; d >= 0; --d) {
+        const uint32_t u = t % uint32_t(l.E[d]);
+        t /= uint32_t(l.E[d]);
+        rowOff += int64_t(int(u) * l.dMul[d] + l.dAdd[d]) * p.ds[2 + d];
+      }
+      rowOff += int64_t(t) * p.ds[0];
+#pragma unroll
+      for (int ni = 0; ni < Cfg::NI; ++ni) {
+        const int n = n0 + warpN * Cfg::WTN + ni * 8 + (lane & 3) * 2;
+        if (n >= p.NC)
+          continue;
+        const float v0 = acc[mi][ni][2 * h], v1 = acc[mi][ni][2 * h + 1];
+        const int64_t off = rowOff + int64_t(n) * p.ds[1];
+        T *at = dst + off;
+        if (p.vec2 && n + 1 < p.NC && (off & 1) == 0) {
+          const T a = scaled(v0, at), b = scaled(v1, at + 1);
+          *reinterpret_cast<uint32_t *>(at) = pack2(a, b);
+        } else {
+          *at = scaled(v0, at);
+          if (n + 1 < p.NC)
+            at[p.ds[1]] = scaled(v1, at + p.ds[1]);
+        }
+      }
+    }
+}
+
+// Forward split-K: y = alpha * (sum of the partials in split order) + beta * y.
+template <class T> __global__ void reduceSplits(const Params p) {
+  const int64_t perGroup = p.M * p.NC;
+  T *dst = static_cast<T *>(p.dst);
+  LAMINA_GRID_STRIDE_LOOP(idx, perGroup * p.G) {
+    const int64_t grp = idx / perGroup, r = idx - grp * perGroup;
+    const int64_t m = r / p.NC;
+    const int n = int(r - m * p.NC);
+    const float *part = p.partial + grp * p.splits * perGroup + r;
+    float s = 0.f;
+    for (int k = 0; k < p.splits; ++k)
+      s += part[k * perGroup];
+    int64_t t = m, off = 0;
+    for (int d = 2; d >= 0; --d) {
+      const int64_t u = t % p.rows[d];
+      t /= p.rows[d];
+      off += u * p.ds[2 + d];
+    }
+    off += t * p.ds[0] + (grp * p.NC + n) * p.ds[1];
+    float v = p.alpha * s;
+    if (p.beta != 0.f)
+      v += p.beta * toAcc(dst[off]);
+    dst[off] = fromAcc<T>(v);
+  }
+}
+
+// ---- Host side ----------------------------------------------------------------------------------
+
+constexpr int kPlanSMs = 132; // plans (tile, splits) are fixed per problem, not per card: the workspace
+                              // query and the run must agree, and results must not depend on the card.
+
+struct TileInfo {
+  int bm, bn, blocksPerSM;
+  double eff; // relative MMA rate of a full SM
+};
+constexpr TileInfo kTiles[kTileCount] = {{128, 128, 2, 1.0}, {128, 64, 3, 0.85}, {64, 64, 5, 0.7}, {128, 32, 4, 0.6}};
+
+struct Plan {
+  int tile = kTileL;
+  int splits = 1, itersPerSplit = 0;
+  int64_t tilesM = 0, tilesN = 0, M = 0;
+  int phases = 1;
+  double cost = 0; // model ms
+};
+
+int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+struct Dims {
+  int64_t M;      // rows of the largest phase
+  int64_t RC, NC; // reduction channels, output columns per group
+  int64_t iters;  // slices of the largest phase
+  int phases;
+};
+
+Dims dimsOf(const ConvProblem &p, Dir dir) {
+  const ConvGeom g = makeConvGeom(p);
+  Dims d;
+  if (dir == Dir::Forward) {
+    d.M = g.N * g.P, d.RC = g.Cg, d.NC = g.Kg, d.phases = 1;
+    d.iters = g.F * ceilDiv(g.Cg, kBK);
+  } else {
+    d.M = g.N, d.RC = g.Kg, d.NC = g.Cg, d.phases = 1;
+    int64_t taps = 1;
+    for (int s = 0; s < 3; ++s) {
+      d.M *= ceilDiv(g.in[s], g.str[s]);
+      d.phases *= int(g.str[s]);
+      const int64_t gg = std::gcd(g.dil[s], g.str[s]);
+      taps *= ceilDiv(g.filt[s], g.str[s] / gg); // the most taps any phase has
+    }
+    d.iters = taps * ceilDiv(g.Kg, kBK);
+  }
+  return d;
+}
+
+Plan makePlan(const ConvProblem &p, Dir dir, bool splitK) {
+  const Dims d = dimsOf(p, dir);
+  Plan best;
+  best.cost = INFINITY;
+  constexpr double kFlopsPerMsPerSM = 600e9 / kPlanSMs; // the largest tile's sustained rate, per SM
+  for (int t = 0; t < kTileCount; ++t) {
+    const TileInfo &ti = kTiles[t];
+    const int64_t tilesM = ceilDiv(d.M, ti.bm), tilesN = ceilDiv(d.NC, ti.bn);
+    const int64_t tiles = tilesM * tilesN * p.G * d.phases;
+    int maxSplits = 1;
+    if (splitK && dir == Dir::Forward)
+      maxSplits = int(std::min<int64_t>({16, d.iters / 4, 65535 / std::max<int64_t>(p.G, 1)}));
+    for (int s = 1; s <= std::max(1, maxSplits); ++s) {
+      const int64_t ips = ceilDiv(d.iters, s);
+      if (s > 1 && ceilDiv(d.iters, ips) != s)
+        continue; // the same split as a smaller s
+      const double slots = double(kPlanSMs) * ti.blocksPerSM;
+      const double waves = std::ceil(double(tiles * s) / slots);
+      const double blockFlops = 2.0 * ti.bm * ti.bn * double(ips) * kBK;
+      double cost = waves * blockFlops * ti.blocksPerSM / (ti.eff * kFlopsPerMsPerSM);
+      if (s > 1) // partials written and read back, plus a launch
+        cost += double(s) * d.M * d.NC * p.G * 8.0 / 2.5e9 + 0.004;
+      if (cost < best.cost * 0.97) {
+        best.tile = t, best.splits = s, best.itersPerSplit = int(ips);
+        best.tilesM = tilesM, best.tilesN = tilesN, best.M = d.M, best.phases = d.phases;
+        best.cost = cost;
+      }
+    }
+  }
+  return best;
+}
+
+bool aligned16(const void *ptr) { return (reinterpret_cast<uintptr_t>(ptr) & 15) == 0; }
+
+template <class T, class Cfg, bool BWD> void launchAs(const Params &prm, dim3 grid, cudaStream_t stream) {
+  auto kernel = convKernel<T, Cfg, BWD>;
+  LAMINA_CUDA_CALL(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Cfg::SMEM_BYTES));
+  kernel<<<grid, kThreads, Cfg::SMEM_BYTES, stream>>>(prm);
+  LAMINA_CUDA_LAUNCHED();
+}
+
+template <class T, bool BWD> void launchTile(int tile, const Params &prm, dim3 grid, cudaStream_t stream) {
+  switch (tile) {
+  case kTileL: launchAs<T, TileL, BWD>(prm, grid, stream); break;
+  case kTileM: launchAs<T, TileM, BWD>(prm, grid, stream); break;
+  case kTileS: launchAs<T, TileS, BWD>(prm, grid, stream); break;
+  default: launchAs<T, TileT, BWD>(prm, grid, stream); break;
+  }
+}
+
+size_t partialBytes(const ConvProblem &p, const Plan &pl) {
+  return pl.splits > 1 ? size_t(pl.splits) * size_t(pl.M) * size_t(dimsOf(p, Dir::Forward).NC) * size_t(p.G) * 4 + 256
+                       : 0;
+}
+
+} // namespace
+
+std::string whyNotConv(const ConvProblem &p, Dir dir) {
+  if (p.dataType != LAMINA_DATA_HALF && p.dataType != LAMINA_DATA_BFLOAT16)
+    return "tensor-core path: half or bfloat16 only";
+  if (p.math != LAMINA_TENSOR_OP_MATH)
+    return "tensor-core path: needs TENSOR_OP math";
+  const ConvGeom g = makeConvGeom(p);
+  const int64_t *ss = dir == Dir::Forward ? g.xs : g.ys;
+  const int64_t RC = dir == Dir::Forward ? g.Cg : g.Kg, NC = dir == Dir::Forward ? g.Kg : g.Cg;
+  if (ss[1] != 1 || g.ws[1] != 1)
+    return "tensor-core path: channels must be contiguous (NHWC activations, KRSC filters)";
+  if (RC % 8 != 0 || (dir == Dir::BackwardData && NC % 8 != 0))
+    return "tensor-core path: channels per group must be a multiple of 8";
+  for (int i : {0, 2, 3, 4})
+    if (ss[i] % 8 != 0 || g.ws[i] % 8 != 0)
+      return "tensor-core path: strides must be multiples of 8 elements";
+  const Dims d = dimsOf(p, dir);
+  if (d.M >= INT32_MAX / 2 || ceilDiv(d.M, 64) * ceilDiv(d.NC, 32) >= INT32_MAX || d.iters * kBK >= INT32_MAX || g.N > INT32_MAX || d.phases > 65535 || p.G > 4096)
+    return "tensor-core path: sizes beyond its 32-bit tile indices";
+  for (int s = 0; s < 3; ++s)
+    if (g.in[s] > INT32_MAX / 4 || g.out[s] > INT32_MAX / 4 || g.filt[s] * g.dil[s] > INT32_MAX / 4 ||
+        g.pad[s] > INT32_MAX / 4 || g.str[s] > INT32_MAX / 4)
+      return "tensor-core path: sizes beyond its 32-bit coordinates";
+  return {};
+}
+
+size_t convWorkspace(const ConvProblem &p, Dir dir, bool splitK) {
+  if (!whyNotConv(p, dir).empty())
+    return 0;
+  return partialBytes(p, makePlan(p, dir, splitK));
+}
+
+double convEstimateMs(const ConvProblem &p, Dir dir, bool splitK) {
+  const Plan pl = makePlan(p, dir, splitK);
+  const double bytes = double(p.x.numel() + p.w.numel() + p.y.numel()) * 2.0;
+  return 0.004 + pl.cost + bytes / 3.0e9;
+}
+
+bool runConv(const ConvArgs &a, Dir dir, bool splitK) {
+  const ConvProblem &p = *a.p;
+  const ConvGeom g = makeConvGeom(p);
+  const bool fwd = dir == Dir::Forward;
+  const void *src = fwd ? a.x : a.dy;
+  const void *wp = static_cast<const char *>(a.w) + g.wOff * 2;
+  void *dst = fwd ? a.y : a.dx;
+  if (!aligned16(src) || !aligned16(wp))
+    return false;
+  const Plan pl = makePlan(p, dir, splitK);
+  if (pl.splits > 1 && a.workspaceBytes < partialBytes(p, pl))
+    return false; // the caller's fallback runs without it
+  Params prm{};
+  prm.src = src, prm.w = wp, prm.dst = dst;
+  const int64_t *ss = fwd ? g.xs : g.ys, *ds = fwd ? g.ys : g.xs;
+  for (int i = 0; i < 5; ++i)
+    prm.ss[i] = ss[i], prm.ws[i] = g.ws[i], prm.ds[i] = ds[i];
+  prm.N = int(g.N), prm.G = int(g.G);
+  prm.RC = int(fwd ? g.Cg : g.Kg), prm.NC = int(fwd ? g.Kg : g.Cg);
+  prm.kChunks = int(ceilDiv(prm.RC, kBK));
+  for (int s = 0; s < 3; ++s) {
+    prm.srcExt[s] = int(fwd ? g.in[s] : g.out[s]);
+    prm.filt[s] = int(g.filt[s]), prm.pad[s] = int(g.pad[s]), prm.str[s] = int(g.str[s]), prm.dil[s] = int(g.dil[s]);
+    prm.rows[s] = int(fwd ? g.out[s] : g.in[s]);
+    prm.phases[s] = fwd ? 1 : int(g.str[s]);
+  }
+  prm.tilesM = int(pl.tilesM);
+  prm.splits = pl.splits, prm.itersPerSplit = pl.itersPerSplit;
+  prm.M = pl.M;
+  prm.alpha = float(a.alpha), prm.beta = float(a.beta);
+  prm.vec2 = ds[1] == 1 && (reinterpret_cast<uintptr_t>(dst) & 3) == 0;
+  if (pl.splits > 1) {
+    const uintptr_t raw = reinterpret_cast<uintptr_t>(a.workspace);
+    prm.partial = reinterpret_cast<float *>((raw + 255) / 256 * 256);
+  }
+  if (pl.tilesM * pl.tilesN == 0 || g.N == 0)
+    return true;
+  const dim3 grid(unsigned(pl.tilesM * pl.tilesN), unsigned(pl.phases), unsigned(p.G * pl.splits));
+  const cudaStream_t stream = streamOf(*a.handle);
+  const bool half = p.dataType == LAMINA_DATA_HALF;
+  if (fwd) {
+    if (half)
+      launchTile<__half, false>(pl.tile, prm, grid, stream);
+    else
+      launchTile<__nv_bfloat16, false>(pl.tile, prm, grid, stream);
+    if (pl.splits > 1) {
+      const int64_t items = pl.M * prm.NC * p.G;
+      if (half)
+        reduceSplits<__half><<<gridFor(items), kBlock, 0, stream>>>(prm);
+      else
+        reduceSplits<__nv_bfloat16><<<gridFor(items), kBlock, 0, stream>>>(prm);
+      LAMINA_CUDA_LAUNCHED();
+    }
+  } else {
+    if (half)
+      launchTile<__half, true>(pl.tile, prm, grid, stream);
+    else
+      launchTile<__nv_bfloat16, true>(pl.tile, prm, grid, stream);
+  }
+  return true;
+}
+
+} // namespace lamina::cuda::tc
