@@ -25,20 +25,26 @@ template <class F> double timeOnceMs(const TimingOptions &t, F &f, int i) {
   return nowMs() - t0;
 }
 
-template <class F> double timeMedianMs(const TimingOptions &t, F &&f) {
-  double first = 0;
-  for (int i = 0; i < std::max(1, t.warmup); ++i)
-    first = timeOnceMs(t, f, i);
-  // A slow problem gets fewer timed runs so the whole list finishes in reasonable time; one whose
-  // warm-up alone exceeds the budget is reported from that single run.
-  if (first > t.maxSeconds * 1000.0)
-    return first;
-  int iters = std::max(1, t.iters);
-  if (first > 0 && first * iters > t.maxSeconds * 1000.0)
-    iters = std::max(1, int(t.maxSeconds * 1000.0 / first));
+// firstMs (optional): the time of the very first call, the first warm-up run. At least one timed
+// run follows the warm-up, however slow, so the first call is never reported as the steady time.
+template <class F> double timeMedianMs(const TimingOptions &t, F &&f, double *firstMs) {
+  for (int i = 0; i < std::max(1, t.warmup); ++i) {
+    const double ms = timeOnceMs(t, f, i);
+    if (i == 0 && firstMs)
+      *firstMs = ms;
+  }
+  // A slow problem gets fewer timed runs so the whole list finishes in reasonable time: no run is
+  // started that would take the timed runs past the budget (a run takes about as long as the last).
+  const double budget = t.maxSeconds * 1000.0;
+  const size_t iters = size_t(std::max(1, t.iters));
   std::vector<double> ms;
-  for (int i = 0; i < iters; ++i)
-    ms.push_back(timeOnceMs(t, f, i + 1));
+  double total = 0;
+  while (ms.size() < iters) {
+    ms.push_back(timeOnceMs(t, f, int(ms.size()) + 1));
+    total += ms.back();
+    if (total + ms.back() > budget)
+      break;
+  }
   std::sort(ms.begin(), ms.end());
   size_t n = ms.size();
   return n % 2 ? ms[n / 2] : 0.5 * (ms[n / 2 - 1] + ms[n / 2]);
