@@ -1,10 +1,11 @@
 // lamina-bench: times every applicable Lamina convolution algorithm per layer and direction, marks
-// the one PREFER_FASTEST picks, and compares with a peer library (oneDNN on the CPU). See
-// docs/bench.md for the method and the figures measured.
+// the one PREFER_FASTEST picks, and compares with a peer library (oneDNN on the CPU, cuDNN on the
+// GPU). See docs/bench.md for the method and the figures measured.
+#include "conv_bench.h"
 #include "peer.h"
+#include "report.h"
 
 #include "common/problem_list.h"
-#include "common/test_util.h"
 
 #include <lamina/lamina.h>
 
@@ -12,7 +13,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -73,8 +73,8 @@ const char *mathArg(laminaMathType_t m) {
 struct Options {
   laminaBackend_t backend = LAMINA_BACKEND_CPU;
   std::string layers;
-  int64_t batch = 8;
-  bool batchGiven = false;
+  std::vector<int64_t> batches;      // every direction of o.dirs at each; default 8 (cpu) or 64 (cuda)
+  std::vector<int64_t> inferBatches; // extra forward-only passes
   // --dtype/--layout/--math make one config when --config is not given.
   laminaDataType_t dtype = LAMINA_DATA_FLOAT;
   bool nhwc = false;
@@ -85,6 +85,10 @@ struct Options {
   bool itersGiven = false;
   std::string peer;
   std::string csv;
+  std::string resultsCsv; // the issue's 7 columns, the pick's row per layer x config x direction x batch
+  double skipSlow = 0;    // 0: the default rule (RowOptions)
+  bool ceiling = false;
+  int64_t ceilingSize = 8192;
   int threads = 0;
   bool quick = false;
   std::string only;    // substring filter on layer names
@@ -94,20 +98,31 @@ struct Options {
 void usage(FILE *f) {
   std::fprintf(
       f,
-      "usage: lamina-bench [--backend cpu|cuda] [--layers FILE] [--batch N]\n"
+      "usage: lamina-bench [--backend cpu|cuda] [--layers FILE] [--batch N[,N...]] [--infer-batches N,...|none]\n"
       "                    [--config fp32,tf32,fp16_nhwc,bf16_nhwc,...|all]\n"
       "                    [--dtype float|double|half|bfloat16] [--layout nchw|nhwc] [--math default|tensor_op|fma]\n"
       "                    [--dirs fwd,bwd_data,bwd_filter] [--iters K] [--max-seconds S]\n"
-      "                    [--peer onednn|cudnn|none] [--csv OUT] [--threads T] [--only SUBSTR] [--quick] [--deadline "
-      "S]\n"
+      "                    [--peer onednn|cudnn|none] [--csv OUT] [--results-csv OUT] [--threads T] [--only SUBSTR]\n"
+      "                    [--quick] [--deadline S] [--skip-slow F] [--ceiling] [--ceiling-size N]\n"
       "Configs: fp32 (float, DEFAULT math), tf32 (float, TENSOR_OP math), fp16, bf16 (TENSOR_OP math),\n"
       "  fp64 (double), each with an optional _nchw (default) or _nhwc suffix; 'all' = fp32,tf32,fp16_nhwc,bf16_nhwc.\n"
       "  Without --config: one config from --dtype/--layout/--math (default float, nchw, default math).\n"
-      "Default batch: 8 on the cpu backend, 64 on cuda (rows with an N column keep theirs).\n"
+      "Default batch: 8 on the cpu backend, 64 on cuda (rows with an N column keep theirs and run in the\n"
+      "  first pass only). --batch 64,8: every direction at each batch in turn. --infer-batches 1,8: after\n"
+      "  those, forward-only passes at these batches (inference).\n"
       "Default layers: $LAMINA_BENCH_LAYERS, else %s/../shared/bench/conv_layers.csv, else the\n"
       "  committed copy %s/bench/conv_layers.csv.\n"
       "--quick: the first 3 layers, 2 iterations (a smoke test). --deadline S: start no layer after S\n"
-      "  seconds (the summary covers the rows run).\n",
+      "  seconds (the summary covers the rows run).\n"
+      "--results-csv OUT: layer,config,direction,batch,lamina_ms,cudnn_ms,algorithm: the PREFER_FASTEST pick's\n"
+      "  median time and name, and the peer's time (cuDNN's best on the cuda backend), one row per layer x\n"
+      "  config x direction x batch.\n"
+      "--skip-slow F: do not run an algorithm whose batch-1 time exceeds F x the pick's batch-1 time (shown\n"
+      "  as ~estimate, counted in the summary); without it, one whose batch-1 time x N exceeds both 10x the\n"
+      "  pick's time and --max-seconds is not run.\n"
+      "--ceiling (cuda): after the layers, the card's GEMM ceilings through cuBLAS (N x N x N, default 8192)\n"
+      "  in fp16, bf16, tf32, fp32 (no tensor cores) and fp64, and the 3 largest layers' TFLOP/s as a\n"
+      "  fraction of the config's ceiling.\n",
       LAMINA_SOURCE_DIR, LAMINA_SOURCE_DIR);
 }
 
@@ -123,6 +138,30 @@ int64_t parseInt(const std::string &flag, const std::string &v, int64_t lo) {
   if (v.empty() || *end || n < lo)
     badArg(flag + " wants an integer >= " + std::to_string(lo) + ", got '" + v + "'");
   return n;
+}
+
+double parseDouble(const std::string &flag, const std::string &v, double lo) {
+  char *end = nullptr;
+  double d = std::strtod(v.c_str(), &end);
+  if (v.empty() || *end || !(d >= lo))
+    badArg(flag + " wants a number >= " + std::to_string(lo) + ", got '" + v + "'");
+  return d;
+}
+
+// "64,8,1" -> {64, 8, 1}, each >= 1, no repeats.
+std::vector<int64_t> parseBatches(const std::string &flag, const std::string &v) {
+  std::vector<int64_t> out;
+  std::stringstream ss(v);
+  std::string b;
+  while (std::getline(ss, b, ',')) {
+    int64_t n = parseInt(flag, b, 1);
+    if (std::find(out.begin(), out.end(), n) != out.end())
+      badArg(flag + " lists " + b + " twice");
+    out.push_back(n);
+  }
+  if (out.empty())
+    badArg(flag + " is empty");
+  return out;
 }
 
 Options parseArgs(int argc, char **argv) {
@@ -148,8 +187,10 @@ Options parseArgs(int argc, char **argv) {
     } else if (a == "--layers") {
       o.layers = val();
     } else if (a == "--batch") {
-      o.batch = parseInt(a, val(), 1);
-      o.batchGiven = true;
+      o.batches = parseBatches(a, val());
+    } else if (a == "--infer-batches") {
+      std::string v = val();
+      o.inferBatches = v == "none" ? std::vector<int64_t>() : parseBatches(a, v);
     } else if (a == "--config") {
       std::stringstream ss(val());
       std::string c;
@@ -220,11 +261,21 @@ Options parseArgs(int argc, char **argv) {
       o.timing.iters = int(parseInt(a, val(), 1));
       o.itersGiven = true;
     } else if (a == "--max-seconds") {
-      o.timing.maxSeconds = std::atof(val().c_str());
+      o.timing.maxSeconds = parseDouble(a, val(), 0);
     } else if (a == "--peer") {
       o.peer = val();
     } else if (a == "--csv") {
       o.csv = val();
+    } else if (a == "--results-csv") {
+      o.resultsCsv = val();
+    } else if (a == "--skip-slow") {
+      o.skipSlow = parseDouble(a, val(), 1);
+    } else if (a == "--ceiling") {
+      o.ceiling = true;
+    } else if (a == "--ceiling-size") {
+      o.ceilingSize = parseInt(a, val(), 256);
+      if (o.ceilingSize > 16384)
+        badArg("--ceiling-size is at most 16384");
     } else if (a == "--threads") {
       o.threads = int(parseInt(a, val(), 0));
     } else if (a == "--only") {
@@ -232,7 +283,7 @@ Options parseArgs(int argc, char **argv) {
     } else if (a == "--quick") {
       o.quick = true;
     } else if (a == "--deadline") {
-      o.deadline = std::atof(val().c_str());
+      o.deadline = parseDouble(a, val(), 0);
     } else {
       badArg("unknown argument '" + a + "'");
     }
@@ -255,8 +306,8 @@ Options parseArgs(int argc, char **argv) {
         o.layers = std::string(LAMINA_SOURCE_DIR) + "/bench/conv_layers.csv";
     }
   }
-  if (!o.batchGiven && o.backend == LAMINA_BACKEND_CUDA)
-    o.batch = 64; // the GPU comparison's batch (a batch of 8 leaves an H200 mostly idle)
+  if (o.batches.empty()) // the GPU comparison's batch is 64 (a batch of 8 leaves an H200 mostly idle)
+    o.batches = {o.backend == LAMINA_BACKEND_CUDA ? int64_t(64) : int64_t(8)};
   if (o.configs.empty()) {
     Config c;
     c.dtype = o.dtype, c.nhwc = o.nhwc, c.math = o.math;
@@ -279,374 +330,6 @@ Options parseArgs(int argc, char **argv) {
   if (o.peer.empty())
     o.peer = defaultPeer(o.backend);
   return o;
-}
-
-// Throws with the call and Lamina's message on failure.
-void check(laminaStatus_t s, const char *what) {
-  if (s != LAMINA_STATUS_SUCCESS)
-    throw std::runtime_error(std::string(what) + ": " + laminaGetErrorString(s) + ": " + laminaGetLastErrorMessage());
-}
-#define CHECK(call) check((call), #call)
-
-const char *fwdAlgoName(int a) {
-  static const char *n[] = {"implicit", "precomp", "gemm", "direct", "fft", "fft_tiling", "winograd", "wino_nf"};
-  return a >= 0 && a < 8 ? n[a] : "?";
-}
-const char *bwdDataAlgoName(int a) {
-  static const char *n[] = {"implicit", "gemm", "direct", "fft", "fft_tiling", "winograd", "wino_nf"};
-  return a >= 0 && a < 7 ? n[a] : "?";
-}
-const char *bwdFilterAlgoName(int a) {
-  static const char *n[] = {"implicit", "gemm", "direct", "fft", "fft_tiling", "wino_nf"};
-  return a >= 0 && a < 6 ? n[a] : "?";
-}
-const char *algoName(Dir d, int a) {
-  return d == Dir::Fwd ? fwdAlgoName(a) : d == Dir::BwdData ? bwdDataAlgoName(a) : bwdFilterAlgoName(a);
-}
-
-// Uniform values in [-1, 1), never exactly zero, rounded to the data type (so a peer given the
-// float values sees exactly what Lamina sees).
-// Generated in chunks with their own streams, in parallel (batch-64 layers have 10^8 elements); the
-// values do not depend on the thread count.
-std::vector<float> randomFloats(int64_t n, uint64_t seed, laminaDataType_t dt) {
-  std::vector<float> v(static_cast<size_t>(n));
-  const int64_t chunk = int64_t(1) << 20, chunks = (n + chunk - 1) / chunk;
-#pragma omp parallel for schedule(static)
-  for (int64_t c = 0; c < chunks; ++c) {
-    uint64_t s = seed * 0x9E3779B97F4A7C15ull + uint64_t(c) * 0xD1B54A32D192ED03ull + 0x2545F4914F6CDD1Dull;
-    for (int64_t i = c * chunk; i < std::min(n, (c + 1) * chunk); ++i) {
-      s ^= s >> 12;
-      s ^= s << 25;
-      s ^= s >> 27;
-      double u = double((s * 0x2545F4914F6CDD1Dull) >> 11) / double(1ull << 53) * 2.0 - 1.0;
-      if (u == 0)
-        u = 0.5;
-      v[size_t(i)] = float(dt == LAMINA_DATA_FLOAT || dt == LAMINA_DATA_DOUBLE ? u : lt::roundTo(dt, u));
-    }
-  }
-  return v;
-}
-
-size_t elemSize(laminaDataType_t dt) { return dt == LAMINA_DATA_DOUBLE ? 8 : dt == LAMINA_DATA_FLOAT ? 4 : 2; }
-
-// Backend memory owned by the bench.
-struct DevBuf {
-  laminaHandle_t h = nullptr;
-  void *p = nullptr;
-  size_t bytes = 0;
-  DevBuf(laminaHandle_t h_, size_t b) : h(h_), bytes(b) {
-    if (b)
-      CHECK(laminaMalloc(h, &p, b));
-  }
-  ~DevBuf() { laminaFree(h, p); }
-  DevBuf(const DevBuf &) = delete;
-  DevBuf &operator=(const DevBuf &) = delete;
-};
-
-void uploadFloats(laminaHandle_t h, laminaDataType_t dt, const std::vector<float> &v, void *dev) {
-  std::vector<unsigned char> host(v.size() * elemSize(dt));
-  if (dt == LAMINA_DATA_FLOAT)
-    std::memcpy(host.data(), v.data(), host.size());
-  else {
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < int64_t(v.size()); ++i)
-      lt::storeValue(dt, host.data(), i, v[size_t(i)]);
-  }
-  CHECK(laminaMemcpy(h, dev, host.data(), host.size(), LAMINA_MEMCPY_HOST_TO_DEVICE));
-}
-
-std::vector<double> downloadValues(laminaHandle_t h, laminaDataType_t dt, int64_t n, const void *dev) {
-  std::vector<unsigned char> host(size_t(n) * elemSize(dt));
-  CHECK(laminaMemcpy(h, host.data(), dev, host.size(), LAMINA_MEMCPY_DEVICE_TO_HOST));
-  std::vector<double> v(static_cast<size_t>(n));
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < n; ++i)
-    v[size_t(i)] = lt::loadValue(dt, host.data(), i);
-  return v;
-}
-
-// max |a - b| / max |b|: one number that says whether two implementations agree.
-double relError(const std::vector<double> &a, const std::vector<float> &b) {
-  double num = 0, den = 0;
-  for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
-    num = std::max(num, std::fabs(a[i] - double(b[i])));
-    den = std::max(den, std::fabs(double(b[i])));
-  }
-  return a.size() != b.size() ? INFINITY : num / (den > 0 ? den : 1);
-}
-
-struct AlgoTime {
-  int algo;
-  double ms = -1;       // measured, or estimated when skipped
-  bool skipped = false; // estimated from a batch-1 probe as far slower than the pick: not run
-  std::string err;
-};
-
-struct RowResult {
-  std::string error; // the whole row failed
-  std::vector<AlgoTime> algos;
-  int pick = -1;
-  double pickMs = -1, bestMs = -1;
-  int best = -1;
-  bool peerRan = false;
-  PeerResult peer;
-  double relErr = -1;
-  bool mismatch = false;
-};
-
-// The descriptors of one layer, and the calls of each direction behind one shape.
-class Layer {
-public:
-  Layer(laminaHandle_t h, const ConvSpec &s) : h_(h), s_(s) {
-    CHECK(laminaCreateTensorDescriptor(&x_));
-    CHECK(laminaCreateTensorDescriptor(&y_));
-    CHECK(laminaCreateFilterDescriptor(&w_));
-    CHECK(laminaCreateConvolutionDescriptor(&conv_));
-    const int nb = s.spatialDims + 2;
-    const laminaTensorFormat_t fmt = s.nhwc ? LAMINA_TENSOR_NHWC : LAMINA_TENSOR_NCHW;
-    int64_t xd[5] = {s.N, s.C}, wd[5] = {s.K, s.C / s.G}, pads[3], strides[3], dils[3];
-    for (int i = 0; i < s.spatialDims; ++i) {
-      int j = 3 - s.spatialDims + i;
-      xd[2 + i] = s.in[j];
-      wd[2 + i] = s.filt[j];
-      pads[i] = s.pad[j];
-      strides[i] = s.stride[j];
-      dils[i] = s.dil[j];
-    }
-    CHECK(laminaSetTensorNdDescriptorEx(x_, fmt, s.dtype, nb, xd));
-    CHECK(laminaSetFilterNdDescriptor(w_, s.dtype, fmt, nb, wd));
-    CHECK(laminaSetConvolutionNdDescriptor(conv_, s.spatialDims, pads, strides, dils, LAMINA_CROSS_CORRELATION,
-                                           s.dtype == LAMINA_DATA_DOUBLE ? LAMINA_DATA_DOUBLE : LAMINA_DATA_FLOAT));
-    if (s.G > 1)
-      CHECK(laminaSetConvolutionGroupCount(conv_, s.G));
-    CHECK(laminaSetConvolutionMathType(conv_, s.math));
-    int64_t yd[5];
-    CHECK(laminaGetConvolutionNdForwardOutputDim(conv_, x_, w_, nb, yd));
-    CHECK(laminaSetTensorNdDescriptorEx(y_, fmt, s.dtype, nb, yd));
-    for (int i = 0; i < s.spatialDims; ++i)
-      s_.out[3 - s.spatialDims + i] = yd[2 + i];
-  }
-  ~Layer() {
-    laminaDestroyTensorDescriptor(x_);
-    laminaDestroyTensorDescriptor(y_);
-    laminaDestroyFilterDescriptor(w_);
-    laminaDestroyConvolutionDescriptor(conv_);
-  }
-  Layer(const Layer &) = delete;
-  Layer &operator=(const Layer &) = delete;
-  const ConvSpec &spec() const { return s_; }
-
-  // Applicable algorithms in the heuristic's order.
-  std::vector<int> applicable(Dir d) {
-    std::vector<int> out;
-    int max = 0;
-    switch (d) {
-    case Dir::Fwd: {
-      CHECK(laminaGetConvolutionForwardAlgorithmMaxCount(h_, &max));
-      std::vector<laminaConvolutionFwdAlgoPerf_t> p(static_cast<size_t>(max));
-      int n = 0;
-      CHECK(laminaGetConvolutionForwardAlgorithmHeuristics(h_, x_, w_, conv_, y_, max, &n, p.data()));
-      for (int i = 0; i < n; ++i)
-        if (p[size_t(i)].status == LAMINA_STATUS_SUCCESS)
-          out.push_back(p[size_t(i)].algo);
-      break;
-    }
-    case Dir::BwdData: {
-      CHECK(laminaGetConvolutionBackwardDataAlgorithmMaxCount(h_, &max));
-      std::vector<laminaConvolutionBwdDataAlgoPerf_t> p(static_cast<size_t>(max));
-      int n = 0;
-      CHECK(laminaGetConvolutionBackwardDataAlgorithmHeuristics(h_, w_, y_, conv_, x_, max, &n, p.data()));
-      for (int i = 0; i < n; ++i)
-        if (p[size_t(i)].status == LAMINA_STATUS_SUCCESS)
-          out.push_back(p[size_t(i)].algo);
-      break;
-    }
-    case Dir::BwdFilter: {
-      CHECK(laminaGetConvolutionBackwardFilterAlgorithmMaxCount(h_, &max));
-      std::vector<laminaConvolutionBwdFilterAlgoPerf_t> p(static_cast<size_t>(max));
-      int n = 0;
-      CHECK(laminaGetConvolutionBackwardFilterAlgorithmHeuristics(h_, x_, y_, conv_, w_, max, &n, p.data()));
-      for (int i = 0; i < n; ++i)
-        if (p[size_t(i)].status == LAMINA_STATUS_SUCCESS)
-          out.push_back(p[size_t(i)].algo);
-      break;
-    }
-    }
-    return out;
-  }
-
-  // What PREFER_FASTEST picks without measuring.
-  int pick(Dir d) {
-    switch (d) {
-    case Dir::Fwd: {
-      laminaConvolutionFwdAlgo_t a;
-      CHECK(laminaGetConvolutionForwardAlgorithm(h_, x_, w_, conv_, y_, LAMINA_CONVOLUTION_PREFER_FASTEST, 0, &a));
-      return a;
-    }
-    case Dir::BwdData: {
-      laminaConvolutionBwdDataAlgo_t a;
-      CHECK(laminaGetConvolutionBackwardDataAlgorithm(h_, w_, y_, conv_, x_, LAMINA_CONVOLUTION_PREFER_FASTEST, 0, &a));
-      return a;
-    }
-    case Dir::BwdFilter: {
-      laminaConvolutionBwdFilterAlgo_t a;
-      CHECK(
-          laminaGetConvolutionBackwardFilterAlgorithm(h_, x_, y_, conv_, w_, LAMINA_CONVOLUTION_PREFER_FASTEST, 0, &a));
-      return a;
-    }
-    }
-    return -1;
-  }
-
-  size_t workspace(Dir d, int algo) {
-    size_t b = 0;
-    switch (d) {
-    case Dir::Fwd:
-      CHECK(laminaGetConvolutionForwardWorkspaceSize(h_, x_, w_, conv_, y_, laminaConvolutionFwdAlgo_t(algo), &b));
-      break;
-    case Dir::BwdData:
-      CHECK(laminaGetConvolutionBackwardDataWorkspaceSize(h_, w_, y_, conv_, x_, laminaConvolutionBwdDataAlgo_t(algo),
-                                                          &b));
-      break;
-    case Dir::BwdFilter:
-      CHECK(laminaGetConvolutionBackwardFilterWorkspaceSize(h_, x_, y_, conv_, w_,
-                                                            laminaConvolutionBwdFilterAlgo_t(algo), &b));
-      break;
-    }
-    return b;
-  }
-
-  // out = conv(in1, in2) with alpha 1, beta 0 (in1/in2: x,w | dy,w | x,dy).
-  laminaStatus_t run(Dir d, int algo, const void *in1, const void *in2, void *out, void *ws, size_t wsBytes) {
-    float f1 = 1, f0 = 0;
-    double d1 = 1, d0 = 0;
-    const bool dbl = s_.dtype == LAMINA_DATA_DOUBLE;
-    const void *one = dbl ? (const void *)&d1 : &f1, *zero = dbl ? (const void *)&d0 : &f0;
-    switch (d) {
-    case Dir::Fwd:
-      return laminaConvolutionForward(h_, one, x_, in1, w_, in2, conv_, laminaConvolutionFwdAlgo_t(algo), ws, wsBytes,
-                                      zero, y_, out);
-    case Dir::BwdData:
-      return laminaConvolutionBackwardData(h_, one, w_, in2, y_, in1, conv_, laminaConvolutionBwdDataAlgo_t(algo), ws,
-                                           wsBytes, zero, x_, out);
-    case Dir::BwdFilter:
-      return laminaConvolutionBackwardFilter(h_, one, x_, in1, y_, in2, conv_, laminaConvolutionBwdFilterAlgo_t(algo),
-                                             ws, wsBytes, zero, w_, out);
-    }
-    return LAMINA_STATUS_INTERNAL_ERROR;
-  }
-
-private:
-  laminaHandle_t h_;
-  ConvSpec s_;
-  laminaTensorDescriptor_t x_ = nullptr, y_ = nullptr;
-  laminaFilterDescriptor_t w_ = nullptr;
-  laminaConvolutionDescriptor_t conv_ = nullptr;
-};
-
-// Input sets rotated between runs: enough that they (with the output) exceed the caches.
-size_t inputSets(int64_t inputBytes) {
-  const int64_t target = int64_t(64) << 20;
-  return size_t(std::clamp<int64_t>(target / std::max<int64_t>(inputBytes, 1), 1, 8));
-}
-
-// probe: the same layer with batch 1 (may be null).
-// timing: o.timing with the clock (and stream) of the run.
-RowResult benchRow(laminaHandle_t h, Layer &layer, Layer *probe, Dir dir, Peer *peer, const Options &o,
-                   const TimingOptions &timing) {
-  RowResult r;
-  const ConvSpec &s = layer.spec();
-  const laminaDataType_t dt = s.dtype;
-  int64_t n1, n2, nOut;
-  if (dir == Dir::Fwd)
-    n1 = s.xCount(), n2 = s.wCount(), nOut = s.yCount();
-  else if (dir == Dir::BwdData)
-    n1 = s.yCount(), n2 = s.wCount(), nOut = s.xCount();
-  else
-    n1 = s.xCount(), n2 = s.yCount(), nOut = s.wCount();
-  const size_t es = elemSize(dt);
-  const size_t sets = inputSets((n1 + n2) * int64_t(es));
-
-  HostData data;
-  auto &h1 = dir == Dir::BwdData ? data.dy : data.x;
-  auto &h2 = dir == Dir::BwdFilter ? data.dy : data.w;
-  std::vector<std::unique_ptr<DevBuf>> d1, d2;
-  for (size_t i = 0; i < sets; ++i) {
-    h1.push_back(randomFloats(n1, 1000 * uint64_t(dir) + 2 * i + 1, dt));
-    h2.push_back(randomFloats(n2, 1000 * uint64_t(dir) + 2 * i + 2, dt));
-    d1.push_back(std::make_unique<DevBuf>(h, size_t(n1) * es));
-    d2.push_back(std::make_unique<DevBuf>(h, size_t(n2) * es));
-    uploadFloats(h, dt, h1.back(), d1.back()->p);
-    uploadFloats(h, dt, h2.back(), d2.back()->p);
-  }
-  DevBuf out(h, size_t(nOut) * es);
-
-  r.pick = layer.pick(dir);
-  std::vector<int> algos = layer.applicable(dir);
-  algos.erase(std::remove(algos.begin(), algos.end(), r.pick), algos.end());
-  algos.insert(algos.begin(), r.pick); // measured first: the others are judged against it
-  for (int a : algos) {
-    AlgoTime at{a};
-    try {
-      // An algorithm far slower than the pick (e.g. a naive loop on a VGG layer) would take minutes:
-      // time it once on the first image (the buffers' first slice) and skip it when the scaled
-      // estimate exceeds both 10x the pick and the per-algorithm budget.
-      if (a != r.pick && r.pickMs > 0 && probe && s.N > 1) {
-        size_t pb = probe->workspace(dir, a);
-        DevBuf pws(h, pb);
-        CHECK(laminaSynchronize(h));
-        double t0 = nowMs();
-        check(probe->run(dir, a, d1[0]->p, d2[0]->p, out.p, pws.p, pb), algoName(dir, a));
-        laminaSynchronize(h);
-        double est = (nowMs() - t0) * double(s.N);
-        if (est > 10 * r.pickMs && est > timing.maxSeconds * 1000.0) {
-          at.ms = est;
-          at.skipped = true;
-          r.algos.push_back(at);
-          continue;
-        }
-      }
-      size_t wsBytes = layer.workspace(dir, a);
-      DevBuf ws(h, wsBytes);
-      laminaStatus_t st = LAMINA_STATUS_SUCCESS;
-      // Only the call is inside the clock: it waits for the queued work (CUDA events on the stream,
-      // or laminaSynchronize around a steady clock).
-      at.ms = timeMedianMs(timing, [&](int i) {
-        size_t k = size_t(i) % sets;
-        if (st == LAMINA_STATUS_SUCCESS)
-          st = layer.run(dir, a, d1[k]->p, d2[k]->p, out.p, ws.p, wsBytes);
-      });
-      check(st, algoName(dir, a));
-    } catch (const std::exception &e) {
-      at.ms = -1;
-      at.err = e.what();
-    }
-    if (at.ms > 0 && (r.bestMs < 0 || at.ms < r.bestMs))
-      r.bestMs = at.ms, r.best = a;
-    if (a == r.pick)
-      r.pickMs = at.ms;
-    r.algos.push_back(at);
-  }
-
-  if (peer) {
-    r.peerRan = true;
-    r.peer = peer->run(s, dir, data, timing);
-    if (!r.peer.out.empty() && r.pickMs > 0) {
-      // Lamina's pick on set 0 against the peer's output for the same inputs.
-      size_t wsBytes = layer.workspace(dir, r.pick);
-      DevBuf ws(h, wsBytes);
-      CHECK(layer.run(dir, r.pick, d1[0]->p, d2[0]->p, out.p, ws.p, wsBytes));
-      CHECK(laminaSynchronize(h));
-      r.relErr = relError(downloadValues(h, dt, nOut, out.p), r.peer.out);
-      // The peer computes in f32; Lamina's output is rounded to its type (half: 2^-11 relative,
-      // bfloat16: 2^-8), so the bound is that type's rounding with room for accumulation order.
-      // TF32 (float on tensor cores, on either side) keeps half's 10 mantissa bits: half's bound.
-      const bool tf32 = dt == LAMINA_DATA_FLOAT && s.math == LAMINA_TENSOR_OP_MATH;
-      const double bound = dt == LAMINA_DATA_HALF || tf32 ? 5e-3 : dt == LAMINA_DATA_BFLOAT16 ? 2e-2 : 1e-3;
-      r.mismatch = !(r.relErr <= bound);
-    }
-  }
-  return r;
 }
 
 // Other processes compete for the cores: the 1-minute load average goes into the header.
@@ -675,22 +358,6 @@ const char *dtypeArg(laminaDataType_t dt) {
   }
 }
 
-struct GeoMean {
-  double sumLog = 0;
-  int n = 0;
-  void add(double ratio) {
-    if (ratio > 0 && std::isfinite(ratio))
-      sumLog += std::log(ratio), ++n;
-  }
-  double value() const { return n ? std::exp(sumLog / n) : NAN; }
-};
-
-// Geomeans of peer time / Lamina time, per config and direction.
-struct ConfigSummary {
-  std::string config;
-  GeoMean pick[3], best[3], native[3];
-};
-
 std::string csvQuote(const std::string &v) {
   if (v.find_first_of(",\"") == std::string::npos)
     return v;
@@ -700,7 +367,170 @@ std::string csvQuote(const std::string &v) {
   return q + "\"";
 }
 
+std::string joinBatches(const std::vector<int64_t> &b) {
+  std::string s;
+  for (int64_t n : b)
+    s += (s.empty() ? "" : ",") + std::to_string(n);
+  return s;
+}
+
+// One pass over the layer list: a batch and the directions run at it.
+struct Pass {
+  int64_t batch;
+  std::vector<Dir> dirs;
+};
+
+// Every --batch with every direction, then the --infer-batches forward only (one already run
+// forward by --batch is not repeated).
+std::vector<Pass> makePasses(const Options &o) {
+  std::vector<Pass> passes;
+  for (int64_t b : o.batches)
+    passes.push_back({b, o.dirs});
+  const bool fwd = std::find(o.dirs.begin(), o.dirs.end(), Dir::Fwd) != o.dirs.end();
+  for (int64_t b : o.inferBatches)
+    if (!fwd || std::find(o.batches.begin(), o.batches.end(), b) == o.batches.end())
+      passes.push_back({b, {Dir::Fwd}});
+  return passes;
+}
+
+// The layers of one pass, after --only and --quick. A row with its own N runs in the first pass
+// only (at every pass it would repeat the same problem).
+std::vector<lt::ConvShape> passShapes(const Options &o, const std::vector<lt::ProblemRow> &rows, int64_t batch,
+                                      bool firstPass) {
+  std::vector<lt::ConvShape> shapes;
+  for (const auto &r : rows) {
+    if (r.has("N") && !firstPass)
+      continue;
+    lt::ConvShape c;
+    try {
+      c = lt::convShapeFromRow(r, batch);
+    } catch (const std::exception &e) {
+      throw std::runtime_error(o.layers + ": " + e.what());
+    }
+    if (o.only.empty() || c.name.find(o.only) != std::string::npos)
+      shapes.push_back(c);
+  }
+  if (o.quick && shapes.size() > 3)
+    shapes.resize(3);
+  return shapes;
+}
+
+ConvSpec specOf(const lt::ConvShape &shape, const Config &cfg) {
+  ConvSpec spec;
+  spec.name = shape.name;
+  spec.spatialDims = shape.spatialDims;
+  spec.N = shape.N, spec.C = shape.C, spec.K = shape.K, spec.G = shape.G;
+  for (int i = 0; i < shape.spatialDims; ++i) {
+    int j = 3 - shape.spatialDims + i;
+    spec.in[j] = shape.in[i], spec.filt[j] = shape.filt[i], spec.pad[j] = shape.pad[i];
+    spec.stride[j] = shape.stride[i], spec.dil[j] = shape.dil[i];
+  }
+  spec.nhwc = cfg.nhwc;
+  spec.dtype = cfg.dtype;
+  spec.math = cfg.math;
+  return spec;
+}
+
+std::FILE *openCsv(const std::string &path, const char *header) {
+  if (path.empty())
+    return nullptr;
+  std::FILE *f = std::fopen(path.c_str(), "w");
+  if (!f)
+    throw std::runtime_error("cannot write '" + path + "'");
+  std::fprintf(f, "%s\n", header);
+  return f;
+}
+
+// A millisecond figure for a CSV cell: empty when there is none.
+std::string msCell(double ms) {
+  if (!(ms > 0))
+    return "";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", ms);
+  return buf;
+}
+
+// The row's line in the text log, and its notes.
+void printRow(const ConvSpec &s, Dir dir, const RowResult &r, const std::string &peerName) {
+  auto tflops = [&](double ms) { return ms > 0 ? s.flops() / (ms * 1e9) : 0.0; };
+  const double ratio = r.peer.ok && r.pickMs > 0 ? r.peer.plainMs / r.pickMs : NAN;
+  const double ratioBest = r.peer.ok && r.bestMs > 0 ? r.peer.plainMs / r.bestMs : NAN;
+  std::string all;
+  for (const auto &a : r.algos) {
+    char buf[96];
+    if (a.skipped && a.estRatio > 0)
+      std::snprintf(buf, sizeof buf, "%s=~%.3g(est %.3gx) ", algoName(dir, a.algo), a.ms, a.estRatio);
+    else if (a.skipped)
+      std::snprintf(buf, sizeof buf, "%s=~%.3g(est) ", algoName(dir, a.algo), a.ms);
+    else if (a.ms > 0)
+      std::snprintf(buf, sizeof buf, "%s%s=%.3g/%.3g ", algoName(dir, a.algo), a.algo == r.pick ? "*" : "", a.ms,
+                    tflops(a.ms));
+    else
+      std::snprintf(buf, sizeof buf, "%s%s=fail ", algoName(dir, a.algo), a.algo == r.pick ? "*" : "");
+    all += buf;
+  }
+  char peerMs[16] = "-", nativeMs[16] = "-", ratioS[16] = "-", ratioB[16] = "-", rel[32] = "-";
+  if (r.peer.ok) {
+    std::snprintf(peerMs, sizeof peerMs, "%.3f", r.peer.plainMs);
+    if (r.peer.nativeMs > 0)
+      std::snprintf(nativeMs, sizeof nativeMs, "%.3f", r.peer.nativeMs);
+  }
+  if (std::isfinite(ratio))
+    std::snprintf(ratioS, sizeof ratioS, "%.2f", ratio);
+  if (std::isfinite(ratioBest))
+    std::snprintf(ratioB, sizeof ratioB, "%.2f", ratioBest);
+  if (r.relErr >= 0)
+    std::snprintf(rel, sizeof rel, "%.1e%s", r.relErr, r.mismatch ? "!" : "");
+  std::printf("%-22s %-10s %-10s %9.3f %9.3f %8.3f %-10s %9.3f %9s %9s %6s %6s %8s  %s\n", s.name.c_str(), dirName(dir),
+              algoName(dir, r.pick), r.pickMs, r.pickFirstMs, tflops(r.pickMs),
+              r.best >= 0 ? algoName(dir, r.best) : "-", r.bestMs, peerMs, nativeMs, ratioS, ratioB, rel, all.c_str());
+  if (r.peer.ok && !r.peer.impl.empty())
+    std::printf("    peer algorithm: %s\n", r.peer.impl.c_str());
+  for (const auto &a : r.algos)
+    if (!a.err.empty())
+      std::printf("    %s: %s\n", algoName(dir, a.algo), a.err.c_str());
+  if (r.peerRan && !r.peer.ok)
+    std::printf("    peer: %s\n", r.peer.why.c_str());
+  if (r.mismatch)
+    std::printf("    MISMATCH: Lamina and %s differ (max rel error %.2e)\n", peerName.c_str(), r.relErr);
+  std::fflush(stdout);
+}
+
+// Every algorithm's line in --csv.
+void writeCsvRows(std::FILE *csv, const Config &cfg, const ConvSpec &s, Dir dir, const RowResult &r,
+                  const std::string &peerName) {
+  auto tflops = [&](double ms) { return ms > 0 ? s.flops() / (ms * 1e9) : 0.0; };
+  char head[512];
+  std::snprintf(head, sizeof head, "%s,%s,%s,%lld,%s,%s,%s,%lld,%lld,%lld,%lldx%lldx%lld,%lldx%lldx%lld,%lld,%lld,%lld",
+                csvQuote(s.name).c_str(), cfg.name.c_str(), dirName(dir), (long long)s.N, dtypeArg(s.dtype),
+                s.nhwc ? "nhwc" : "nchw", mathArg(s.math), (long long)s.C, (long long)s.K, (long long)s.G,
+                (long long)s.in[0], (long long)s.in[1], (long long)s.in[2], (long long)s.filt[0], (long long)s.filt[1],
+                (long long)s.filt[2], (long long)s.pad[2], (long long)s.stride[2], (long long)s.dil[2]);
+  char peerCols[256] = ",,,";
+  if (r.peer.ok)
+    std::snprintf(peerCols, sizeof peerCols, "%s,%.4f,%.4f,%s", peerName.c_str(), r.peer.plainMs,
+                  tflops(r.peer.plainMs), csvQuote(r.peer.impl).c_str());
+  for (const auto &a : r.algos) {
+    char relS[32] = "", ratioA[32] = "", note[96] = "";
+    if (a.algo == r.pick && r.relErr >= 0)
+      std::snprintf(relS, sizeof relS, "%.3e", r.relErr);
+    if (r.peer.ok && a.ms > 0 && !a.skipped)
+      std::snprintf(ratioA, sizeof ratioA, "%.4f", r.peer.plainMs / a.ms);
+    if (a.skipped && a.estRatio > 0)
+      std::snprintf(note, sizeof note, "not run: estimated %.3gx the pick from batch 1 (--skip-slow)", a.estRatio);
+    else if (a.skipped)
+      std::snprintf(note, sizeof note, "not run: estimated from batch 1");
+    else if (!a.err.empty())
+      std::snprintf(note, sizeof note, "failed");
+    std::fprintf(csv, "%s,%s,%d,%d,%.4f,%.4f,%s,%s,%s,%s,%s\n", head, algoName(dir, a.algo), a.algo == r.pick ? 1 : 0,
+                 a.algo == r.best ? 1 : 0, a.ms, tflops(a.ms), peerCols, ratioA, relS, csvQuote(note).c_str(),
+                 a.skipped ? "" : msCell(a.firstMs).c_str());
+  }
+  std::fflush(csv);
+}
+
 int runBench(const Options &o) {
+  const double startMs = nowMs();
   laminaHandle_t h = nullptr;
   CHECK(laminaCreateWithBackend(&h, o.backend));
   CHECK(laminaSetNumThreads(h, o.threads));
@@ -726,211 +556,156 @@ int runBench(const Options &o) {
     clock = makeWallClock([h] { laminaSynchronize(h); });
   timing.clock = clock.get();
   timing.stream = stream;
+  RowOptions rowOptions;
+  rowOptions.timing = timing;
+  rowOptions.skipSlow = o.skipSlow;
 
   std::unique_ptr<Peer> peer = makePeer(o.peer, o.backend);
   if (peer)
     peer->setThreads(o.threads);
 
-  std::vector<lt::ConvShape> shapes = lt::loadConvShapes(o.layers, o.batch);
-  if (!o.only.empty())
-    shapes.erase(std::remove_if(shapes.begin(), shapes.end(),
-                                [&](const lt::ConvShape &c) { return c.name.find(o.only) == std::string::npos; }),
-                 shapes.end());
-  if (o.quick && shapes.size() > 3)
-    shapes.resize(3);
+  const std::vector<lt::ProblemRow> rows = lt::loadProblemList(o.layers);
+  const std::vector<Pass> passes = makePasses(o);
 
   std::string configNames;
   for (const auto &c : o.configs)
     configNames += (configNames.empty() ? "" : ",") + c.name;
-  std::printf("lamina-bench: backend %s, configs %s, batch %lld (unless the list says), %d iters (median after "
-              "warm-up), max %.1f s per algorithm, timing by %s\n",
-              o.backend == LAMINA_BACKEND_CPU ? "cpu" : "cuda", configNames.c_str(), (long long)o.batch, o.timing.iters,
+  std::string passText;
+  for (const Pass &p : passes) {
+    std::string dirs;
+    for (Dir d : p.dirs)
+      dirs += (dirs.empty() ? "" : "+") + std::string(dirName(d));
+    passText += (passText.empty() ? "" : ", ") + std::to_string(p.batch) + " (" + dirs + ")";
+  }
+  std::printf("lamina-bench: backend %s, configs %s, batch %s (rows with an N column keep theirs), %d iters (median "
+              "after a timed first call), max %.1f s per algorithm, timing by %s\n",
+              o.backend == LAMINA_BACKEND_CPU ? "cpu" : "cuda", configNames.c_str(), passText.c_str(), o.timing.iters,
               o.timing.maxSeconds, stream ? "CUDA events on the shared stream" : "steady clock");
   std::printf("machine: %s, nproc %u, load average %s, lamina threads %d (0 = all); peer %s%s%s\n", machine.c_str(),
               std::thread::hardware_concurrency(), loadAverage().c_str(), threads, o.peer.c_str(), peer ? " " : "",
               peer ? peer->version().c_str() : "");
-  std::printf("layers: %s (%zu)\n", o.layers.c_str(), shapes.size());
-  std::printf("ms = median milliseconds; TF/s = TFLOP/s (2*N*K*P*Q*C/G*R*S per direction); * = the PREFER_FASTEST "
-              "pick; ~(est) = not run, estimated from batch 1; peer = %s with plain memory in and out%s; ratio = "
-              "peer / Lamina pick, r.best = peer / Lamina's best measured (above 1: Lamina faster)\n",
-              o.peer.c_str(),
+  std::printf("layers: %s (%zu rows)\n", o.layers.c_str(), rows.size());
+  std::printf("ms = median milliseconds; 1st = the pick's first call on the layer (ms); TF/s = TFLOP/s "
+              "(2*N*K*P*Q*C/G*R*S per direction); * = the PREFER_FASTEST pick; ~(est) = not run, estimated from "
+              "batch 1%s; peer = %s with plain memory in and out%s; ratio = peer / Lamina pick, r.best = peer / "
+              "Lamina's best measured (above 1: Lamina faster)\n",
+              o.skipSlow > 0 ? " (--skip-slow: est Rx = batch-1 time R times the pick's)" : "", o.peer.c_str(),
               o.peer == "onednn" ? " (reorders counted), native = its own layouts (reorders excluded)" : "");
 
-  std::FILE *csv = nullptr;
-  if (!o.csv.empty()) {
-    csv = std::fopen(o.csv.c_str(), "w");
-    if (!csv)
-      throw std::runtime_error("cannot write '" + o.csv + "'");
-    std::fprintf(csv,
-                 "layer,config,direction,batch,dtype,layout,math,C,K,G,in,filt,pad,stride,dil,algorithm,picked,"
-                 "best,lamina_ms,lamina_tflops,peer,peer_ms,peer_tflops,peer_algo,peer_over_lamina,rel_err,note\n");
-  }
+  std::FILE *csv =
+      openCsv(o.csv, "layer,config,direction,batch,dtype,layout,math,C,K,G,in,filt,pad,stride,dil,algorithm,picked,"
+                     "best,lamina_ms,lamina_tflops,peer,peer_ms,peer_tflops,peer_algo,peer_over_lamina,rel_err,note,"
+                     "first_ms");
+  std::FILE *results = openCsv(o.resultsCsv, "layer,config,direction,batch,lamina_ms,cudnn_ms,algorithm");
 
-  std::vector<ConfigSummary> summaries;
+  ReportInput report;
+  report.peer = o.peer;
+  report.skipSlow = o.skipSlow;
+  report.mainBatch = passes.front().batch;
   int mismatches = 0, failures = 0, notRun = 0;
-  const double startMs = nowMs();
   for (const Config &cfg : o.configs) {
-    summaries.push_back(ConfigSummary{cfg.name});
-    ConfigSummary &sum = summaries.back();
-    std::printf("\n== config %s: %s, %s, %s math\n", cfg.name.c_str(), dtypeArg(cfg.dtype), cfg.nhwc ? "nhwc" : "nchw",
-                mathArg(cfg.math));
-    std::printf("%-22s %-10s %-10s %9s %8s %-10s %9s %9s %9s %6s %6s %8s  %s\n", "layer", "dir", "pick", "ms", "TF/s",
-                "best", "ms", "peer", "native", "ratio", "r.best", "relerr", "all algorithms (ms / TF/s)");
-    std::fflush(stdout);
-    for (const auto &shape : shapes) {
-      if (o.deadline > 0 && nowMs() - startMs > o.deadline * 1000.0) {
-        ++notRun;
+    for (size_t pi = 0; pi < passes.size(); ++pi) {
+      const Pass &pass = passes[pi];
+      const std::vector<lt::ConvShape> shapes = passShapes(o, rows, pass.batch, pi == 0);
+      if (shapes.empty())
         continue;
-      }
-      ConvSpec spec;
-      spec.name = shape.name;
-      spec.spatialDims = shape.spatialDims;
-      spec.N = shape.N, spec.C = shape.C, spec.K = shape.K, spec.G = shape.G;
-      for (int i = 0; i < shape.spatialDims; ++i) {
-        int j = 3 - shape.spatialDims + i;
-        spec.in[j] = shape.in[i], spec.filt[j] = shape.filt[i], spec.pad[j] = shape.pad[i];
-        spec.stride[j] = shape.stride[i], spec.dil[j] = shape.dil[i];
-      }
-      spec.nhwc = cfg.nhwc;
-      spec.dtype = cfg.dtype;
-      spec.math = cfg.math;
-      std::unique_ptr<Layer> layer;
-      std::unique_ptr<Layer> probe;
-      try {
-        layer = std::make_unique<Layer>(h, spec);
-        if (spec.N > 1) {
-          ConvSpec one = spec;
-          one.N = 1;
-          probe = std::make_unique<Layer>(h, one);
+      std::printf("\n== config %s: %s, %s, %s math; batch %lld\n", cfg.name.c_str(), dtypeArg(cfg.dtype),
+                  cfg.nhwc ? "nhwc" : "nchw", mathArg(cfg.math), (long long)pass.batch);
+      std::printf("%-22s %-10s %-10s %9s %9s %8s %-10s %9s %9s %9s %6s %6s %8s  %s\n", "layer", "dir", "pick", "ms",
+                  "1st", "TF/s", "best", "ms", "peer", "native", "ratio", "r.best", "relerr",
+                  "all algorithms (ms / TF/s)");
+      std::fflush(stdout);
+      for (const auto &shape : shapes) {
+        if (o.deadline > 0 && nowMs() - startMs > o.deadline * 1000.0) {
+          ++notRun;
+          continue;
         }
-      } catch (const std::exception &e) {
-        std::printf("%-22s error: %s\n", spec.name.c_str(), e.what());
-        ++failures;
-        continue;
-      }
-      const ConvSpec &s = layer->spec();
-      for (Dir dir : o.dirs) {
-        RowResult r;
+        const ConvSpec spec = specOf(shape, cfg);
+        std::unique_ptr<Layer> layer, probe;
         try {
-          r = benchRow(h, *layer, probe.get(), dir, peer.get(), o, timing);
+          layer = std::make_unique<Layer>(h, spec);
+          if (spec.N > 1) {
+            ConvSpec one = spec;
+            one.N = 1;
+            probe = std::make_unique<Layer>(h, one);
+          }
         } catch (const std::exception &e) {
-          std::printf("%-22s %-10s error: %s\n", s.name.c_str(), dirName(dir), e.what());
-          std::fflush(stdout);
+          std::printf("%-22s error: %s\n", spec.name.c_str(), e.what());
           ++failures;
           continue;
         }
-        auto tflops = [&](double ms) { return ms > 0 ? s.flops() / (ms * 1e9) : 0.0; };
-        const double ratio = r.peer.ok && r.pickMs > 0 ? r.peer.plainMs / r.pickMs : NAN;
-        const double ratioBest = r.peer.ok && r.bestMs > 0 ? r.peer.plainMs / r.bestMs : NAN;
-        const int di = int(dir);
-        sum.pick[di].add(ratio);
-        sum.best[di].add(ratioBest);
-        if (r.peer.ok && r.pickMs > 0 && r.peer.nativeMs > 0)
-          sum.native[di].add(r.peer.nativeMs / r.pickMs);
-        if (r.mismatch)
-          ++mismatches;
-        if (r.pickMs < 0)
-          ++failures;
-        std::string all;
-        for (const auto &a : r.algos) {
-          char buf[96];
-          if (a.skipped)
-            std::snprintf(buf, sizeof buf, "%s=~%.3g(est) ", algoName(dir, a.algo), a.ms);
-          else if (a.ms > 0)
-            std::snprintf(buf, sizeof buf, "%s%s=%.3g/%.3g ", algoName(dir, a.algo), a.algo == r.pick ? "*" : "", a.ms,
-                          tflops(a.ms));
-          else
-            std::snprintf(buf, sizeof buf, "%s%s=fail ", algoName(dir, a.algo), a.algo == r.pick ? "*" : "");
-          all += buf;
-        }
-        char peerMs[16] = "-", nativeMs[16] = "-", ratioS[16] = "-", ratioB[16] = "-", rel[32] = "-";
-        if (r.peer.ok) {
-          std::snprintf(peerMs, sizeof peerMs, "%.3f", r.peer.plainMs);
-          if (r.peer.nativeMs > 0)
-            std::snprintf(nativeMs, sizeof nativeMs, "%.3f", r.peer.nativeMs);
-        }
-        if (std::isfinite(ratio))
-          std::snprintf(ratioS, sizeof ratioS, "%.2f", ratio);
-        if (std::isfinite(ratioBest))
-          std::snprintf(ratioB, sizeof ratioB, "%.2f", ratioBest);
-        if (r.relErr >= 0)
-          std::snprintf(rel, sizeof rel, "%.1e%s", r.relErr, r.mismatch ? "!" : "");
-        std::printf("%-22s %-10s %-10s %9.3f %8.3f %-10s %9.3f %9s %9s %6s %6s %8s  %s\n", s.name.c_str(), dirName(dir),
-                    algoName(dir, r.pick), r.pickMs, tflops(r.pickMs), r.best >= 0 ? algoName(dir, r.best) : "-",
-                    r.bestMs, peerMs, nativeMs, ratioS, ratioB, rel, all.c_str());
-        if (r.peer.ok && !r.peer.impl.empty())
-          std::printf("    peer algorithm: %s\n", r.peer.impl.c_str());
-        for (const auto &a : r.algos)
-          if (!a.err.empty())
-            std::printf("    %s: %s\n", algoName(dir, a.algo), a.err.c_str());
-        if (r.peerRan && !r.peer.ok)
-          std::printf("    peer: %s\n", r.peer.why.c_str());
-        if (r.mismatch)
-          std::printf("    MISMATCH: Lamina and %s differ (max rel error %.2e)\n", o.peer.c_str(), r.relErr);
-        std::fflush(stdout);
-
-        if (csv) {
-          char head[512];
-          std::snprintf(
-              head, sizeof head, "%s,%s,%s,%lld,%s,%s,%s,%lld,%lld,%lld,%lldx%lldx%lld,%lldx%lldx%lld,%lld,%lld,%lld",
-              csvQuote(s.name).c_str(), cfg.name.c_str(), dirName(dir), (long long)s.N, dtypeArg(s.dtype),
-              s.nhwc ? "nhwc" : "nchw", mathArg(s.math), (long long)s.C, (long long)s.K, (long long)s.G,
-              (long long)s.in[0], (long long)s.in[1], (long long)s.in[2], (long long)s.filt[0], (long long)s.filt[1],
-              (long long)s.filt[2], (long long)s.pad[2], (long long)s.stride[2], (long long)s.dil[2]);
-          char peerCols[256] = ",,,";
-          if (r.peer.ok)
-            std::snprintf(peerCols, sizeof peerCols, "%s,%.4f,%.4f,%s", o.peer.c_str(), r.peer.plainMs,
-                          tflops(r.peer.plainMs), csvQuote(r.peer.impl).c_str());
-          for (const auto &a : r.algos) {
-            char relS[32] = "", ratioA[32] = "";
-            if (a.algo == r.pick && r.relErr >= 0)
-              std::snprintf(relS, sizeof relS, "%.3e", r.relErr);
-            if (r.peer.ok && a.ms > 0 && !a.skipped)
-              std::snprintf(ratioA, sizeof ratioA, "%.4f", r.peer.plainMs / a.ms);
-            std::fprintf(csv, "%s,%s,%d,%d,%.4f,%.4f,%s,%s,%s,%s\n", head, algoName(dir, a.algo),
-                         a.algo == r.pick ? 1 : 0, a.algo == r.best ? 1 : 0, a.ms, tflops(a.ms), peerCols, ratioA, relS,
-                         a.skipped       ? "estimated from batch 1, not run"
-                         : a.err.empty() ? ""
-                                         : "failed");
+        const ConvSpec &s = layer->spec();
+        for (Dir dir : pass.dirs) {
+          RowResult r;
+          try {
+            r = benchRow(h, *layer, probe.get(), dir, peer.get(), rowOptions);
+          } catch (const std::exception &e) {
+            std::printf("%-22s %-10s error: %s\n", s.name.c_str(), dirName(dir), e.what());
+            std::fflush(stdout);
+            ++failures;
+            continue;
           }
-          std::fflush(csv);
+          mismatches += r.mismatch;
+          failures += r.pickMs < 0;
+          printRow(s, dir, r, o.peer);
+          if (csv)
+            writeCsvRows(csv, cfg, s, dir, r, o.peer);
+          if (results) {
+            std::fprintf(results, "%s,%s,%s,%lld,%s,%s,%s\n", csvQuote(s.name).c_str(), cfg.name.c_str(), dirName(dir),
+                         (long long)s.N, msCell(r.pickMs).c_str(), r.peer.ok ? msCell(r.peer.plainMs).c_str() : "",
+                         algoName(dir, r.pick));
+            std::fflush(results);
+          }
+          RowRecord rec;
+          rec.layer = s.name, rec.config = cfg.name, rec.dir = dir, rec.batch = s.N, rec.flops = s.flops();
+          rec.pick = algoName(dir, r.pick);
+          rec.best = r.best >= 0 ? algoName(dir, r.best) : "";
+          rec.pickMs = r.pickMs, rec.bestMs = r.bestMs, rec.firstMs = r.pickFirstMs;
+          rec.peerMs = r.peer.ok ? r.peer.plainMs : -1;
+          rec.nativeMs = r.peer.ok ? r.peer.nativeMs : -1;
+          rec.notRun = r.notRun;
+          rec.mismatch = r.mismatch;
+          report.rows.push_back(rec);
         }
       }
     }
   }
   if (csv)
     std::fclose(csv);
+  if (results)
+    std::fclose(results);
+  const double layersMs = nowMs() - startMs;
 
-  std::printf("\n");
-  std::string summary = "summary:";
-  for (const auto &sum : summaries) {
-    if (!peer)
-      break;
-    summary += " " + sum.config;
-    for (Dir dir : o.dirs) {
-      const int di = int(dir);
-      // One line per config and direction, key=value, for scripts (scripts/gpu_check.sh).
-      std::printf("geomean config=%s dir=%s peer=%s n=%d pick=%.3f best=%.3f", sum.config.c_str(), dirName(dir),
-                  o.peer.c_str(), sum.pick[di].n, sum.pick[di].value(), sum.best[di].value());
-      if (sum.native[di].n)
-        std::printf(" native_over_pick=%.3f", sum.native[di].value());
-      std::printf("   (%s time / Lamina time; above 1: Lamina faster)\n", o.peer.c_str());
-      char buf[96];
-      std::snprintf(buf, sizeof buf, " %s %.2f (best %.2f, n=%d)", dirName(dir), sum.pick[di].value(),
-                    sum.best[di].value(), sum.pick[di].n);
-      summary += buf;
-    }
-    summary += ";";
+  // The ceiling last, so that cuBLAS kernels it loads cannot flatter any first call above.
+  report.ceilingAsked = o.ceiling;
+  report.ceilingSize = o.ceilingSize;
+  if (o.ceiling) {
+#ifdef LAMINA_BENCH_HAVE_CUDA
+    if (o.backend == LAMINA_BACKEND_CUDA)
+      report.ceilings = measureGemmCeilings(stream, o.ceilingSize, timing);
+    else
+      report.ceilingWhy = "the ceiling is the GPU's (--backend cuda)";
+#else
+    report.ceilingWhy = "lamina-bench was built without the CUDA backend";
+#endif
   }
-  if (!peer)
-    summary += " no peer;";
+
+  printReport(report);
   if (notRun)
-    std::printf("deadline of %.0f s reached: %d layer(s) x config(s) not run\n", o.deadline, notRun);
+    std::printf("deadline of %.0f s reached: %d layer pass(es) not run\n", o.deadline, notRun);
+  std::printf("wall time: %.1f s (layers %.1f s, ceiling %.1f s); load average at the end: %s\n",
+              (nowMs() - startMs) / 1000.0, layersMs / 1000.0, (nowMs() - startMs - layersMs) / 1000.0,
+              loadAverage().c_str());
+  std::string summary = "summary:";
+  if (peer)
+    for (const Config &cfg : o.configs)
+      summary += " " + cfg.name + summaryLine(report, cfg.name, passes.size() > 1) + ";";
+  else
+    summary += " no peer;";
   summary += " mismatches " + std::to_string(mismatches) + ", failures " + std::to_string(failures);
   if (notRun)
     summary += ", not run (deadline) " + std::to_string(notRun);
   std::printf("%s\n", summary.c_str());
-  std::printf("load average at the end: %s\n", loadAverage().c_str());
   peer.reset();
   laminaDestroy(h);
 #ifdef LAMINA_BENCH_HAVE_CUDA

@@ -81,17 +81,27 @@ std::string defaultPeer(laminaBackend_t backend);
 
 // Steady clock around each run, with `sync` (e.g. laminaSynchronize) before the start and the stop.
 std::unique_ptr<Clock> makeWallClock(std::function<void()> sync);
+// One measured ceiling of the card (--ceiling): a large square GEMM through cuBLAS.
+struct GemmCeiling {
+  std::string name; // fp16, bf16, tf32, fp32, fp32_pedantic, fp64 (a config's name up to its '_')
+  std::string how;  // types and compute mode
+  double ms = -1, tflops = -1;
+  std::string err; // when it failed
+};
 #ifdef LAMINA_BENCH_HAVE_CUDA
 // CUDA helpers (cuda_util.cpp): a stream, CUDA events recorded on it around each run, the GPU's name.
 void *createCudaStream();
 void destroyCudaStream(void *stream);
 std::unique_ptr<Clock> makeEventClock(void *stream);
 std::string gpuDescription();
+// ceiling.cpp: an n x n x n GEMM per type on `stream`, timed with t.clock.
+std::vector<GemmCeiling> measureGemmCeilings(void *stream, int64_t n, const TimingOptions &t);
 #endif
 
-// Median of the timed runs (milliseconds) of f, after t.warmup untimed runs; f(i) gets the run index
-// (for rotating input sets). Shared by Lamina's and the peers' timing so both are measured alike.
-template <class F> double timeMedianMs(const TimingOptions &t, F &&f);
+// Median of the timed runs (milliseconds) of f, after t.warmup runs outside the median; f(i) gets the
+// run index (for rotating input sets). Shared by Lamina's and the peers' timing so both are measured
+// alike. firstMs, when given, receives the time of the first call (timing.h).
+template <class F> double timeMedianMs(const TimingOptions &t, F &&f, double *firstMs = nullptr);
 
 } // namespace bench
 

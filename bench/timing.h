@@ -40,27 +40,35 @@ template <class F> double timeGroupMs(const TimingOptions &t, F &f, int base, in
   return nowMs() - t0;
 }
 
-// The median time of one call. On a device clock, calls shorter than a millisecond are timed in
+// The median time of one call. firstMs (optional): the time of the very first call, the first
+// warm-up run. At least one timed run follows the warm-up, however slow, so the first call is never
+// reported as the steady time. On a device clock, calls shorter than a millisecond are timed in
 // back-to-back groups (up to 64 calls between two events), so the figure is the device's time per
 // call rather than the host's call latency (an idle GPU waiting for the next launch); the same rule
 // holds for Lamina and for the peers.
-template <class F> double timeMedianMs(const TimingOptions &t, F &&f) {
-  double first = 0;
-  for (int i = 0; i < std::max(1, t.warmup); ++i)
-    first = timeOnceMs(t, f, i);
-  // A slow problem gets fewer timed runs so the whole list finishes in reasonable time; one whose
-  // warm-up alone exceeds the budget is reported from that single run.
-  if (first > t.maxSeconds * 1000.0)
-    return first;
+template <class F> double timeMedianMs(const TimingOptions &t, F &&f, double *firstMs) {
+  double last = 0;
+  for (int i = 0; i < std::max(1, t.warmup); ++i) {
+    last = timeOnceMs(t, f, i);
+    if (i == 0 && firstMs)
+      *firstMs = last;
+  }
   int group = 1;
-  if (t.clock && first < 1.0)
-    group = std::min(64, int(std::ceil(1.0 / std::max(first, 0.01))));
-  int iters = std::max(1, t.iters);
-  if (first > 0 && first * iters * group > t.maxSeconds * 1000.0)
-    iters = std::max(1, int(t.maxSeconds * 1000.0 / (first * group)));
+  if (t.clock && last < 1.0)
+    group = std::min(64, int(std::ceil(1.0 / std::max(last, 0.01))));
+  // A slow problem gets fewer timed runs so the whole list finishes in reasonable time: no run is
+  // started that would take the timed runs past the budget (a run takes about as long as the last).
+  const double budget = t.maxSeconds * 1000.0;
+  const size_t iters = size_t(std::max(1, t.iters));
   std::vector<double> ms;
-  for (int i = 0; i < iters; ++i)
-    ms.push_back(timeGroupMs(t, f, 1 + i * group, group) / group);
+  double total = 0;
+  while (ms.size() < iters) {
+    const double groupMs = timeGroupMs(t, f, 1 + int(ms.size()) * group, group);
+    ms.push_back(groupMs / group);
+    total += groupMs;
+    if (total + groupMs > budget)
+      break;
+  }
   std::sort(ms.begin(), ms.end());
   size_t n = ms.size();
   return n % 2 ? ms[n / 2] : 0.5 * (ms[n / 2 - 1] + ms[n / 2]);

@@ -1,22 +1,31 @@
 #!/usr/bin/env bash
 # The one-call check on the GPU machine: Release build (build-gpu/), the GPU tests (ctest -L gpu),
 # compute-sanitizer memcheck and racecheck passes over a short problem list, and lamina-bench on the
-# CUDA backend against cuDNN at batch 64 in four configs. Logs, CSV and the summary go to $OUT when
-# set (the device tool brings that folder back), else build-gpu/gpu_check/. The summary table is
-# printed last. Nothing is installed: it uses what the machine has (CUDA at /usr/local/cuda, cmake,
-# g++, OpenBLAS, GTest, cuDNN; no oneDNN, so the bench has no CPU peer there).
+# CUDA backend against cuDNN in four configs (issue 5's run: batch 64 every direction, batch 1 and 8
+# forward, the cuBLAS ceilings). Logs, CSVs and the summary go to $OUT when set (the device tool
+# brings that folder back, 8 files at most), else build-gpu/gpu_check/. The summary table is printed
+# last. Nothing is installed: it uses what the machine has (CUDA at /usr/local/cuda, cmake, g++,
+# OpenBLAS, GTest, cuDNN; no oneDNN, so the bench has no CPU peer there).
 #
-# usage: scripts/gpu_check.sh [--quick] [--no-tests] [--no-sanitizer] [--no-bench]
+# usage: scripts/gpu_check.sh [--quick] [--no-tests] [--no-sanitizer] [--no-bench] [--bench-only]
 #                             [--tests-only REGEX] [--bench-args "ARGS"] [--configs LIST] [--jobs N]
+#                             [--budget S] [--engine] [--engine-only] [--engine-iters N]
 #   --quick            shorter everything (fits in 10 minutes with a warm or fast build)
+#   --bench-only       build lamina-bench only, then the bench (no tests, no sanitizer)
 #   --tests-only REGEX build, then only the GPU tests matching REGEX (no sanitizer, no bench)
-#   --bench-args ARGS  extra lamina-bench arguments (e.g. "--only resnet50 --dirs fwd")
+#   --bench-args ARGS  extra lamina-bench arguments, after the script's (e.g. "--only resnet50")
 #   --configs LIST     bench configs (default fp32,tf32,fp16_nhwc,bf16_nhwc)
+#   --budget S         the whole script's wall-time limit (default 590: the device's 10-minute call);
+#                      the bench's deadline and timeout come from what is left of it; 0 = fixed ones
+# Outputs: summary.txt (machine, summary), build.log, ctest.log, sanitizer.log, bench_cuda.txt (the
+# bench's log, its summary last), bench_cuda.csv (every algorithm), bench_results.csv (the issue's
+# layer,config,direction,batch,lamina_ms,cudnn_ms,algorithm), engine.txt (--engine).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 ROOT=$(pwd)
 
 quick=0 run_tests=1 run_san=1 run_bench=1 run_engine=0 engine_iters=10000 tests_regex="" bench_args="" configs="fp32,tf32,fp16_nhwc,bf16_nhwc"
+budget=590 targets=()
 jobs=$(nproc 2>/dev/null || echo 16)
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -24,6 +33,8 @@ while [ $# -gt 0 ]; do
   --no-tests) run_tests=0 ;;
   --no-sanitizer) run_san=0 ;;
   --no-bench) run_bench=0 ;;
+  --bench-only) run_tests=0; run_san=0; run_engine=0; targets=(--target lamina-bench) ;;
+  --budget) budget="$2"; shift ;;
   --engine) run_engine=1 ;;
   --engine-only) run_engine=1; run_tests=0; run_san=0; run_bench=0 ;;
   --engine-iters) engine_iters="$2"; shift ;;
@@ -31,7 +42,7 @@ while [ $# -gt 0 ]; do
   --bench-args) bench_args="$2"; shift ;;
   --configs) configs="$2"; shift ;;
   --jobs) jobs="$2"; shift ;;
-  -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
+  -h | --help) sed -n '2,25p' "$0"; exit 0 ;;
   *) echo "gpu_check: unknown argument '$1'" >&2; exit 2 ;;
   esac
   shift
@@ -49,14 +60,18 @@ log() { echo "[gpu_check $(elapsed)s] $*"; }
 declare -a SUMMARY=()
 add() { SUMMARY+=("$(printf '%-11s %s' "$1" "$2")"); }
 
-# ---------------------------------------------------------------- machine
-{
+# Per-program logs stay in the build tree: the device tool brings back at most 8 files from $OUT.
+TMPLOG=$BUILD/gpu_check_logs
+mkdir -p "$TMPLOG"
+
+# ---------------------------------------------------------------- machine (into summary.txt)
+MACHINE=$({
   date -u
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 || echo "no nvidia-smi"
   nvcc --version 2>&1 | tail -1
   echo "cores: $(nproc)"
-} >"$OUTDIR/machine.txt" 2>&1
-log "machine: $(head -3 "$OUTDIR/machine.txt" | tail -1)"
+} 2>&1)
+log "machine: $(echo "$MACHINE" | sed -n 3p)"
 
 # ---------------------------------------------------------------- build
 log "configure + build (Release, $BUILD, -j$jobs)"
@@ -69,7 +84,7 @@ build_ok=0
 extra=()
 [ -f "$ROOT/.gpucarry/lmdb.h" ] && extra+=(-DLMDB_INCLUDE_DIR="$ROOT/.gpucarry" -DLMDB_LIBRARY="$ROOT/.gpucarry/liblmdb.a")
 if cmake -S . -B "$BUILD" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DLAMINA_CUDA=ON "${extra[@]}" >"$OUTDIR/build.log" 2>&1 &&
-  cmake --build "$BUILD" -j "$jobs" >>"$OUTDIR/build.log" 2>&1; then
+  cmake --build "$BUILD" -j "$jobs" "${targets[@]}" >>"$OUTDIR/build.log" 2>&1; then
   build_ok=1
   add build "ok ($(($(date +%s) - tb)) s)"
 else
@@ -117,10 +132,7 @@ run_sanitizer() {
     return
   fi
   start=$(date +%s)
-  : >"$OUTDIR/sanitizer_$tool.log"
-  # Per-program logs stay in the build tree: the device tool brings back at most 8 files from $OUT.
-  local tmp=$BUILD/gpu_check_logs
-  mkdir -p "$tmp"
+  local tmp=$TMPLOG
   for prog in "$@"; do
     local left=$((budget - ($(date +%s) - start)))
     if [ ! -x "$BUILD/tests/$prog" ] || [ $left -le 10 ]; then
@@ -128,12 +140,12 @@ run_sanitizer() {
       continue
     fi
     log "$tool: $prog (${left}s left)"
-    echo "=== $prog" >>"$OUTDIR/sanitizer_$tool.log"
+    echo "=== $tool: $prog" >>"$OUTDIR/sanitizer.log"
     (cd tests && LAMINA_TEST_BACKEND=cuda LAMINA_TEST_MAX_PROBLEMS=${SAN_PROBLEMS:-2} timeout "$left" \
       "$san" --tool "$tool" --error-exitcode 99 --print-limit 30 "$BUILD/tests/$prog") \
       >"$tmp/sanitizer_${tool}_$prog.log" 2>&1
     local rc=$?
-    cat "$tmp/sanitizer_${tool}_$prog.log" >>"$OUTDIR/sanitizer_$tool.log"
+    cat "$tmp/sanitizer_${tool}_$prog.log" >>"$OUTDIR/sanitizer.log"
     ran=$((ran + 1))
     local n
     n=$(grep -oE "ERROR SUMMARY: [0-9]+" "$tmp/sanitizer_${tool}_$prog.log" | grep -oE "[0-9]+$" | tail -1)
@@ -150,33 +162,50 @@ run_sanitizer() {
   add "$tool" "$errors errors in $ran programs${bad:+; FAILED: $bad}${timedout:+; timed out: $timedout}${notrun:+; not run: $notrun}"
 }
 if [ $build_ok = 1 ] && [ $run_san = 1 ]; then
-  budget=$([ $quick = 1 ] && echo 90 || echo 180)
+  : >"$OUTDIR/sanitizer.log" # memcheck then racecheck, one file
+  san_budget=$([ $quick = 1 ] && echo 90 || echo 180)
   # shellcheck disable=SC2086 # lists of program names
-  run_sanitizer memcheck "$budget" ${SAN_MEMCHECK:-test_cuda_runtime test_conv_fwd test_pooling test_conv_bwd_data test_conv_bwd_filter test_tensor_ops test_activation test_softmax}
+  run_sanitizer memcheck "$san_budget" ${SAN_MEMCHECK:-test_cuda_runtime test_conv_fwd test_pooling test_conv_bwd_data test_conv_bwd_filter test_tensor_ops test_activation test_softmax}
   # shellcheck disable=SC2086
-  run_sanitizer racecheck "$budget" ${SAN_RACECHECK:-test_conv_fwd test_conv_bwd_filter test_pooling test_softmax test_reduce test_batchnorm}
+  run_sanitizer racecheck "$san_budget" ${SAN_RACECHECK:-test_conv_fwd test_conv_bwd_filter test_pooling test_softmax test_reduce test_batchnorm}
 fi
 
 # ---------------------------------------------------------------- bench
-if [ $build_ok = 1 ] && [ $run_bench = 1 ]; then
+# One lamina-bench call: the issue-5 run (every direction at batch 64, forward at 1 and 8, algorithms
+# estimated at over 5x the pick not run, the cuBLAS ceilings). The results CSV is the issue's file
+# (bench/results/cuda-h100.csv). Its summary goes last in the log and into the summary below.
+bench_left=$((budget - $(elapsed)))
+if [ $build_ok = 1 ] && [ $run_bench = 1 ] && [ "$budget" -gt 0 ] && [ $bench_left -lt 100 ]; then
+  add bench "not run: ${bench_left} s left of the ${budget} s budget (run it alone: --bench-only)"
+elif [ $build_ok = 1 ] && [ $run_bench = 1 ]; then
   if [ $quick = 1 ]; then
-    args=(--iters 3 --max-seconds 0.5 --only resnet50 --deadline 150)
+    args=(--iters 3 --max-seconds 0.5 --only resnet50)
     btimeout=240
   else
-    # The device runs one command for at most 10 minutes: split a full run with --configs.
-    args=(--iters 5 --max-seconds 2 --deadline 420)
+    args=(--iters 10 --max-seconds 0.5)
     btimeout=540
   fi
-  log "lamina-bench --backend cuda --batch 64 --config $configs ${args[*]} $bench_args"
+  # Within the budget, whatever the stages before took: the bench is killed 10 s before it ends, and
+  # starts no layer in its last 75 s (the last layer, the ceiling and the summary come after that).
+  [ "$budget" -gt 0 ] && [ $((bench_left - 10)) -lt $btimeout ] && btimeout=$((bench_left - 10))
+  deadline=$((btimeout - 75))
+  args+=(--batch 64 --infer-batches "1,8" --skip-slow 5 --ceiling --deadline "$deadline")
+  log "lamina-bench --backend cuda --config $configs ${args[*]} $bench_args (timeout ${btimeout}s)"
   # shellcheck disable=SC2086 # bench_args is a list of words
-  timeout "$btimeout" "$BUILD/bench/lamina-bench" --backend cuda --batch 64 --config "$configs" "${args[@]}" \
-    --csv "$OUTDIR/bench_cuda.csv" $bench_args >"$OUTDIR/bench_cuda.txt" 2>&1
+  timeout "$btimeout" "$BUILD/bench/lamina-bench" --backend cuda --config "$configs" "${args[@]}" \
+    --csv "$OUTDIR/bench_cuda.csv" --results-csv "$OUTDIR/bench_results.csv" $bench_args >"$OUTDIR/bench_cuda.txt" 2>&1
   rc=$?
   summary=$(grep "^summary:" "$OUTDIR/bench_cuda.txt" | tail -1)
-  add bench "rc=$rc; ${summary:-no summary: $(tail -1 "$OUTDIR/bench_cuda.txt" | cut -c1-200)}"
-  while read -r l; do add "" "$l"; done < <(grep "^geomean config=" "$OUTDIR/bench_cuda.txt" |
-    sed -E 's/^geomean config=([^ ]+) dir=([^ ]+) peer=([^ ]+) n=([0-9]+) pick=([^ ]+) best=([^ ]+).*/\1 \2: \3\/Lamina pick \5, best \6 (n=\4)/')
-  tail -5 "$OUTDIR/bench_cuda.txt" | grep -E "error|MISMATCH" | sed 's/^/  /'
+  add bench "rc=$rc$([ $rc = 124 ] && echo " (timed out after ${btimeout}s)"); ${summary:-no summary: $(tail -1 "$OUTDIR/bench_cuda.txt" | cut -c1-200)}"
+  nres=0
+  [ -f "$OUTDIR/bench_results.csv" ] && nres=$(($(wc -l <"$OUTDIR/bench_results.csv") - 1))
+  add "" "results: $nres rows in bench_results.csv"
+  # The bench's own summary block: the ceilings and largest layers, the per config x direction x
+  # batch table, the heuristic, first-call and wall-time lines.
+  while IFS= read -r l; do add "" "$l"; done < <(grep -E "^ceiling" "$OUTDIR/bench_cuda.txt")
+  while IFS= read -r l; do add "" "$l"; done < <(sed -n '/^== largest layers/,/^$/p' "$OUTDIR/bench_cuda.txt" | grep -v '^$')
+  while IFS= read -r l; do add "" "$l"; done < <(sed -n '/^== summary/,/^summary:/p' "$OUTDIR/bench_cuda.txt" | grep -v '^summary:')
+  grep -E "^[a-z0-9_.]+ +[a-z_]+ +error:|MISMATCH" "$OUTDIR/bench_cuda.txt" | head -20 | sed 's/^/  /'
 fi
 
 # ---------------------------------------------------------------- training engine (--engine)
@@ -195,10 +224,11 @@ if [ $build_ok = 1 ] && [ $run_engine = 1 ]; then
     log "lamina train LeNet on cuda ($engine_iters iterations)"
     t0=$(date +%s.%N)
     "$L" train --solver "$M/examples/mnist/lenet_solver.prototxt" --root "$M" --data-root "$BUILD/caffe" \
-      --device cuda --max-iter "$engine_iters" >"$OUTDIR/lenet_cuda.log" 2>&1
+      --device cuda --max-iter "$engine_iters" >"$TMPLOG/lenet_cuda.log" 2>&1
     rc=$?
     t1=$(date +%s.%N)
-    acc=$(grep -E "test net 0: accuracy" "$OUTDIR/lenet_cuda.log" | tail -1 | sed -E 's/.*accuracy = ([0-9.]+).*/\1/')
+    { echo "=== lamina train LeNet (cuda)"; cat "$TMPLOG/lenet_cuda.log"; } >>"$E"
+    acc=$(grep -E "test net 0: accuracy" "$TMPLOG/lenet_cuda.log" | tail -1 | sed -E 's/.*accuracy = ([0-9.]+).*/\1/')
     add lenet "rc=$rc; final test accuracy ${acc:-?}; wall $(awk "BEGIN{printf \"%.1f\", $t1 - $t0}") s ($engine_iters iterations, cuda)"
     for spec in "LeNet|$M/examples/mnist/lenet_train_test.prototxt|64,1,28,28" \
       "AlexNet|$M/models/bvlc_alexnet/train_val.prototxt|128,3,227,227" \
@@ -218,6 +248,7 @@ fi
 {
   echo
   echo "==================== gpu_check summary ($(elapsed) s) ===================="
+  while IFS= read -r l; do echo "machine    $l"; done <<<"$MACHINE"
   for r in "${SUMMARY[@]}"; do echo "$r"; done
-  echo "outputs: $OUTDIR"
+  echo "outputs in $OUTDIR: summary.txt $(find "$OUTDIR" -maxdepth 1 -type f ! -name summary.txt -printf '%f ' | sort)"
 } | tee "$OUTDIR/summary.txt"
