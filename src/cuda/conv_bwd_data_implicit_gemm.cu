@@ -103,16 +103,18 @@ template <class T> void runTyped(const ConvArgs &a) {
 
 // Half/bf16 NHWC under TENSOR_OP: the phase-split mma.sync pipeline (conv_tc_fwd.cu); else the general kernel.
 void run(const ConvArgs &a) {
-  if (tc::whyNotConv(*a.p, tc::Dir::BackwardData).empty() && tc::runConv(a, tc::Dir::BackwardData, false))
+  if (tc::whyNotConv(*a.p, tc::Dir::BackwardData, tc::kStage).empty() && tc::runConv(a, tc::Dir::BackwardData, tc::kStage))
     return;
   LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, runTyped, a);
 }
 
 std::string whyNot(const ConvProblem &p) { return convbwd::whyNotGeom(p); }
-size_t workspace(const ConvProblem &) { return 0; }
+// The tensor-core path may stage operands (channels padded to 8) in the workspace; the general
+// kernel needs none.
+size_t workspace(const ConvProblem &p) { return tc::convWorkspace(p, tc::Dir::BackwardData, tc::kStage); }
 double estimate(const ConvProblem &p) {
-  if (tc::whyNotConv(p, tc::Dir::BackwardData).empty())
-    return tc::convEstimateMs(p, tc::Dir::BackwardData, false);
+  if (tc::whyNotConv(p, tc::Dir::BackwardData, tc::kStage).empty())
+    return tc::convEstimateMs(p, tc::Dir::BackwardData, tc::kStage);
   // Gather-bound tile kernel: a few TFLOP/s on the FMA path, more with tensor cores; few tiles
   // leave SMs idle. Only the ranking matters.
   const bool tc = p.math == LAMINA_TENSOR_OP_MATH && p.dataType != LAMINA_DATA_DOUBLE;

@@ -11,14 +11,14 @@ namespace {
 std::string whyNot(const ConvProblem &) { return {}; }
 size_t workspace(const ConvProblem &) { return 0; }
 double estimate(const ConvProblem &p) {
-  if (tc::whyNotConv(p, tc::Dir::Forward).empty())
-    return tc::convEstimateMs(p, tc::Dir::Forward, false);
+  if (tc::whyNotConv(p, tc::Dir::Forward, 0).empty())
+    return tc::convEstimateMs(p, tc::Dir::Forward, 0);
   return igemm::tiledEstimateMs(p, 1.0, 1);
 }
 
 void run(const ConvArgs &a) {
   // Half/bf16 NHWC under TENSOR_OP: the mma.sync pipeline (conv_tc_fwd.cu); else the general kernel.
-  if (tc::whyNotConv(*a.p, tc::Dir::Forward).empty() && tc::runConv(a, tc::Dir::Forward, false))
+  if (tc::whyNotConv(*a.p, tc::Dir::Forward, 0).empty() && tc::runConv(a, tc::Dir::Forward, 0))
     return;
   const igemm::Geom g = igemm::makeGeom(*a.p);
   LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, igemm::launchForward, a, g, igemm::DivideDecoder{});

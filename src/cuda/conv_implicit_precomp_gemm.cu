@@ -20,16 +20,16 @@ size_t tableBytes(const ConvProblem &p) { return size_t(p.Cg() * p.filtSize()) *
 // The tensor-core path may split the reduction (fp32 partials in the workspace); the general path
 // keeps its table.
 size_t workspace(const ConvProblem &p) {
-  return std::max(tableBytes(p), tc::convWorkspace(p, tc::Dir::Forward, true));
+  return std::max(tableBytes(p), tc::convWorkspace(p, tc::Dir::Forward, tc::kSplitK | tc::kStage));
 }
 double estimate(const ConvProblem &p) {
-  if (tc::whyNotConv(p, tc::Dir::Forward).empty())
-    return tc::convEstimateMs(p, tc::Dir::Forward, true) * 0.99; // ties go to the split plan
+  if (tc::whyNotConv(p, tc::Dir::Forward, tc::kSplitK | tc::kStage).empty())
+    return tc::convEstimateMs(p, tc::Dir::Forward, tc::kSplitK | tc::kStage) * 0.99; // ties go to the split plan
   return igemm::tiledEstimateMs(p, 1.25, 2);
 }
 
 void run(const ConvArgs &a) {
-  if (tc::whyNotConv(*a.p, tc::Dir::Forward).empty() && tc::runConv(a, tc::Dir::Forward, true))
+  if (tc::whyNotConv(*a.p, tc::Dir::Forward, tc::kSplitK | tc::kStage).empty() && tc::runConv(a, tc::Dir::Forward, tc::kSplitK | tc::kStage))
     return;
   const igemm::Geom g = igemm::makeGeom(*a.p);
   const uintptr_t raw = reinterpret_cast<uintptr_t>(a.workspace);

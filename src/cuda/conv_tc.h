@@ -12,16 +12,28 @@ namespace lamina::cuda::tc {
 
 enum class Dir { Forward, BackwardData };
 
-// Empty when the tensor-core path applies to p (data pointers are checked again at run time: when one
-// is not 16-byte aligned the caller falls back to its general kernel).
-std::string whyNotConv(const ConvProblem &p, Dir dir);
-// splitK: whether the plan may split the reduction over several blocks (needs a workspace of fp32
-// partial sums). Forward only; backward-data never splits.
-size_t convWorkspace(const ConvProblem &p, Dir dir, bool splitK);
-double convEstimateMs(const ConvProblem &p, Dir dir, bool splitK);
-// Runs the convolution; false (nothing launched) when a pointer is not aligned for the fast path.
-bool runConv(const ConvArgs &a, Dir dir, bool splitK);
+// What a caller allows the path to use its workspace for.
+enum Flags : unsigned {
+  kSplitK = 1, // split the reduction over several blocks (fp32 partials; forward only)
+  kStage = 2,  // copy operands whose layout does not suit the 16-byte channel loads (channels per group
+               // not a multiple of 8, NCHW, odd strides) into channel-padded NHWC (ungrouped only)
+};
 
+// Empty when the tensor-core path applies to p (data pointers are checked again at run time: when one
+// read in place is not 16-byte aligned the caller falls back to its general kernel).
+std::string whyNotConv(const ConvProblem &p, Dir dir, unsigned flags);
+size_t convWorkspace(const ConvProblem &p, Dir dir, unsigned flags);
+double convEstimateMs(const ConvProblem &p, Dir dir, unsigned flags);
+// Runs the convolution; false (nothing launched) when a pointer read in place is not aligned or the
+// workspace is too small.
+bool runConv(const ConvArgs &a, Dir dir, unsigned flags);
+
+// Loads every kernel of these paths and sets their shared-memory limits on the current device
+// (at handle creation: modules are otherwise loaded on first launch, which makes first calls slow).
+void preloadKernels();
+void preloadBwdFilterKernels();
+
+// Backward-filter (split-K always allowed; staging as kStage).
 std::string whyNotBwdFilter(const ConvProblem &p);
 size_t bwdFilterWorkspace(const ConvProblem &p);
 double bwdFilterEstimateMs(const ConvProblem &p);

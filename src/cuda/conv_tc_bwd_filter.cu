@@ -9,6 +9,7 @@
 // channels and x's channels contiguous; the product reads them with ldmatrix.trans.
 #include "cuda/conv_tc.h"
 #include "cuda/conv_tc_common.cuh"
+#include "cuda/conv_tc_stage.cuh"
 
 #include "core/conv_geom.h"
 
@@ -23,7 +24,8 @@ struct Params {
   const void *x, *dy;
   void *dw;      // at logical tap 0 (flip folded into ws)
   int64_t xs[5], ys[5], ws[5];
-  int Kg, Cg, Ncols; // rows, channels per group, columns F * Cg
+  int Kg, Cg, Ncols; // rows, channels per group as read (padded to 8 when x is staged), columns F * Cg
+  int CgOut;         // channels per group of dw (columns with c >= CgOut are padding)
   int in[3], out[3], filt[3], pad[3], str[3], dil[3];
   int NP;            // reduction length N * P
   FastDiv divP, divO12, divO2; // m -> n, o0, (o1, o2)
@@ -155,13 +157,17 @@ template <class T, class Cfg> __global__ void __launch_bounds__(kThreads) bwdFil
       return;
     int ff[3], cc;
     const int64_t off = (int64_t(grp) * p.Kg + k) * p.ws[0] + columnOffset(p, j, ff, cc);
+    if (cc >= p.CgOut)
+      return;
     T *at = dw + off;
-    if (p.vec2 && (off & 1) == 0) { // j, j + 1: the same tap (Cg is a multiple of 8)
+    const bool both = cc + 1 < p.CgOut; // j, j + 1: the same tap (Cg is a multiple of 8)
+    if (both && p.vec2 && (off & 1) == 0) {
       const T a = scaled(v0, at), b = scaled(v1, at + 1);
       *reinterpret_cast<uint32_t *>(at) = pack2(a, b);
     } else {
       *at = scaled(v0, at);
-      at[p.ws[1]] = scaled(v1, at + p.ws[1]);
+      if (both)
+        at[p.ws[1]] = scaled(v1, at + p.ws[1]);
     }
   });
 }
@@ -179,6 +185,8 @@ template <class T> __global__ void reduceSplits(const Params p, int G) {
       s += part[q * perGroup];
     int f[3], c;
     const int64_t off = (grp * p.Kg + k) * p.ws[0] + columnOffset(p, j, f, c);
+    if (c >= p.CgOut)
+      continue;
     float v = p.alpha * s;
     if (p.beta != 0.f)
       v += p.beta * toAcc(dw[off]);
@@ -204,9 +212,9 @@ struct Plan {
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-Plan makePlan(const ConvProblem &p) {
+Plan makePlan(const ConvProblem &p, int64_t Cg8) {
   const ConvGeom g = makeConvGeom(p);
-  const int64_t slices = ceilDiv(g.N * g.P, kBK), cols = g.F * g.Cg;
+  const int64_t slices = ceilDiv(g.N * g.P, kBK), cols = g.F * Cg8;
   Plan best;
   best.cost = INFINITY;
   constexpr double kFlopsPerMsPerSM = 600e9 / kPlanSMs;
@@ -236,9 +244,56 @@ Plan makePlan(const ConvProblem &p) {
   return best;
 }
 
-size_t partialBytes(const ConvProblem &p, const Plan &pl) {
-  return pl.splits > 1 ? size_t(pl.splits) * size_t(p.Kg()) * size_t(p.Cg() * p.filtSize()) * size_t(p.G) * 4 + 256
-                       : 0;
+// Staging copies (channel-padded packed NHWC) for x and dy when their layout does not suit the
+// 16-byte channel loads; only for ungrouped convolutions.
+struct Setup {
+  bool stageX = false, stageDy = false;
+  StageShape xShape{}, dyShape{};
+  int64_t Cg8 = 0; // channels per group as read
+};
+
+bool stridesOk(const int64_t s[5]) {
+  return s[1] == 1 && s[0] % 8 == 0 && s[2] % 8 == 0 && s[3] % 8 == 0 && s[4] % 8 == 0;
+}
+
+Setup setupFor(const ConvProblem &p) {
+  const ConvGeom g = makeConvGeom(p);
+  Setup st;
+  st.stageX = !(stridesOk(g.xs) && g.Cg % 8 == 0);
+  st.stageDy = !(stridesOk(g.ys) && g.Kg % 8 == 0);
+  st.Cg8 = st.stageX ? (g.Cg + 7) / 8 * 8 : g.Cg;
+  if (st.stageX) {
+    st.xShape.n = g.N, st.xShape.c = g.Cg, st.xShape.c8 = st.Cg8;
+    for (int i = 0; i < 3; ++i)
+      st.xShape.dims[i] = g.in[i];
+    for (int i = 0; i < 5; ++i)
+      st.xShape.s[i] = g.xs[i];
+  }
+  if (st.stageDy) {
+    st.dyShape.n = g.N, st.dyShape.c = g.Kg, st.dyShape.c8 = (g.Kg + 7) / 8 * 8;
+    for (int i = 0; i < 3; ++i)
+      st.dyShape.dims[i] = g.out[i];
+    for (int i = 0; i < 5; ++i)
+      st.dyShape.s[i] = g.ys[i];
+  }
+  return st;
+}
+
+// Workspace: [staged x][staged dy][split-K partials], each 256-byte aligned, plus alignment slack.
+struct WsLayout {
+  size_t x = 0, dy = 0, partial = 0, total = 0;
+};
+WsLayout wsLayout(const ConvProblem &p, const Setup &st, const Plan &pl) {
+  WsLayout l;
+  const size_t xB = st.stageX ? stageAlign(st.xShape.bytes()) : 0;
+  const size_t dyB = st.stageDy ? stageAlign(st.dyShape.bytes()) : 0;
+  const size_t partB =
+      pl.splits > 1 ? stageAlign(size_t(pl.splits) * size_t(p.Kg()) * size_t(st.Cg8 * p.filtSize()) * size_t(p.G) * 4)
+                    : 0;
+  l.x = 0, l.dy = xB, l.partial = xB + dyB, l.total = xB + dyB + partB;
+  if (l.total)
+    l.total += 256;
+  return l;
 }
 
 template <class T, class Cfg> void launchAs(const Params &prm, dim3 grid, cudaStream_t stream) {
@@ -263,7 +318,23 @@ template <class T> void launchT(int tile, const Params &prm, dim3 grid, int G, i
 
 bool aligned16(const void *ptr) { return (reinterpret_cast<uintptr_t>(ptr) & 15) == 0; }
 
+template <class T, class Cfg> void preloadAs() {
+  LAMINA_CUDA_CALL(
+      cudaFuncSetAttribute(bwdFilterKernel<T, Cfg>, cudaFuncAttributeMaxDynamicSharedMemorySize, Cfg::SMEM_BYTES));
+}
+template <class T> void preloadT() {
+  preloadAs<T, TileL>(), preloadAs<T, TileM>(), preloadAs<T, TileS>(), preloadAs<T, TileT>();
+  cudaFuncAttributes attr;
+  LAMINA_CUDA_CALL(cudaFuncGetAttributes(&attr, reduceSplits<T>));
+  LAMINA_CUDA_CALL(cudaFuncGetAttributes(&attr, stageChannels<T>));
+}
+
 } // namespace
+
+void preloadBwdFilterKernels() {
+  preloadT<__half>();
+  preloadT<__nv_bfloat16>();
+}
 
 std::string whyNotBwdFilter(const ConvProblem &p) {
   if (p.dataType != LAMINA_DATA_HALF && p.dataType != LAMINA_DATA_BFLOAT16)
@@ -271,15 +342,11 @@ std::string whyNotBwdFilter(const ConvProblem &p) {
   if (p.math != LAMINA_TENSOR_OP_MATH)
     return "tensor-core path: needs TENSOR_OP math";
   const ConvGeom g = makeConvGeom(p);
-  if (g.xs[1] != 1 || g.ys[1] != 1)
-    return "tensor-core path: channels must be contiguous (NHWC)";
-  if (g.Cg % 8 != 0 || g.Kg % 8 != 0)
-    return "tensor-core path: channels per group must be a multiple of 8";
-  for (int i : {0, 2, 3, 4})
-    if (g.xs[i] % 8 != 0 || g.ys[i] % 8 != 0)
-      return "tensor-core path: strides must be multiples of 8 elements";
-  if (g.N * g.P >= INT32_MAX / 2 || g.F * g.Cg >= INT32_MAX / 2 || g.Kg >= INT32_MAX / 2 || g.G > 4096 ||
-      ceilDiv(g.Kg, 32) * ceilDiv(g.F * g.Cg, 32) >= INT32_MAX)
+  const Setup st = setupFor(p);
+  if ((st.stageX || st.stageDy) && g.G != 1)
+    return "tensor-core path: grouped convolutions need channels contiguous in 8s (NHWC)";
+  if (g.N * g.P >= INT32_MAX / 2 || g.F * st.Cg8 >= INT32_MAX / 2 || g.Kg >= INT32_MAX / 2 || g.G > 4096 ||
+      ceilDiv(g.Kg, 32) * ceilDiv(g.F * st.Cg8, 32) >= INT32_MAX)
     return "tensor-core path: sizes beyond its 32-bit indices";
   for (int s = 0; s < 3; ++s)
     if (g.in[s] > INT32_MAX / 4 || g.out[s] * g.str[s] > INT32_MAX / 4 || g.filt[s] * g.dil[s] > INT32_MAX / 4 ||
@@ -291,29 +358,60 @@ std::string whyNotBwdFilter(const ConvProblem &p) {
 size_t bwdFilterWorkspace(const ConvProblem &p) {
   if (!whyNotBwdFilter(p).empty())
     return 0;
-  return partialBytes(p, makePlan(p));
+  const Setup st = setupFor(p);
+  return wsLayout(p, st, makePlan(p, st.Cg8)).total;
 }
 
 double bwdFilterEstimateMs(const ConvProblem &p) {
-  const Plan pl = makePlan(p);
-  const double bytes = double(p.x.numel() + p.w.numel() + p.y.numel()) * 2.0;
-  return 0.004 + pl.cost + bytes / 3.0e9;
+  const Setup st = setupFor(p);
+  const Plan pl = makePlan(p, st.Cg8);
+  double bytes = double(p.x.numel() + p.w.numel() + p.y.numel()) * 2.0;
+  if (st.stageX)
+    bytes += 2.0 * double(st.xShape.bytes());
+  if (st.stageDy)
+    bytes += 2.0 * double(st.dyShape.bytes());
+  return 0.004 + pl.cost + bytes / 3.0e9 + (st.stageX || st.stageDy ? 0.004 : 0.0);
 }
 
 bool runBwdFilter(const ConvArgs &a) {
   const ConvProblem &p = *a.p;
   const ConvGeom g = makeConvGeom(p);
-  if (!aligned16(a.x) || !aligned16(a.dy))
+  const Setup st = setupFor(p);
+  if ((!st.stageX && !aligned16(a.x)) || (!st.stageDy && !aligned16(a.dy)))
     return false;
-  const Plan pl = makePlan(p);
-  if (a.workspaceBytes < partialBytes(p, pl))
+  const Plan pl = makePlan(p, st.Cg8);
+  const WsLayout wl = wsLayout(p, st, pl);
+  if (a.workspaceBytes < wl.total)
     return false;
+  char *ws = reinterpret_cast<char *>((reinterpret_cast<uintptr_t>(a.workspace) + 255) / 256 * 256);
+  const cudaStream_t stream = streamOf(*a.handle);
+  const bool half = p.dataType == LAMINA_DATA_HALF;
   Params prm{};
   prm.x = a.x, prm.dy = a.dy;
   prm.dw = static_cast<char *>(a.dw) + g.wOff * 2;
   for (int i = 0; i < 5; ++i)
     prm.xs[i] = g.xs[i], prm.ys[i] = g.ys[i], prm.ws[i] = g.ws[i];
-  prm.Kg = int(g.Kg), prm.Cg = int(g.Cg), prm.Ncols = int(g.F * g.Cg);
+  // Staged operands: packed [n][s0][s1][s2][c8].
+  auto packed = [](const StageShape &sh, int64_t s[5]) {
+    s[1] = 1, s[4] = sh.c8, s[3] = sh.dims[2] * sh.c8, s[2] = sh.dims[1] * s[3], s[0] = sh.dims[0] * s[2];
+  };
+  if (st.stageX) {
+    if (half)
+      stage<__half>(a.x, st.xShape, ws + wl.x, stream);
+    else
+      stage<__nv_bfloat16>(a.x, st.xShape, ws + wl.x, stream);
+    prm.x = ws + wl.x;
+    packed(st.xShape, prm.xs);
+  }
+  if (st.stageDy) {
+    if (half)
+      stage<__half>(a.dy, st.dyShape, ws + wl.dy, stream);
+    else
+      stage<__nv_bfloat16>(a.dy, st.dyShape, ws + wl.dy, stream);
+    prm.dy = ws + wl.dy;
+    packed(st.dyShape, prm.ys);
+  }
+  prm.Kg = int(g.Kg), prm.Cg = int(st.Cg8), prm.Ncols = int(g.F * st.Cg8), prm.CgOut = int(g.Cg);
   for (int s = 0; s < 3; ++s) {
     prm.in[s] = int(g.in[s]), prm.out[s] = int(g.out[s]), prm.filt[s] = int(g.filt[s]);
     prm.pad[s] = int(g.pad[s]), prm.str[s] = int(g.str[s]), prm.dil[s] = int(g.dil[s]);
@@ -326,16 +424,13 @@ bool runBwdFilter(const ConvArgs &a) {
   prm.splits = pl.splits, prm.slicesPerSplit = pl.slicesPerSplit;
   prm.alpha = float(a.alpha), prm.beta = float(a.beta);
   prm.vec2 = g.ws[1] == 1 && (reinterpret_cast<uintptr_t>(prm.dw) & 3) == 0;
-  if (pl.splits > 1) {
-    const uintptr_t raw = reinterpret_cast<uintptr_t>(a.workspace);
-    prm.partial = reinterpret_cast<float *>((raw + 255) / 256 * 256);
-  }
+  if (pl.splits > 1)
+    prm.partial = reinterpret_cast<float *>(ws + wl.partial);
   if (pl.tilesM * pl.tilesN == 0)
     return true;
   const dim3 grid(unsigned(pl.tilesM * pl.tilesN), 1, unsigned(g.G * pl.splits));
   const int64_t items = int64_t(prm.Kg) * prm.Ncols * g.G;
-  const cudaStream_t stream = streamOf(*a.handle);
-  if (p.dataType == LAMINA_DATA_HALF)
+  if (half)
     launchT<__half>(pl.tile, prm, grid, int(g.G), items, stream);
   else
     launchT<__nv_bfloat16>(pl.tile, prm, grid, int(g.G), items, stream);

@@ -14,6 +14,7 @@
 // (the reduction runs over k, the columns over c).
 #include "cuda/conv_tc.h"
 #include "cuda/conv_tc_common.cuh"
+#include "cuda/conv_tc_stage.cuh"
 
 #include "core/conv_geom.h"
 
@@ -34,7 +35,9 @@ struct Params {
   void *dst;        // y or dx
   int64_t ds[5];
   int N, G, RC, NC; // batch, groups, reduction channels (Cg or Kg), output columns (Kg or Cg) per group
+  int Kw;           // backward-data: filter rows per group (Kg; RC may be padded beyond it)
   int kChunks;      // ceil(RC / kBK)
+  int tps;          // taps per slice: 32 / RC when RC is 8 or 16 (several taps share a slice), else 1
   int filt[3], pad[3], str[3], dil[3];
   int rows[3];   // forward: output dims; backward-data: dx dims
   int phases[3]; // 1 (forward) or str (backward-data)
@@ -109,7 +112,8 @@ template <class T, class Cfg, bool BWD> __global__ void __launch_bounds__(kThrea
   if (int64_t(mt) * Cfg::BM >= Mrows)
     return; // a phase with fewer rows than the largest
 
-  const int total = l.cnt[0] * l.cnt[1] * l.cnt[2] * p.kChunks;
+  const int taps = l.cnt[0] * l.cnt[1] * l.cnt[2];
+  const int total = p.tps > 1 ? (taps + p.tps - 1) / p.tps : taps * p.kChunks;
   const int itBegin = split * p.itersPerSplit;
   const int iters = max(0, min(total, itBegin + p.itersPerSplit) - itBegin);
 
@@ -159,8 +163,9 @@ template <class T, class Cfg, bool BWD> __global__ void __launch_bounds__(kThrea
     }
   }
 
-  // The running position of the loader: channel chunk kc of tap (i0, i1, i2).
-  int kc, ti[3];
+  // The running position of the loader: channel chunk kc of tap (i0, i1, i2), or with several taps
+  // per slice, the slice index sl.
+  int kc, ti[3], sl = itBegin;
   {
     int t = itBegin;
     kc = t % p.kChunks, t /= p.kChunks;
@@ -168,7 +173,65 @@ template <class T, class Cfg, bool BWD> __global__ void __launch_bounds__(kThrea
     ti[1] = t % max(l.cnt[1], 1), t /= max(l.cnt[1], 1);
     ti[0] = t;
   }
+  // Source offset and filter offset of flat tap T (T < taps), with its displacement per slot.
+  auto tapAt = [&](int flat, int toff[3], int64_t &tapSrc, int64_t &tapW) {
+    int tt[3];
+    tt[2] = flat % l.cnt[2], flat /= l.cnt[2];
+    tt[1] = flat % l.cnt[1], tt[0] = flat / l.cnt[1];
+    tapSrc = 0, tapW = 0;
+#pragma unroll
+    for (int d = 0; d < 3; ++d) {
+      toff[d] = l.off0[d] + tt[d] * l.offStep[d];
+      tapSrc += int64_t(toff[d]) * p.ss[2 + d];
+      tapW += int64_t(l.r0[d] + tt[d] * l.rStep[d]) * p.ws[2 + d];
+    }
+  };
+  // Several taps per slice (RC = 8 or 16): chunk q of a row is tap sl * tps + q / (RC / 8).
+  auto loadPacked = [&](uint32_t sA, uint32_t sB) {
+    const int cpt = p.RC / 8;
+    {
+      const int tap = sl * p.tps + aChunk / cpt, ca = (aChunk % cpt) * 8;
+      int toff[3];
+      int64_t tapSrc, tapW;
+      tapAt(tap < taps ? tap : 0, toff, tapSrc, tapW);
+#pragma unroll
+      for (int i = 0; i < AR; ++i) {
+        bool ok = aValid[i] && tap < taps;
+#pragma unroll
+        for (int d = 0; d < 3; ++d)
+          ok = ok && unsigned(rb[i][d] + toff[d]) < unsigned(p.srcExt[d]);
+        const T *g = src + (aRowOff[i] + tapSrc + ca);
+        cpAsync16(sA + kMajorOffset((tid >> 2) + 32 * i, aChunk), ok ? g : src, ok);
+      }
+      if (!BWD) {
+#pragma unroll
+        for (int i = 0; i < BR; ++i) {
+          const bool ok = bValid[i] && tap < taps;
+          const T *g = w + (bRowOff[i] + tapW + ca);
+          cpAsync16(sB + kMajorOffset((tid >> 2) + 32 * i, aChunk), ok ? g : w, ok);
+        }
+      }
+    }
+    if (BWD) {
+#pragma unroll
+      for (int i = 0; i < BR; ++i) {
+        const int krow = tid / CH + (kThreads / CH) * i;
+        const int tap = sl * p.tps + krow / p.RC, k = krow % p.RC;
+        int toff[3];
+        int64_t tapSrc, tapW;
+        tapAt(tap < taps ? tap : 0, toff, tapSrc, tapW);
+        const bool ok = bValid[i] && tap < taps && k < p.Kw;
+        const T *g = w + (bRowOff[i] + int64_t(k) * p.ws[0] + tapW);
+        cpAsync16(sB + mnMajorOffset<Cfg::BN>(krow, tid % CH), ok ? g : w, ok);
+      }
+    }
+    ++sl;
+  };
   auto load = [&](uint32_t sA, uint32_t sB, int) {
+    if (p.tps > 1) {
+      loadPacked(sA, sB);
+      return;
+    }
     int toff[3];
     int64_t tapSrc = 0, tapW = 0;
 #pragma unroll
@@ -197,7 +260,7 @@ template <class T, class Cfg, bool BWD> __global__ void __launch_bounds__(kThrea
       } else {
         const int krow = tid / CH + (kThreads / CH) * i;
         const int k = cBase + krow;
-        const bool ok = bValid[i] && k < p.RC;
+        const bool ok = bValid[i] && k < p.Kw;
         const T *g = w + (bRowOff[i] + int64_t(k) * p.ws[0] + tapW);
         cpAsync16(sB + mnMajorOffset<Cfg::BN>(krow, tid % CH), ok ? g : w, ok);
       }
@@ -315,6 +378,68 @@ struct TileInfo {
 };
 constexpr TileInfo kTiles[kTileCount] = {{128, 128, 2, 1.0}, {128, 64, 3, 0.85}, {64, 64, 5, 0.7}, {128, 32, 4, 0.6}};
 
+int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+int64_t round8(int64_t v) { return (v + 7) / 8 * 8; }
+
+// How a run reads its operands: directly, or from channel-padded packed copies in the workspace.
+struct Setup {
+  bool stageSrc = false, stageW = false;
+  StageShape srcShape{}, wShape{};
+  int64_t RC = 0, NC = 0; // reduction channels as the kernel sees them (padded when staged), output columns
+  int tps = 1;            // taps per 32-wide slice
+  std::string why;        // not empty: the path does not apply
+};
+
+bool stridesOk(const int64_t s[5]) {
+  return s[1] == 1 && s[0] % 8 == 0 && s[2] % 8 == 0 && s[3] % 8 == 0 && s[4] % 8 == 0;
+}
+
+Setup setupFor(const ConvProblem &p, Dir dir, unsigned flags) {
+  Setup st;
+  if (p.dataType != LAMINA_DATA_HALF && p.dataType != LAMINA_DATA_BFLOAT16) {
+    st.why = "tensor-core path: half or bfloat16 only";
+    return st;
+  }
+  if (p.math != LAMINA_TENSOR_OP_MATH) {
+    st.why = "tensor-core path: needs TENSOR_OP math";
+    return st;
+  }
+  const ConvGeom g = makeConvGeom(p);
+  const bool fwd = dir == Dir::Forward;
+  const int64_t *ss = fwd ? g.xs : g.ys;
+  const int64_t RC = fwd ? g.Cg : g.Kg, NC = fwd ? g.Kg : g.Cg;
+  // Forward reads w's channels (the reduction) in 8s, backward-data w's channels (the columns).
+  const bool srcDirect = stridesOk(ss) && RC % 8 == 0;
+  const bool wDirect = stridesOk(g.ws) && g.Cg % 8 == 0;
+  st.stageSrc = !srcDirect;
+  st.stageW = !wDirect || (fwd && st.stageSrc); // forward: both padded alike
+  st.RC = st.stageSrc ? round8(RC) : RC;
+  st.NC = NC;
+  if ((st.stageSrc || st.stageW) && (!(flags & kStage) || g.G != 1)) {
+    st.why = flags & kStage ? "tensor-core path: staging copies only for ungrouped convolutions"
+                            : "tensor-core path: channels must be contiguous in 8s (NHWC, KRSC) without a workspace";
+    return st;
+  }
+  if (st.stageSrc) {
+    StageShape &sh = st.srcShape;
+    sh.n = g.N, sh.c = RC, sh.c8 = st.RC;
+    for (int i = 0; i < 3; ++i)
+      sh.dims[i] = fwd ? g.in[i] : g.out[i];
+    for (int i = 0; i < 5; ++i)
+      sh.s[i] = ss[i];
+  }
+  if (st.stageW) {
+    StageShape &sh = st.wShape; // [K][taps][Cg8], flip-free
+    sh.n = g.K, sh.c = g.Cg, sh.c8 = round8(g.Cg);
+    for (int i = 0; i < 3; ++i)
+      sh.dims[i] = g.filt[i];
+    for (int i = 0; i < 5; ++i)
+      sh.s[i] = g.ws[i];
+  }
+  st.tps = (st.RC == 8 || st.RC == 16) ? int(kBK / st.RC) : 1;
+  return st;
+}
+
 struct Plan {
   int tile = kTileL;
   int splits = 1, itersPerSplit = 0;
@@ -323,49 +448,45 @@ struct Plan {
   double cost = 0; // model ms
 };
 
-int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
 struct Dims {
-  int64_t M;      // rows of the largest phase
-  int64_t RC, NC; // reduction channels, output columns per group
-  int64_t iters;  // slices of the largest phase
+  int64_t M;     // rows of the largest phase
+  int64_t iters; // slices of the largest phase
   int phases;
 };
 
-Dims dimsOf(const ConvProblem &p, Dir dir) {
+Dims dimsOf(const ConvProblem &p, Dir dir, const Setup &st) {
   const ConvGeom g = makeConvGeom(p);
   Dims d;
+  int64_t taps = 1;
   if (dir == Dir::Forward) {
-    d.M = g.N * g.P, d.RC = g.Cg, d.NC = g.Kg, d.phases = 1;
-    d.iters = g.F * ceilDiv(g.Cg, kBK);
+    d.M = g.N * g.P, d.phases = 1, taps = g.F;
   } else {
-    d.M = g.N, d.RC = g.Kg, d.NC = g.Cg, d.phases = 1;
-    int64_t taps = 1;
+    d.M = g.N, d.phases = 1;
     for (int s = 0; s < 3; ++s) {
       d.M *= ceilDiv(g.in[s], g.str[s]);
       d.phases *= int(g.str[s]);
       const int64_t gg = std::gcd(g.dil[s], g.str[s]);
       taps *= ceilDiv(g.filt[s], g.str[s] / gg); // the most taps any phase has
     }
-    d.iters = taps * ceilDiv(g.Kg, kBK);
   }
+  d.iters = st.tps > 1 ? ceilDiv(taps, st.tps) : taps * ceilDiv(st.RC, kBK);
   return d;
 }
 
-Plan makePlan(const ConvProblem &p, Dir dir, bool splitK) {
-  const Dims d = dimsOf(p, dir);
+Plan makePlan(const ConvProblem &p, Dir dir, const Setup &st, unsigned flags) {
+  const Dims d = dimsOf(p, dir, st);
   Plan best;
   best.cost = INFINITY;
   constexpr double kFlopsPerMsPerSM = 600e9 / kPlanSMs; // the largest tile's sustained rate, per SM
   for (int t = 0; t < kTileCount; ++t) {
     const TileInfo &ti = kTiles[t];
-    const int64_t tilesM = ceilDiv(d.M, ti.bm), tilesN = ceilDiv(d.NC, ti.bn);
+    const int64_t tilesM = ceilDiv(d.M, ti.bm), tilesN = ceilDiv(st.NC, ti.bn);
     const int64_t tiles = tilesM * tilesN * p.G * d.phases;
     int maxSplits = 1;
-    if (splitK && dir == Dir::Forward)
+    if ((flags & kSplitK) && dir == Dir::Forward)
       maxSplits = int(std::min<int64_t>({16, d.iters / 4, 65535 / std::max<int64_t>(p.G, 1)}));
     for (int s = 1; s <= std::max(1, maxSplits); ++s) {
-      const int64_t ips = ceilDiv(d.iters, s);
+      const int64_t ips = std::max<int64_t>(1, ceilDiv(d.iters, s));
       if (s > 1 && ceilDiv(d.iters, ips) != s)
         continue; // the same split as a smaller s
       const double slots = double(kPlanSMs) * ti.blocksPerSM;
@@ -373,7 +494,7 @@ Plan makePlan(const ConvProblem &p, Dir dir, bool splitK) {
       const double blockFlops = 2.0 * ti.bm * ti.bn * double(ips) * kBK;
       double cost = waves * blockFlops * ti.blocksPerSM / (ti.eff * kFlopsPerMsPerSM);
       if (s > 1) // partials written and read back, plus a launch
-        cost += double(s) * d.M * d.NC * p.G * 8.0 / 2.5e9 + 0.004;
+        cost += double(s) * d.M * st.NC * p.G * 8.0 / 2.5e9 + 0.004;
       if (cost < best.cost * 0.97) {
         best.tile = t, best.splits = s, best.itersPerSplit = int(ips);
         best.tilesM = tilesM, best.tilesN = tilesN, best.M = d.M, best.phases = d.phases;
@@ -402,30 +523,28 @@ template <class T, bool BWD> void launchTile(int tile, const Params &prm, dim3 g
   }
 }
 
-size_t partialBytes(const ConvProblem &p, const Plan &pl) {
-  return pl.splits > 1 ? size_t(pl.splits) * size_t(pl.M) * size_t(dimsOf(p, Dir::Forward).NC) * size_t(p.G) * 4 + 256
-                       : 0;
+// Workspace: [staged source][staged filter][split-K partials], each 256-byte aligned, plus slack
+// for aligning the caller's pointer.
+struct WsLayout {
+  size_t src = 0, w = 0, partial = 0, total = 0;
+};
+WsLayout wsLayout(const ConvProblem &p, const Setup &st, const Plan &pl) {
+  WsLayout l;
+  const size_t srcB = st.stageSrc ? stageAlign(st.srcShape.bytes()) : 0;
+  const size_t wB = st.stageW ? stageAlign(st.wShape.bytes()) : 0;
+  const size_t partB = pl.splits > 1 ? stageAlign(size_t(pl.splits) * size_t(pl.M) * size_t(st.NC) * size_t(p.G) * 4) : 0;
+  l.src = 0, l.w = srcB, l.partial = srcB + wB;
+  l.total = srcB + wB + partB;
+  if (l.total)
+    l.total += 256;
+  return l;
 }
 
-} // namespace
-
-std::string whyNotConv(const ConvProblem &p, Dir dir) {
-  if (p.dataType != LAMINA_DATA_HALF && p.dataType != LAMINA_DATA_BFLOAT16)
-    return "tensor-core path: half or bfloat16 only";
-  if (p.math != LAMINA_TENSOR_OP_MATH)
-    return "tensor-core path: needs TENSOR_OP math";
+std::string limits(const ConvProblem &p, Dir dir, const Setup &st) {
   const ConvGeom g = makeConvGeom(p);
-  const int64_t *ss = dir == Dir::Forward ? g.xs : g.ys;
-  const int64_t RC = dir == Dir::Forward ? g.Cg : g.Kg, NC = dir == Dir::Forward ? g.Kg : g.Cg;
-  if (ss[1] != 1 || g.ws[1] != 1)
-    return "tensor-core path: channels must be contiguous (NHWC activations, KRSC filters)";
-  if (RC % 8 != 0 || (dir == Dir::BackwardData && NC % 8 != 0))
-    return "tensor-core path: channels per group must be a multiple of 8";
-  for (int i : {0, 2, 3, 4})
-    if (ss[i] % 8 != 0 || g.ws[i] % 8 != 0)
-      return "tensor-core path: strides must be multiples of 8 elements";
-  const Dims d = dimsOf(p, dir);
-  if (d.M >= INT32_MAX / 2 || ceilDiv(d.M, 64) * ceilDiv(d.NC, 32) >= INT32_MAX || d.iters * kBK >= INT32_MAX || g.N > INT32_MAX || d.phases > 65535 || p.G > 4096)
+  const Dims d = dimsOf(p, dir, st);
+  if (d.M >= INT32_MAX / 2 || ceilDiv(d.M, 64) * ceilDiv(st.NC, 32) >= INT32_MAX || d.iters * kBK >= INT32_MAX ||
+      g.N > INT32_MAX || d.phases > 65535 || p.G > 4096)
     return "tensor-core path: sizes beyond its 32-bit tile indices";
   for (int s = 0; s < 3; ++s)
     if (g.in[s] > INT32_MAX / 4 || g.out[s] > INT32_MAX / 4 || g.filt[s] * g.dil[s] > INT32_MAX / 4 ||
@@ -434,38 +553,94 @@ std::string whyNotConv(const ConvProblem &p, Dir dir) {
   return {};
 }
 
-size_t convWorkspace(const ConvProblem &p, Dir dir, bool splitK) {
-  if (!whyNotConv(p, dir).empty())
+template <class T, class Cfg, bool BWD> void preloadAs() {
+  LAMINA_CUDA_CALL(cudaFuncSetAttribute(convKernel<T, Cfg, BWD>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                        Cfg::SMEM_BYTES));
+}
+template <class T> void preloadT() {
+  preloadAs<T, TileL, false>(), preloadAs<T, TileM, false>(), preloadAs<T, TileS, false>(), preloadAs<T, TileT, false>();
+  preloadAs<T, TileL, true>(), preloadAs<T, TileM, true>(), preloadAs<T, TileS, true>(), preloadAs<T, TileT, true>();
+  cudaFuncAttributes attr;
+  LAMINA_CUDA_CALL(cudaFuncGetAttributes(&attr, reduceSplits<T>));
+  LAMINA_CUDA_CALL(cudaFuncGetAttributes(&attr, stageChannels<T>));
+}
+
+} // namespace
+
+void preloadKernels() {
+  preloadT<__half>();
+  preloadT<__nv_bfloat16>();
+  preloadBwdFilterKernels();
+}
+
+std::string whyNotConv(const ConvProblem &p, Dir dir, unsigned flags) {
+  const Setup st = setupFor(p, dir, flags);
+  return st.why.empty() ? limits(p, dir, st) : st.why;
+}
+
+size_t convWorkspace(const ConvProblem &p, Dir dir, unsigned flags) {
+  if (!whyNotConv(p, dir, flags).empty())
     return 0;
-  return partialBytes(p, makePlan(p, dir, splitK));
+  const Setup st = setupFor(p, dir, flags);
+  return wsLayout(p, st, makePlan(p, dir, st, flags)).total;
 }
 
-double convEstimateMs(const ConvProblem &p, Dir dir, bool splitK) {
-  const Plan pl = makePlan(p, dir, splitK);
-  const double bytes = double(p.x.numel() + p.w.numel() + p.y.numel()) * 2.0;
-  return 0.004 + pl.cost + bytes / 3.0e9;
+double convEstimateMs(const ConvProblem &p, Dir dir, unsigned flags) {
+  const Setup st = setupFor(p, dir, flags);
+  const Plan pl = makePlan(p, dir, st, flags);
+  double bytes = double(p.x.numel() + p.w.numel() + p.y.numel()) * 2.0;
+  if (st.stageSrc)
+    bytes += 2.0 * double(st.srcShape.bytes());
+  return 0.004 + pl.cost + bytes / 3.0e9 + (st.stageSrc || st.stageW ? 0.004 : 0.0);
 }
 
-bool runConv(const ConvArgs &a, Dir dir, bool splitK) {
+bool runConv(const ConvArgs &a, Dir dir, unsigned flags) {
   const ConvProblem &p = *a.p;
   const ConvGeom g = makeConvGeom(p);
+  const Setup st = setupFor(p, dir, flags);
   const bool fwd = dir == Dir::Forward;
   const void *src = fwd ? a.x : a.dy;
   const void *wp = static_cast<const char *>(a.w) + g.wOff * 2;
   void *dst = fwd ? a.y : a.dx;
-  if (!aligned16(src) || !aligned16(wp))
+  if ((!st.stageSrc && !aligned16(src)) || (!st.stageW && !aligned16(wp)))
     return false;
-  const Plan pl = makePlan(p, dir, splitK);
-  if (pl.splits > 1 && a.workspaceBytes < partialBytes(p, pl))
+  const Plan pl = makePlan(p, dir, st, flags);
+  const WsLayout wl = wsLayout(p, st, pl);
+  if (a.workspaceBytes < wl.total)
     return false; // the caller's fallback runs without it
+  char *ws = reinterpret_cast<char *>((reinterpret_cast<uintptr_t>(a.workspace) + 255) / 256 * 256);
+  const cudaStream_t stream = streamOf(*a.handle);
+  const bool half = p.dataType == LAMINA_DATA_HALF;
+
   Params prm{};
-  prm.src = src, prm.w = wp, prm.dst = dst;
   const int64_t *ss = fwd ? g.xs : g.ys, *ds = fwd ? g.ys : g.xs;
   for (int i = 0; i < 5; ++i)
     prm.ss[i] = ss[i], prm.ws[i] = g.ws[i], prm.ds[i] = ds[i];
+  prm.src = src, prm.w = wp, prm.dst = dst;
+  if (st.stageSrc) { // packed [n][s0][s1][s2][c8]
+    const StageShape &sh = st.srcShape;
+    if (half)
+      stage<__half>(src, sh, ws + wl.src, stream);
+    else
+      stage<__nv_bfloat16>(src, sh, ws + wl.src, stream);
+    prm.src = ws + wl.src;
+    prm.ss[1] = 1, prm.ss[4] = sh.c8, prm.ss[3] = sh.dims[2] * sh.c8, prm.ss[2] = sh.dims[1] * prm.ss[3];
+    prm.ss[0] = sh.dims[0] * prm.ss[2];
+  }
+  if (st.stageW) { // packed [k][f0][f1][f2][c8], the flip already applied
+    const StageShape &sh = st.wShape;
+    if (half)
+      stage<__half>(wp, sh, ws + wl.w, stream);
+    else
+      stage<__nv_bfloat16>(wp, sh, ws + wl.w, stream);
+    prm.w = ws + wl.w;
+    prm.ws[1] = 1, prm.ws[4] = sh.c8, prm.ws[3] = sh.dims[2] * sh.c8, prm.ws[2] = sh.dims[1] * prm.ws[3];
+    prm.ws[0] = sh.dims[0] * prm.ws[2];
+  }
   prm.N = int(g.N), prm.G = int(g.G);
-  prm.RC = int(fwd ? g.Cg : g.Kg), prm.NC = int(fwd ? g.Kg : g.Cg);
+  prm.RC = int(st.RC), prm.NC = int(st.NC), prm.Kw = int(g.Kg);
   prm.kChunks = int(ceilDiv(prm.RC, kBK));
+  prm.tps = st.tps;
   for (int s = 0; s < 3; ++s) {
     prm.srcExt[s] = int(fwd ? g.in[s] : g.out[s]);
     prm.filt[s] = int(g.filt[s]), prm.pad[s] = int(g.pad[s]), prm.str[s] = int(g.str[s]), prm.dil[s] = int(g.dil[s]);
@@ -477,15 +652,11 @@ bool runConv(const ConvArgs &a, Dir dir, bool splitK) {
   prm.M = pl.M;
   prm.alpha = float(a.alpha), prm.beta = float(a.beta);
   prm.vec2 = ds[1] == 1 && (reinterpret_cast<uintptr_t>(dst) & 3) == 0;
-  if (pl.splits > 1) {
-    const uintptr_t raw = reinterpret_cast<uintptr_t>(a.workspace);
-    prm.partial = reinterpret_cast<float *>((raw + 255) / 256 * 256);
-  }
+  if (pl.splits > 1)
+    prm.partial = reinterpret_cast<float *>(ws + wl.partial);
   if (pl.tilesM * pl.tilesN == 0 || g.N == 0)
     return true;
   const dim3 grid(unsigned(pl.tilesM * pl.tilesN), unsigned(pl.phases), unsigned(p.G * pl.splits));
-  const cudaStream_t stream = streamOf(*a.handle);
-  const bool half = p.dataType == LAMINA_DATA_HALF;
   if (fwd) {
     if (half)
       launchTile<__half, false>(pl.tile, prm, grid, stream);
