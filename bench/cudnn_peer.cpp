@@ -5,12 +5,8 @@
 // Math: Lamina DEFAULT/FMA -> CUDNN_FMA_MATH (cuDNN's DEFAULT would allow TF32 for float data on
 // Ampere and later, and tensor cores for half); Lamina TENSOR_OP -> CUDNN_TENSOR_OP_MATH (TF32 for
 // float; never ..._ALLOW_CONVERSION, which would down-convert float to half). double: DEFAULT.
+#include "cudnn_util.h"
 #include "peer.h"
-
-#include "common/test_util.h" // lt::storeValue / loadValue: the test side's own type conversions
-
-#include <cuda_runtime.h>
-#include <cudnn.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -22,42 +18,9 @@
 namespace bench {
 namespace {
 
-void check(cudnnStatus_t s, const char *what) {
-  if (s != CUDNN_STATUS_SUCCESS)
-    throw std::runtime_error(std::string(what) + ": " + cudnnGetErrorString(s));
-}
-void check(cudaError_t e, const char *what) {
-  if (e != cudaSuccess) {
-    (void)cudaGetLastError();
-    throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(e));
-  }
-}
+using namespace cudnnutil;
+
 #define CK(call) check((call), #call)
-
-struct DevMem {
-  void *p = nullptr;
-  explicit DevMem(size_t bytes) {
-    if (bytes)
-      CK(cudaMalloc(&p, bytes));
-  }
-  ~DevMem() {
-    if (p)
-      cudaFree(p);
-  }
-  DevMem(const DevMem &) = delete;
-  DevMem &operator=(const DevMem &) = delete;
-};
-
-size_t elemSize(laminaDataType_t dt) { return dt == LAMINA_DATA_DOUBLE ? 8 : dt == LAMINA_DATA_FLOAT ? 4 : 2; }
-
-cudnnDataType_t cudnnType(laminaDataType_t dt) {
-  switch (dt) {
-  case LAMINA_DATA_DOUBLE: return CUDNN_DATA_DOUBLE;
-  case LAMINA_DATA_HALF: return CUDNN_DATA_HALF;
-  case LAMINA_DATA_BFLOAT16: return CUDNN_DATA_BFLOAT16;
-  default: return CUDNN_DATA_FLOAT;
-  }
-}
 
 cudnnMathType_t cudnnMath(const ConvSpec &s) {
   if (s.dtype == LAMINA_DATA_DOUBLE)
@@ -86,27 +49,6 @@ const char *algoName(Dir d, int a) {
   case Dir::BwdFilter: return a >= 0 && a < 7 ? bwdFilter[a] : "?";
   }
   return "?";
-}
-
-// Host floats (already rounded to the type by the bench) -> device memory of the type.
-void upload(const std::vector<float> &v, laminaDataType_t dt, void *dev, cudaStream_t stream) {
-  std::vector<unsigned char> host(v.size() * elemSize(dt));
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < int64_t(v.size()); ++i)
-    lt::storeValue(dt, host.data(), i, v[size_t(i)]);
-  CK(cudaMemcpyAsync(dev, host.data(), host.size(), cudaMemcpyHostToDevice, stream));
-  CK(cudaStreamSynchronize(stream)); // the host buffer dies here
-}
-
-std::vector<float> download(laminaDataType_t dt, int64_t n, const void *dev, cudaStream_t stream) {
-  std::vector<unsigned char> host(size_t(n) * elemSize(dt));
-  CK(cudaMemcpyAsync(host.data(), dev, host.size(), cudaMemcpyDeviceToHost, stream));
-  CK(cudaStreamSynchronize(stream));
-  std::vector<float> v(static_cast<size_t>(n));
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < n; ++i)
-    v[size_t(i)] = float(lt::loadValue(dt, host.data(), i));
-  return v;
 }
 
 // The descriptors of one problem: 4-D (1-D and 2-D convolutions, H = 1 for 1-D) or 5-D tensors.
@@ -206,10 +148,7 @@ private:
       if (st == CUDNN_STATUS_SUCCESS)
         best = std::max(best, b);
     }
-    size_t freeB = 0, totalB = 0;
-    CK(cudaMemGetInfo(&freeB, &totalB));
-    const size_t cap = std::min<size_t>(size_t(4) << 30, freeB / 2);
-    return std::min(best, cap);
+    return std::min(best, workspaceCap());
   }
 
   void runImpl(const ConvSpec &s, Dir dir, const HostData &data, const TimingOptions &t, PeerResult &r) {

@@ -102,7 +102,8 @@ void usage(FILE *f) {
       "                    [--config fp32,tf32,fp16_nhwc,bf16_nhwc,...|all]\n"
       "                    [--dtype float|double|half|bfloat16] [--layout nchw|nhwc] [--math default|tensor_op|fma]\n"
       "                    [--dirs fwd,bwd_data,bwd_filter] [--iters K] [--max-seconds S]\n"
-      "                    [--peer onednn|cudnn|none] [--csv OUT] [--results-csv OUT] [--threads T] [--only SUBSTR]\n"
+      "                    [--peer onednn|cudnn|cudnn_graph|none|PEER,PEER...] [--csv OUT] [--results-csv OUT]\n"
+      "                    [--threads T] [--only SUBSTR]\n"
       "                    [--quick] [--deadline S] [--skip-slow F] [--ceiling] [--ceiling-size N]\n"
       "Configs: fp32 (float, DEFAULT math), tf32 (float, TENSOR_OP math), fp16, bf16 (TENSOR_OP math),\n"
       "  fp64 (double), each with an optional _nchw (default) or _nhwc suffix; 'all' = fp32,tf32,fp16_nhwc,bf16_nhwc.\n"
@@ -117,6 +118,9 @@ void usage(FILE *f) {
       "--results-csv OUT: layer,config,direction,batch,lamina_ms,cudnn_ms,algorithm: the PREFER_FASTEST pick's\n"
       "  median time and name, and the peer's time (cuDNN's best on the cuda backend), one row per layer x\n"
       "  config x direction x batch.\n"
+      "--peer (cuda): cudnn = the classic API (cudnnFind*AlgorithmEx), cudnn_graph = the graph API (heuristics\n"
+      "  and fallback engine configs, up to 10 plans timed); cudnn,cudnn_graph: both, the faster is the peer\n"
+      "  time (and cudnn_ms), the winner named in the peer algorithm.\n"
       "--skip-slow F: do not run an algorithm whose batch-1 time exceeds F x the pick's batch-1 time (shown\n"
       "  as ~estimate, counted in the summary); without it, one whose batch-1 time x N exceeds both 10x the\n"
       "  pick's time and --max-seconds is not run.\n"
@@ -506,10 +510,12 @@ void writeCsvRows(std::FILE *csv, const Config &cfg, const ConvSpec &s, Dir dir,
                 s.nhwc ? "nhwc" : "nchw", mathArg(s.math), (long long)s.C, (long long)s.K, (long long)s.G,
                 (long long)s.in[0], (long long)s.in[1], (long long)s.in[2], (long long)s.filt[0], (long long)s.filt[1],
                 (long long)s.filt[2], (long long)s.pad[2], (long long)s.stride[2], (long long)s.dil[2]);
-  char peerCols[256] = ",,,";
-  if (r.peer.ok)
-    std::snprintf(peerCols, sizeof peerCols, "%s,%.4f,%.4f,%s", peerName.c_str(), r.peer.plainMs,
-                  tflops(r.peer.plainMs), csvQuote(r.peer.impl).c_str());
+  std::string peerCols = ",,,"; // a string: the impl of a peer list can be long
+  if (r.peer.ok) {
+    char times[64];
+    std::snprintf(times, sizeof times, ",%.4f,%.4f,", r.peer.plainMs, tflops(r.peer.plainMs));
+    peerCols = csvQuote(peerName) + times + csvQuote(r.peer.impl);
+  }
   for (const auto &a : r.algos) {
     char relS[32] = "", ratioA[32] = "", note[96] = "";
     if (a.algo == r.pick && r.relErr >= 0)
@@ -523,7 +529,7 @@ void writeCsvRows(std::FILE *csv, const Config &cfg, const ConvSpec &s, Dir dir,
     else if (!a.err.empty())
       std::snprintf(note, sizeof note, "failed");
     std::fprintf(csv, "%s,%s,%d,%d,%.4f,%.4f,%s,%s,%s,%s,%s\n", head, algoName(dir, a.algo), a.algo == r.pick ? 1 : 0,
-                 a.algo == r.best ? 1 : 0, a.ms, tflops(a.ms), peerCols, ratioA, relS, csvQuote(note).c_str(),
+                 a.algo == r.best ? 1 : 0, a.ms, tflops(a.ms), peerCols.c_str(), ratioA, relS, csvQuote(note).c_str(),
                  a.skipped ? "" : msCell(a.firstMs).c_str());
   }
   std::fflush(csv);

@@ -1,8 +1,11 @@
 // Peer registry and the problem helpers shared by lamina-bench and its peers.
 #include "peer.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <stdexcept>
 #include <utility>
+#include <vector>
 
 namespace bench {
 
@@ -11,6 +14,9 @@ std::unique_ptr<Peer> makeOnednnPeer(); // onednn_peer.cpp
 #endif
 #ifdef LAMINA_BENCH_HAVE_CUDNN
 std::unique_ptr<Peer> makeCudnnPeer(); // cudnn_peer.cpp
+#endif
+#ifdef LAMINA_BENCH_HAVE_CUDNN_GRAPH
+std::unique_ptr<Peer> makeCudnnGraphPeer(); // cudnn_graph_peer.cpp
 #endif
 
 namespace {
@@ -29,6 +35,60 @@ public:
 private:
   std::function<void()> sync_;
   double t0_ = 0;
+};
+
+// --peer a,b: runs every peer on the row and reports the fastest that ran (its name first in impl,
+// the others' times after it), so the peer time is the best of several APIs of one library.
+class BestOfPeers final : public Peer {
+public:
+  BestOfPeers(std::string name, std::vector<std::unique_ptr<Peer>> peers)
+      : name_(std::move(name)), peers_(std::move(peers)) {}
+  const char *name() const override { return name_.c_str(); }
+  std::string version() const override {
+    std::string v;
+    for (const auto &p : peers_)
+      v += (v.empty() ? "" : "; ") + std::string(p->name()) + " " + p->version();
+    return v;
+  }
+  void setThreads(int threads) override {
+    for (auto &p : peers_)
+      p->setThreads(threads);
+  }
+  PeerResult run(const ConvSpec &spec, Dir dir, const HostData &data, const TimingOptions &t) override {
+    auto timeText = [](const std::string &name, double ms) {
+      char buf[96];
+      std::snprintf(buf, sizeof buf, " | %s %.4f ms", name.c_str(), ms);
+      return std::string(buf);
+    };
+    PeerResult best;
+    std::string bestName, others, whys;
+    for (auto &p : peers_) {
+      PeerResult r = p->run(spec, dir, data, t);
+      if (!r.ok) { // the reason stays visible when another peer wins
+        whys += (whys.empty() ? "" : "; ") + r.why;
+        others += " | " + r.why;
+        continue;
+      }
+      if (best.ok && best.plainMs <= r.plainMs) {
+        others += timeText(p->name(), r.plainMs);
+        continue;
+      }
+      if (best.ok)
+        others += timeText(bestName, best.plainMs);
+      best = std::move(r);
+      bestName = p->name();
+    }
+    if (!best.ok) {
+      best.why = whys;
+      return best;
+    }
+    best.impl = bestName + ": " + best.impl + others;
+    return best;
+  }
+
+private:
+  std::string name_;
+  std::vector<std::unique_ptr<Peer>> peers_;
 };
 } // namespace
 
@@ -68,6 +128,23 @@ std::string defaultPeer(laminaBackend_t backend) {
 std::unique_ptr<Peer> makePeer(const std::string &name, laminaBackend_t backend) {
   if (name == "none")
     return nullptr;
+  if (name.find(',') != std::string::npos) {
+    std::vector<std::unique_ptr<Peer>> peers;
+    std::vector<std::string> seen;
+    size_t start = 0;
+    while (start <= name.size()) {
+      const size_t end = std::min(name.find(',', start), name.size());
+      const std::string one = name.substr(start, end - start);
+      if (one.empty() || one == "none")
+        throw std::runtime_error("--peer list '" + name + "' takes peer names, not '" + one + "'");
+      if (std::find(seen.begin(), seen.end(), one) != seen.end())
+        throw std::runtime_error("--peer list '" + name + "' names '" + one + "' twice");
+      seen.push_back(one);
+      peers.push_back(makePeer(one, backend));
+      start = end + 1;
+    }
+    return std::make_unique<BestOfPeers>(name, std::move(peers));
+  }
   if (name == "onednn") {
     if (backend != LAMINA_BACKEND_CPU)
       throw std::runtime_error("peer onednn compares the cpu backend only");
@@ -86,7 +163,19 @@ std::unique_ptr<Peer> makePeer(const std::string &name, laminaBackend_t backend)
     throw std::runtime_error("lamina-bench was built without cuDNN (cudnn.h and libcudnn not found at configure time)");
 #endif
   }
-  throw std::runtime_error("unknown peer '" + name + "' (onednn, cudnn, none)");
+  if (name == "cudnn_graph") {
+    if (backend != LAMINA_BACKEND_CUDA)
+      throw std::runtime_error("peer cudnn_graph compares the cuda backend only (--backend cuda)");
+#ifdef LAMINA_BENCH_HAVE_CUDNN_GRAPH
+    return makeCudnnGraphPeer();
+#else
+    throw std::runtime_error("lamina-bench was built without the cuDNN graph peer (needs cuDNN 9 found at configure "
+                             "time and -DLAMINA_BENCH_CUDNN_GRAPH=ON)");
+#endif
+  }
+  throw std::runtime_error("unknown peer '" + name +
+                           "' (onednn, cudnn, cudnn_graph, none, or a comma list such as "
+                           "cudnn,cudnn_graph: the fastest of them)");
 }
 
 } // namespace bench

@@ -72,9 +72,11 @@ public:
   virtual PeerResult run(const ConvSpec &spec, Dir dir, const HostData &data, const TimingOptions &t) = 0;
 };
 
-// "onednn" (CPU backend, when built with oneDNN), "cudnn" (CUDA backend, when built with cuDNN) or
-// "none" (returns null). Throws std::runtime_error with the reason when the named peer is not
-// available for the backend.
+// "onednn" (CPU backend, when built with oneDNN), "cudnn" (CUDA backend, when built with cuDNN; the
+// classic API), "cudnn_graph" (CUDA backend, cuDNN 9's graph API, when built with
+// LAMINA_BENCH_CUDNN_GRAPH), a comma list of these (each row reports the fastest that ran, named in
+// PeerResult::impl) or "none" (returns null). Throws std::runtime_error with the reason when a named
+// peer is not available for the backend.
 std::unique_ptr<Peer> makePeer(const std::string &name, laminaBackend_t backend);
 // The peer to use when --peer is not given: the backend's peer when built in, else none.
 std::string defaultPeer(laminaBackend_t backend);
