@@ -1,0 +1,364 @@
+// Kernel sandbox: the forward half/bf16 NHWC convolution on Hopper tensor cores (issue 5), in the
+// style of llm.c's dev/cuda: the reference, the versions, validation and timing in one file.
+//   v0  reference: one thread per output, fp32 accumulation (also the check for every version)
+//   v1  the library's current forward (IMPLICIT_GEMM through the public API: mma.sync m16n8k16,
+//       ldmatrix, 4-stage cp.async pipeline; src/cuda/conv_tc_fwd.cu)
+//   v2  wgmma: the same loader and swizzled shared-memory stages (64-byte K-major rows, which is the
+//       hardware's 64B swizzle), the product by wgmma.mma_async m64n128k16 reading both operands through
+//       shared-memory descriptors; one warpgroup per 128x128 tile, two m64 halves
+// Outcomes, with card and date, go to docs/perf_notes.md.
+//
+// Build: the CMake target lamina-sandbox-conv-fwd (CUDA builds only), or by hand:
+//   nvcc -std=c++17 -O3 -gencode arch=compute_90a,code=sm_90a -Iinclude -Isrc \
+//        bench/sandbox/conv_fwd_sandbox.cu -o conv_fwd_sandbox -Lbuild -llamina -Xlinker -rpath=build
+// Run:   conv_fwd_sandbox [bf16]   (fp16 by default); prints one line per layer and version, then a table.
+#include "cuda/conv_tc_common.cuh"
+
+#include <lamina/lamina.h>
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#define CK(x)                                                                                                          \
+  do {                                                                                                                 \
+    cudaError_t e_ = (x);                                                                                              \
+    if (e_ != cudaSuccess) {                                                                                           \
+      std::fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #x, cudaGetErrorString(e_));                          \
+      std::exit(1);                                                                                                    \
+    }                                                                                                                  \
+  } while (0)
+#define LK(x)                                                                                                          \
+  do {                                                                                                                 \
+    laminaStatus_t s_ = (x);                                                                                           \
+    if (s_ != LAMINA_STATUS_SUCCESS) {                                                                                 \
+      std::fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #x, laminaGetLastErrorMessage());                    \
+      std::exit(1);                                                                                                    \
+    }                                                                                                                  \
+  } while (0)
+
+using namespace lamina::cuda::tc;
+
+struct Layer {
+  const char *name;
+  int N, C, H, W, K, R, S, pad, str;
+  __host__ __device__ int P() const { return (H + 2 * pad - R) / str + 1; }
+  __host__ __device__ int Q() const { return (W + 2 * pad - S) / str + 1; }
+  __host__ __device__ double flops() const { return 2.0 * N * K * P() * Q() * double(C) * R * S; }
+};
+
+// ---- v0: reference -----------------------------------------------------------------------------
+template <class T> __global__ void convRef(Layer L, const T *x, const T *w, float *y) {
+  const int64_t total = int64_t(L.N) * L.P() * L.Q() * L.K;
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
+    const int k = int(i % L.K);
+    int64_t t = i / L.K;
+    const int q = int(t % L.Q());
+    t /= L.Q();
+    const int p = int(t % L.P());
+    const int n = int(t / L.P());
+    float acc = 0.f;
+    for (int r = 0; r < L.R; ++r)
+      for (int s = 0; s < L.S; ++s) {
+        const int h = p * L.str - L.pad + r, ww = q * L.str - L.pad + s;
+        if (h < 0 || h >= L.H || ww < 0 || ww >= L.W)
+          continue;
+        const T *xp = x + ((int64_t(n) * L.H + h) * L.W + ww) * L.C;
+        const T *wp = w + ((int64_t(k) * L.R + r) * L.S + s) * L.C;
+        for (int c = 0; c < L.C; ++c)
+          acc += float(xp[c]) * float(wp[c]);
+      }
+    y[i] = acc;
+  }
+}
+
+// ---- v2: wgmma -----------------------------------------------------------------------------------
+__device__ __forceinline__ void wgmma128_f16(float (&d)[64], uint64_t descA, uint64_t descB) {
+  asm volatile("{\n"
+               ".reg .pred p;\n"
+               "setp.ne.b32 p, %66, 0;\n"
+               "wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 "
+               "{%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,%28,%29,%30,%31,%32,%33,%34,%35,%36,%37,%38,%39,%40,%41,%42,%43,%44,%45,%46,%47,%48,%49,%50,%51,%52,%53,%54,%55,%56,%57,%58,%59,%60,%61,%62,%63}, %64, %65, p, 1, 1, 0, 0;\n"
+               "}\n"
+               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+               : "l"(descA), "l"(descB), "r"(1));
+}
+
+__device__ __forceinline__ void wgmma128_bf16(float (&d)[64], uint64_t descA, uint64_t descB) {
+  asm volatile("{\n"
+               ".reg .pred p;\n"
+               "setp.ne.b32 p, %66, 0;\n"
+               "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 "
+               "{%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,%28,%29,%30,%31,%32,%33,%34,%35,%36,%37,%38,%39,%40,%41,%42,%43,%44,%45,%46,%47,%48,%49,%50,%51,%52,%53,%54,%55,%56,%57,%58,%59,%60,%61,%62,%63}, %64, %65, p, 1, 1, 0, 0;\n"
+               "}\n"
+               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+               : "l"(descA), "l"(descB), "r"(1));
+}
+
+template <class T> __device__ __forceinline__ void wgmma128(float (&d)[64], uint64_t a, uint64_t b);
+template <> __device__ __forceinline__ void wgmma128<__half>(float (&d)[64], uint64_t a, uint64_t b) {
+  wgmma128_f16(d, a, b);
+}
+template <> __device__ __forceinline__ void wgmma128<__nv_bfloat16>(float (&d)[64], uint64_t a, uint64_t b) {
+  wgmma128_bf16(d, a, b);
+}
+
+// Shared-memory matrix descriptor: K-major rows of 64 bytes with the 64B swizzle; 8-row groups 512
+// bytes apart (stride byte offset); the leading byte offset is unused for swizzled K-major tiles.
+__device__ __forceinline__ uint64_t smemDesc(uint32_t addr) {
+  uint64_t d = 0;
+  d |= uint64_t((addr & 0x3FFFF) >> 4);
+  d |= uint64_t(1) << 16;
+  d |= uint64_t(512 >> 4) << 32;
+  d |= uint64_t(2) << 62; // 64B swizzle
+  return d;
+}
+__device__ __forceinline__ void wgmmaFence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
+__device__ __forceinline__ void wgmmaCommit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
+__device__ __forceinline__ void wgmmaWaitAll() { asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory"); }
+__device__ __forceinline__ void fenceProxyAsync() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
+
+constexpr int kBM2 = 128, kBN2 = 128, kA2 = kBM2 * 64, kStage2 = (kBM2 + kBN2) * 64, kSmem2 = kStages * kStage2;
+
+template <class T> __global__ void __launch_bounds__(128) convWgmma(Layer L, const T *x, const T *w, T *y) {
+  extern __shared__ __align__(1024) uint8_t smem[];
+  const int tid = threadIdx.x;
+  const int P = L.P(), Q = L.Q();
+  const int64_t M = int64_t(L.N) * P * Q;
+  const int tilesM = int((M + kBM2 - 1) / kBM2);
+  const int mt = int(blockIdx.x % tilesM), nt = int(blockIdx.x / tilesM);
+  const int chunk = tid & 3;
+  // Four A rows (output pixels) and four B rows (output channels) per thread: tid / 4 + 32 i.
+  int hb[4], wb[4];
+  int64_t aOff[4], bOff[4];
+  bool aOk[4], bOk[4];
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    const int64_t m = int64_t(mt) * kBM2 + (tid >> 2) + 32 * i;
+    aOk[i] = m < M;
+    const int64_t mm = aOk[i] ? m : 0;
+    const int q = int(mm % Q), p = int((mm / Q) % P), n = int(mm / (int64_t(P) * Q));
+    hb[i] = p * L.str - L.pad, wb[i] = q * L.str - L.pad;
+    aOff[i] = ((int64_t(n) * L.H + hb[i]) * L.W + wb[i]) * L.C;
+    const int k = nt * kBN2 + (tid >> 2) + 32 * i;
+    bOk[i] = k < L.K;
+    bOff[i] = int64_t(bOk[i] ? k : 0) * L.R * L.S * L.C;
+  }
+  const int kChunks = (L.C + kBK - 1) / kBK;
+  const int iters = L.R * L.S * kChunks;
+  int r = 0, s = 0, kc = 0;
+  auto load = [&](uint32_t sA, uint32_t sB) {
+    const int c = kc * kBK + chunk * 8;
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      const int h = hb[i] + r, ww = wb[i] + s;
+      const bool ok = aOk[i] && c < L.C && unsigned(h) < unsigned(L.H) && unsigned(ww) < unsigned(L.W);
+      const T *g = x + (aOff[i] + (int64_t(r) * L.W + s) * L.C + c);
+      cpAsync16(sA + kMajorOffset((tid >> 2) + 32 * i, chunk), ok ? g : x, ok);
+      const bool okb = bOk[i] && c < L.C;
+      const T *gb = w + (bOff[i] + (int64_t(r) * L.S + s) * L.C + c);
+      cpAsync16(sB + kMajorOffset((tid >> 2) + 32 * i, chunk), okb ? gb : w, okb);
+    }
+    if (++kc == kChunks) {
+      kc = 0;
+      if (++s == L.S)
+        s = 0, ++r;
+    }
+  };
+  float acc[2][64];
+#pragma unroll
+  for (int h = 0; h < 2; ++h)
+#pragma unroll
+    for (int e = 0; e < 64; ++e)
+      acc[h][e] = 0.f;
+  const uint32_t base = smemAddr(smem);
+#pragma unroll
+  for (int st = 0; st < kStages - 1; ++st) {
+    if (st < iters)
+      load(base + st * kStage2, base + st * kStage2 + kA2);
+    cpAsyncCommit();
+  }
+  for (int it = 0; it < iters; ++it) {
+    cpAsyncWait<kStages - 2>();
+    fenceProxyAsync(); // cp.async wrote through the generic proxy; wgmma reads through the async one
+    __syncthreads();
+    const int next = it + kStages - 1;
+    if (next < iters)
+      load(base + (next % kStages) * kStage2, base + (next % kStages) * kStage2 + kA2);
+    cpAsyncCommit();
+    const uint32_t sA = base + (it % kStages) * kStage2, sB = sA + kA2;
+    wgmmaFence();
+#pragma unroll
+    for (int kk = 0; kk < 2; ++kk) {
+      const uint64_t db = smemDesc(sB + kk * 32);
+      wgmma128<T>(acc[0], smemDesc(sA + kk * 32), db);
+      wgmma128<T>(acc[1], smemDesc(sA + 64 * 64 + kk * 32), db);
+    }
+    wgmmaCommit();
+    wgmmaWaitAll(); // the stage is overwritten kStages - 1 iterations later; no MMA in flight then
+#pragma unroll
+    for (int h = 0; h < 2; ++h)
+#pragma unroll
+      for (int e = 0; e < 64; ++e)
+        asm volatile("" : "+f"(acc[h][e])::"memory");
+  }
+  cpAsyncWait<0>();
+  // Accumulator layout of m64nNk16: warp wq holds rows 16 wq + lane/4 (+8); n8 block j, columns
+  // 8 j + 2 (lane % 4) + {0, 1}.
+  const int lane = tid & 31, wq = tid >> 5;
+#pragma unroll
+  for (int h = 0; h < 2; ++h)
+#pragma unroll
+    for (int e = 0; e < 2; ++e) {
+      const int64_t m = int64_t(mt) * kBM2 + 64 * h + 16 * wq + (lane >> 2) + 8 * e;
+      if (m >= M)
+        continue;
+#pragma unroll
+      for (int j = 0; j < 16; ++j) {
+        const int k = nt * kBN2 + 8 * j + 2 * (lane & 3);
+        if (k >= L.K)
+          continue;
+        T *out = y + m * L.K + k;
+        out[0] = T(acc[h][4 * j + 2 * e]);
+        if (k + 1 < L.K)
+          out[1] = T(acc[h][4 * j + 2 * e + 1]);
+      }
+    }
+}
+
+// ---- driver ----------------------------------------------------------------------------------------
+template <class T> struct Bufs {
+  T *x = nullptr, *w = nullptr, *y = nullptr;
+  float *ref = nullptr;
+};
+
+template <class T> double maxRelErr(const Layer &L, const Bufs<T> &b) {
+  const size_t ny = size_t(L.N) * L.P() * L.Q() * L.K;
+  std::vector<T> got(ny);
+  std::vector<float> ref(ny);
+  CK(cudaMemcpy(got.data(), b.y, ny * sizeof(T), cudaMemcpyDeviceToHost));
+  CK(cudaMemcpy(ref.data(), b.ref, ny * sizeof(float), cudaMemcpyDeviceToHost));
+  double scale = 1e-6, err = 0;
+  for (size_t i = 0; i < ny; ++i)
+    scale = std::max(scale, double(std::fabs(ref[i])));
+  for (size_t i = 0; i < ny; ++i) {
+    const double g = double(float(got[i]));
+    if (!std::isfinite(g))
+      return INFINITY;
+    err = std::max(err, std::fabs(g - ref[i]) / scale);
+  }
+  return err;
+}
+
+template <class F> double timeMs(F f, int reps = 20) {
+  cudaEvent_t a, b;
+  CK(cudaEventCreate(&a));
+  CK(cudaEventCreate(&b));
+  for (int i = 0; i < 3; ++i)
+    f();
+  CK(cudaEventRecord(a));
+  for (int i = 0; i < reps; ++i)
+    f();
+  CK(cudaEventRecord(b));
+  CK(cudaEventSynchronize(b));
+  float ms = 0;
+  CK(cudaEventElapsedTime(&ms, a, b));
+  CK(cudaEventDestroy(a));
+  CK(cudaEventDestroy(b));
+  return ms / reps;
+}
+
+template <class T> int run(laminaDataType_t dt, const char *dtName) {
+  const std::vector<Layer> layers = {
+      {"vgg16.conv1_2", 64, 64, 224, 224, 64, 3, 3, 1, 1},   {"vgg16.conv3_2", 64, 256, 56, 56, 256, 3, 3, 1, 1},
+      {"vgg16.conv4_2", 64, 512, 28, 28, 512, 3, 3, 1, 1},   {"alexnet.conv2", 64, 96, 27, 27, 256, 5, 5, 2, 1},
+      {"resnet50.res3_3x3", 64, 128, 28, 28, 128, 3, 3, 1, 1}, {"resnet50.res4_1x1", 64, 1024, 14, 14, 256, 1, 1, 0, 1},
+  };
+  laminaHandle_t h;
+  LK(laminaCreate(&h));
+  CK(cudaFuncSetAttribute(convWgmma<T>, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmem2));
+  std::printf("%-20s %-4s %10s %10s %10s\n", "layer", "ver", "ms", "TFLOP/s", "max err");
+  int bad = 0;
+  std::mt19937 rng(7);
+  for (const Layer &L : layers) {
+    const size_t nx = size_t(L.N) * L.H * L.W * L.C, nw = size_t(L.K) * L.R * L.S * L.C,
+                 ny = size_t(L.N) * L.P() * L.Q() * L.K;
+    std::vector<T> hx(nx), hw(nw);
+    std::uniform_real_distribution<float> u(-1.f, 1.f);
+    for (auto &v : hx)
+      v = T(u(rng));
+    for (auto &v : hw)
+      v = T(u(rng));
+    Bufs<T> b;
+    CK(cudaMalloc(&b.x, nx * sizeof(T)));
+    CK(cudaMalloc(&b.w, nw * sizeof(T)));
+    CK(cudaMalloc(&b.y, ny * sizeof(T)));
+    CK(cudaMalloc(&b.ref, ny * sizeof(float)));
+    CK(cudaMemcpy(b.x, hx.data(), nx * sizeof(T), cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(b.w, hw.data(), nw * sizeof(T), cudaMemcpyHostToDevice));
+    convRef<T><<<4096, 256>>>(L, b.x, b.w, b.ref);
+    CK(cudaGetLastError());
+
+    // v1: the library (IMPLICIT_GEMM, no workspace).
+    laminaTensorDescriptor_t xd, yd;
+    laminaFilterDescriptor_t wd;
+    laminaConvolutionDescriptor_t cd;
+    LK(laminaCreateTensorDescriptor(&xd));
+    LK(laminaCreateTensorDescriptor(&yd));
+    LK(laminaCreateFilterDescriptor(&wd));
+    LK(laminaCreateConvolutionDescriptor(&cd));
+    LK(laminaSetTensor4dDescriptor(xd, LAMINA_TENSOR_NHWC, dt, L.N, L.C, L.H, L.W));
+    LK(laminaSetTensor4dDescriptor(yd, LAMINA_TENSOR_NHWC, dt, L.N, L.K, L.P(), L.Q()));
+    LK(laminaSetFilter4dDescriptor(wd, dt, LAMINA_TENSOR_NHWC, L.K, L.C, L.R, L.S));
+    LK(laminaSetConvolution2dDescriptor(cd, L.pad, L.pad, L.str, L.str, 1, 1, LAMINA_CROSS_CORRELATION,
+                                        LAMINA_DATA_FLOAT));
+    LK(laminaSetConvolutionMathType(cd, LAMINA_TENSOR_OP_MATH));
+    const float one = 1.f, zero = 0.f;
+    auto v1 = [&] {
+      LK(laminaConvolutionForward(h, &one, xd, b.x, wd, b.w, cd, LAMINA_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, nullptr, 0,
+                                  &zero, yd, b.y));
+    };
+    const int64_t M = int64_t(L.N) * L.P() * L.Q();
+    const unsigned grid2 = unsigned(((M + kBM2 - 1) / kBM2) * ((L.K + kBN2 - 1) / kBN2));
+    auto v2 = [&] { convWgmma<T><<<grid2, 128, kSmem2>>>(L, b.x, b.w, b.y); };
+    for (int ver = 1; ver <= 2; ++ver) {
+      CK(cudaMemset(b.y, 0xFF, ny * sizeof(T))); // NaN poison
+      ver == 1 ? v1() : v2();
+      CK(cudaGetLastError());
+      CK(cudaDeviceSynchronize());
+      const double err = maxRelErr(L, b);
+      const double ms = ver == 1 ? timeMs(v1) : timeMs(v2);
+      const bool ok = err < 1e-2;
+      bad += !ok;
+      std::printf("%-20s v%-3d %10.4f %10.1f %10.2e%s  (%s)\n", L.name, ver, ms, L.flops() / ms / 1e9, err,
+                  ok ? "" : " WRONG", dtName);
+    }
+    laminaDestroyTensorDescriptor(xd), laminaDestroyTensorDescriptor(yd);
+    laminaDestroyFilterDescriptor(wd), laminaDestroyConvolutionDescriptor(cd);
+    CK(cudaFree(b.x));
+    CK(cudaFree(b.w));
+    CK(cudaFree(b.y));
+    CK(cudaFree(b.ref));
+  }
+  laminaDestroy(h);
+  std::printf("sandbox %s: %s\n", dtName, bad ? "SOME VERSIONS WRONG" : "all versions match the reference");
+  return bad ? 1 : 0;
+}
+
+int main(int argc, char **argv) {
+  int dev = 0;
+  if (cudaGetDeviceCount(&dev) != cudaSuccess || dev == 0) {
+    std::printf("no CUDA device: nothing to run\n");
+    return 77;
+  }
+  const bool bf16 = argc > 1 && std::strcmp(argv[1], "bf16") == 0;
+  return bf16 ? run<__nv_bfloat16>(LAMINA_DATA_BFLOAT16, "bf16") : run<__half>(LAMINA_DATA_HALF, "fp16");
+}
