@@ -9,7 +9,8 @@
 #
 # usage: scripts/gpu_check.sh [--quick] [--no-tests] [--no-sanitizer] [--no-bench] [--bench-only]
 #                             [--tests-only REGEX] [--bench-args "ARGS"] [--configs LIST] [--jobs N]
-#                             [--budget S] [--engine] [--engine-only] [--engine-iters N]
+#                             [--budget S] [--engine] [--engine-only] [--engine-iters N] [--sandbox]
+#   --sandbox          also run the kernel sandbox (bench/sandbox/), fp16 and bf16, into sandbox.txt
 #   --quick            shorter everything (fits in 10 minutes with a warm or fast build)
 #   --bench-only       build lamina-bench only, then the bench (no tests, no sanitizer)
 #   --tests-only REGEX build, then only the GPU tests matching REGEX (no sanitizer, no bench)
@@ -24,7 +25,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 ROOT=$(pwd)
 
-quick=0 run_tests=1 run_san=1 run_bench=1 run_engine=0 engine_iters=10000 tests_regex="" bench_args="" configs="fp32,tf32,fp16_nhwc,bf16_nhwc"
+quick=0 run_tests=1 run_san=1 run_bench=1 run_engine=0 run_sandbox=0 engine_iters=10000 tests_regex="" bench_args="" configs="fp32,tf32,fp16_nhwc,bf16_nhwc"
 budget=590 targets=()
 jobs=$(nproc 2>/dev/null || echo 16)
 while [ $# -gt 0 ]; do
@@ -37,6 +38,7 @@ while [ $# -gt 0 ]; do
   --budget) budget="$2"; shift ;;
   --engine) run_engine=1 ;;
   --engine-only) run_engine=1; run_tests=0; run_san=0; run_bench=0 ;;
+  --sandbox) run_sandbox=1 ;;
   --engine-iters) engine_iters="$2"; shift ;;
   --tests-only) tests_regex="$2"; run_san=0; run_bench=0; shift ;;
   --bench-args) bench_args="$2"; shift ;;
@@ -206,6 +208,14 @@ elif [ $build_ok = 1 ] && [ $run_bench = 1 ]; then
   while IFS= read -r l; do add "" "$l"; done < <(sed -n '/^== largest layers/,/^$/p' "$OUTDIR/bench_cuda.txt" | grep -v '^$')
   while IFS= read -r l; do add "" "$l"; done < <(sed -n '/^== summary/,/^summary:/p' "$OUTDIR/bench_cuda.txt" | grep -v '^summary:')
   grep -E "^[a-z0-9_.]+ +[a-z_]+ +error:|MISMATCH" "$OUTDIR/bench_cuda.txt" | head -20 | sed 's/^/  /'
+fi
+
+# ---------------------------------------------------------------- kernel sandbox (--sandbox)
+if [ $build_ok = 1 ] && [ $run_sandbox = 1 ]; then
+  log "kernel sandbox (bench/sandbox/conv_fwd_sandbox.cu), fp16 and bf16"
+  sb="$BUILD/bench/lamina-sandbox-conv-fwd"
+  { timeout 120 "$sb"; timeout 120 "$sb" bf16; } >"$OUTDIR/sandbox.txt" 2>&1
+  add sandbox "$(grep '^sandbox' "$OUTDIR/sandbox.txt" | tr '\n' ';' | cut -c1-200)"
 fi
 
 # ---------------------------------------------------------------- training engine (--engine)
