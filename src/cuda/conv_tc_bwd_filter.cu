@@ -24,12 +24,12 @@ namespace {
 
 struct Params {
   const void *x, *dy;
-  void *dw;      // at logical tap 0 (flip folded into ws)
+  void *dw; // at logical tap 0 (flip folded into ws)
   int64_t xs[5], ys[5], ws[5];
   int Kg, Cg, Ncols; // rows, channels per group as read (padded to EPC when x is staged), columns F * Cg
   int CgOut;         // channels per group of dw (columns with c >= CgOut are padding)
   int in[3], out[3], filt[3], pad[3], str[3], dil[3];
-  int NP;            // reduction length N * P
+  int NP;                      // reduction length N * P
   FastDiv divP, divO12, divO2; // m -> n, o0, (o1, o2)
   int P, O12, O2;
   int tilesM;
@@ -210,23 +210,9 @@ struct Plan {
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-// Per storage type (half, bfloat16: 2 bytes; float as TF32: 4).
-struct TypeInfo {
-  int esize = 2;             // bytes per element
-  int epc = 8;               // elements per 16-byte chunk: the channel granularity of in-place operands
-  int bk = 32;               // pixels per slice (64 bytes of a channel row)
-  double flopsPerMs = 600e9; // the largest tile's sustained mma.sync rate (TF32 runs at half the f16 rate)
-};
-TypeInfo typeInfo(laminaDataType_t dt) {
-  TypeInfo t;
-  if (dt == LAMINA_DATA_FLOAT)
-    t.esize = 4, t.epc = 4, t.bk = 16, t.flopsPerMs = 300e9;
-  return t;
-}
-
 Plan makePlan(const ConvProblem &p, int64_t CgPad) {
   const ConvGeom g = makeConvGeom(p);
-  const TypeInfo ty = typeInfo(p.dataType);
+  const TcTypeInfo ty = tcTypeInfo(p.dataType);
   const int64_t slices = ceilDiv(g.N * g.P, ty.bk), cols = g.F * CgPad;
   Plan best;
   best.cost = INFINITY;
@@ -260,7 +246,7 @@ Plan makePlan(const ConvProblem &p, int64_t CgPad) {
 // Staging copies (channel-padded packed NHWC) for x and dy when their layout does not suit the
 // 16-byte channel loads; only for ungrouped convolutions.
 struct Setup {
-  TypeInfo ti;
+  TcTypeInfo ti;
   bool stageX = false, stageDy = false;
   StageShape xShape{}, dyShape{};
   int64_t CgPad = 0; // channels per group as read
@@ -274,7 +260,7 @@ int64_t roundUp(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 Setup setupFor(const ConvProblem &p) {
   const ConvGeom g = makeConvGeom(p);
   Setup st;
-  st.ti = typeInfo(p.dataType);
+  st.ti = tcTypeInfo(p.dataType);
   const int epc = st.ti.epc;
   st.stageX = !(stridesOk(g.xs, epc) && g.Cg % epc == 0);
   st.stageDy = !(stridesOk(g.ys, epc) && g.Kg % epc == 0);

@@ -50,8 +50,20 @@ enum TileId { kTileL, kTileM, kTileS, kTileT, kTileCount };
 template <class T> struct MmaKind;
 template <> struct MmaKind<__half> { static constexpr bool bf16 = false; };
 template <> struct MmaKind<__nv_bfloat16> { static constexpr bool bf16 = true; };
-template <> struct MmaKind<float> { static constexpr bool bf16 = false; }; // TF32 (mmaStageTf32)
 
+// Host side: the per-type constants for a laminaDataType_t (half, bfloat16: 2 bytes; float as TF32: 4).
+struct TcTypeInfo {
+  int esize = 2;             // bytes per element
+  int epc = 8;               // kEPC: elements per 16-byte chunk
+  int bk = 32;               // kBK: reduction elements per stage
+  double flopsPerMs = 600e9; // the largest tile's sustained mma.sync rate (TF32 runs at half the f16 rate)
+};
+inline TcTypeInfo tcTypeInfo(laminaDataType_t dt) {
+  TcTypeInfo t;
+  if (dt == LAMINA_DATA_FLOAT)
+    t.esize = 4, t.epc = kEPC<float>, t.bk = kBK<float>, t.flopsPerMs = 300e9;
+  return t;
+}
 // Host-side dispatch over the storage types of these paths: f(TypeTag<T>{}).
 template <class T> struct TypeTag { using type = T; };
 template <class F> void withTcType(laminaDataType_t dt, F &&f) {
@@ -73,9 +85,7 @@ __device__ __forceinline__ void cpAsync16(uint32_t dst, const void *src, bool va
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src), "r"(bytes));
 }
 __device__ __forceinline__ void cpAsyncCommit() { asm volatile("cp.async.commit_group;\n" ::); }
-template <int N> __device__ __forceinline__ void cpAsyncWait() {
-  asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
-}
+template <int N> __device__ __forceinline__ void cpAsyncWait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N)); }
 __device__ __forceinline__ void ldmatrixX4(uint32_t r[4], uint32_t addr) {
   asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
@@ -309,8 +319,7 @@ __device__ __forceinline__ void storePair(__half *at, __half a, __half b) {
   *reinterpret_cast<uint32_t *>(at) = uint32_t(__half_as_ushort(a)) | (uint32_t(__half_as_ushort(b)) << 16);
 }
 __device__ __forceinline__ void storePair(__nv_bfloat16 *at, __nv_bfloat16 a, __nv_bfloat16 b) {
-  *reinterpret_cast<uint32_t *>(at) =
-      uint32_t(__bfloat16_as_ushort(a)) | (uint32_t(__bfloat16_as_ushort(b)) << 16);
+  *reinterpret_cast<uint32_t *>(at) = uint32_t(__bfloat16_as_ushort(a)) | (uint32_t(__bfloat16_as_ushort(b)) << 16);
 }
 __device__ __forceinline__ void storePair(float *at, float a, float b) {
   *reinterpret_cast<float2 *>(at) = make_float2(a, b);
@@ -318,7 +327,8 @@ __device__ __forceinline__ void storePair(float *at, float a, float b) {
 
 // Calls put(row, col, v0, v1) for every accumulator pair of this thread: (row, col) and (row, col + 1)
 // within the block tile.
-template <class Cfg, class Put> __device__ __forceinline__ void forEachPair(const float (&acc)[Cfg::MI][Cfg::NI][4], Put put) {
+template <class Cfg, class Put>
+__device__ __forceinline__ void forEachPair(const float (&acc)[Cfg::MI][Cfg::NI][4], Put put) {
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int warpM = warp % Cfg::WARPS_M, warpN = warp / Cfg::WARPS_M;
 #pragma unroll

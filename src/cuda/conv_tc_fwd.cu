@@ -28,12 +28,12 @@ namespace lamina::cuda::tc {
 namespace {
 
 struct Params {
-  const void *src;  // x (forward) or dy (backward-data)
-  int64_t ss[5];    // its strides: n, channel (1), spatial 0..2
-  int srcExt[3];    // its spatial extent
-  const void *w;    // filter at logical tap 0 (flip folded into ws)
-  int64_t ws[5];    // k, c, spatial 0..2
-  void *dst;        // y or dx
+  const void *src; // x (forward) or dy (backward-data)
+  int64_t ss[5];   // its strides: n, channel (1), spatial 0..2
+  int srcExt[3];   // its spatial extent
+  const void *w;   // filter at logical tap 0 (flip folded into ws)
+  int64_t ws[5];   // k, c, spatial 0..2
+  void *dst;       // y or dx
   int64_t ds[5];
   int N, G, RC, NC; // batch, groups, reduction channels (Cg or Kg), output columns (Kg or Cg) per group
   int Kw;           // backward-data: filter rows per group (Kg; RC may be padded beyond it)
@@ -377,23 +377,9 @@ constexpr TileInfo kTiles[kTileCount] = {{128, 128, 2, 1.0}, {128, 64, 3, 0.85},
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 int64_t roundUp(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
-// Per storage type (half, bfloat16: 2 bytes; float as TF32: 4).
-struct TypeInfo {
-  int esize = 2;            // bytes per element
-  int epc = 8;              // elements per 16-byte chunk: the channel granularity of in-place operands
-  int bk = 32;              // reduction elements per stage (64 bytes)
-  double flopsPerMs = 600e9; // the largest tile's sustained mma.sync rate (TF32 runs at half the f16 rate)
-};
-TypeInfo typeInfo(laminaDataType_t dt) {
-  TypeInfo t;
-  if (dt == LAMINA_DATA_FLOAT)
-    t.esize = 4, t.epc = 4, t.bk = 16, t.flopsPerMs = 300e9;
-  return t;
-}
-
 // How a run reads its operands: directly, or from channel-padded packed copies in the workspace.
 struct Setup {
-  TypeInfo ti;
+  TcTypeInfo ti;
   bool stageSrc = false, stageW = false;
   StageShape srcShape{}, wShape{};
   int64_t RC = 0, NC = 0; // reduction channels as the kernel sees them (padded when staged), output columns
@@ -416,7 +402,7 @@ Setup setupFor(const ConvProblem &p, Dir dir, unsigned flags) {
     st.why = "tensor-core path: needs TENSOR_OP math";
     return st;
   }
-  st.ti = typeInfo(p.dataType);
+  st.ti = tcTypeInfo(p.dataType);
   const int epc = st.ti.epc;
   const ConvGeom g = makeConvGeom(p);
   const bool fwd = dir == Dir::Forward;
@@ -547,7 +533,8 @@ WsLayout wsLayout(const ConvProblem &p, const Setup &st, const Plan &pl) {
   WsLayout l;
   const size_t srcB = st.stageSrc ? stageAlign(st.srcShape.bytes(st.ti.esize)) : 0;
   const size_t wB = st.stageW ? stageAlign(st.wShape.bytes(st.ti.esize)) : 0;
-  const size_t partB = pl.splits > 1 ? stageAlign(size_t(pl.splits) * size_t(pl.M) * size_t(st.NC) * size_t(p.G) * 4) : 0;
+  const size_t partB =
+      pl.splits > 1 ? stageAlign(size_t(pl.splits) * size_t(pl.M) * size_t(st.NC) * size_t(p.G) * 4) : 0;
   l.src = 0, l.w = srcB, l.partial = srcB + wB;
   l.total = srcB + wB + partB;
   if (l.total)
@@ -569,11 +556,12 @@ std::string limits(const ConvProblem &p, Dir dir, const Setup &st) {
 }
 
 template <class T, class Cfg, bool BWD> void preloadAs() {
-  LAMINA_CUDA_CALL(cudaFuncSetAttribute(convKernel<T, Cfg, BWD>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                        Cfg::SMEM_BYTES));
+  LAMINA_CUDA_CALL(
+      cudaFuncSetAttribute(convKernel<T, Cfg, BWD>, cudaFuncAttributeMaxDynamicSharedMemorySize, Cfg::SMEM_BYTES));
 }
 template <class T> void preloadT() {
-  preloadAs<T, TileL, false>(), preloadAs<T, TileM, false>(), preloadAs<T, TileS, false>(), preloadAs<T, TileT, false>();
+  preloadAs<T, TileL, false>(), preloadAs<T, TileM, false>(), preloadAs<T, TileS, false>(),
+      preloadAs<T, TileT, false>();
   preloadAs<T, TileL, true>(), preloadAs<T, TileM, true>(), preloadAs<T, TileS, true>(), preloadAs<T, TileT, true>();
   cudaFuncAttributes attr;
   LAMINA_CUDA_CALL(cudaFuncGetAttributes(&attr, reduceSplits<T>));

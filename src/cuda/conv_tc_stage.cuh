@@ -47,8 +47,8 @@ template <class T> void stage(const void *src, const StageShape &sh, void *dst, 
   constexpr int EPC = 16 / int(sizeof(T));
   if (sh.count() == 0)
     return;
-  stageChannels<T><<<gridFor(sh.count() / EPC), kBlock, 0, stream>>>(static_cast<const T *>(src), sh,
-                                                                       static_cast<T *>(dst));
+  stageChannels<T>
+      <<<gridFor(sh.count() / EPC), kBlock, 0, stream>>>(static_cast<const T *>(src), sh, static_cast<T *>(dst));
   LAMINA_CUDA_LAUNCHED();
 }
 
