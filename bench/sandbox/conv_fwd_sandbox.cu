@@ -152,11 +152,11 @@ template <class T> __global__ void __launch_bounds__(128) convWgmma(Layer L, con
     bOk[i] = k < L.K;
     bOff[i] = int64_t(bOk[i] ? k : 0) * L.R * L.S * L.C;
   }
-  const int kChunks = (L.C + kBK - 1) / kBK;
+  const int kChunks = (L.C + kBK<T> - 1) / kBK<T>;
   const int iters = L.R * L.S * kChunks;
   int r = 0, s = 0, kc = 0;
   auto load = [&](uint32_t sA, uint32_t sB) {
-    const int c = kc * kBK + chunk * 8;
+    const int c = kc * kBK<T> + chunk * 8;
 #pragma unroll
     for (int i = 0; i < 4; ++i) {
       const int h = hb[i] + r, ww = wb[i] + s;

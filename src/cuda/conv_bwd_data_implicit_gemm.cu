@@ -101,15 +101,17 @@ template <class T> void runTyped(const ConvArgs &a) {
   convbwd::launchTiledConvGemm<T>(makeGemm<T>(a), a.p->math == LAMINA_TENSOR_OP_MATH, streamOf(*a.handle));
 }
 
-// Half/bf16 NHWC under TENSOR_OP: the phase-split mma.sync pipeline (conv_tc_fwd.cu); else the general kernel.
+// Half/bf16, or float as TF32, under TENSOR_OP: the phase-split mma.sync pipeline (conv_tc_fwd.cu); else
+// the general kernel.
 void run(const ConvArgs &a) {
-  if (tc::whyNotConv(*a.p, tc::Dir::BackwardData, tc::kStage).empty() && tc::runConv(a, tc::Dir::BackwardData, tc::kStage))
+  if (tc::whyNotConv(*a.p, tc::Dir::BackwardData, tc::kStage).empty() &&
+      tc::runConv(a, tc::Dir::BackwardData, tc::kStage))
     return;
   LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, runTyped, a);
 }
 
 std::string whyNot(const ConvProblem &p) { return convbwd::whyNotGeom(p); }
-// The tensor-core path may stage operands (channels padded to 8) in the workspace; the general
+// The tensor-core path may stage operands (channels padded to 16 bytes) in the workspace; the general
 // kernel needs none.
 size_t workspace(const ConvProblem &p) { return tc::convWorkspace(p, tc::Dir::BackwardData, tc::kStage); }
 double estimate(const ConvProblem &p) {

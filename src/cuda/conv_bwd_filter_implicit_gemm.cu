@@ -100,7 +100,8 @@ template <class T> void runTyped(const ConvArgs &a) {
   convbwd::launchTiledConvGemm<T>(makeGemm<T>(a), a.p->math == LAMINA_TENSOR_OP_MATH, streamOf(*a.handle));
 }
 
-// Half/bf16 NHWC under TENSOR_OP: split-K mma.sync pipeline (conv_tc_bwd_filter.cu); else the general kernel.
+// Half/bf16, or float as TF32, under TENSOR_OP: split-K mma.sync pipeline (conv_tc_bwd_filter.cu); else
+// the general kernel.
 void run(const ConvArgs &a) {
   if (tc::whyNotBwdFilter(*a.p).empty() && tc::runBwdFilter(a))
     return;

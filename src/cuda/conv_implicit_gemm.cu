@@ -17,7 +17,8 @@ double estimate(const ConvProblem &p) {
 }
 
 void run(const ConvArgs &a) {
-  // Half/bf16 NHWC under TENSOR_OP: the mma.sync pipeline (conv_tc_fwd.cu); else the general kernel.
+  // Half/bf16, or float as TF32, NHWC under TENSOR_OP: the mma.sync pipeline (conv_tc_fwd.cu); else the
+  // general kernel.
   if (tc::whyNotConv(*a.p, tc::Dir::Forward, 0).empty() && tc::runConv(a, tc::Dir::Forward, 0))
     return;
   const igemm::Geom g = igemm::makeGeom(*a.p);

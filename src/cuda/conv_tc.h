@@ -1,7 +1,8 @@
 // Host interface of the tensor-core implicit-GEMM convolutions (conv_tc_fwd.cu: forward and
 // backward-data; conv_tc_bwd_filter.cu: backward-filter), used by the IMPLICIT_GEMM /
-// IMPLICIT_PRECOMP_GEMM algorithm entries when the problem suits them (half or bfloat16, TENSOR_OP
-// math, channels contiguous with 16-byte aligned pixels: NHWC activations and KRSC filters).
+// IMPLICIT_PRECOMP_GEMM algorithm entries when the problem suits them (half, bfloat16 or float as
+// TF32, TENSOR_OP math, channels contiguous with 16-byte aligned pixels: NHWC activations and KRSC
+// filters, or staged into that layout).
 #pragma once
 
 #include "core/conv_problem.h"
@@ -16,7 +17,8 @@ enum class Dir { Forward, BackwardData };
 enum Flags : unsigned {
   kSplitK = 1, // split the reduction over several blocks (fp32 partials; forward only)
   kStage = 2,  // copy operands whose layout does not suit the 16-byte channel loads (channels per group
-               // not a multiple of 8, NCHW, odd strides) into channel-padded NHWC (ungrouped only)
+               // not a multiple of 8 half / 4 float, NCHW, odd strides) into channel-padded NHWC
+               // (ungrouped only)
 };
 
 // Empty when the tensor-core path applies to p (data pointers are checked again at run time: when one

@@ -1,12 +1,14 @@
-// Tensor-core implicit GEMM, backward-filter (half / bfloat16, NHWC activations, KRSC filters):
+// Tensor-core implicit GEMM, backward-filter (half / bfloat16, and float as TF32 under TENSOR_OP math;
+// NHWC activations, KRSC filters):
 //
 //   dw[k][j = (tap, c)] = sum over m = (n, o) of dy[n][o][k] * x[n][o*str - pad + tap*dil][c]
 //
 // Rows are the output channels k of a group, columns (tap, c) with c fastest (KRSC order), and the
 // reduction runs over every output pixel of the batch, N*P of them: far more than rows x columns, so
 // the reduction is split over blocks (split-K) and the fp32 partials are summed in a fixed order by a
-// second kernel (deterministic). Both operands are MN-major in shared memory: 32 pixels per slice, dy's
-// channels and x's channels contiguous; the product reads them with ldmatrix.trans.
+// second kernel (deterministic). Both operands are MN-major in shared memory: BK pixels per slice (32
+// half, 16 float), dy's channels and x's channels contiguous; the product reads them with
+// ldmatrix.trans (half / bf16) or 32-bit shared loads (float).
 #include "cuda/conv_tc.h"
 #include "cuda/conv_tc_common.cuh"
 #include "cuda/conv_tc_stage.cuh"
@@ -22,12 +24,12 @@ namespace {
 
 struct Params {
   const void *x, *dy;
-  void *dw;      // at logical tap 0 (flip folded into ws)
+  void *dw; // at logical tap 0 (flip folded into ws)
   int64_t xs[5], ys[5], ws[5];
-  int Kg, Cg, Ncols; // rows, channels per group as read (padded to 8 when x is staged), columns F * Cg
+  int Kg, Cg, Ncols; // rows, channels per group as read (padded to EPC when x is staged), columns F * Cg
   int CgOut;         // channels per group of dw (columns with c >= CgOut are padding)
   int in[3], out[3], filt[3], pad[3], str[3], dil[3];
-  int NP;            // reduction length N * P
+  int NP;                      // reduction length N * P
   FastDiv divP, divO12, divO2; // m -> n, o0, (o1, o2)
   int P, O12, O2;
   int tilesM;
@@ -36,13 +38,6 @@ struct Params {
   float alpha, beta;
   bool vec2;
 };
-
-__device__ __forceinline__ uint32_t pack2(__half a, __half b) {
-  return uint32_t(__half_as_ushort(a)) | (uint32_t(__half_as_ushort(b)) << 16);
-}
-__device__ __forceinline__ uint32_t pack2(__nv_bfloat16 a, __nv_bfloat16 b) {
-  return uint32_t(__bfloat16_as_ushort(a)) | (uint32_t(__bfloat16_as_ushort(b)) << 16);
-}
 
 // Output pixel m of the batch -> image n and output coordinates o.
 __device__ __forceinline__ void decodePixel(const Params &p, uint32_t m, uint32_t &n, int o[3]) {
@@ -64,6 +59,7 @@ __device__ __forceinline__ int64_t columnOffset(const Params &p, int j, int f[3]
 }
 
 template <class T, class Cfg> __global__ void __launch_bounds__(kThreads) bwdFilterKernel(const Params p) {
+  constexpr int BK = kBK<T>, EPC = kEPC<T>; // pixels per slice, elements per 16-byte chunk
   extern __shared__ __align__(128) uint8_t smem[];
   const int tid = threadIdx.x;
   const int mt = int(blockIdx.x % unsigned(p.tilesM)), nt = int(blockIdx.x / unsigned(p.tilesM));
@@ -71,19 +67,21 @@ template <class T, class Cfg> __global__ void __launch_bounds__(kThreads) bwdFil
   const T *x = static_cast<const T *>(p.x);
   const T *dy = static_cast<const T *>(p.dy);
 
-  const int64_t pixBegin = int64_t(split) * p.slicesPerSplit * kBK;
-  const int64_t pixStop = pixBegin + int64_t(p.slicesPerSplit) * kBK;
+  const int64_t pixBegin = int64_t(split) * p.slicesPerSplit * BK;
+  const int64_t pixStop = pixBegin + int64_t(p.slicesPerSplit) * BK;
   const int64_t pixEnd = pixStop < p.NP ? pixStop : int64_t(p.NP);
-  const int iters = pixEnd > pixBegin ? int((pixEnd - pixBegin + kBK - 1) / kBK) : 0;
+  const int iters = pixEnd > pixBegin ? int((pixEnd - pixBegin + BK - 1) / BK) : 0;
 
-  // A = dy: column chunk tid % CHA (8 output channels), pixel rows tid / CHA + (128 / CHA) i.
-  constexpr int CHA = Cfg::BM / 8, AR = Cfg::BM / 32;
-  const int kCol = mt * Cfg::BM + (tid % CHA) * 8;
+  // A = dy: column chunk tid % CHA (EPC output channels), pixel rows tid / CHA + (128 / CHA) i.
+  constexpr int CHA = Cfg::BM / EPC, AR = Cfg::BM / 32;
+  static_assert(BK * CHA == AR * kThreads, "one pass of the threads per BM / 32 loads");
+  const int kCol = mt * Cfg::BM + (tid % CHA) * EPC;
   const bool kValid = kCol < p.Kg;
   const int64_t dyCol = int64_t(grp) * p.Kg + kCol;
-  // B = x: column chunk tid % CHB (8 channels of one tap), pixel rows tid / CHB + (128 / CHB) i.
-  constexpr int CHB = Cfg::BN / 8, BR = Cfg::BN / 32;
-  const int jCol = nt * Cfg::BN + (tid % CHB) * 8;
+  // B = x: column chunk tid % CHB (EPC channels of one tap), pixel rows tid / CHB + (128 / CHB) i.
+  constexpr int CHB = Cfg::BN / EPC, BR = Cfg::BN / 32;
+  static_assert(BK * CHB == BR * kThreads, "one pass of the threads per BN / 32 loads");
+  const int jCol = nt * Cfg::BN + (tid % CHB) * EPC;
   const bool jValid = jCol < p.Ncols;
   int f[3], c;
   columnOffset(p, jValid ? jCol : 0, f, c);
@@ -107,7 +105,7 @@ template <class T, class Cfg> __global__ void __launch_bounds__(kThreads) bwdFil
       decodePixel(p, ok ? uint32_t(m) : 0u, n, o);
       const T *g = dy + (int64_t(n) * p.ys[0] + int64_t(o[0]) * p.ys[2] + int64_t(o[1]) * p.ys[3] +
                          int64_t(o[2]) * p.ys[4] + dyCol);
-      cpAsync16(sA + mnMajorOffset<Cfg::BM>(row, tid % CHA), ok ? g : dy, ok);
+      cpAsync16(sA + mnMajorChunk<T, Cfg::BM>(row, tid % CHA), ok ? g : dy, ok);
     }
 #pragma unroll
     for (int i = 0; i < BR; ++i) {
@@ -124,13 +122,13 @@ template <class T, class Cfg> __global__ void __launch_bounds__(kThreads) bwdFil
         ok = ok && unsigned(pos) < unsigned(p.in[d]);
         off += int64_t(o[d]) * p.str[d] * p.xs[2 + d];
       }
-      cpAsync16(sB + mnMajorOffset<Cfg::BN>(row, tid % CHB), ok ? x + off : x, ok);
+      cpAsync16(sB + mnMajorChunk<T, Cfg::BN>(row, tid % CHB), ok ? x + off : x, ok);
     }
-    pix += kBK;
+    pix += BK;
   };
 
   float acc[Cfg::MI][Cfg::NI][4];
-  mainLoop<Cfg, false, false, MmaKind<T>::bf16>(smem, iters, acc, load);
+  mainLoop<Cfg, false, false, T>(smem, iters, acc, load);
 
   const int m0 = mt * Cfg::BM, n0 = nt * Cfg::BN;
   if (p.splits > 1) {
@@ -139,7 +137,7 @@ template <class T, class Cfg> __global__ void __launch_bounds__(kThreads) bwdFil
       const int k = m0 + row, j = n0 + col;
       if (k >= p.Kg || j >= p.Ncols)
         return;
-      part[int64_t(k) * p.Ncols + j] = v0; // Ncols is a multiple of 8: j + 1 is in range
+      part[int64_t(k) * p.Ncols + j] = v0; // Ncols is a multiple of EPC (even): j + 1 is in range
       part[int64_t(k) * p.Ncols + j + 1] = v1;
     });
     return;
@@ -160,10 +158,10 @@ template <class T, class Cfg> __global__ void __launch_bounds__(kThreads) bwdFil
     if (cc >= p.CgOut)
       return;
     T *at = dw + off;
-    const bool both = cc + 1 < p.CgOut; // j, j + 1: the same tap (Cg is a multiple of 8)
+    const bool both = cc + 1 < p.CgOut; // j, j + 1: the same tap (Cg is a multiple of EPC, even)
     if (both && p.vec2 && (off & 1) == 0) {
       const T a = scaled(v0, at), b = scaled(v1, at + 1);
-      *reinterpret_cast<uint32_t *>(at) = pack2(a, b);
+      storePair(at, a, b);
     } else {
       *at = scaled(v0, at);
       if (both)
@@ -212,12 +210,13 @@ struct Plan {
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-Plan makePlan(const ConvProblem &p, int64_t Cg8) {
+Plan makePlan(const ConvProblem &p, int64_t CgPad) {
   const ConvGeom g = makeConvGeom(p);
-  const int64_t slices = ceilDiv(g.N * g.P, kBK), cols = g.F * Cg8;
+  const TcTypeInfo ty = tcTypeInfo(p.dataType);
+  const int64_t slices = ceilDiv(g.N * g.P, ty.bk), cols = g.F * CgPad;
   Plan best;
   best.cost = INFINITY;
-  constexpr double kFlopsPerMsPerSM = 600e9 / kPlanSMs;
+  const double kFlopsPerMsPerSM = ty.flopsPerMs / kPlanSMs;
   for (int t = 0; t < kTileCount; ++t) {
     const TileInfo &ti = kTiles[t];
     const int64_t tilesM = ceilDiv(g.Kg, ti.bm), tilesN = ceilDiv(cols, ti.bn);
@@ -231,7 +230,7 @@ Plan makePlan(const ConvProblem &p, int64_t Cg8) {
       const int64_t sps = std::max<int64_t>(1, ceilDiv(slices, s));
       s = std::max<int64_t>(1, ceilDiv(slices, sps));
       const double waves = std::ceil(double(tiles * s) / slots);
-      const double blockFlops = 2.0 * ti.bm * ti.bn * double(sps) * kBK;
+      const double blockFlops = 2.0 * ti.bm * ti.bn * double(sps) * ty.bk;
       double cost = waves * blockFlops * ti.blocksPerSM / (ti.eff * kFlopsPerMsPerSM);
       if (s > 1)
         cost += double(s) * g.Kg * cols * g.G * 8.0 / 2.5e9 + 0.004;
@@ -247,30 +246,34 @@ Plan makePlan(const ConvProblem &p, int64_t Cg8) {
 // Staging copies (channel-padded packed NHWC) for x and dy when their layout does not suit the
 // 16-byte channel loads; only for ungrouped convolutions.
 struct Setup {
+  TcTypeInfo ti;
   bool stageX = false, stageDy = false;
   StageShape xShape{}, dyShape{};
-  int64_t Cg8 = 0; // channels per group as read
+  int64_t CgPad = 0; // channels per group as read
 };
 
-bool stridesOk(const int64_t s[5]) {
-  return s[1] == 1 && s[0] % 8 == 0 && s[2] % 8 == 0 && s[3] % 8 == 0 && s[4] % 8 == 0;
+bool stridesOk(const int64_t s[5], int epc) {
+  return s[1] == 1 && s[0] % epc == 0 && s[2] % epc == 0 && s[3] % epc == 0 && s[4] % epc == 0;
 }
+int64_t roundUp(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
 Setup setupFor(const ConvProblem &p) {
   const ConvGeom g = makeConvGeom(p);
   Setup st;
-  st.stageX = !(stridesOk(g.xs) && g.Cg % 8 == 0);
-  st.stageDy = !(stridesOk(g.ys) && g.Kg % 8 == 0);
-  st.Cg8 = st.stageX ? (g.Cg + 7) / 8 * 8 : g.Cg;
+  st.ti = tcTypeInfo(p.dataType);
+  const int epc = st.ti.epc;
+  st.stageX = !(stridesOk(g.xs, epc) && g.Cg % epc == 0);
+  st.stageDy = !(stridesOk(g.ys, epc) && g.Kg % epc == 0);
+  st.CgPad = st.stageX ? roundUp(g.Cg, epc) : g.Cg;
   if (st.stageX) {
-    st.xShape.n = g.N, st.xShape.c = g.Cg, st.xShape.c8 = st.Cg8;
+    st.xShape.n = g.N, st.xShape.c = g.Cg, st.xShape.cPad = st.CgPad;
     for (int i = 0; i < 3; ++i)
       st.xShape.dims[i] = g.in[i];
     for (int i = 0; i < 5; ++i)
       st.xShape.s[i] = g.xs[i];
   }
   if (st.stageDy) {
-    st.dyShape.n = g.N, st.dyShape.c = g.Kg, st.dyShape.c8 = (g.Kg + 7) / 8 * 8;
+    st.dyShape.n = g.N, st.dyShape.c = g.Kg, st.dyShape.cPad = roundUp(g.Kg, epc);
     for (int i = 0; i < 3; ++i)
       st.dyShape.dims[i] = g.out[i];
     for (int i = 0; i < 5; ++i)
@@ -285,10 +288,10 @@ struct WsLayout {
 };
 WsLayout wsLayout(const ConvProblem &p, const Setup &st, const Plan &pl) {
   WsLayout l;
-  const size_t xB = st.stageX ? stageAlign(st.xShape.bytes()) : 0;
-  const size_t dyB = st.stageDy ? stageAlign(st.dyShape.bytes()) : 0;
+  const size_t xB = st.stageX ? stageAlign(st.xShape.bytes(st.ti.esize)) : 0;
+  const size_t dyB = st.stageDy ? stageAlign(st.dyShape.bytes(st.ti.esize)) : 0;
   const size_t partB =
-      pl.splits > 1 ? stageAlign(size_t(pl.splits) * size_t(p.Kg()) * size_t(st.Cg8 * p.filtSize()) * size_t(p.G) * 4)
+      pl.splits > 1 ? stageAlign(size_t(pl.splits) * size_t(p.Kg()) * size_t(st.CgPad * p.filtSize()) * size_t(p.G) * 4)
                     : 0;
   l.x = 0, l.dy = xB, l.partial = xB + dyB, l.total = xB + dyB + partB;
   if (l.total)
@@ -334,19 +337,21 @@ template <class T> void preloadT() {
 void preloadBwdFilterKernels() {
   preloadT<__half>();
   preloadT<__nv_bfloat16>();
+  preloadT<float>();
 }
 
 std::string whyNotBwdFilter(const ConvProblem &p) {
-  if (p.dataType != LAMINA_DATA_HALF && p.dataType != LAMINA_DATA_BFLOAT16)
-    return "tensor-core path: half or bfloat16 only";
+  // Float only under TENSOR_OP (TF32): DEFAULT and FMA math keep exact FMA on the general kernels.
+  if (p.dataType != LAMINA_DATA_HALF && p.dataType != LAMINA_DATA_BFLOAT16 && p.dataType != LAMINA_DATA_FLOAT)
+    return "tensor-core path: half, bfloat16 or float (TF32) only";
   if (p.math != LAMINA_TENSOR_OP_MATH)
     return "tensor-core path: needs TENSOR_OP math";
   const ConvGeom g = makeConvGeom(p);
   const Setup st = setupFor(p);
   if ((st.stageX || st.stageDy) && g.G != 1)
-    return "tensor-core path: grouped convolutions need channels contiguous in 8s (NHWC)";
-  if (g.N * g.P >= INT32_MAX / 2 || g.F * st.Cg8 >= INT32_MAX / 2 || g.Kg >= INT32_MAX / 2 || g.G > 4096 ||
-      ceilDiv(g.Kg, 32) * ceilDiv(g.F * st.Cg8, 32) >= INT32_MAX)
+    return "tensor-core path: grouped convolutions need channels contiguous in 16-byte chunks (NHWC)";
+  if (g.N * g.P >= INT32_MAX / 2 || g.F * st.CgPad >= INT32_MAX / 2 || g.Kg >= INT32_MAX / 2 || g.G > 4096 ||
+      ceilDiv(g.Kg, 32) * ceilDiv(g.F * st.CgPad, 32) >= INT32_MAX)
     return "tensor-core path: sizes beyond its 32-bit indices";
   for (int s = 0; s < 3; ++s)
     if (g.in[s] > INT32_MAX / 4 || g.out[s] * g.str[s] > INT32_MAX / 4 || g.filt[s] * g.dil[s] > INT32_MAX / 4 ||
@@ -359,17 +364,17 @@ size_t bwdFilterWorkspace(const ConvProblem &p) {
   if (!whyNotBwdFilter(p).empty())
     return 0;
   const Setup st = setupFor(p);
-  return wsLayout(p, st, makePlan(p, st.Cg8)).total;
+  return wsLayout(p, st, makePlan(p, st.CgPad)).total;
 }
 
 double bwdFilterEstimateMs(const ConvProblem &p) {
   const Setup st = setupFor(p);
-  const Plan pl = makePlan(p, st.Cg8);
-  double bytes = double(p.x.numel() + p.w.numel() + p.y.numel()) * 2.0;
+  const Plan pl = makePlan(p, st.CgPad);
+  double bytes = double(p.x.numel() + p.w.numel() + p.y.numel()) * st.ti.esize;
   if (st.stageX)
-    bytes += 2.0 * double(st.xShape.bytes());
+    bytes += 2.0 * double(st.xShape.bytes(st.ti.esize));
   if (st.stageDy)
-    bytes += 2.0 * double(st.dyShape.bytes());
+    bytes += 2.0 * double(st.dyShape.bytes(st.ti.esize));
   return 0.004 + pl.cost + bytes / 3.0e9 + (st.stageX || st.stageDy ? 0.004 : 0.0);
 }
 
@@ -377,41 +382,36 @@ bool runBwdFilter(const ConvArgs &a) {
   const ConvProblem &p = *a.p;
   const ConvGeom g = makeConvGeom(p);
   const Setup st = setupFor(p);
+  const int esize = st.ti.esize;
   if ((!st.stageX && !aligned16(a.x)) || (!st.stageDy && !aligned16(a.dy)))
     return false;
-  const Plan pl = makePlan(p, st.Cg8);
+  const Plan pl = makePlan(p, st.CgPad);
   const WsLayout wl = wsLayout(p, st, pl);
   if (a.workspaceBytes < wl.total)
     return false;
   char *ws = reinterpret_cast<char *>((reinterpret_cast<uintptr_t>(a.workspace) + 255) / 256 * 256);
   const cudaStream_t stream = streamOf(*a.handle);
-  const bool half = p.dataType == LAMINA_DATA_HALF;
   Params prm{};
   prm.x = a.x, prm.dy = a.dy;
-  prm.dw = static_cast<char *>(a.dw) + g.wOff * 2;
+  prm.dw = static_cast<char *>(a.dw) + g.wOff * esize;
   for (int i = 0; i < 5; ++i)
     prm.xs[i] = g.xs[i], prm.ys[i] = g.ys[i], prm.ws[i] = g.ws[i];
-  // Staged operands: packed [n][s0][s1][s2][c8].
+  // Staged operands: packed [n][s0][s1][s2][cPad].
   auto packed = [](const StageShape &sh, int64_t s[5]) {
-    s[1] = 1, s[4] = sh.c8, s[3] = sh.dims[2] * sh.c8, s[2] = sh.dims[1] * s[3], s[0] = sh.dims[0] * s[2];
+    s[1] = 1, s[4] = sh.cPad, s[3] = sh.dims[2] * sh.cPad, s[2] = sh.dims[1] * s[3], s[0] = sh.dims[0] * s[2];
   };
   if (st.stageX) {
-    if (half)
-      stage<__half>(a.x, st.xShape, ws + wl.x, stream);
-    else
-      stage<__nv_bfloat16>(a.x, st.xShape, ws + wl.x, stream);
+    withTcType(p.dataType, [&](auto tag) { stage<typename decltype(tag)::type>(a.x, st.xShape, ws + wl.x, stream); });
     prm.x = ws + wl.x;
     packed(st.xShape, prm.xs);
   }
   if (st.stageDy) {
-    if (half)
-      stage<__half>(a.dy, st.dyShape, ws + wl.dy, stream);
-    else
-      stage<__nv_bfloat16>(a.dy, st.dyShape, ws + wl.dy, stream);
+    withTcType(p.dataType,
+               [&](auto tag) { stage<typename decltype(tag)::type>(a.dy, st.dyShape, ws + wl.dy, stream); });
     prm.dy = ws + wl.dy;
     packed(st.dyShape, prm.ys);
   }
-  prm.Kg = int(g.Kg), prm.Cg = int(st.Cg8), prm.Ncols = int(g.F * st.Cg8), prm.CgOut = int(g.Cg);
+  prm.Kg = int(g.Kg), prm.Cg = int(st.CgPad), prm.Ncols = int(g.F * st.CgPad), prm.CgOut = int(g.Cg);
   for (int s = 0; s < 3; ++s) {
     prm.in[s] = int(g.in[s]), prm.out[s] = int(g.out[s]), prm.filt[s] = int(g.filt[s]);
     prm.pad[s] = int(g.pad[s]), prm.str[s] = int(g.str[s]), prm.dil[s] = int(g.dil[s]);
@@ -423,17 +423,15 @@ bool runBwdFilter(const ConvArgs &a) {
   prm.tilesM = int(pl.tilesM);
   prm.splits = pl.splits, prm.slicesPerSplit = pl.slicesPerSplit;
   prm.alpha = float(a.alpha), prm.beta = float(a.beta);
-  prm.vec2 = g.ws[1] == 1 && (reinterpret_cast<uintptr_t>(prm.dw) & 3) == 0;
+  prm.vec2 = g.ws[1] == 1 && (reinterpret_cast<uintptr_t>(prm.dw) & uintptr_t(2 * esize - 1)) == 0;
   if (pl.splits > 1)
     prm.partial = reinterpret_cast<float *>(ws + wl.partial);
   if (pl.tilesM * pl.tilesN == 0)
     return true;
   const dim3 grid(unsigned(pl.tilesM * pl.tilesN), 1, unsigned(g.G * pl.splits));
   const int64_t items = int64_t(prm.Kg) * prm.Ncols * g.G;
-  if (half)
-    launchT<__half>(pl.tile, prm, grid, int(g.G), items, stream);
-  else
-    launchT<__nv_bfloat16>(pl.tile, prm, grid, int(g.G), items, stream);
+  withTcType(p.dataType,
+             [&](auto tag) { launchT<typename decltype(tag)::type>(pl.tile, prm, grid, int(g.G), items, stream); });
   return true;
 }
 

@@ -1,14 +1,17 @@
-// The tensor-core implicit GEMM shared by the half/bf16 convolutions (conv_tc_fwd.cu for forward and
-// backward-data, conv_tc_bwd_filter.cu for backward-filter): warp-level mma.sync m16n8k16 with fp32
-// accumulation, operands brought to shared memory by cp.async 16-byte copies in a 4-stage pipeline
-// (zero-filled where the implicit im2col reads padding), fragments loaded with ldmatrix from swizzled
-// rows (no bank conflicts), and the same strided alpha/beta epilogue or split-K partials.
+// The tensor-core implicit GEMM shared by the convolutions (conv_tc_fwd.cu for forward and
+// backward-data, conv_tc_bwd_filter.cu for backward-filter): warp-level mma.sync with fp32
+// accumulation (m16n8k16 for half/bf16, m16n8k8 TF32 for float under TENSOR_OP math), operands
+// brought to shared memory by cp.async 16-byte copies in a 4-stage pipeline (zero-filled where the
+// implicit im2col reads padding), fragments loaded from swizzled rows (no bank conflicts), and the
+// same strided alpha/beta epilogue or split-K partials.
 //
-// GEMM view of one block: D[BM x BN] = sum over the reduction of A[m][j] * B[n][j]. Each operand tile
-// sits in shared memory in one of two layouts:
-//   K-major  ([rows][32]): reduction contiguous, e.g. NHWC activations gathered per output pixel;
-//   MN-major ([32][cols]): rows/cols contiguous, e.g. dy read per reduction pixel (backward-filter),
-//   read with ldmatrix.trans.
+// GEMM view of one block: D[BM x BN] = sum over the reduction of A[m][j] * B[n][j]. A stage holds
+// 64 bytes of reduction per row: BK = 64 / sizeof(T) elements (32 half, 16 float), in 16-byte chunks
+// of EPC = 16 / sizeof(T) elements. Each operand tile sits in shared memory in one of two layouts:
+//   K-major  ([rows][BK]): reduction contiguous, e.g. NHWC activations gathered per output pixel;
+//   MN-major ([BK][cols]): rows/cols contiguous, e.g. dy read per reduction pixel (backward-filter),
+//   read with ldmatrix.trans (half/bf16) or 32-bit shared loads (float: ldmatrix.trans moves 16-bit
+//   elements only).
 // The loaders (per direction) only issue cp.async copies into a stage; this file owns the pipeline.
 #pragma once
 
@@ -18,16 +21,20 @@
 
 namespace lamina::cuda::tc {
 
-constexpr int kBK = 32;      // reduction elements per stage (64 bytes of half per row)
+constexpr int kRowBytes = 64; // reduction bytes per stage and row of a K-major tile
 constexpr int kThreads = 128; // 4 warps
 constexpr int kStages = 4;
+// Per storage type: reduction elements per stage, elements per 16-byte chunk (the channel granularity
+// of operands read in place; staging pads channels to a multiple of it).
+template <class T> constexpr int kBK = kRowBytes / int(sizeof(T));
+template <class T> constexpr int kEPC = 16 / int(sizeof(T));
 
 // A block tile of BM x BN outputs computed by WARPS_M x WARPS_N warps (4 in all).
 template <int BM_, int BN_, int WARPS_M_, int WARPS_N_> struct Tile {
   static constexpr int BM = BM_, BN = BN_, WARPS_M = WARPS_M_, WARPS_N = WARPS_N_;
   static constexpr int WTM = BM / WARPS_M, WTN = BN / WARPS_N; // warp tile
   static constexpr int MI = WTM / 16, NI = WTN / 8;            // mma tiles per warp
-  static constexpr int A_BYTES = BM * kBK * 2, B_BYTES = BN * kBK * 2;
+  static constexpr int A_BYTES = BM * kRowBytes, B_BYTES = BN * kRowBytes;
   static constexpr int STAGE_BYTES = A_BYTES + B_BYTES;
   static constexpr int SMEM_BYTES = kStages * STAGE_BYTES;
   static_assert(WARPS_M * WARPS_N * 32 == kThreads, "4 warps");
@@ -44,6 +51,30 @@ template <class T> struct MmaKind;
 template <> struct MmaKind<__half> { static constexpr bool bf16 = false; };
 template <> struct MmaKind<__nv_bfloat16> { static constexpr bool bf16 = true; };
 
+// Host side: the per-type constants for a laminaDataType_t (half, bfloat16: 2 bytes; float as TF32: 4).
+struct TcTypeInfo {
+  int esize = 2;             // bytes per element
+  int epc = 8;               // kEPC: elements per 16-byte chunk
+  int bk = 32;               // kBK: reduction elements per stage
+  double flopsPerMs = 600e9; // the largest tile's sustained mma.sync rate (TF32 runs at half the f16 rate)
+};
+inline TcTypeInfo tcTypeInfo(laminaDataType_t dt) {
+  TcTypeInfo t;
+  if (dt == LAMINA_DATA_FLOAT)
+    t.esize = 4, t.epc = kEPC<float>, t.bk = kBK<float>, t.flopsPerMs = 300e9;
+  return t;
+}
+// Host-side dispatch over the storage types of these paths: f(TypeTag<T>{}).
+template <class T> struct TypeTag { using type = T; };
+template <class F> void withTcType(laminaDataType_t dt, F &&f) {
+  switch (dt) {
+  case LAMINA_DATA_HALF: f(TypeTag<__half>{}); break;
+  case LAMINA_DATA_BFLOAT16: f(TypeTag<__nv_bfloat16>{}); break;
+  case LAMINA_DATA_FLOAT: f(TypeTag<float>{}); break;
+  default: ::lamina::fail(LAMINA_STATUS_INTERNAL_ERROR, "tensor-core path: data type %d", int(dt));
+  }
+}
+
 // ---- PTX wrappers -------------------------------------------------------------------------------
 __device__ __forceinline__ uint32_t smemAddr(const void *p) {
   return static_cast<uint32_t>(__cvta_generic_to_shared(p));
@@ -54,9 +85,7 @@ __device__ __forceinline__ void cpAsync16(uint32_t dst, const void *src, bool va
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src), "r"(bytes));
 }
 __device__ __forceinline__ void cpAsyncCommit() { asm volatile("cp.async.commit_group;\n" ::); }
-template <int N> __device__ __forceinline__ void cpAsyncWait() {
-  asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
-}
+template <int N> __device__ __forceinline__ void cpAsyncWait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N)); }
 __device__ __forceinline__ void ldmatrixX4(uint32_t r[4], uint32_t addr) {
   asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
@@ -79,6 +108,25 @@ template <bool BF16> __device__ __forceinline__ void mma16816(float c[4], const 
                  : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
                  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
 }
+// TF32: a0 (row g, k t), a1 (g + 8, t), a2 (g, t + 4), a3 (g + 8, t + 4); b0 (k t, col g), b1 (t + 4, g)
+// (g = lane / 4, t = lane % 4); accumulators as m16n8k16.
+__device__ __forceinline__ void mma1688Tf32(float c[4], const uint32_t a[4], const uint32_t b[2]) {
+  asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+               "{%0,%1,%2,%3};\n"
+               : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+// float bits -> TF32 (10-bit mantissa), rounded to nearest (ties away), as the mma expects its inputs.
+__device__ __forceinline__ uint32_t toTf32(uint32_t bits) {
+  uint32_t r;
+  asm("cvt.rna.tf32.f32 %0, %1;\n" : "=r"(r) : "f"(__uint_as_float(bits)));
+  return r;
+}
+__device__ __forceinline__ uint32_t ldShared32(uint32_t addr) {
+  uint32_t r;
+  asm volatile("ld.shared.b32 %0, [%1];\n" : "=r"(r) : "r"(addr));
+  return r;
+}
 
 // ---- Shared-memory layouts (byte offsets of 16-byte chunks) -----------------------------------------
 // K-major: rows of 64 bytes (4 chunks); chunk c of row r at slot c ^ ((r >> 1) & 3), so the 8 rows an
@@ -93,14 +141,32 @@ template <int COLS> __device__ __forceinline__ uint32_t mnMajorOffset(int krow, 
   const int sw = CH >= 8 ? (krow & 7) : ((krow >> 1) & 3);
   return uint32_t(krow * COLS * 2 + ((chunk ^ sw) << 4));
 }
+// MN-major float: 16 rows (reduction) of COLS floats (COLS / 4 chunks, rows of 128 bytes or more).
+// Chunk c of row k at slot c ^ 2 (k % 4): a fragment load reads rows k0 + t (t = 0..3) at 8
+// consecutive columns (two chunks of the same aligned 8-chunk group), and the four rows' chunk pairs
+// land in four different 32-byte bank groups (the XOR keeps chunk pairs together and permutes only
+// within an aligned group of 8, so the loaders' 8 consecutive chunks of a row stay conflict-free too).
+template <int COLS> __device__ __forceinline__ uint32_t mnMajorOffsetF32(int krow, int chunk) {
+  constexpr int CH = COLS / 4;
+  static_assert(CH == 8 || CH == 16 || CH == 32, "32, 64 or 128 columns");
+  return uint32_t(krow * COLS * 4 + ((chunk ^ ((krow & 3) << 1)) << 4));
+}
+// Byte offset of chunk `chunk` (EPC elements) of reduction row krow in an MN-major tile of COLS columns.
+template <class T, int COLS> __device__ __forceinline__ uint32_t mnMajorChunk(int krow, int chunk) {
+  if constexpr (sizeof(T) == 4)
+    return mnMajorOffsetF32<COLS>(krow, chunk);
+  else
+    return mnMajorOffset<COLS>(krow, chunk);
+}
 
 // ---- One stage of the product ---------------------------------------------------------------------
 // acc[mi][ni][0..3]: the m16n8 accumulator layout (rows lane/4 and lane/4 + 8, columns 2 (lane%4) + 0/1).
+// half / bf16: two k16 steps of 32 bytes per row.
 template <class Cfg, bool A_KMAJOR, bool B_KMAJOR, bool BF16>
 __device__ __forceinline__ void mmaStage(uint32_t sA, uint32_t sB, float (&acc)[Cfg::MI][Cfg::NI][4], int warpM,
                                          int warpN, int lane) {
 #pragma unroll
-  for (int kk = 0; kk < kBK / 16; ++kk) {
+  for (int kk = 0; kk < kBK<__half> / 16; ++kk) {
     uint32_t a[Cfg::MI][4], b[Cfg::NI][2];
 #pragma unroll
     for (int mi = 0; mi < Cfg::MI; ++mi) {
@@ -134,10 +200,85 @@ __device__ __forceinline__ void mmaStage(uint32_t sA, uint32_t sB, float (&acc)[
   }
 }
 
+// float (TF32): two k8 steps of 32 bytes per row, the same bytes per step as the half k16 step.
+// K-major tiles: ldmatrix (b16) over 32-bit data hands lane (g, t) the word t of row g of each 8 x 16-byte
+// matrix, so the half addressing yields exactly the TF32 fragments: A's matrices (rows m0 / m0 + 8,
+// chunk 2 kk / 2 kk + 1 = k 0..3 / 4..7 of the step) are a0..a3, B's are b0, b1 of n-tiles ni and ni + 1.
+// MN-major tiles: one 32-bit shared load per element (mnMajorOffsetF32). Element (krow, col) with
+// col = W + 16 mm + 8 h + g (W: the warp's first column, a multiple of 32) and krow = 8 kk + 4 w + t lies
+// at (8 kk + 4 w) ROWB + 4 W + 128 (mm / 2) + laneOff[mm % 2][h]: the swizzle only permutes within
+// aligned 8-chunk groups, so the lane's share is one of four offsets computed once.
+template <int COLS> struct MnF32Lane {
+  static constexpr int ROWB = COLS * 4;
+  uint32_t off[2][2];
+  __device__ __forceinline__ explicit MnF32Lane(int lane) {
+    const int g = lane >> 2, t = lane & 3;
+#pragma unroll
+    for (int p = 0; p < 2; ++p)
+#pragma unroll
+      for (int h = 0; h < 2; ++h)
+        off[p][h] = uint32_t(t * ROWB + (((4 * p + 2 * h + (g >> 2)) ^ (2 * t)) << 4) + (g & 3) * 4);
+  }
+  // Byte offset of (krow = 8 kk + 4 w + t, col = W + 16 mm + 8 h + g) for this lane.
+  __device__ __forceinline__ uint32_t at(int kk, int w, int W, int mm, int h) const {
+    return uint32_t((8 * kk + 4 * w) * ROWB + 4 * W + 128 * (mm >> 1)) + off[mm & 1][h];
+  }
+};
+
+template <class Cfg, bool A_KMAJOR, bool B_KMAJOR>
+__device__ __forceinline__ void mmaStageTf32(uint32_t sA, uint32_t sB, float (&acc)[Cfg::MI][Cfg::NI][4], int warpM,
+                                             int warpN, int lane) {
+  static_assert(Cfg::WTM % 32 == 0 && Cfg::WTN % 32 == 0, "warp columns start on 8-chunk groups");
+  const MnF32Lane<Cfg::BM> mnA(lane);
+  const MnF32Lane<Cfg::BN> mnB(lane);
+#pragma unroll
+  for (int kk = 0; kk < kBK<float> / 8; ++kk) {
+    uint32_t a[Cfg::MI][4], b[Cfg::NI][2];
+#pragma unroll
+    for (int mi = 0; mi < Cfg::MI; ++mi) {
+      if constexpr (A_KMAJOR) {
+        const int m0 = warpM * Cfg::WTM + mi * 16;
+        const int row = m0 + (lane & 7) + ((lane >> 3) & 1) * 8, chunk = kk * 2 + (lane >> 4);
+        ldmatrixX4(a[mi], sA + kMajorOffset(row, chunk));
+      } else {
+        const int W = warpM * Cfg::WTM;
+        a[mi][0] = ldShared32(sA + mnA.at(kk, 0, W, mi, 0));
+        a[mi][1] = ldShared32(sA + mnA.at(kk, 0, W, mi, 1));
+        a[mi][2] = ldShared32(sA + mnA.at(kk, 1, W, mi, 0));
+        a[mi][3] = ldShared32(sA + mnA.at(kk, 1, W, mi, 1));
+      }
+#pragma unroll
+      for (int e = 0; e < 4; ++e)
+        a[mi][e] = toTf32(a[mi][e]);
+    }
+#pragma unroll
+    for (int ni = 0; ni < Cfg::NI; ni += 2) {
+      uint32_t r[4];
+      if constexpr (B_KMAJOR) {
+        const int n0 = warpN * Cfg::WTN + ni * 8;
+        const int row = n0 + (lane & 7) + (lane >> 4) * 8, chunk = kk * 2 + ((lane >> 3) & 1);
+        ldmatrixX4(r, sB + kMajorOffset(row, chunk));
+      } else {
+        const int W = warpN * Cfg::WTN, mm = ni / 2;
+        r[0] = ldShared32(sB + mnB.at(kk, 0, W, mm, 0));
+        r[1] = ldShared32(sB + mnB.at(kk, 1, W, mm, 0));
+        r[2] = ldShared32(sB + mnB.at(kk, 0, W, mm, 1));
+        r[3] = ldShared32(sB + mnB.at(kk, 1, W, mm, 1));
+      }
+      b[ni][0] = toTf32(r[0]), b[ni][1] = toTf32(r[1]), b[ni + 1][0] = toTf32(r[2]), b[ni + 1][1] = toTf32(r[3]);
+    }
+#pragma unroll
+    for (int mi = 0; mi < Cfg::MI; ++mi)
+#pragma unroll
+      for (int ni = 0; ni < Cfg::NI; ++ni)
+        mma1688Tf32(acc[mi][ni], a[mi], b[ni]);
+  }
+}
+
 // The pipelined main loop over `iters` reduction slices. load(stageA, stageB, it) issues the cp.async
 // copies of slice `it` (the loader keeps its own running position: it is called with it = 0, 1, 2...
 // in order, once each). smem holds kStages stages of A then B.
-template <class Cfg, bool A_KMAJOR, bool B_KMAJOR, bool BF16, class Load>
+template <class Cfg, bool A_KMAJOR, bool B_KMAJOR, class T, class Load>
 __device__ __forceinline__ void mainLoop(uint8_t *smem, int iters, float (&acc)[Cfg::MI][Cfg::NI][4], Load &load) {
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int warpM = warp % Cfg::WARPS_M, warpN = warp / Cfg::WARPS_M;
@@ -165,14 +306,29 @@ __device__ __forceinline__ void mainLoop(uint8_t *smem, int iters, float (&acc)[
       load(stageA(next % kStages), stageB(next % kStages), next);
     cpAsyncCommit();
     const int s = it % kStages;
-    mmaStage<Cfg, A_KMAJOR, B_KMAJOR, BF16>(stageA(s), stageB(s), acc, warpM, warpN, lane);
+    if constexpr (sizeof(T) == 4)
+      mmaStageTf32<Cfg, A_KMAJOR, B_KMAJOR>(stageA(s), stageB(s), acc, warpM, warpN, lane);
+    else
+      mmaStage<Cfg, A_KMAJOR, B_KMAJOR, MmaKind<T>::bf16>(stageA(s), stageB(s), acc, warpM, warpN, lane);
   }
   cpAsyncWait<0>();
 }
 
+// Two adjacent outputs as one store (at: aligned to two elements).
+__device__ __forceinline__ void storePair(__half *at, __half a, __half b) {
+  *reinterpret_cast<uint32_t *>(at) = uint32_t(__half_as_ushort(a)) | (uint32_t(__half_as_ushort(b)) << 16);
+}
+__device__ __forceinline__ void storePair(__nv_bfloat16 *at, __nv_bfloat16 a, __nv_bfloat16 b) {
+  *reinterpret_cast<uint32_t *>(at) = uint32_t(__bfloat16_as_ushort(a)) | (uint32_t(__bfloat16_as_ushort(b)) << 16);
+}
+__device__ __forceinline__ void storePair(float *at, float a, float b) {
+  *reinterpret_cast<float2 *>(at) = make_float2(a, b);
+}
+
 // Calls put(row, col, v0, v1) for every accumulator pair of this thread: (row, col) and (row, col + 1)
 // within the block tile.
-template <class Cfg, class Put> __device__ __forceinline__ void forEachPair(const float (&acc)[Cfg::MI][Cfg::NI][4], Put put) {
+template <class Cfg, class Put>
+__device__ __forceinline__ void forEachPair(const float (&acc)[Cfg::MI][Cfg::NI][4], Put put) {
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int warpM = warp % Cfg::WARPS_M, warpN = warp / Cfg::WARPS_M;
 #pragma unroll

@@ -1,4 +1,5 @@
-// Tensor-core implicit GEMM, forward and backward-data (half / bfloat16, NHWC-style strides):
+// Tensor-core implicit GEMM, forward and backward-data (half / bfloat16, and float as TF32 under
+// TENSOR_OP math; NHWC-style strides):
 //
 // forward, per group:  y[m = (n, o)][k] = sum over j = (tap, c) of x[n][o*str - pad + tap*dil][c] * w[k][tap][c]
 // backward-data:       dx[m = (n, i)][c] = sum over j = (tap, k) of dy[n][(i + pad - tap*dil) / str][k] * w[k][tap][c]
@@ -27,17 +28,17 @@ namespace lamina::cuda::tc {
 namespace {
 
 struct Params {
-  const void *src;  // x (forward) or dy (backward-data)
-  int64_t ss[5];    // its strides: n, channel (1), spatial 0..2
-  int srcExt[3];    // its spatial extent
-  const void *w;    // filter at logical tap 0 (flip folded into ws)
-  int64_t ws[5];    // k, c, spatial 0..2
-  void *dst;        // y or dx
+  const void *src; // x (forward) or dy (backward-data)
+  int64_t ss[5];   // its strides: n, channel (1), spatial 0..2
+  int srcExt[3];   // its spatial extent
+  const void *w;   // filter at logical tap 0 (flip folded into ws)
+  int64_t ws[5];   // k, c, spatial 0..2
+  void *dst;       // y or dx
   int64_t ds[5];
   int N, G, RC, NC; // batch, groups, reduction channels (Cg or Kg), output columns (Kg or Cg) per group
   int Kw;           // backward-data: filter rows per group (Kg; RC may be padded beyond it)
-  int kChunks;      // ceil(RC / kBK)
-  int tps;          // taps per slice: 32 / RC when RC is 8 or 16 (several taps share a slice), else 1
+  int kChunks;      // ceil(RC / BK)
+  int tps;          // taps per slice: BK / RC when RC is EPC or 2 EPC (several taps share a slice), else 1
   int filt[3], pad[3], str[3], dil[3];
   int rows[3];   // forward: output dims; backward-data: dx dims
   int phases[3]; // 1 (forward) or str (backward-data)
@@ -46,7 +47,7 @@ struct Params {
   float *partial; // [G][splits][M][NC] when splits > 1 (forward only)
   int64_t M;      // forward rows N * P (partials)
   float alpha, beta;
-  bool vec2; // dst 4-byte aligned with unit column stride: pairs stored as one 32-bit word
+  bool vec2; // dst aligned to two elements with unit column stride: pairs stored as one 2-element word
 };
 
 __host__ __device__ inline int gcdInt(int a, int b) {
@@ -94,14 +95,8 @@ template <bool BWD> __device__ __forceinline__ Layout layoutFor(const Params &p,
   return l;
 }
 
-__device__ __forceinline__ uint32_t pack2(__half a, __half b) {
-  return uint32_t(__half_as_ushort(a)) | (uint32_t(__half_as_ushort(b)) << 16);
-}
-__device__ __forceinline__ uint32_t pack2(__nv_bfloat16 a, __nv_bfloat16 b) {
-  return uint32_t(__bfloat16_as_ushort(a)) | (uint32_t(__bfloat16_as_ushort(b)) << 16);
-}
-
 template <class T, class Cfg, bool BWD> __global__ void __launch_bounds__(kThreads) convKernel(const Params p) {
+  constexpr int BK = kBK<T>, EPC = kEPC<T>; // reduction elements per stage, elements per 16-byte chunk
   extern __shared__ __align__(128) uint8_t smem[];
   const int tid = threadIdx.x;
   const int mt = int(blockIdx.x % unsigned(p.tilesM)), nt = int(blockIdx.x / unsigned(p.tilesM));
@@ -145,12 +140,13 @@ template <class T, class Cfg, bool BWD> __global__ void __launch_bounds__(kThrea
     }
   }
   // B: forward rows n = output channel ((tid / 4) + 32 i, chunk tid % 4); backward-data rows k of
-  // the slice (tid / CH + (128 / CH) i) at column chunk tid % CH.
+  // the slice (tid / CH + (128 / CH) i, BK of them) at column chunk tid % CH.
   constexpr int BR = Cfg::BN / 32;
-  constexpr int CH = Cfg::BN / 8;
+  constexpr int CH = Cfg::BN / EPC;
+  static_assert(BK * CH == BR * kThreads, "one pass of the threads per BN / 32 loads");
   int64_t bRowOff[BR];
   bool bValid[BR];
-  const int bCol = BWD ? nt * Cfg::BN + (tid % CH) * 8 : 0;
+  const int bCol = BWD ? nt * Cfg::BN + (tid % CH) * EPC : 0;
 #pragma unroll
   for (int i = 0; i < BR; ++i) {
     if (!BWD) {
@@ -186,11 +182,11 @@ template <class T, class Cfg, bool BWD> __global__ void __launch_bounds__(kThrea
       tapW += int64_t(l.r0[d] + tt[d] * l.rStep[d]) * p.ws[2 + d];
     }
   };
-  // Several taps per slice (RC = 8 or 16): chunk q of a row is tap sl * tps + q / (RC / 8).
+  // Several taps per slice (RC = EPC or 2 EPC): chunk q of a row is tap sl * tps + q / (RC / EPC).
   auto loadPacked = [&](uint32_t sA, uint32_t sB) {
-    const int cpt = p.RC / 8;
+    const int cpt = p.RC / EPC;
     {
-      const int tap = sl * p.tps + aChunk / cpt, ca = (aChunk % cpt) * 8;
+      const int tap = sl * p.tps + aChunk / cpt, ca = (aChunk % cpt) * EPC;
       int toff[3];
       int64_t tapSrc, tapW;
       tapAt(tap < taps ? tap : 0, toff, tapSrc, tapW);
@@ -222,7 +218,7 @@ template <class T, class Cfg, bool BWD> __global__ void __launch_bounds__(kThrea
         tapAt(tap < taps ? tap : 0, toff, tapSrc, tapW);
         const bool ok = bValid[i] && tap < taps && k < p.Kw;
         const T *g = w + (bRowOff[i] + int64_t(k) * p.ws[0] + tapW);
-        cpAsync16(sB + mnMajorOffset<Cfg::BN>(krow, tid % CH), ok ? g : w, ok);
+        cpAsync16(sB + mnMajorChunk<T, Cfg::BN>(krow, tid % CH), ok ? g : w, ok);
       }
     }
     ++sl;
@@ -240,8 +236,8 @@ template <class T, class Cfg, bool BWD> __global__ void __launch_bounds__(kThrea
       tapSrc += int64_t(toff[d]) * p.ss[2 + d];
       tapW += int64_t(l.r0[d] + ti[d] * l.rStep[d]) * p.ws[2 + d];
     }
-    const int cBase = kc * kBK;
-    const int ca = cBase + aChunk * 8;
+    const int cBase = kc * BK;
+    const int ca = cBase + aChunk * EPC;
 #pragma unroll
     for (int i = 0; i < AR; ++i) {
       bool ok = aValid[i] && ca < p.RC;
@@ -262,7 +258,7 @@ template <class T, class Cfg, bool BWD> __global__ void __launch_bounds__(kThrea
         const int k = cBase + krow;
         const bool ok = bValid[i] && k < p.Kw;
         const T *g = w + (bRowOff[i] + int64_t(k) * p.ws[0] + tapW);
-        cpAsync16(sB + mnMajorOffset<Cfg::BN>(krow, tid % CH), ok ? g : w, ok);
+        cpAsync16(sB + mnMajorChunk<T, Cfg::BN>(krow, tid % CH), ok ? g : w, ok);
       }
     }
     if (++kc == p.kChunks) {
@@ -278,7 +274,7 @@ template <class T, class Cfg, bool BWD> __global__ void __launch_bounds__(kThrea
   };
 
   float acc[Cfg::MI][Cfg::NI][4];
-  mainLoop<Cfg, true, !BWD, MmaKind<T>::bf16>(smem, iters, acc, load);
+  mainLoop<Cfg, true, !BWD, T>(smem, iters, acc, load);
 
   const int64_t m0 = int64_t(mt) * Cfg::BM;
   const int n0 = nt * Cfg::BN;
@@ -331,7 +327,7 @@ template <class T, class Cfg, bool BWD> __global__ void __launch_bounds__(kThrea
         T *at = dst + off;
         if (p.vec2 && n + 1 < p.NC && (off & 1) == 0) {
           const T a = scaled(v0, at), b = scaled(v1, at + 1);
-          *reinterpret_cast<uint32_t *>(at) = pack2(a, b);
+          storePair(at, a, b);
         } else {
           *at = scaled(v0, at);
           if (n + 1 < p.NC)
@@ -379,64 +375,69 @@ struct TileInfo {
 constexpr TileInfo kTiles[kTileCount] = {{128, 128, 2, 1.0}, {128, 64, 3, 0.85}, {64, 64, 5, 0.7}, {128, 32, 4, 0.6}};
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
-int64_t round8(int64_t v) { return (v + 7) / 8 * 8; }
+int64_t roundUp(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
 // How a run reads its operands: directly, or from channel-padded packed copies in the workspace.
 struct Setup {
+  TcTypeInfo ti;
   bool stageSrc = false, stageW = false;
   StageShape srcShape{}, wShape{};
   int64_t RC = 0, NC = 0; // reduction channels as the kernel sees them (padded when staged), output columns
-  int tps = 1;            // taps per 32-wide slice
+  int tps = 1;            // taps per BK-wide slice
   std::string why;        // not empty: the path does not apply
 };
 
-bool stridesOk(const int64_t s[5]) {
-  return s[1] == 1 && s[0] % 8 == 0 && s[2] % 8 == 0 && s[3] % 8 == 0 && s[4] % 8 == 0;
+bool stridesOk(const int64_t s[5], int epc) {
+  return s[1] == 1 && s[0] % epc == 0 && s[2] % epc == 0 && s[3] % epc == 0 && s[4] % epc == 0;
 }
 
 Setup setupFor(const ConvProblem &p, Dir dir, unsigned flags) {
   Setup st;
-  if (p.dataType != LAMINA_DATA_HALF && p.dataType != LAMINA_DATA_BFLOAT16) {
-    st.why = "tensor-core path: half or bfloat16 only";
+  // Float only under TENSOR_OP (TF32): DEFAULT and FMA math keep exact FMA on the general kernels.
+  if (p.dataType != LAMINA_DATA_HALF && p.dataType != LAMINA_DATA_BFLOAT16 && p.dataType != LAMINA_DATA_FLOAT) {
+    st.why = "tensor-core path: half, bfloat16 or float (TF32) only";
     return st;
   }
   if (p.math != LAMINA_TENSOR_OP_MATH) {
     st.why = "tensor-core path: needs TENSOR_OP math";
     return st;
   }
+  st.ti = tcTypeInfo(p.dataType);
+  const int epc = st.ti.epc;
   const ConvGeom g = makeConvGeom(p);
   const bool fwd = dir == Dir::Forward;
   const int64_t *ss = fwd ? g.xs : g.ys;
   const int64_t RC = fwd ? g.Cg : g.Kg, NC = fwd ? g.Kg : g.Cg;
-  // Forward reads w's channels (the reduction) in 8s, backward-data w's channels (the columns).
-  const bool srcDirect = stridesOk(ss) && RC % 8 == 0;
-  const bool wDirect = stridesOk(g.ws) && g.Cg % 8 == 0;
+  // Forward reads w's channels (the reduction) in chunks, backward-data w's channels (the columns).
+  const bool srcDirect = stridesOk(ss, epc) && RC % epc == 0;
+  const bool wDirect = stridesOk(g.ws, epc) && g.Cg % epc == 0;
   st.stageSrc = !srcDirect;
   st.stageW = !wDirect || (fwd && st.stageSrc); // forward: both padded alike
-  st.RC = st.stageSrc ? round8(RC) : RC;
+  st.RC = st.stageSrc ? roundUp(RC, epc) : RC;
   st.NC = NC;
   if ((st.stageSrc || st.stageW) && (!(flags & kStage) || g.G != 1)) {
     st.why = flags & kStage ? "tensor-core path: staging copies only for ungrouped convolutions"
-                            : "tensor-core path: channels must be contiguous in 8s (NHWC, KRSC) without a workspace";
+                            : "tensor-core path: channels must be contiguous in 16-byte chunks (NHWC, KRSC) "
+                              "without a workspace";
     return st;
   }
   if (st.stageSrc) {
     StageShape &sh = st.srcShape;
-    sh.n = g.N, sh.c = RC, sh.c8 = st.RC;
+    sh.n = g.N, sh.c = RC, sh.cPad = st.RC;
     for (int i = 0; i < 3; ++i)
       sh.dims[i] = fwd ? g.in[i] : g.out[i];
     for (int i = 0; i < 5; ++i)
       sh.s[i] = ss[i];
   }
   if (st.stageW) {
-    StageShape &sh = st.wShape; // [K][taps][Cg8], flip-free
-    sh.n = g.K, sh.c = g.Cg, sh.c8 = round8(g.Cg);
+    StageShape &sh = st.wShape; // [K][taps][CgPad], flip-free
+    sh.n = g.K, sh.c = g.Cg, sh.cPad = roundUp(g.Cg, epc);
     for (int i = 0; i < 3; ++i)
       sh.dims[i] = g.filt[i];
     for (int i = 0; i < 5; ++i)
       sh.s[i] = g.ws[i];
   }
-  st.tps = (st.RC == 8 || st.RC == 16) ? int(kBK / st.RC) : 1;
+  st.tps = (st.RC == epc || st.RC == 2 * epc) ? int(st.ti.bk / st.RC) : 1;
   return st;
 }
 
@@ -469,7 +470,7 @@ Dims dimsOf(const ConvProblem &p, Dir dir, const Setup &st) {
       taps *= ceilDiv(g.filt[s], g.str[s] / gg); // the most taps any phase has
     }
   }
-  d.iters = st.tps > 1 ? ceilDiv(taps, st.tps) : taps * ceilDiv(st.RC, kBK);
+  d.iters = st.tps > 1 ? ceilDiv(taps, st.tps) : taps * ceilDiv(st.RC, st.ti.bk);
   return d;
 }
 
@@ -477,7 +478,7 @@ Plan makePlan(const ConvProblem &p, Dir dir, const Setup &st, unsigned flags) {
   const Dims d = dimsOf(p, dir, st);
   Plan best;
   best.cost = INFINITY;
-  constexpr double kFlopsPerMsPerSM = 600e9 / kPlanSMs; // the largest tile's sustained rate, per SM
+  const double kFlopsPerMsPerSM = st.ti.flopsPerMs / kPlanSMs; // the largest tile's sustained rate, per SM
   for (int t = 0; t < kTileCount; ++t) {
     const TileInfo &ti = kTiles[t];
     const int64_t tilesM = ceilDiv(d.M, ti.bm), tilesN = ceilDiv(st.NC, ti.bn);
@@ -491,7 +492,7 @@ Plan makePlan(const ConvProblem &p, Dir dir, const Setup &st, unsigned flags) {
         continue; // the same split as a smaller s
       const double slots = double(kPlanSMs) * ti.blocksPerSM;
       const double waves = std::ceil(double(tiles * s) / slots);
-      const double blockFlops = 2.0 * ti.bm * ti.bn * double(ips) * kBK;
+      const double blockFlops = 2.0 * ti.bm * ti.bn * double(ips) * st.ti.bk;
       double cost = waves * blockFlops * ti.blocksPerSM / (ti.eff * kFlopsPerMsPerSM);
       if (s > 1) // partials written and read back, plus a launch
         cost += double(s) * d.M * st.NC * p.G * 8.0 / 2.5e9 + 0.004;
@@ -530,9 +531,10 @@ struct WsLayout {
 };
 WsLayout wsLayout(const ConvProblem &p, const Setup &st, const Plan &pl) {
   WsLayout l;
-  const size_t srcB = st.stageSrc ? stageAlign(st.srcShape.bytes()) : 0;
-  const size_t wB = st.stageW ? stageAlign(st.wShape.bytes()) : 0;
-  const size_t partB = pl.splits > 1 ? stageAlign(size_t(pl.splits) * size_t(pl.M) * size_t(st.NC) * size_t(p.G) * 4) : 0;
+  const size_t srcB = st.stageSrc ? stageAlign(st.srcShape.bytes(st.ti.esize)) : 0;
+  const size_t wB = st.stageW ? stageAlign(st.wShape.bytes(st.ti.esize)) : 0;
+  const size_t partB =
+      pl.splits > 1 ? stageAlign(size_t(pl.splits) * size_t(pl.M) * size_t(st.NC) * size_t(p.G) * 4) : 0;
   l.src = 0, l.w = srcB, l.partial = srcB + wB;
   l.total = srcB + wB + partB;
   if (l.total)
@@ -543,7 +545,7 @@ WsLayout wsLayout(const ConvProblem &p, const Setup &st, const Plan &pl) {
 std::string limits(const ConvProblem &p, Dir dir, const Setup &st) {
   const ConvGeom g = makeConvGeom(p);
   const Dims d = dimsOf(p, dir, st);
-  if (d.M >= INT32_MAX / 2 || ceilDiv(d.M, 64) * ceilDiv(st.NC, 32) >= INT32_MAX || d.iters * kBK >= INT32_MAX ||
+  if (d.M >= INT32_MAX / 2 || ceilDiv(d.M, 64) * ceilDiv(st.NC, 32) >= INT32_MAX || d.iters * st.ti.bk >= INT32_MAX ||
       g.N > INT32_MAX || d.phases > 65535 || p.G > 4096)
     return "tensor-core path: sizes beyond its 32-bit tile indices";
   for (int s = 0; s < 3; ++s)
@@ -554,11 +556,12 @@ std::string limits(const ConvProblem &p, Dir dir, const Setup &st) {
 }
 
 template <class T, class Cfg, bool BWD> void preloadAs() {
-  LAMINA_CUDA_CALL(cudaFuncSetAttribute(convKernel<T, Cfg, BWD>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                        Cfg::SMEM_BYTES));
+  LAMINA_CUDA_CALL(
+      cudaFuncSetAttribute(convKernel<T, Cfg, BWD>, cudaFuncAttributeMaxDynamicSharedMemorySize, Cfg::SMEM_BYTES));
 }
 template <class T> void preloadT() {
-  preloadAs<T, TileL, false>(), preloadAs<T, TileM, false>(), preloadAs<T, TileS, false>(), preloadAs<T, TileT, false>();
+  preloadAs<T, TileL, false>(), preloadAs<T, TileM, false>(), preloadAs<T, TileS, false>(),
+      preloadAs<T, TileT, false>();
   preloadAs<T, TileL, true>(), preloadAs<T, TileM, true>(), preloadAs<T, TileS, true>(), preloadAs<T, TileT, true>();
   cudaFuncAttributes attr;
   LAMINA_CUDA_CALL(cudaFuncGetAttributes(&attr, reduceSplits<T>));
@@ -570,6 +573,7 @@ template <class T> void preloadT() {
 void preloadKernels() {
   preloadT<__half>();
   preloadT<__nv_bfloat16>();
+  preloadT<float>();
   preloadBwdFilterKernels();
 }
 
@@ -588,9 +592,9 @@ size_t convWorkspace(const ConvProblem &p, Dir dir, unsigned flags) {
 double convEstimateMs(const ConvProblem &p, Dir dir, unsigned flags) {
   const Setup st = setupFor(p, dir, flags);
   const Plan pl = makePlan(p, dir, st, flags);
-  double bytes = double(p.x.numel() + p.w.numel() + p.y.numel()) * 2.0;
+  double bytes = double(p.x.numel() + p.w.numel() + p.y.numel()) * st.ti.esize;
   if (st.stageSrc)
-    bytes += 2.0 * double(st.srcShape.bytes());
+    bytes += 2.0 * double(st.srcShape.bytes(st.ti.esize));
   return 0.004 + pl.cost + bytes / 3.0e9 + (st.stageSrc || st.stageW ? 0.004 : 0.0);
 }
 
@@ -598,9 +602,10 @@ bool runConv(const ConvArgs &a, Dir dir, unsigned flags) {
   const ConvProblem &p = *a.p;
   const ConvGeom g = makeConvGeom(p);
   const Setup st = setupFor(p, dir, flags);
+  const int esize = st.ti.esize;
   const bool fwd = dir == Dir::Forward;
   const void *src = fwd ? a.x : a.dy;
-  const void *wp = static_cast<const char *>(a.w) + g.wOff * 2;
+  const void *wp = static_cast<const char *>(a.w) + g.wOff * esize;
   void *dst = fwd ? a.y : a.dx;
   if ((!st.stageSrc && !aligned16(src)) || (!st.stageW && !aligned16(wp)))
     return false;
@@ -610,36 +615,29 @@ bool runConv(const ConvArgs &a, Dir dir, unsigned flags) {
     return false; // the caller's fallback runs without it
   char *ws = reinterpret_cast<char *>((reinterpret_cast<uintptr_t>(a.workspace) + 255) / 256 * 256);
   const cudaStream_t stream = streamOf(*a.handle);
-  const bool half = p.dataType == LAMINA_DATA_HALF;
 
   Params prm{};
   const int64_t *ss = fwd ? g.xs : g.ys, *ds = fwd ? g.ys : g.xs;
   for (int i = 0; i < 5; ++i)
     prm.ss[i] = ss[i], prm.ws[i] = g.ws[i], prm.ds[i] = ds[i];
   prm.src = src, prm.w = wp, prm.dst = dst;
-  if (st.stageSrc) { // packed [n][s0][s1][s2][c8]
+  if (st.stageSrc) { // packed [n][s0][s1][s2][cPad]
     const StageShape &sh = st.srcShape;
-    if (half)
-      stage<__half>(src, sh, ws + wl.src, stream);
-    else
-      stage<__nv_bfloat16>(src, sh, ws + wl.src, stream);
+    withTcType(p.dataType, [&](auto tag) { stage<typename decltype(tag)::type>(src, sh, ws + wl.src, stream); });
     prm.src = ws + wl.src;
-    prm.ss[1] = 1, prm.ss[4] = sh.c8, prm.ss[3] = sh.dims[2] * sh.c8, prm.ss[2] = sh.dims[1] * prm.ss[3];
+    prm.ss[1] = 1, prm.ss[4] = sh.cPad, prm.ss[3] = sh.dims[2] * sh.cPad, prm.ss[2] = sh.dims[1] * prm.ss[3];
     prm.ss[0] = sh.dims[0] * prm.ss[2];
   }
-  if (st.stageW) { // packed [k][f0][f1][f2][c8], the flip already applied
+  if (st.stageW) { // packed [k][f0][f1][f2][cPad], the flip already applied
     const StageShape &sh = st.wShape;
-    if (half)
-      stage<__half>(wp, sh, ws + wl.w, stream);
-    else
-      stage<__nv_bfloat16>(wp, sh, ws + wl.w, stream);
+    withTcType(p.dataType, [&](auto tag) { stage<typename decltype(tag)::type>(wp, sh, ws + wl.w, stream); });
     prm.w = ws + wl.w;
-    prm.ws[1] = 1, prm.ws[4] = sh.c8, prm.ws[3] = sh.dims[2] * sh.c8, prm.ws[2] = sh.dims[1] * prm.ws[3];
+    prm.ws[1] = 1, prm.ws[4] = sh.cPad, prm.ws[3] = sh.dims[2] * sh.cPad, prm.ws[2] = sh.dims[1] * prm.ws[3];
     prm.ws[0] = sh.dims[0] * prm.ws[2];
   }
   prm.N = int(g.N), prm.G = int(g.G);
   prm.RC = int(st.RC), prm.NC = int(st.NC), prm.Kw = int(g.Kg);
-  prm.kChunks = int(ceilDiv(prm.RC, kBK));
+  prm.kChunks = int(ceilDiv(prm.RC, st.ti.bk));
   prm.tps = st.tps;
   for (int s = 0; s < 3; ++s) {
     prm.srcExt[s] = int(fwd ? g.in[s] : g.out[s]);
@@ -651,31 +649,25 @@ bool runConv(const ConvArgs &a, Dir dir, unsigned flags) {
   prm.splits = pl.splits, prm.itersPerSplit = pl.itersPerSplit;
   prm.M = pl.M;
   prm.alpha = float(a.alpha), prm.beta = float(a.beta);
-  prm.vec2 = ds[1] == 1 && (reinterpret_cast<uintptr_t>(dst) & 3) == 0;
+  prm.vec2 = ds[1] == 1 && (reinterpret_cast<uintptr_t>(dst) & uintptr_t(2 * esize - 1)) == 0;
   if (pl.splits > 1)
     prm.partial = reinterpret_cast<float *>(ws + wl.partial);
   if (pl.tilesM * pl.tilesN == 0 || g.N == 0)
     return true;
   const dim3 grid(unsigned(pl.tilesM * pl.tilesN), unsigned(pl.phases), unsigned(p.G * pl.splits));
-  if (fwd) {
-    if (half)
-      launchTile<__half, false>(pl.tile, prm, grid, stream);
-    else
-      launchTile<__nv_bfloat16, false>(pl.tile, prm, grid, stream);
-    if (pl.splits > 1) {
-      const int64_t items = pl.M * prm.NC * p.G;
-      if (half)
-        reduceSplits<__half><<<gridFor(items), kBlock, 0, stream>>>(prm);
-      else
-        reduceSplits<__nv_bfloat16><<<gridFor(items), kBlock, 0, stream>>>(prm);
-      LAMINA_CUDA_LAUNCHED();
+  withTcType(p.dataType, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if (fwd) {
+      launchTile<T, false>(pl.tile, prm, grid, stream);
+      if (pl.splits > 1) {
+        const int64_t items = pl.M * prm.NC * p.G;
+        reduceSplits<T><<<gridFor(items), kBlock, 0, stream>>>(prm);
+        LAMINA_CUDA_LAUNCHED();
+      }
+    } else {
+      launchTile<T, true>(pl.tile, prm, grid, stream);
     }
-  } else {
-    if (half)
-      launchTile<__half, true>(pl.tile, prm, grid, stream);
-    else
-      launchTile<__nv_bfloat16, true>(pl.tile, prm, grid, stream);
-  }
+  });
   return true;
 }
 

@@ -1,9 +1,9 @@
 // Staging for the tensor-core convolutions: when an operand's layout does not suit the 16-byte
-// channel loads (channels per group not a multiple of 8, NCHW or other strides, misaligned pixels),
-// it is copied into the workspace as a packed channels-last tensor with the channels zero-padded to a
-// multiple of 8: dst[n][s0][s1][s2][c8]. The same copy serves activations (n = image, s = pixel) and
-// filters (n = output channel, s = tap, read through the flip-folded strides). Memory-bound; each
-// thread writes one 16-byte chunk of 8 channels.
+// channel loads (channels per group not a multiple of EPC = 16 / sizeof(T), i.e. 8 half or 4 float,
+// NCHW or other strides, misaligned pixels), it is copied into the workspace as a packed channels-last
+// tensor with the channels zero-padded to a multiple of EPC: dst[n][s0][s1][s2][cPad]. The same copy
+// serves activations (n = image, s = pixel) and filters (n = output channel, s = tap, read through the
+// flip-folded strides). Memory-bound; each thread writes one 16-byte chunk of EPC channels.
 #pragma once
 
 #include "cuda/device.cuh"
@@ -13,29 +13,30 @@
 namespace lamina::cuda::tc {
 
 struct StageShape {
-  int64_t n, dims[3], c, c8;
-  int64_t s[5]; // source strides: n, channel, spatial 0..2
-  __host__ __device__ int64_t count() const { return n * dims[0] * dims[1] * dims[2] * c8; }
-  size_t bytes() const { return size_t(count()) * 2; }
+  int64_t n, dims[3], c, cPad; // cPad: c rounded up to a multiple of 16 / sizeof(T)
+  int64_t s[5];                // source strides: n, channel, spatial 0..2
+  __host__ __device__ int64_t count() const { return n * dims[0] * dims[1] * dims[2] * cPad; }
+  size_t bytes(size_t elemSize) const { return size_t(count()) * elemSize; }
 };
 
 template <class T> __global__ void stageChannels(const T *__restrict__ src, StageShape sh, T *__restrict__ dst) {
-  const int64_t chunks = sh.count() / 8;
+  constexpr int EPC = 16 / int(sizeof(T));
+  const int64_t chunks = sh.count() / EPC;
   LAMINA_GRID_STRIDE_LOOP(i, chunks) {
     int64_t t = i;
-    const int64_t c0 = (t % (sh.c8 / 8)) * 8;
-    t /= sh.c8 / 8;
+    const int64_t c0 = (t % (sh.cPad / EPC)) * EPC;
+    t /= sh.cPad / EPC;
     const int64_t p2 = t % sh.dims[2];
     t /= sh.dims[2];
     const int64_t p1 = t % sh.dims[1];
     t /= sh.dims[1];
     const int64_t p0 = t % sh.dims[0], n = t / sh.dims[0];
     const T *at = src + n * sh.s[0] + p0 * sh.s[2] + p1 * sh.s[3] + p2 * sh.s[4];
-    T v[8];
+    alignas(16) T v[EPC];
 #pragma unroll
-    for (int k = 0; k < 8; ++k)
+    for (int k = 0; k < EPC; ++k)
       v[k] = c0 + k < sh.c ? at[(c0 + k) * sh.s[1]] : fromAcc<T>(0.f);
-    *reinterpret_cast<uint4 *>(dst + i * 8) = *reinterpret_cast<const uint4 *>(v);
+    *reinterpret_cast<uint4 *>(dst + i * EPC) = *reinterpret_cast<const uint4 *>(v);
   }
 }
 
@@ -43,10 +44,11 @@ inline size_t stageAlign(size_t b) { return (b + 255) / 256 * 256; }
 
 // Launches the copy of src (shape sh) into dst on the stream.
 template <class T> void stage(const void *src, const StageShape &sh, void *dst, cudaStream_t stream) {
+  constexpr int EPC = 16 / int(sizeof(T));
   if (sh.count() == 0)
     return;
-  stageChannels<T><<<gridFor(sh.count() / 8), kBlock, 0, stream>>>(static_cast<const T *>(src), sh,
-                                                                     static_cast<T *>(dst));
+  stageChannels<T>
+      <<<gridFor(sh.count() / EPC), kBlock, 0, stream>>>(static_cast<const T *>(src), sh, static_cast<T *>(dst));
   LAMINA_CUDA_LAUNCHED();
 }
 
