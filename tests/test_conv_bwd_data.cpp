@@ -26,8 +26,8 @@ TEST(ConvBackwardData, ConformanceMultiTile) {
 // math type runs the same rows through the general kernels.
 TEST(ConvBackwardData, ConformanceTensorCorePath) {
   LT_HANDLE_OR_SKIP(h);
-  const std::vector<int> algos = {LAMINA_CONVOLUTION_BWD_DATA_ALGO_IMPLICIT_GEMM,
-                                  LAMINA_CONVOLUTION_BWD_DATA_ALGO_GEMM, LAMINA_CONVOLUTION_BWD_DATA_ALGO_DIRECT};
+  const std::vector<int> algos = {LAMINA_CONVOLUTION_BWD_DATA_ALGO_IMPLICIT_GEMM, LAMINA_CONVOLUTION_BWD_DATA_ALGO_GEMM,
+                                  LAMINA_CONVOLUTION_BWD_DATA_ALGO_DIRECT};
   const char *list = "problems/conv_tc.csv";
   EXPECT_EQ(ct::runConformance(ct::Dir::BackwardData, algos, list), ct::expectedRuns(algos.size(), list));
 }

@@ -106,8 +106,11 @@ inline double estimateMs(const ConvProblem &p, double bytesMoved, int64_t chunks
   double tflops;
   switch (p.dataType) {
   case LAMINA_DATA_DOUBLE: tflops = 50; break;
-  case LAMINA_DATA_FLOAT: tflops = p.math == LAMINA_TENSOR_OP_MATH ? 300 : 40; break;
-  default: tflops = p.math == LAMINA_FMA_MATH ? 40 : 500; break;
+  // Tensor-op rates as measured for this path on the H200 (im2col chunks + cuBLAS + epilogue pass:
+  // at most ~90 TFLOP/s half and ~56 TF32 over the benchmark layers), not cuBLAS's peak: with the
+  // peak the heuristic picked GEMM over the tensor-core implicit GEMM that ran twice as fast.
+  case LAMINA_DATA_FLOAT: tflops = p.math == LAMINA_TENSOR_OP_MATH ? 120 : 40; break;
+  default: tflops = p.math == LAMINA_FMA_MATH ? 40 : p.math == LAMINA_TENSOR_OP_MATH ? 150 : 500; break;
   }
   // Thin GEMMs (depthwise: Kg = 1, few taps) run far below peak.
   const double small = std::min(1.0, double(p.Kg()) / 64.0) * std::min(1.0, double(p.Cg() * p.filtSize()) / 64.0);

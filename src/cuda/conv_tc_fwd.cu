@@ -495,7 +495,8 @@ Plan makePlan(const ConvProblem &p, Dir dir, const Setup &st, unsigned flags) {
       const double blockFlops = 2.0 * ti.bm * ti.bn * double(ips) * st.ti.bk;
       double cost = waves * blockFlops * ti.blocksPerSM / (ti.eff * kFlopsPerMsPerSM);
       if (s > 1) // partials written and read back, plus a launch
-        cost += double(s) * d.M * st.NC * p.G * 8.0 / 2.5e9 + 0.004;
+        cost += double(s) * d.M * st.NC * p.G * 8.0 / 2.5e9 +
+                0.010; // measured: split plans lost 5-10 us to no-split ones at batch 1-8
       if (cost < best.cost * 0.97) {
         best.tile = t, best.splits = s, best.itersPerSplit = int(ips);
         best.tilesM = tilesM, best.tilesN = tilesN, best.M = d.M, best.phases = d.phases;
