@@ -5,7 +5,9 @@
 //       ldmatrix, 4-stage cp.async pipeline; src/cuda/conv_tc_fwd.cu)
 //   v2  wgmma: the same loader and swizzled shared-memory stages (64-byte K-major rows, which is the
 //       hardware's 64B swizzle), the product by wgmma.mma_async m64n128k16 reading both operands through
-//       shared-memory descriptors; one warpgroup per 128x128 tile, two m64 halves
+//       shared-memory descriptors; one warpgroup per 128x128 tile, two m64 halves; waits for each
+//       slice's MMAs before the next (validated on the H200, see docs/perf_notes.md)
+//   v3  v2 with one wgmma group in flight: loads two stages ahead, wait_group 1
 // Outcomes, with card and date, go to docs/perf_notes.md.
 //
 // Build: the CMake target lamina-sandbox-conv-fwd (CUDA builds only), or by hand:
@@ -141,12 +143,18 @@ __device__ __forceinline__ uint64_t smemDesc(uint32_t addr) {
 }
 __device__ __forceinline__ void wgmmaFence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
 __device__ __forceinline__ void wgmmaCommit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
-__device__ __forceinline__ void wgmmaWaitAll() { asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory"); }
+template <int N> __device__ __forceinline__ void wgmmaWait() {
+  asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory");
+}
 __device__ __forceinline__ void fenceProxyAsync() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
 
 constexpr int kBM2 = 128, kBN2 = 128, kA2 = kBM2 * 64, kStage2 = (kBM2 + kBN2) * 64, kSmem2 = kStages * kStage2;
 
-template <class T> __global__ void __launch_bounds__(128) convWgmma(Layer L, const T *x, const T *w, T *y) {
+// OVERLAP (v3): one wgmma group stays in flight while the next slice is waited for and loaded, so
+// loads run two stages ahead instead of three (the stage of the MMA in flight is not overwritten).
+template <class T, bool OVERLAP>
+__global__ void __launch_bounds__(128) convWgmma(Layer L, const T *x, const T *w, T *y) {
+  constexpr int kAhead = OVERLAP ? kStages - 2 : kStages - 1; // slices loaded ahead of the product
   extern __shared__ __align__(1024) uint8_t smem[];
   const int tid = threadIdx.x;
   const int P = L.P(), Q = L.Q();
@@ -199,16 +207,18 @@ template <class T> __global__ void __launch_bounds__(128) convWgmma(Layer L, con
       acc[h][e] = 0.f;
   const uint32_t base = smemAddr(smem);
 #pragma unroll
-  for (int st = 0; st < kStages - 1; ++st) {
+  for (int st = 0; st < kAhead; ++st) {
     if (st < iters)
       load(base + st * kStage2, base + st * kStage2 + kA2);
     cpAsyncCommit();
   }
   for (int it = 0; it < iters; ++it) {
-    cpAsyncWait<kStages - 2>();
+    cpAsyncWait<kAhead - 1>();
     fenceProxyAsync(); // cp.async wrote through the generic proxy; wgmma reads through the async one
     __syncthreads();
-    const int next = it + kStages - 1;
+    // Every warp is past the previous iteration's wait: with OVERLAP the MMA of slice it - 2 is done,
+    // without it that of it - 1; the stage loaded here is the one that MMA read.
+    const int next = it + kAhead;
     if (next < iters)
       load(base + (next % kStages) * kStage2, base + (next % kStages) * kStage2 + kA2);
     cpAsyncCommit();
@@ -221,13 +231,22 @@ template <class T> __global__ void __launch_bounds__(128) convWgmma(Layer L, con
       wgmma128<T>(acc[1], smemDesc(sA + 64 * 64 + kk * 32), db);
     }
     wgmmaCommit();
-    wgmmaWaitAll(); // the stage is overwritten kStages - 1 iterations later; no MMA in flight then
+    if constexpr (OVERLAP)
+      wgmmaWait<1>();
+    else
+      wgmmaWait<0>();
 #pragma unroll
     for (int h = 0; h < 2; ++h)
 #pragma unroll
       for (int e = 0; e < 64; ++e)
         asm volatile("" : "+f"(acc[h][e])::"memory");
   }
+  wgmmaWait<0>();
+#pragma unroll
+  for (int h = 0; h < 2; ++h)
+#pragma unroll
+    for (int e = 0; e < 64; ++e)
+      asm volatile("" : "+f"(acc[h][e])::"memory");
   cpAsyncWait<0>();
   // Accumulator layout of m64nNk16: warp wq holds rows 16 wq + lane/4 (+8); n8 block j, columns
   // 8 j + 2 (lane % 4) + {0, 1}.
@@ -302,7 +321,8 @@ template <class T> int run(laminaDataType_t dt, const char *dtName) {
   };
   laminaHandle_t h;
   LK(laminaCreate(&h));
-  CK(cudaFuncSetAttribute(convWgmma<T>, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmem2));
+  CK(cudaFuncSetAttribute(convWgmma<T, false>, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmem2));
+  CK(cudaFuncSetAttribute(convWgmma<T, true>, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmem2));
   std::printf("%-20s %-4s %10s %10s %10s\n", "layer", "ver", "ms", "TFLOP/s", "max err");
   int bad = 0;
   std::mt19937 rng(7);
@@ -346,14 +366,15 @@ template <class T> int run(laminaDataType_t dt, const char *dtName) {
     };
     const int64_t M = int64_t(L.N) * L.P() * L.Q();
     const unsigned grid2 = unsigned(((M + kBM2 - 1) / kBM2) * ((L.K + kBN2 - 1) / kBN2));
-    auto v2 = [&] { convWgmma<T><<<grid2, 128, kSmem2>>>(L, b.x, b.w, b.y); };
-    for (int ver = 1; ver <= 2; ++ver) {
+    auto v2 = [&] { convWgmma<T, false><<<grid2, 128, kSmem2>>>(L, b.x, b.w, b.y); };
+    auto v3 = [&] { convWgmma<T, true><<<grid2, 128, kSmem2>>>(L, b.x, b.w, b.y); };
+    for (int ver = 1; ver <= 3; ++ver) {
       CK(cudaMemset(b.y, 0xFF, ny * sizeof(T))); // NaN poison
-      ver == 1 ? v1() : v2();
+      ver == 1 ? v1() : ver == 2 ? v2() : v3();
       CK(cudaGetLastError());
       CK(cudaDeviceSynchronize());
       const double err = maxRelErr(L, b);
-      const double ms = ver == 1 ? timeMs(v1) : timeMs(v2);
+      const double ms = ver == 1 ? timeMs(v1) : ver == 2 ? timeMs(v2) : timeMs(v3);
       const bool ok = err < 1e-2;
       bad += !ok;
       std::printf("%-20s v%-3d %10.4f %10.1f %10.2e%s  (%s)\n", L.name, ver, ms, L.flops() / ms / 1e9, err,
