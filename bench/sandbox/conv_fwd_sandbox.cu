@@ -8,6 +8,7 @@
 //       shared-memory descriptors; one warpgroup per 128x128 tile, two m64 halves; waits for each
 //       slice's MMAs before the next (validated on the H200, see docs/perf_notes.md)
 //   v3  v2 with one wgmma group in flight: loads two stages ahead, wait_group 1
+//   v4  128x256 tile, two warpgroups each on m64n256k16 (64 rows x 256 columns), v3's overlap
 // Outcomes, with card and date, go to docs/perf_notes.md.
 //
 // Build: the CMake target lamina-sandbox-conv-fwd (CUDA builds only), or by hand:
@@ -271,6 +272,190 @@ __global__ void __launch_bounds__(128) convWgmma(Layer L, const T *x, const T *w
     }
 }
 
+// ---- v4: 128x256 tile, two warpgroups ------------------------------------------------------------
+// Warpgroup wg (of 2) multiplies rows 64 wg .. 64 wg + 63 of the tile by all 256 columns with
+// m64n256k16 (128 accumulators per thread); both warpgroups load their share of each stage; one wgmma
+// group in flight as in v3. More MMA per byte of shared memory read than 128x128 (A is shared by 256
+// columns); one block per SM (registers).
+__device__ __forceinline__ void wgmma256_f16(float (&d)[128], uint64_t descA, uint64_t descB) {
+  asm volatile("{\n"
+               ".reg .pred p;\n"
+               "setp.ne.b32 p, %130, 0;\n"
+               "wgmma.mma_async.sync.aligned.m64n256k16.f32.f16.f16 "
+               "{%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,"
+               "%28,%29,%30,%31,%32,%33,%34,%35,%36,%37,%38,%39,%40,%41,%42,%43,%44,%45,%46,%47,%48,%49,%50,%51,%52,%"
+               "53,%54,%55,%56,%57,%58,%59,%60,%61,%62,%63,%64,%65,%66,%67,%68,%69,%70,%71,%72,%73,%74,%75,%76,%77,%78,"
+               "%79,%80,%81,%82,%83,%84,%85,%86,%87,%88,%89,%90,%91,%92,%93,%94,%95,%96,%97,%98,%99,%100,%101,%102,%"
+               "103,%104,%105,%106,%107,%108,%109,%110,%111,%112,%113,%114,%115,%116,%117,%118,%119,%120,%121,%122,%"
+               "123,%124,%125,%126,%127}, %128, %129, p, 1, 1, 0, 0;\n"
+               "}\n"
+               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+                 "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
+                 "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
+                 "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
+                 "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
+                 "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
+                 "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
+                 "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63]),
+                 "+f"(d[64]), "+f"(d[65]), "+f"(d[66]), "+f"(d[67]), "+f"(d[68]), "+f"(d[69]), "+f"(d[70]), "+f"(d[71]),
+                 "+f"(d[72]), "+f"(d[73]), "+f"(d[74]), "+f"(d[75]), "+f"(d[76]), "+f"(d[77]), "+f"(d[78]), "+f"(d[79]),
+                 "+f"(d[80]), "+f"(d[81]), "+f"(d[82]), "+f"(d[83]), "+f"(d[84]), "+f"(d[85]), "+f"(d[86]), "+f"(d[87]),
+                 "+f"(d[88]), "+f"(d[89]), "+f"(d[90]), "+f"(d[91]), "+f"(d[92]), "+f"(d[93]), "+f"(d[94]), "+f"(d[95]),
+                 "+f"(d[96]), "+f"(d[97]), "+f"(d[98]), "+f"(d[99]), "+f"(d[100]), "+f"(d[101]), "+f"(d[102]),
+                 "+f"(d[103]), "+f"(d[104]), "+f"(d[105]), "+f"(d[106]), "+f"(d[107]), "+f"(d[108]), "+f"(d[109]),
+                 "+f"(d[110]), "+f"(d[111]), "+f"(d[112]), "+f"(d[113]), "+f"(d[114]), "+f"(d[115]), "+f"(d[116]),
+                 "+f"(d[117]), "+f"(d[118]), "+f"(d[119]), "+f"(d[120]), "+f"(d[121]), "+f"(d[122]), "+f"(d[123]),
+                 "+f"(d[124]), "+f"(d[125]), "+f"(d[126]), "+f"(d[127])
+               : "l"(descA), "l"(descB), "r"(1));
+}
+
+__device__ __forceinline__ void wgmma256_bf16(float (&d)[128], uint64_t descA, uint64_t descB) {
+  asm volatile("{\n"
+               ".reg .pred p;\n"
+               "setp.ne.b32 p, %130, 0;\n"
+               "wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16 "
+               "{%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,"
+               "%28,%29,%30,%31,%32,%33,%34,%35,%36,%37,%38,%39,%40,%41,%42,%43,%44,%45,%46,%47,%48,%49,%50,%51,%52,%"
+               "53,%54,%55,%56,%57,%58,%59,%60,%61,%62,%63,%64,%65,%66,%67,%68,%69,%70,%71,%72,%73,%74,%75,%76,%77,%78,"
+               "%79,%80,%81,%82,%83,%84,%85,%86,%87,%88,%89,%90,%91,%92,%93,%94,%95,%96,%97,%98,%99,%100,%101,%102,%"
+               "103,%104,%105,%106,%107,%108,%109,%110,%111,%112,%113,%114,%115,%116,%117,%118,%119,%120,%121,%122,%"
+               "123,%124,%125,%126,%127}, %128, %129, p, 1, 1, 0, 0;\n"
+               "}\n"
+               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+                 "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
+                 "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
+                 "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
+                 "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
+                 "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
+                 "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
+                 "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63]),
+                 "+f"(d[64]), "+f"(d[65]), "+f"(d[66]), "+f"(d[67]), "+f"(d[68]), "+f"(d[69]), "+f"(d[70]), "+f"(d[71]),
+                 "+f"(d[72]), "+f"(d[73]), "+f"(d[74]), "+f"(d[75]), "+f"(d[76]), "+f"(d[77]), "+f"(d[78]), "+f"(d[79]),
+                 "+f"(d[80]), "+f"(d[81]), "+f"(d[82]), "+f"(d[83]), "+f"(d[84]), "+f"(d[85]), "+f"(d[86]), "+f"(d[87]),
+                 "+f"(d[88]), "+f"(d[89]), "+f"(d[90]), "+f"(d[91]), "+f"(d[92]), "+f"(d[93]), "+f"(d[94]), "+f"(d[95]),
+                 "+f"(d[96]), "+f"(d[97]), "+f"(d[98]), "+f"(d[99]), "+f"(d[100]), "+f"(d[101]), "+f"(d[102]),
+                 "+f"(d[103]), "+f"(d[104]), "+f"(d[105]), "+f"(d[106]), "+f"(d[107]), "+f"(d[108]), "+f"(d[109]),
+                 "+f"(d[110]), "+f"(d[111]), "+f"(d[112]), "+f"(d[113]), "+f"(d[114]), "+f"(d[115]), "+f"(d[116]),
+                 "+f"(d[117]), "+f"(d[118]), "+f"(d[119]), "+f"(d[120]), "+f"(d[121]), "+f"(d[122]), "+f"(d[123]),
+                 "+f"(d[124]), "+f"(d[125]), "+f"(d[126]), "+f"(d[127])
+               : "l"(descA), "l"(descB), "r"(1));
+}
+template <class T> __device__ __forceinline__ void wgmma256(float (&d)[128], uint64_t a, uint64_t b);
+template <> __device__ __forceinline__ void wgmma256<__half>(float (&d)[128], uint64_t a, uint64_t b) {
+  wgmma256_f16(d, a, b);
+}
+template <> __device__ __forceinline__ void wgmma256<__nv_bfloat16>(float (&d)[128], uint64_t a, uint64_t b) {
+  wgmma256_bf16(d, a, b);
+}
+
+constexpr int kBM4 = 128, kBN4 = 256, kA4 = kBM4 * 64, kStage4 = (kBM4 + kBN4) * 64, kSmem4 = kStages * kStage4;
+
+template <class T> __global__ void __launch_bounds__(256, 1) convWgmma256(Layer L, const T *x, const T *w, T *y) {
+  extern __shared__ __align__(1024) uint8_t smem[];
+  constexpr int kAhead = kStages - 2;
+  const int tid = threadIdx.x, wg = tid >> 7;
+  const int P = L.P(), Q = L.Q();
+  const int64_t M = int64_t(L.N) * P * Q;
+  const int tilesM = int((M + kBM4 - 1) / kBM4);
+  const int mt = int(blockIdx.x % tilesM), nt = int(blockIdx.x / tilesM);
+  const int chunk = tid & 3;
+  // A rows tid / 4 + 64 i (i < 2), B rows tid / 4 + 64 i (i < 4).
+  int hb[2], wb[2];
+  int64_t aOff[2], bOff[4];
+  bool aOk[2], bOk[4];
+#pragma unroll
+  for (int i = 0; i < 2; ++i) {
+    const int64_t m = int64_t(mt) * kBM4 + (tid >> 2) + 64 * i;
+    aOk[i] = m < M;
+    const int64_t mm = aOk[i] ? m : 0;
+    const int q = int(mm % Q), p = int((mm / Q) % P), n = int(mm / (int64_t(P) * Q));
+    hb[i] = p * L.str - L.pad, wb[i] = q * L.str - L.pad;
+    aOff[i] = ((int64_t(n) * L.H + hb[i]) * L.W + wb[i]) * L.C;
+  }
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    const int k = nt * kBN4 + (tid >> 2) + 64 * i;
+    bOk[i] = k < L.K;
+    bOff[i] = int64_t(bOk[i] ? k : 0) * L.R * L.S * L.C;
+  }
+  const int kChunks = (L.C + kBK<T> - 1) / kBK<T>;
+  const int iters = L.R * L.S * kChunks;
+  int r = 0, s = 0, kc = 0;
+  auto load = [&](uint32_t sA, uint32_t sB) {
+    const int c = kc * kBK<T> + chunk * 8;
+#pragma unroll
+    for (int i = 0; i < 2; ++i) {
+      const int h = hb[i] + r, ww = wb[i] + s;
+      const bool ok = aOk[i] && c < L.C && unsigned(h) < unsigned(L.H) && unsigned(ww) < unsigned(L.W);
+      const T *g = x + (aOff[i] + (int64_t(r) * L.W + s) * L.C + c);
+      cpAsync16(sA + kMajorOffset((tid >> 2) + 64 * i, chunk), ok ? g : x, ok);
+    }
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      const bool okb = bOk[i] && c < L.C;
+      const T *gb = w + (bOff[i] + (int64_t(r) * L.S + s) * L.C + c);
+      cpAsync16(sB + kMajorOffset((tid >> 2) + 64 * i, chunk), okb ? gb : w, okb);
+    }
+    if (++kc == kChunks) {
+      kc = 0;
+      if (++s == L.S)
+        s = 0, ++r;
+    }
+  };
+  float acc[128];
+#pragma unroll
+  for (int e = 0; e < 128; ++e)
+    acc[e] = 0.f;
+  const uint32_t base = smemAddr(smem);
+#pragma unroll
+  for (int st = 0; st < kAhead; ++st) {
+    if (st < iters)
+      load(base + st * kStage4, base + st * kStage4 + kA4);
+    cpAsyncCommit();
+  }
+  for (int it = 0; it < iters; ++it) {
+    cpAsyncWait<kAhead - 1>();
+    fenceProxyAsync();
+    __syncthreads(); // slice `it` visible; both warpgroups are done with the MMAs of slice it - 2
+    const int next = it + kAhead;
+    if (next < iters)
+      load(base + (next % kStages) * kStage4, base + (next % kStages) * kStage4 + kA4);
+    cpAsyncCommit();
+    const uint32_t sA = base + (it % kStages) * kStage4 + wg * 64 * 64, sB = base + (it % kStages) * kStage4 + kA4;
+    wgmmaFence();
+#pragma unroll
+    for (int kk = 0; kk < 2; ++kk)
+      wgmma256<T>(acc, smemDesc(sA + kk * 32), smemDesc(sB + kk * 32));
+    wgmmaCommit();
+    wgmmaWait<1>();
+#pragma unroll
+    for (int e = 0; e < 128; ++e)
+      asm volatile("" : "+f"(acc[e])::"memory");
+  }
+  wgmmaWait<0>();
+#pragma unroll
+  for (int e = 0; e < 128; ++e)
+    asm volatile("" : "+f"(acc[e])::"memory");
+  cpAsyncWait<0>();
+  const int lane = tid & 31, wq = (tid >> 5) & 3;
+#pragma unroll
+  for (int e = 0; e < 2; ++e) {
+    const int64_t m = int64_t(mt) * kBM4 + 64 * wg + 16 * wq + (lane >> 2) + 8 * e;
+    if (m >= M)
+      continue;
+#pragma unroll
+    for (int j = 0; j < 32; ++j) {
+      const int k = nt * kBN4 + 8 * j + 2 * (lane & 3);
+      if (k >= L.K)
+        continue;
+      T *out = y + m * L.K + k;
+      out[0] = T(acc[4 * j + 2 * e]);
+      if (k + 1 < L.K)
+        out[1] = T(acc[4 * j + 2 * e + 1]);
+    }
+  }
+}
+
 // ---- driver ----------------------------------------------------------------------------------------
 template <class T> struct Bufs {
   T *x = nullptr, *w = nullptr, *y = nullptr;
@@ -323,6 +508,7 @@ template <class T> int run(laminaDataType_t dt, const char *dtName) {
   LK(laminaCreate(&h));
   CK(cudaFuncSetAttribute(convWgmma<T, false>, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmem2));
   CK(cudaFuncSetAttribute(convWgmma<T, true>, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmem2));
+  CK(cudaFuncSetAttribute(convWgmma256<T>, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmem4));
   std::printf("%-20s %-4s %10s %10s %10s\n", "layer", "ver", "ms", "TFLOP/s", "max err");
   int bad = 0;
   std::mt19937 rng(7);
@@ -368,13 +554,15 @@ template <class T> int run(laminaDataType_t dt, const char *dtName) {
     const unsigned grid2 = unsigned(((M + kBM2 - 1) / kBM2) * ((L.K + kBN2 - 1) / kBN2));
     auto v2 = [&] { convWgmma<T, false><<<grid2, 128, kSmem2>>>(L, b.x, b.w, b.y); };
     auto v3 = [&] { convWgmma<T, true><<<grid2, 128, kSmem2>>>(L, b.x, b.w, b.y); };
-    for (int ver = 1; ver <= 3; ++ver) {
+    const unsigned grid4 = unsigned(((M + kBM4 - 1) / kBM4) * ((L.K + kBN4 - 1) / kBN4));
+    auto v4 = [&] { convWgmma256<T><<<grid4, 256, kSmem4>>>(L, b.x, b.w, b.y); };
+    for (int ver = 1; ver <= 4; ++ver) {
       CK(cudaMemset(b.y, 0xFF, ny * sizeof(T))); // NaN poison
-      ver == 1 ? v1() : ver == 2 ? v2() : v3();
+      ver == 1 ? v1() : ver == 2 ? v2() : ver == 3 ? v3() : v4();
       CK(cudaGetLastError());
       CK(cudaDeviceSynchronize());
       const double err = maxRelErr(L, b);
-      const double ms = ver == 1 ? timeMs(v1) : ver == 2 ? timeMs(v2) : timeMs(v3);
+      const double ms = ver == 1 ? timeMs(v1) : ver == 2 ? timeMs(v2) : ver == 3 ? timeMs(v3) : timeMs(v4);
       const bool ok = err < 1e-2;
       bad += !ok;
       std::printf("%-20s v%-3d %10.4f %10.1f %10.2e%s  (%s)\n", L.name, ver, ms, L.flops() / ms / 1e9, err,
