@@ -195,7 +195,8 @@ elif [ $build_ok = 1 ] && [ $run_bench = 1 ]; then
   # starts no layer in its last 75 s (the last layer, the ceiling and the summary come after that).
   [ "$budget" -gt 0 ] && [ $((bench_left - 10)) -lt $btimeout ] && btimeout=$((bench_left - 10))
   deadline=$((btimeout - 75))
-  args+=(--batch 64 --infer-batches "1,8" --skip-slow 5 --ceiling --deadline "$deadline")
+  # The peer: the faster of cuDNN's legacy API and its graph API (whose engines the legacy API misses).
+  args+=(--batch 64 --infer-batches "1,8" --skip-slow 5 --ceiling --deadline "$deadline" --peer cudnn,cudnn_graph)
   log "lamina-bench --backend cuda --config $configs ${args[*]} $bench_args (timeout ${btimeout}s)"
   # shellcheck disable=SC2086 # bench_args is a list of words
   timeout "$btimeout" "$BUILD/bench/lamina-bench" --backend cuda --config "$configs" "${args[@]}" \
