@@ -194,21 +194,11 @@ template <class T> __global__ void reduceSplits(const Params p, int G) {
 
 // ---- Host side ----------------------------------------------------------------------------------
 
-constexpr int kPlanSMs = 132; // fixed, so the workspace query and the run agree on every card
-
-struct TileInfo {
-  int bm, bn, blocksPerSM;
-  double eff;
-};
-constexpr TileInfo kTiles[kTileCount] = {{128, 128, 2, 1.0}, {128, 64, 3, 0.85}, {64, 64, 5, 0.7}, {128, 32, 4, 0.6}};
-
 struct Plan {
   int tile = kTileL, splits = 1, slicesPerSplit = 0;
   int64_t tilesM = 0, tilesN = 0;
   double cost = 0;
 };
-
-int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 Plan makePlan(const ConvProblem &p, int64_t CgPad) {
   const ConvGeom g = makeConvGeom(p);
@@ -251,11 +241,6 @@ struct Setup {
   StageShape xShape{}, dyShape{};
   int64_t CgPad = 0; // channels per group as read
 };
-
-bool stridesOk(const int64_t s[5], int epc) {
-  return s[1] == 1 && s[0] % epc == 0 && s[2] % epc == 0 && s[3] % epc == 0 && s[4] % epc == 0;
-}
-int64_t roundUp(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
 Setup setupFor(const ConvProblem &p) {
   const ConvGeom g = makeConvGeom(p);
@@ -318,8 +303,6 @@ template <class T> void launchT(int tile, const Params &prm, dim3 grid, int G, i
     LAMINA_CUDA_LAUNCHED();
   }
 }
-
-bool aligned16(const void *ptr) { return (reinterpret_cast<uintptr_t>(ptr) & 15) == 0; }
 
 template <class T, class Cfg> void preloadAs() {
   LAMINA_CUDA_CALL(
@@ -397,19 +380,16 @@ bool runBwdFilter(const ConvArgs &a) {
   for (int i = 0; i < 5; ++i)
     prm.xs[i] = g.xs[i], prm.ys[i] = g.ys[i], prm.ws[i] = g.ws[i];
   // Staged operands: packed [n][s0][s1][s2][cPad].
-  auto packed = [](const StageShape &sh, int64_t s[5]) {
-    s[1] = 1, s[4] = sh.cPad, s[3] = sh.dims[2] * sh.cPad, s[2] = sh.dims[1] * s[3], s[0] = sh.dims[0] * s[2];
-  };
   if (st.stageX) {
     withTcType(p.dataType, [&](auto tag) { stage<typename decltype(tag)::type>(a.x, st.xShape, ws + wl.x, stream); });
     prm.x = ws + wl.x;
-    packed(st.xShape, prm.xs);
+    st.xShape.packedStrides(prm.xs);
   }
   if (st.stageDy) {
     withTcType(p.dataType,
                [&](auto tag) { stage<typename decltype(tag)::type>(a.dy, st.dyShape, ws + wl.dy, stream); });
     prm.dy = ws + wl.dy;
-    packed(st.dyShape, prm.ys);
+    st.dyShape.packedStrides(prm.ys);
   }
   prm.Kg = int(g.Kg), prm.Cg = int(st.CgPad), prm.Ncols = int(g.F * st.CgPad), prm.CgOut = int(g.Cg);
   for (int s = 0; s < 3; ++s) {

@@ -47,6 +47,29 @@ using TileS = Tile<64, 64, 2, 2>;   // 32 x 32
 using TileT = Tile<128, 32, 4, 1>;  // 32 x 32, for thin N (few output channels)
 enum TileId { kTileL, kTileM, kTileS, kTileT, kTileCount };
 
+// ---- Host-side planning, shared by both translation units ---------------------------------------
+// Plans (tile, splits) are fixed per problem, not per card: the workspace query and the run must
+// agree, and results must not depend on the card.
+constexpr int kPlanSMs = 132;
+// Per tile: its size, blocks resident per SM (registers, shared memory) and relative MMA rate.
+struct TileInfo {
+  int bm, bn, blocksPerSM;
+  double eff;
+};
+constexpr TileInfo kTiles[kTileCount] = {{TileL::BM, TileL::BN, 2, 1.0},
+                                         {TileM::BM, TileM::BN, 3, 0.85},
+                                         {TileS::BM, TileS::BN, 5, 0.7},
+                                         {TileT::BM, TileT::BN, 4, 0.6}};
+
+inline int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+inline int64_t roundUp(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
+inline bool aligned16(const void *ptr) { return (reinterpret_cast<uintptr_t>(ptr) & 15) == 0; }
+// Strides (n, channel, spatial 0..2) an operand can be read in place with: channels contiguous, every
+// pixel a whole number of 16-byte chunks (epc elements each).
+inline bool stridesOk(const int64_t s[5], int epc) {
+  return s[1] == 1 && s[0] % epc == 0 && s[2] % epc == 0 && s[3] % epc == 0 && s[4] % epc == 0;
+}
+
 template <class T> struct MmaKind;
 template <> struct MmaKind<__half> { static constexpr bool bf16 = false; };
 template <> struct MmaKind<__nv_bfloat16> { static constexpr bool bf16 = true; };

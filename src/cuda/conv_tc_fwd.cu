@@ -365,18 +365,6 @@ template <class T> __global__ void reduceSplits(const Params p) {
 
 // ---- Host side ----------------------------------------------------------------------------------
 
-constexpr int kPlanSMs = 132; // plans (tile, splits) are fixed per problem, not per card: the workspace
-                              // query and the run must agree, and results must not depend on the card.
-
-struct TileInfo {
-  int bm, bn, blocksPerSM;
-  double eff; // relative MMA rate of a full SM
-};
-constexpr TileInfo kTiles[kTileCount] = {{128, 128, 2, 1.0}, {128, 64, 3, 0.85}, {64, 64, 5, 0.7}, {128, 32, 4, 0.6}};
-
-int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
-int64_t roundUp(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
-
 // How a run reads its operands: directly, or from channel-padded packed copies in the workspace.
 struct Setup {
   TcTypeInfo ti;
@@ -386,10 +374,6 @@ struct Setup {
   int tps = 1;            // taps per BK-wide slice
   std::string why;        // not empty: the path does not apply
 };
-
-bool stridesOk(const int64_t s[5], int epc) {
-  return s[1] == 1 && s[0] % epc == 0 && s[2] % epc == 0 && s[3] % epc == 0 && s[4] % epc == 0;
-}
 
 Setup setupFor(const ConvProblem &p, Dir dir, unsigned flags) {
   Setup st;
@@ -506,8 +490,6 @@ Plan makePlan(const ConvProblem &p, Dir dir, const Setup &st, unsigned flags) {
   }
   return best;
 }
-
-bool aligned16(const void *ptr) { return (reinterpret_cast<uintptr_t>(ptr) & 15) == 0; }
 
 template <class T, class Cfg, bool BWD> void launchAs(const Params &prm, dim3 grid, cudaStream_t stream) {
   auto kernel = convKernel<T, Cfg, BWD>;
@@ -626,15 +608,13 @@ bool runConv(const ConvArgs &a, Dir dir, unsigned flags) {
     const StageShape &sh = st.srcShape;
     withTcType(p.dataType, [&](auto tag) { stage<typename decltype(tag)::type>(src, sh, ws + wl.src, stream); });
     prm.src = ws + wl.src;
-    prm.ss[1] = 1, prm.ss[4] = sh.cPad, prm.ss[3] = sh.dims[2] * sh.cPad, prm.ss[2] = sh.dims[1] * prm.ss[3];
-    prm.ss[0] = sh.dims[0] * prm.ss[2];
+    sh.packedStrides(prm.ss);
   }
   if (st.stageW) { // packed [k][f0][f1][f2][cPad], the flip already applied
     const StageShape &sh = st.wShape;
     withTcType(p.dataType, [&](auto tag) { stage<typename decltype(tag)::type>(wp, sh, ws + wl.w, stream); });
     prm.w = ws + wl.w;
-    prm.ws[1] = 1, prm.ws[4] = sh.cPad, prm.ws[3] = sh.dims[2] * sh.cPad, prm.ws[2] = sh.dims[1] * prm.ws[3];
-    prm.ws[0] = sh.dims[0] * prm.ws[2];
+    sh.packedStrides(prm.ws);
   }
   prm.N = int(g.N), prm.G = int(g.G);
   prm.RC = int(st.RC), prm.NC = int(st.NC), prm.Kw = int(g.Kg);

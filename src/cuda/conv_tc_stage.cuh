@@ -17,6 +17,10 @@ struct StageShape {
   int64_t s[5];                // source strides: n, channel, spatial 0..2
   __host__ __device__ int64_t count() const { return n * dims[0] * dims[1] * dims[2] * cPad; }
   size_t bytes(size_t elemSize) const { return size_t(count()) * elemSize; }
+  // Strides (n, channel, spatial 0..2) of the staged copy: packed [n][s0][s1][s2][cPad].
+  void packedStrides(int64_t out[5]) const {
+    out[1] = 1, out[4] = cPad, out[3] = dims[2] * cPad, out[2] = dims[1] * out[3], out[0] = dims[0] * out[2];
+  }
 };
 
 template <class T> __global__ void stageChannels(const T *__restrict__ src, StageShape sh, T *__restrict__ dst) {
