@@ -13,20 +13,9 @@ inline double nowMs() {
   return duration<double, std::milli>(steady_clock::now().time_since_epoch()).count();
 }
 
-// One run of f(i), timed by t.clock (CUDA events on the stream, or a synchronised steady clock), or
-// by the steady clock alone when there is none.
-template <class F> double timeOnceMs(const TimingOptions &t, F &f, int i) {
-  if (t.clock) {
-    t.clock->start();
-    f(i);
-    return t.clock->stopMs();
-  }
-  double t0 = nowMs();
-  f(i);
-  return nowMs() - t0;
-}
-
-// Calls f(base), ..., f(base + group - 1) back to back and returns the time of the group.
+// Calls f(base), ..., f(base + group - 1) back to back and returns the time of the group, timed by
+// t.clock (CUDA events on the stream, or a synchronised steady clock), or by the steady clock alone
+// when there is none.
 template <class F> double timeGroupMs(const TimingOptions &t, F &f, int base, int group) {
   if (t.clock) {
     t.clock->start();
@@ -39,6 +28,8 @@ template <class F> double timeGroupMs(const TimingOptions &t, F &f, int base, in
     f(base + g);
   return nowMs() - t0;
 }
+// One run of f(i).
+template <class F> double timeOnceMs(const TimingOptions &t, F &f, int i) { return timeGroupMs(t, f, i, 1); }
 
 // The median time of one call. firstMs (optional): the time of the very first call, the first
 // warm-up run. At least one timed run follows the warm-up, however slow, so the first call is never
