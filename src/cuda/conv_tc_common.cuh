@@ -337,6 +337,154 @@ __device__ __forceinline__ void mainLoop(uint8_t *smem, int iters, float (&acc)[
   cpAsyncWait<0>();
 }
 
+// ---- wgmma (sm_90a): the 128x128 tile's product by one warpgroup ---------------------------------
+// The K-major stages above are exactly wgmma's 64-byte-swizzle layout (8-row groups of 64-byte rows,
+// 512 bytes apart), so both operands are read through shared-memory descriptors; two m64n128k16 per
+// 16-deep step (rows 0-63 and 64-127). Validated first in bench/sandbox/conv_fwd_sandbox.cu (v2).
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+#define LAMINA_TC_WGMMA 1
+#else
+#define LAMINA_TC_WGMMA 0
+#endif
+// Whether a tile/type/direction runs on wgmma: the 128x128 tile, half/bf16, both operands K-major.
+template <class Cfg, class T, bool B_KMAJOR> constexpr bool useWgmma() {
+  return LAMINA_TC_WGMMA && Cfg::BM == 128 && Cfg::BN == 128 && sizeof(T) == 2 && B_KMAJOR;
+}
+
+#if LAMINA_TC_WGMMA
+__device__ __forceinline__ void wgmma128_f16(float (&d)[64], uint64_t descA, uint64_t descB) {
+  asm volatile("{\n"
+               ".reg .pred p;\n"
+               "setp.ne.b32 p, %66, 0;\n"
+               "wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 "
+               "{%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,"
+               "%28,%29,%30,%31,%32,%33,%34,%35,%36,%37,%38,%39,%40,%41,%42,%43,%44,%45,%46,%47,%48,%49,%50,%51,%52,%"
+               "53,%54,%55,%56,%57,%58,%59,%60,%61,%62,%63}, %64, %65, p, 1, 1, 0, 0;\n"
+               "}\n"
+               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+                 "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
+                 "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
+                 "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
+                 "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
+                 "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
+                 "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
+                 "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+               : "l"(descA), "l"(descB), "r"(1));
+}
+
+__device__ __forceinline__ void wgmma128_bf16(float (&d)[64], uint64_t descA, uint64_t descB) {
+  asm volatile("{\n"
+               ".reg .pred p;\n"
+               "setp.ne.b32 p, %66, 0;\n"
+               "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 "
+               "{%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,"
+               "%28,%29,%30,%31,%32,%33,%34,%35,%36,%37,%38,%39,%40,%41,%42,%43,%44,%45,%46,%47,%48,%49,%50,%51,%52,%"
+               "53,%54,%55,%56,%57,%58,%59,%60,%61,%62,%63}, %64, %65, p, 1, 1, 0, 0;\n"
+               "}\n"
+               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+                 "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
+                 "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
+                 "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
+                 "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
+                 "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
+                 "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
+                 "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+               : "l"(descA), "l"(descB), "r"(1));
+}
+__device__ __forceinline__ uint64_t smemDesc64B(uint32_t addr) {
+  return uint64_t((addr & 0x3FFFF) >> 4) | (uint64_t(1) << 16) | (uint64_t(512 >> 4) << 32) | (uint64_t(2) << 62);
+}
+template <class T> __device__ __forceinline__ void wgmma128(float (&d)[64], uint64_t a, uint64_t b) {
+  if constexpr (MmaKind<T>::bf16)
+    wgmma128_bf16(d, a, b);
+  else
+    wgmma128_f16(d, a, b);
+}
+#endif
+
+// mainLoop's pipeline with the product on wgmma; acc holds the two m64 halves' accumulators in order
+// (flat index h * 64 + register), read back through forEachRowPair<Cfg, true>.
+template <class Cfg, class T, class Load>
+__device__ __forceinline__ void mainLoopWgmma(uint8_t *smem, int iters, float (&acc)[Cfg::MI][Cfg::NI][4], Load &load) {
+#if LAMINA_TC_WGMMA
+  static_assert(Cfg::BM == 128 && Cfg::BN == 128 && Cfg::MI * Cfg::NI * 4 == 128, "the 128x128 tile");
+  float(&d0)[64] = *reinterpret_cast<float(*)[64]>(&acc[0][0][0]);
+  float(&d1)[64] = *reinterpret_cast<float(*)[64]>(&acc[0][0][0] + 64);
+#pragma unroll
+  for (int e = 0; e < 64; ++e)
+    d0[e] = 0.f, d1[e] = 0.f;
+  const uint32_t base = smemAddr(smem);
+  auto stageA = [&](int s) { return base + uint32_t(s * Cfg::STAGE_BYTES); };
+  auto stageB = [&](int s) { return base + uint32_t(s * Cfg::STAGE_BYTES + Cfg::A_BYTES); };
+#pragma unroll
+  for (int s = 0; s < kStages - 1; ++s) {
+    if (s < iters)
+      load(stageA(s), stageB(s), s);
+    cpAsyncCommit();
+  }
+  for (int it = 0; it < iters; ++it) {
+    cpAsyncWait<kStages - 2>();
+    // cp.async wrote through the generic proxy; wgmma reads through the async proxy.
+    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+    __syncthreads();
+    const int next = it + kStages - 1;
+    if (next < iters)
+      load(stageA(next % kStages), stageB(next % kStages), next);
+    cpAsyncCommit();
+    const uint32_t sA = stageA(it % kStages), sB = stageB(it % kStages);
+    asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+#pragma unroll
+    for (int kk = 0; kk < 2; ++kk) {
+      const uint64_t db = smemDesc64B(sB + kk * 32);
+      wgmma128<T>(d0, smemDesc64B(sA + kk * 32), db);
+      wgmma128<T>(d1, smemDesc64B(sA + 64 * 64 + kk * 32), db);
+    }
+    asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+    asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory"); // the stage is reused 3 slices later
+#pragma unroll
+    for (int e = 0; e < 64; ++e) {
+      asm volatile("" : "+f"(d0[e])::"memory");
+      asm volatile("" : "+f"(d1[e])::"memory");
+    }
+  }
+  cpAsyncWait<0>();
+#endif
+}
+
+// Every accumulator row of this thread: rowFn(row) (row within the block tile; false skips the row),
+// then pairFn(col, v0, v1) for its pairs (col, col + 1). WG: wgmma's layout (warp w of the
+// warpgroup holds rows 16 w + lane/4 (+8) of each m64 half, n8 block j at columns 8 j + 2 (lane % 4));
+// else mma.sync's (warp tiles of WTM x WTN).
+template <class Cfg, bool WG, class RowFn, class PairFn>
+__device__ __forceinline__ void forEachRowPair(const float (&acc)[Cfg::MI][Cfg::NI][4], RowFn rowFn, PairFn pairFn) {
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  if constexpr (WG) {
+    const float *a = &acc[0][0][0];
+#pragma unroll
+    for (int hh = 0; hh < 2; ++hh)
+#pragma unroll
+      for (int e = 0; e < 2; ++e) {
+        if (!rowFn(hh * 64 + 16 * warp + (lane >> 2) + 8 * e))
+          continue;
+#pragma unroll
+        for (int j = 0; j < 16; ++j)
+          pairFn(8 * j + 2 * (lane & 3), a[hh * 64 + 4 * j + 2 * e], a[hh * 64 + 4 * j + 2 * e + 1]);
+      }
+  } else {
+    const int warpM = warp % Cfg::WARPS_M, warpN = warp / Cfg::WARPS_M;
+#pragma unroll
+    for (int mi = 0; mi < Cfg::MI; ++mi)
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        if (!rowFn(warpM * Cfg::WTM + mi * 16 + (lane >> 2) + h * 8))
+          continue;
+#pragma unroll
+        for (int ni = 0; ni < Cfg::NI; ++ni)
+          pairFn(warpN * Cfg::WTN + ni * 8 + (lane & 3) * 2, acc[mi][ni][2 * h], acc[mi][ni][2 * h + 1]);
+      }
+  }
+}
+
 // Two adjacent outputs as one store (at: aligned to two elements).
 __device__ __forceinline__ void storePair(__half *at, __half a, __half b) {
   *reinterpret_cast<uint32_t *>(at) = uint32_t(__half_as_ushort(a)) | (uint32_t(__half_as_ushort(b)) << 16);

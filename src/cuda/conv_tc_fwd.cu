@@ -274,21 +274,31 @@ template <class T, class Cfg, bool BWD> __global__ void __launch_bounds__(kThrea
   };
 
   float acc[Cfg::MI][Cfg::NI][4];
-  mainLoop<Cfg, true, !BWD, T>(smem, iters, acc, load);
+  constexpr bool WG = useWgmma<Cfg, T, !BWD>();
+  if constexpr (WG)
+    mainLoopWgmma<Cfg, T>(smem, iters, acc, load);
+  else
+    mainLoop<Cfg, true, !BWD, T>(smem, iters, acc, load);
 
   const int64_t m0 = int64_t(mt) * Cfg::BM;
   const int n0 = nt * Cfg::BN;
   if (p.splits > 1) { // fp32 partials, reduced by reduceSplits
     float *part = p.partial + (int64_t(grp) * p.splits + split) * p.M * p.NC;
-    forEachPair<Cfg>(acc, [&](int row, int col, float v0, float v1) {
-      const int64_t m = m0 + row;
-      const int n = n0 + col;
-      if (m >= Mrows || n >= p.NC)
-        return;
-      part[m * p.NC + n] = v0;
-      if (n + 1 < p.NC)
-        part[m * p.NC + n + 1] = v1;
-    });
+    int64_t m = 0;
+    forEachRowPair<Cfg, WG>(
+        acc,
+        [&](int row) {
+          m = m0 + row;
+          return m < Mrows;
+        },
+        [&](int col, float v0, float v1) {
+          const int n = n0 + col;
+          if (n >= p.NC)
+            return;
+          part[m * p.NC + n] = v0;
+          if (n + 1 < p.NC)
+            part[m * p.NC + n + 1] = v1;
+        });
     return;
   }
   T *dst = static_cast<T *>(p.dst);
@@ -299,30 +309,28 @@ template <class T, class Cfg, bool BWD> __global__ void __launch_bounds__(kThrea
       r += beta * toAcc(*at);
     return fromAcc<T>(r);
   };
-  const int lane = tid & 31, warp = tid >> 5;
-  const int warpM = warp % Cfg::WARPS_M, warpN = warp / Cfg::WARPS_M;
+  int64_t rowOff = 0;
+  forEachRowPair<Cfg, WG>(
+      acc,
+      [&](int row) {
+        const int64_t m = m0 + row;
+        if (m >= Mrows)
+          return false;
+        uint32_t t = uint32_t(m); // Mrows < 2^30 (whyNotConv)
+        rowOff = int64_t(grp) * p.NC * p.ds[1];
 #pragma unroll
-  for (int mi = 0; mi < Cfg::MI; ++mi)
-#pragma unroll
-    for (int h = 0; h < 2; ++h) {
-      const int64_t m = m0 + warpM * Cfg::WTM + mi * 16 + (lane >> 2) + h * 8;
-      if (m >= Mrows)
-        continue;
-      uint32_t t = uint32_t(m); // Mrows < 2^30 (whyNotConv)
-      int64_t rowOff = int64_t(grp) * p.NC * p.ds[1];
-#pragma unroll
-      for (int d = 2; d >= 0; --d) {
-        const uint32_t u = t % uint32_t(l.E[d]);
-        t /= uint32_t(l.E[d]);
-        rowOff += int64_t(int(u) * l.dMul[d] + l.dAdd[d]) * p.ds[2 + d];
-      }
-      rowOff += int64_t(t) * p.ds[0];
-#pragma unroll
-      for (int ni = 0; ni < Cfg::NI; ++ni) {
-        const int n = n0 + warpN * Cfg::WTN + ni * 8 + (lane & 3) * 2;
+        for (int d = 2; d >= 0; --d) {
+          const uint32_t u = t % uint32_t(l.E[d]);
+          t /= uint32_t(l.E[d]);
+          rowOff += int64_t(int(u) * l.dMul[d] + l.dAdd[d]) * p.ds[2 + d];
+        }
+        rowOff += int64_t(t) * p.ds[0];
+        return true;
+      },
+      [&](int col, float v0, float v1) {
+        const int n = n0 + col;
         if (n >= p.NC)
-          continue;
-        const float v0 = acc[mi][ni][2 * h], v1 = acc[mi][ni][2 * h + 1];
+          return;
         const int64_t off = rowOff + int64_t(n) * p.ds[1];
         T *at = dst + off;
         if (p.vec2 && n + 1 < p.NC && (off & 1) == 0) {
@@ -333,8 +341,7 @@ template <class T, class Cfg, bool BWD> __global__ void __launch_bounds__(kThrea
           if (n + 1 < p.NC)
             at[p.ds[1]] = scaled(v1, at + p.ds[1]);
         }
-      }
-    }
+      });
 }
 
 // Forward split-K: y = alpha * (sum of the partials in split order) + beta * y.
