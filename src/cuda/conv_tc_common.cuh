@@ -351,7 +351,9 @@ template <class Cfg, class T, bool B_KMAJOR> constexpr bool useWgmma() {
   return LAMINA_TC_WGMMA && Cfg::BM == 128 && Cfg::BN == 128 && sizeof(T) == 2 && B_KMAJOR;
 }
 
-#if LAMINA_TC_WGMMA
+// Defined in the host pass too, so code that names them parses there (device bodies are not compiled
+// for the host).
+#if LAMINA_TC_WGMMA || !defined(__CUDA_ARCH__)
 __device__ __forceinline__ void wgmma128_f16(float (&d)[64], uint64_t descA, uint64_t descB) {
   asm volatile("{\n"
                ".reg .pred p;\n"
