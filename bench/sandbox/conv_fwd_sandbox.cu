@@ -9,6 +9,9 @@
 //       slice's MMAs before the next (validated on the H200, see docs/perf_notes.md)
 //   v3  v2 with one wgmma group in flight: loads two stages ahead, wait_group 1
 //   v4  128x256 tile, two warpgroups each on m64n256k16 (64 rows x 256 columns), v3's overlap
+//   v5  the library's warp-specialized 256x128 tile (TileWs: a producer warpgroup on the cp.async
+//       loaders, mbarrier full/empty pipeline of 8 stages, two consumer warpgroups on wgmma), forced
+//       through LAMINA_TC_TILE=W; v6 its 256x64 tile (WN), v7 128x256 (WK); "lib" the library's pick
 // Outcomes, with card and date, go to docs/perf_notes.md.
 //
 // Build: the CMake target lamina-sandbox-conv-fwd (CUDA builds only), or by hand:
@@ -27,6 +30,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
@@ -84,7 +88,7 @@ template <class T> __global__ void convRef(Layer L, const T *x, const T *w, floa
 }
 
 // ---- v2: wgmma -----------------------------------------------------------------------------------
-// wgmma128<T> (m64n128k16, both operands by descriptor) comes from conv_tc_common.cuh.
+// wgmmaK16<N, BF16> (m64nNk16, both operands by descriptor) comes from wgmma_ops.cuh.
 
 // Shared-memory matrix descriptor: K-major rows of 64 bytes with the 64B swizzle; 8-row groups 512
 // bytes apart (stride byte offset); the leading byte offset is unused for swizzled K-major tiles.
@@ -95,11 +99,6 @@ __device__ __forceinline__ uint64_t smemDesc(uint32_t addr) {
   d |= uint64_t(512 >> 4) << 32;
   d |= uint64_t(2) << 62; // 64B swizzle
   return d;
-}
-__device__ __forceinline__ void wgmmaFence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
-__device__ __forceinline__ void wgmmaCommit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
-template <int N> __device__ __forceinline__ void wgmmaWait() {
-  asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory");
 }
 __device__ __forceinline__ void fenceProxyAsync() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
 
@@ -182,8 +181,8 @@ __global__ void __launch_bounds__(128) convWgmma(Layer L, const T *x, const T *w
 #pragma unroll
     for (int kk = 0; kk < 2; ++kk) {
       const uint64_t db = smemDesc(sB + kk * 32);
-      wgmma128<T>(acc[0], smemDesc(sA + kk * 32), db);
-      wgmma128<T>(acc[1], smemDesc(sA + 64 * 64 + kk * 32), db);
+      wgmmaK16<128, MmaKind<T>::bf16>(acc[0], smemDesc(sA + kk * 32), db);
+      wgmmaK16<128, MmaKind<T>::bf16>(acc[1], smemDesc(sA + 64 * 64 + kk * 32), db);
     }
     wgmmaCommit();
     if constexpr (OVERLAP)
@@ -231,77 +230,6 @@ __global__ void __launch_bounds__(128) convWgmma(Layer L, const T *x, const T *w
 // m64n256k16 (128 accumulators per thread); both warpgroups load their share of each stage; one wgmma
 // group in flight as in v3. More MMA per byte of shared memory read than 128x128 (A is shared by 256
 // columns); one block per SM (registers).
-__device__ __forceinline__ void wgmma256_f16(float (&d)[128], uint64_t descA, uint64_t descB) {
-  asm volatile("{\n"
-               ".reg .pred p;\n"
-               "setp.ne.b32 p, %130, 0;\n"
-               "wgmma.mma_async.sync.aligned.m64n256k16.f32.f16.f16 "
-               "{%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,"
-               "%28,%29,%30,%31,%32,%33,%34,%35,%36,%37,%38,%39,%40,%41,%42,%43,%44,%45,%46,%47,%48,%49,%50,%51,%52,%"
-               "53,%54,%55,%56,%57,%58,%59,%60,%61,%62,%63,%64,%65,%66,%67,%68,%69,%70,%71,%72,%73,%74,%75,%76,%77,%78,"
-               "%79,%80,%81,%82,%83,%84,%85,%86,%87,%88,%89,%90,%91,%92,%93,%94,%95,%96,%97,%98,%99,%100,%101,%102,%"
-               "103,%104,%105,%106,%107,%108,%109,%110,%111,%112,%113,%114,%115,%116,%117,%118,%119,%120,%121,%122,%"
-               "123,%124,%125,%126,%127}, %128, %129, p, 1, 1, 0, 0;\n"
-               "}\n"
-               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
-                 "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
-                 "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
-                 "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
-                 "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
-                 "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
-                 "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
-                 "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63]),
-                 "+f"(d[64]), "+f"(d[65]), "+f"(d[66]), "+f"(d[67]), "+f"(d[68]), "+f"(d[69]), "+f"(d[70]), "+f"(d[71]),
-                 "+f"(d[72]), "+f"(d[73]), "+f"(d[74]), "+f"(d[75]), "+f"(d[76]), "+f"(d[77]), "+f"(d[78]), "+f"(d[79]),
-                 "+f"(d[80]), "+f"(d[81]), "+f"(d[82]), "+f"(d[83]), "+f"(d[84]), "+f"(d[85]), "+f"(d[86]), "+f"(d[87]),
-                 "+f"(d[88]), "+f"(d[89]), "+f"(d[90]), "+f"(d[91]), "+f"(d[92]), "+f"(d[93]), "+f"(d[94]), "+f"(d[95]),
-                 "+f"(d[96]), "+f"(d[97]), "+f"(d[98]), "+f"(d[99]), "+f"(d[100]), "+f"(d[101]), "+f"(d[102]),
-                 "+f"(d[103]), "+f"(d[104]), "+f"(d[105]), "+f"(d[106]), "+f"(d[107]), "+f"(d[108]), "+f"(d[109]),
-                 "+f"(d[110]), "+f"(d[111]), "+f"(d[112]), "+f"(d[113]), "+f"(d[114]), "+f"(d[115]), "+f"(d[116]),
-                 "+f"(d[117]), "+f"(d[118]), "+f"(d[119]), "+f"(d[120]), "+f"(d[121]), "+f"(d[122]), "+f"(d[123]),
-                 "+f"(d[124]), "+f"(d[125]), "+f"(d[126]), "+f"(d[127])
-               : "l"(descA), "l"(descB), "r"(1));
-}
-
-__device__ __forceinline__ void wgmma256_bf16(float (&d)[128], uint64_t descA, uint64_t descB) {
-  asm volatile("{\n"
-               ".reg .pred p;\n"
-               "setp.ne.b32 p, %130, 0;\n"
-               "wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16 "
-               "{%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,"
-               "%28,%29,%30,%31,%32,%33,%34,%35,%36,%37,%38,%39,%40,%41,%42,%43,%44,%45,%46,%47,%48,%49,%50,%51,%52,%"
-               "53,%54,%55,%56,%57,%58,%59,%60,%61,%62,%63,%64,%65,%66,%67,%68,%69,%70,%71,%72,%73,%74,%75,%76,%77,%78,"
-               "%79,%80,%81,%82,%83,%84,%85,%86,%87,%88,%89,%90,%91,%92,%93,%94,%95,%96,%97,%98,%99,%100,%101,%102,%"
-               "103,%104,%105,%106,%107,%108,%109,%110,%111,%112,%113,%114,%115,%116,%117,%118,%119,%120,%121,%122,%"
-               "123,%124,%125,%126,%127}, %128, %129, p, 1, 1, 0, 0;\n"
-               "}\n"
-               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
-                 "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
-                 "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
-                 "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
-                 "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
-                 "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
-                 "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
-                 "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63]),
-                 "+f"(d[64]), "+f"(d[65]), "+f"(d[66]), "+f"(d[67]), "+f"(d[68]), "+f"(d[69]), "+f"(d[70]), "+f"(d[71]),
-                 "+f"(d[72]), "+f"(d[73]), "+f"(d[74]), "+f"(d[75]), "+f"(d[76]), "+f"(d[77]), "+f"(d[78]), "+f"(d[79]),
-                 "+f"(d[80]), "+f"(d[81]), "+f"(d[82]), "+f"(d[83]), "+f"(d[84]), "+f"(d[85]), "+f"(d[86]), "+f"(d[87]),
-                 "+f"(d[88]), "+f"(d[89]), "+f"(d[90]), "+f"(d[91]), "+f"(d[92]), "+f"(d[93]), "+f"(d[94]), "+f"(d[95]),
-                 "+f"(d[96]), "+f"(d[97]), "+f"(d[98]), "+f"(d[99]), "+f"(d[100]), "+f"(d[101]), "+f"(d[102]),
-                 "+f"(d[103]), "+f"(d[104]), "+f"(d[105]), "+f"(d[106]), "+f"(d[107]), "+f"(d[108]), "+f"(d[109]),
-                 "+f"(d[110]), "+f"(d[111]), "+f"(d[112]), "+f"(d[113]), "+f"(d[114]), "+f"(d[115]), "+f"(d[116]),
-                 "+f"(d[117]), "+f"(d[118]), "+f"(d[119]), "+f"(d[120]), "+f"(d[121]), "+f"(d[122]), "+f"(d[123]),
-                 "+f"(d[124]), "+f"(d[125]), "+f"(d[126]), "+f"(d[127])
-               : "l"(descA), "l"(descB), "r"(1));
-}
-template <class T> __device__ __forceinline__ void wgmma256(float (&d)[128], uint64_t a, uint64_t b);
-template <> __device__ __forceinline__ void wgmma256<__half>(float (&d)[128], uint64_t a, uint64_t b) {
-  wgmma256_f16(d, a, b);
-}
-template <> __device__ __forceinline__ void wgmma256<__nv_bfloat16>(float (&d)[128], uint64_t a, uint64_t b) {
-  wgmma256_bf16(d, a, b);
-}
-
 constexpr int kBM4 = 128, kBN4 = 256, kA4 = kBM4 * 64, kStage4 = (kBM4 + kBN4) * 64, kSmem4 = kStages * kStage4;
 
 template <class T> __global__ void __launch_bounds__(256, 1) convWgmma256(Layer L, const T *x, const T *w, T *y) {
@@ -379,7 +307,7 @@ template <class T> __global__ void __launch_bounds__(256, 1) convWgmma256(Layer 
     wgmmaFence();
 #pragma unroll
     for (int kk = 0; kk < 2; ++kk)
-      wgmma256<T>(acc, smemDesc(sA + kk * 32), smemDesc(sB + kk * 32));
+      wgmmaK16<256, MmaKind<T>::bf16>(acc, smemDesc(sA + kk * 32), smemDesc(sB + kk * 32));
     wgmmaCommit();
     wgmmaWait<1>();
 #pragma unroll
@@ -510,18 +438,32 @@ template <class T> int run(laminaDataType_t dt, const char *dtName) {
     auto v3 = [&] { convWgmma<T, true><<<grid2, 128, kSmem2>>>(L, b.x, b.w, b.y); };
     const unsigned grid4 = unsigned(((M + kBM4 - 1) / kBM4) * ((L.K + kBN4 - 1) / kBN4));
     auto v4 = [&] { convWgmma256<T><<<grid4, 256, kSmem4>>>(L, b.x, b.w, b.y); };
-    for (int ver = 1; ver <= 4; ++ver) {
+    // v5..v7: the library's warp-specialized tiles (src/cuda/conv_tc_common.cuh TileWs), forced by
+    // LAMINA_TC_TILE; v1 forces the library's 128x128 tile; "lib" is the library's own pick.
+    struct Ver {
+      const char *name, *tile;
+      std::function<void()> f;
+    };
+    const std::vector<Ver> vers = {{"v1", "L", v1}, {"v2", nullptr, v2},   {"v3", nullptr, v3},
+                                   {"v4", nullptr, v4}, {"v5", "W", v1},   {"v6", "WN", v1},
+                                   {"v7", "WK", v1}, {"lib", nullptr, v1}};
+    for (const Ver &v : vers) {
+      if (v.tile)
+        setenv("LAMINA_TC_TILE", v.tile, 1);
+      else
+        unsetenv("LAMINA_TC_TILE");
       CK(cudaMemset(b.y, 0xFF, ny * sizeof(T))); // NaN poison
-      ver == 1 ? v1() : ver == 2 ? v2() : ver == 3 ? v3() : v4();
+      v.f();
       CK(cudaGetLastError());
       CK(cudaDeviceSynchronize());
       const double err = maxRelErr(L, b);
-      const double ms = ver == 1 ? timeMs(v1) : ver == 2 ? timeMs(v2) : ver == 3 ? timeMs(v3) : timeMs(v4);
+      const double ms = timeMs(v.f);
       const bool ok = err < 1e-2;
       bad += !ok;
-      std::printf("%-20s v%-3d %10.4f %10.1f %10.2e%s  (%s)\n", L.name, ver, ms, L.flops() / ms / 1e9, err,
+      std::printf("%-20s %-4s %10.4f %10.1f %10.2e%s  (%s)\n", L.name, v.name, ms, L.flops() / ms / 1e9, err,
                   ok ? "" : " WRONG", dtName);
     }
+    unsetenv("LAMINA_TC_TILE");
     laminaDestroyTensorDescriptor(xd), laminaDestroyTensorDescriptor(yd);
     laminaDestroyFilterDescriptor(wd), laminaDestroyConvolutionDescriptor(cd);
     CK(cudaFree(b.x));

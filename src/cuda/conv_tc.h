@@ -33,6 +33,11 @@ bool runConv(const ConvArgs &a, Dir dir, unsigned flags);
 // Loads every kernel of these paths and sets their shared-memory limits on the current device
 // (at handle creation: modules are otherwise loaded on first launch, which makes first calls slow).
 void preloadKernels();
+// Whether the current device runs the sm_90a (wgmma) kernels: known after preloadKernels on it.
+bool wgmmaReady();
+// LAMINA_TC_TILE=L|M|S|T|W|WN|WK forces the tile of the forward/backward-data plans where it applies
+// (tests and the kernel sandbox); -1 when unset.
+int forcedTile();
 void preloadBwdFilterKernels();
 
 // Backward-filter (split-K always allowed; staging as kStage).

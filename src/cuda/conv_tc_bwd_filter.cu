@@ -207,7 +207,7 @@ Plan makePlan(const ConvProblem &p, int64_t CgPad) {
   Plan best;
   best.cost = INFINITY;
   const double kFlopsPerMsPerSM = ty.flopsPerMs / kPlanSMs;
-  for (int t = 0; t < kTileCount; ++t) {
+  for (int t = 0; t < kTileW; ++t) { // the mma.sync tiles (both operands MN-major here)
     const TileInfo &ti = kTiles[t];
     const int64_t tilesM = ceilDiv(g.Kg, ti.bm), tilesN = ceilDiv(cols, ti.bn);
     const int64_t tiles = tilesM * tilesN * g.G;

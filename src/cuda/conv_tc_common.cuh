@@ -16,6 +16,7 @@
 #pragma once
 
 #include "cuda/device.cuh"
+#include "cuda/wgmma_ops.cuh"
 
 #include <cstdint>
 
@@ -37,15 +38,39 @@ template <int BM_, int BN_, int WARPS_M_, int WARPS_N_> struct Tile {
   static constexpr int A_BYTES = BM * kRowBytes, B_BYTES = BN * kRowBytes;
   static constexpr int STAGE_BYTES = A_BYTES + B_BYTES;
   static constexpr int SMEM_BYTES = kStages * STAGE_BYTES;
+  static constexpr bool WS = false; // not warp-specialized: all 4 warps load and multiply
+  static constexpr int THREADS = kThreads, STAGES = kStages;
   static_assert(WARPS_M * WARPS_N * 32 == kThreads, "4 warps");
   static_assert(MI >= 1 && NI >= 2 && NI % 2 == 0, "warp tile of at least 16 x 16");
 };
+// Warp-specialized tile (sm_90a, forward half/bf16): warpgroup 0 runs the loaders (the same 128-thread
+// cp.async loaders as Tile) into STAGES stages guarded by mbarriers; warpgroups 1 and 2 each multiply
+// BM / 2 rows by all BN columns with wgmma m64nBNk16 (MI = BM / 128 m64 blocks each) straight from the
+// swizzled stages. The accumulators acc[MI][NI][4] hold wgmma's layout (forEachRowPair).
+template <int BM_, int BN_, int STAGES_> struct TileWs {
+  static constexpr int BM = BM_, BN = BN_, STAGES = STAGES_;
+  static constexpr bool WS = true;
+  static constexpr int THREADS = 3 * kThreads;
+  static constexpr int MI = BM / 128, NI = BN / 8; // per consumer thread: MI m64 blocks of BN / 2 floats
+  static constexpr int WARPS_M = 1, WARPS_N = 1, WTM = BM, WTN = BN; // unused (no mma.sync)
+  static constexpr int A_BYTES = BM * kRowBytes, B_BYTES = BN * kRowBytes;
+  static constexpr int STAGE_BYTES = A_BYTES + B_BYTES;
+  static constexpr int BAR_OFFSET = STAGES * STAGE_BYTES; // full[STAGES] then empty[STAGES] mbarriers
+  static constexpr int SMEM_BYTES = BAR_OFFSET + 2 * STAGES * 8;
+  static_assert(BM % 128 == 0 && (BN == 64 || BN == 128 || BN == 256), "wgmma shapes");
+  static_assert(SMEM_BYTES <= 227 * 1024, "shared memory");
+};
+
 // The fixed set of tiles (each instantiated once per dtype and direction).
 using TileL = Tile<128, 128, 2, 2>; // warp tile 64 x 64
 using TileM = Tile<128, 64, 2, 2>;  // 64 x 32
 using TileS = Tile<64, 64, 2, 2>;   // 32 x 32
 using TileT = Tile<128, 32, 4, 1>;  // 32 x 32, for thin N (few output channels)
-enum TileId { kTileL, kTileM, kTileS, kTileT, kTileCount };
+using TileW = TileWs<256, 128, 8>;  // warp-specialized (forward half/bf16 on sm_90a only)
+using TileWN = TileWs<256, 64, 8>;  // for 64 output channels
+using TileWK = TileWs<128, 256, 8>; // for many output channels and fewer rows
+enum TileId { kTileL, kTileM, kTileS, kTileT, kTileW, kTileWN, kTileWK, kTileCount };
+constexpr bool isWsTile(int t) { return t >= kTileW; }
 
 // ---- Host-side planning, shared by both translation units ---------------------------------------
 // Plans (tile, splits) are fixed per problem, not per card: the workspace query and the run must
@@ -59,7 +84,10 @@ struct TileInfo {
 constexpr TileInfo kTiles[kTileCount] = {{TileL::BM, TileL::BN, 2, 1.0},
                                          {TileM::BM, TileM::BN, 3, 0.85},
                                          {TileS::BM, TileS::BN, 5, 0.7},
-                                         {TileT::BM, TileT::BN, 4, 0.6}};
+                                         {TileT::BM, TileT::BN, 4, 0.6},
+                                         {TileW::BM, TileW::BN, 1, 1.4},
+                                         {TileWN::BM, TileWN::BN, 1, 1.2},
+                                         {TileWK::BM, TileWK::BN, 1, 1.4}};
 
 inline int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 inline int64_t roundUp(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
@@ -337,75 +365,23 @@ __device__ __forceinline__ void mainLoop(uint8_t *smem, int iters, float (&acc)[
   cpAsyncWait<0>();
 }
 
-// ---- wgmma (sm_90a): the 128x128 tile's product by one warpgroup ---------------------------------
+// ---- wgmma (sm_90a) --------------------------------------------------------------------------------
 // The K-major stages above are exactly wgmma's 64-byte-swizzle layout (8-row groups of 64-byte rows,
-// 512 bytes apart), so both operands are read through shared-memory descriptors; two m64n128k16 per
-// 16-deep step (rows 0-63 and 64-127). Validated first in bench/sandbox/conv_fwd_sandbox.cu (v2).
+// 512 bytes apart), so both operands are read through shared-memory descriptors. Validated first in
+// bench/sandbox/conv_fwd_sandbox.cu. Builds without the sm_90a features keep mma.sync for Tile and
+// never plan the warp-specialized tiles (wgmmaReady() on the host).
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
 #define LAMINA_TC_WGMMA 1
 #else
 #define LAMINA_TC_WGMMA 0
 #endif
-// Whether a tile/type/direction runs on wgmma: the 128x128 tile, half/bf16, both operands K-major.
+// Whether a Tile/type/direction runs on wgmma: the 128x128 tile, half/bf16, both operands K-major.
 template <class Cfg, class T, bool B_KMAJOR> constexpr bool useWgmma() {
-  return LAMINA_TC_WGMMA && Cfg::BM == 128 && Cfg::BN == 128 && sizeof(T) == 2 && B_KMAJOR;
+  return LAMINA_TC_WGMMA && !Cfg::WS && Cfg::BM == 128 && Cfg::BN == 128 && sizeof(T) == 2 && B_KMAJOR;
 }
 
-// Defined in the host pass too, so code that names them parses there (device bodies are not compiled
-// for the host).
-#if LAMINA_TC_WGMMA || !defined(__CUDA_ARCH__)
-__device__ __forceinline__ void wgmma128_f16(float (&d)[64], uint64_t descA, uint64_t descB) {
-  asm volatile("{\n"
-               ".reg .pred p;\n"
-               "setp.ne.b32 p, %66, 0;\n"
-               "wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 "
-               "{%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,"
-               "%28,%29,%30,%31,%32,%33,%34,%35,%36,%37,%38,%39,%40,%41,%42,%43,%44,%45,%46,%47,%48,%49,%50,%51,%52,%"
-               "53,%54,%55,%56,%57,%58,%59,%60,%61,%62,%63}, %64, %65, p, 1, 1, 0, 0;\n"
-               "}\n"
-               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
-                 "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
-                 "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
-                 "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
-                 "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
-                 "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
-                 "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
-                 "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
-               : "l"(descA), "l"(descB), "r"(1));
-}
-
-__device__ __forceinline__ void wgmma128_bf16(float (&d)[64], uint64_t descA, uint64_t descB) {
-  asm volatile("{\n"
-               ".reg .pred p;\n"
-               "setp.ne.b32 p, %66, 0;\n"
-               "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 "
-               "{%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,"
-               "%28,%29,%30,%31,%32,%33,%34,%35,%36,%37,%38,%39,%40,%41,%42,%43,%44,%45,%46,%47,%48,%49,%50,%51,%52,%"
-               "53,%54,%55,%56,%57,%58,%59,%60,%61,%62,%63}, %64, %65, p, 1, 1, 0, 0;\n"
-               "}\n"
-               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
-                 "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
-                 "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
-                 "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
-                 "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
-                 "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
-                 "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
-                 "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
-               : "l"(descA), "l"(descB), "r"(1));
-}
-__device__ __forceinline__ uint64_t smemDesc64B(uint32_t addr) {
-  return uint64_t((addr & 0x3FFFF) >> 4) | (uint64_t(1) << 16) | (uint64_t(512 >> 4) << 32) | (uint64_t(2) << 62);
-}
-template <class T> __device__ __forceinline__ void wgmma128(float (&d)[64], uint64_t a, uint64_t b) {
-  if constexpr (MmaKind<T>::bf16)
-    wgmma128_bf16(d, a, b);
-  else
-    wgmma128_f16(d, a, b);
-}
-#endif
-
-// mainLoop's pipeline with the product on wgmma; acc holds the two m64 halves' accumulators in order
-// (flat index h * 64 + register), read back through forEachRowPair<Cfg, true>.
+// mainLoop's pipeline with the 128x128 product on one warpgroup (two m64n128k16 per 16-deep step);
+// acc holds the two m64 halves' accumulators in order, read back through forEachRowPair<Cfg, true>.
 template <class Cfg, class T, class Load>
 __device__ __forceinline__ void mainLoopWgmma(uint8_t *smem, int iters, float (&acc)[Cfg::MI][Cfg::NI][4], Load &load) {
 #if LAMINA_TC_WGMMA
@@ -434,15 +410,15 @@ __device__ __forceinline__ void mainLoopWgmma(uint8_t *smem, int iters, float (&
       load(stageA(next % kStages), stageB(next % kStages), next);
     cpAsyncCommit();
     const uint32_t sA = stageA(it % kStages), sB = stageB(it % kStages);
-    asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+    wgmmaFence();
 #pragma unroll
     for (int kk = 0; kk < 2; ++kk) {
       const uint64_t db = smemDesc64B(sB + kk * 32);
-      wgmma128<T>(d0, smemDesc64B(sA + kk * 32), db);
-      wgmma128<T>(d1, smemDesc64B(sA + 64 * 64 + kk * 32), db);
+      wgmmaK16<128, MmaKind<T>::bf16>(d0, smemDesc64B(sA + kk * 32), db);
+      wgmmaK16<128, MmaKind<T>::bf16>(d1, smemDesc64B(sA + 64 * 64 + kk * 32), db);
     }
-    asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
-    asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory"); // the stage is reused 3 slices later
+    wgmmaCommit();
+    wgmmaWait<0>(); // the stage is reused 3 slices later
 #pragma unroll
     for (int e = 0; e < 64; ++e) {
       asm volatile("" : "+f"(d0[e])::"memory");
@@ -453,24 +429,126 @@ __device__ __forceinline__ void mainLoopWgmma(uint8_t *smem, int iters, float (&
 #endif
 }
 
+// ---- mbarriers (shared-memory 64-bit barriers with phase parity) ---------------------------------
+__device__ __forceinline__ void mbarInit(uint32_t bar, int count) {
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(bar), "r"(count) : "memory");
+}
+__device__ __forceinline__ void mbarArrive(uint32_t bar) {
+  asm volatile("{\n.reg .b64 st;\nmbarrier.arrive.shared::cta.b64 st, [%0];\n}\n" ::"r"(bar) : "memory");
+}
+// Arrives on bar once all of this thread's earlier cp.async copies have landed (the barrier's count
+// includes this arrival: .noinc).
+__device__ __forceinline__ void cpAsyncArriveNoinc(uint32_t bar) {
+  asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];\n" ::"r"(bar) : "memory");
+}
+// Waits until the phase with the given parity has completed.
+__device__ __forceinline__ void mbarWait(uint32_t bar, uint32_t parity) {
+  asm volatile("{\n"
+               ".reg .pred done;\n"
+               "WAIT_%=:\n"
+               "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
+               "@!done bra WAIT_%=;\n"
+               "}\n" ::"r"(bar),
+               "r"(parity)
+               : "memory");
+}
+
+// ---- The warp-specialized main loop (TileWs) -------------------------------------------------------
+// Warpgroup 0 (the producer) issues slice it's copies into stage it % STAGES once the consumers have
+// released it (empty barrier, one arrival per consumer warp), and its cp.async completions arrive on
+// the stage's full barrier (128 arrivals). Warpgroups 1, 2 wait for full, multiply, keep one wgmma
+// group in flight and release the stage of the slice before. Returns true in consumer threads (their
+// acc holds the result), false in the producer's.
+template <class Cfg, class T, class Load>
+__device__ __forceinline__ bool mainLoopWs(uint8_t *smem, int iters, float (&acc)[Cfg::MI][Cfg::NI][4], Load &load) {
+#if LAMINA_TC_WGMMA
+  constexpr int S = Cfg::STAGES, N = Cfg::BN;
+  const uint32_t base = smemAddr(smem);
+  const uint32_t full = base + Cfg::BAR_OFFSET, empty = full + 8 * S;
+  if (threadIdx.x == 0) {
+    for (int s = 0; s < S; ++s) {
+      mbarInit(full + 8 * s, kThreads);
+      mbarInit(empty + 8 * s, 8); // consumer warps
+    }
+    asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+  }
+  __syncthreads();
+  if (threadIdx.x < kThreads) {
+    for (int it = 0; it < iters; ++it) {
+      const int s = it % S;
+      if (it >= S)
+        mbarWait(empty + 8 * s, uint32_t((it / S - 1) & 1));
+      const uint32_t sA = base + uint32_t(s * Cfg::STAGE_BYTES);
+      load(sA, sA + Cfg::A_BYTES, it);
+      cpAsyncArriveNoinc(full + 8 * s);
+    }
+    cpAsyncWait<0>();
+    return false;
+  }
+  float(&d)[Cfg::MI][N / 2] = *reinterpret_cast<float(*)[Cfg::MI][N / 2]>(&acc[0][0][0]);
+#pragma unroll
+  for (int h = 0; h < Cfg::MI; ++h)
+#pragma unroll
+    for (int e = 0; e < N / 2; ++e)
+      d[h][e] = 0.f;
+  const int cw = threadIdx.x / kThreads - 1; // consumer warpgroup: rows cw * BM / 2 ..
+  const uint32_t aRow0 = uint32_t(cw * (Cfg::BM / 2) * kRowBytes);
+  for (int it = 0; it < iters; ++it) {
+    const int s = it % S;
+    mbarWait(full + 8 * s, uint32_t((it / S) & 1));
+    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); // cp.async (generic) -> wgmma (async)
+    const uint32_t sA = base + uint32_t(s * Cfg::STAGE_BYTES), sB = sA + Cfg::A_BYTES;
+    wgmmaFence();
+#pragma unroll
+    for (int kk = 0; kk < 2; ++kk) {
+      const uint64_t db = smemDesc64B(sB + kk * 32);
+#pragma unroll
+      for (int h = 0; h < Cfg::MI; ++h)
+        wgmmaK16<N, MmaKind<T>::bf16>(d[h], smemDesc64B(sA + aRow0 + h * 64 * kRowBytes + kk * 32), db);
+    }
+    wgmmaCommit();
+    wgmmaWait<1>(); // slice it - 1's products are done: its stage goes back to the producer
+#pragma unroll
+    for (int h = 0; h < Cfg::MI; ++h)
+#pragma unroll
+      for (int e = 0; e < N / 2; ++e)
+        asm volatile("" : "+f"(d[h][e])::"memory");
+    if (it > 0 && (threadIdx.x & 31) == 0)
+      mbarArrive(empty + 8 * ((it - 1) % S));
+  }
+  wgmmaWait<0>();
+#pragma unroll
+  for (int h = 0; h < Cfg::MI; ++h)
+#pragma unroll
+    for (int e = 0; e < N / 2; ++e)
+      asm volatile("" : "+f"(d[h][e])::"memory");
+  return true;
+#else
+  return false; // never launched without wgmma (wgmmaReady)
+#endif
+}
+
 // Every accumulator row of this thread: rowFn(row) (row within the block tile; false skips the row),
-// then pairFn(col, v0, v1) for its pairs (col, col + 1). WG: wgmma's layout (warp w of the
-// warpgroup holds rows 16 w + lane/4 (+8) of each m64 half, n8 block j at columns 8 j + 2 (lane % 4));
-// else mma.sync's (warp tiles of WTM x WTN).
+// then pairFn(col, v0, v1) for its pairs (col, col + 1). WG (or a TileWs): wgmma's layout (warp w of
+// the warpgroup holds rows 16 w + lane/4 (+8) of each m64 block, n8 block j at columns 8 j + 2 (lane %
+// 4)); for TileWs the consumer warpgroup's rows start at cw * BM / 2. Else mma.sync's (warp tiles of
+// WTM x WTN).
 template <class Cfg, bool WG, class RowFn, class PairFn>
 __device__ __forceinline__ void forEachRowPair(const float (&acc)[Cfg::MI][Cfg::NI][4], RowFn rowFn, PairFn pairFn) {
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  if constexpr (WG) {
+  if constexpr (WG || Cfg::WS) {
+    constexpr int MB = Cfg::WS ? Cfg::MI : 2, NB = Cfg::WS ? Cfg::BN / 8 : 16; // m64 blocks, n8 blocks
+    const int row0 = Cfg::WS ? (threadIdx.x / kThreads - 1) * (Cfg::BM / 2) : 0;
     const float *a = &acc[0][0][0];
 #pragma unroll
-    for (int hh = 0; hh < 2; ++hh)
+    for (int hh = 0; hh < MB; ++hh)
 #pragma unroll
       for (int e = 0; e < 2; ++e) {
-        if (!rowFn(hh * 64 + 16 * warp + (lane >> 2) + 8 * e))
+        if (!rowFn(row0 + hh * 64 + 16 * (warp & 3) + (lane >> 2) + 8 * e))
           continue;
 #pragma unroll
-        for (int j = 0; j < 16; ++j)
-          pairFn(8 * j + 2 * (lane & 3), a[hh * 64 + 4 * j + 2 * e], a[hh * 64 + 4 * j + 2 * e + 1]);
+        for (int j = 0; j < NB; ++j)
+          pairFn(8 * j + 2 * (lane & 3), a[hh * 4 * NB + 4 * j + 2 * e], a[hh * 4 * NB + 4 * j + 2 * e + 1]);
       }
   } else {
     const int warpM = warp % Cfg::WARPS_M, warpN = warp / Cfg::WARPS_M;

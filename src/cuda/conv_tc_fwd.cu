@@ -20,6 +20,9 @@
 #include "core/conv_geom.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
 #include <climits>
 #include <cmath>
 #include <numeric>
@@ -95,9 +98,11 @@ template <bool BWD> __device__ __forceinline__ Layout layoutFor(const Params &p,
   return l;
 }
 
-template <class T, class Cfg, bool BWD> __global__ void __launch_bounds__(kThreads) convKernel(const Params p) {
+template <class T, class Cfg, bool BWD> __global__ void __launch_bounds__(Cfg::THREADS) convKernel(const Params p) {
   constexpr int BK = kBK<T>, EPC = kEPC<T>; // reduction elements per stage, elements per 16-byte chunk
-  extern __shared__ __align__(128) uint8_t smem[];
+  static_assert(!Cfg::WS || (!BWD && sizeof(T) == 2), "warp-specialized tiles: forward half/bf16");
+  extern __shared__ __align__(1024) uint8_t smem[]; // wgmma's swizzle repeats every 512 bytes
+  // The loaders below run in threads 0..127 (all of them, or the producer warpgroup of a TileWs).
   const int tid = threadIdx.x;
   const int mt = int(blockIdx.x % unsigned(p.tilesM)), nt = int(blockIdx.x / unsigned(p.tilesM));
   const int phase = blockIdx.y;
@@ -199,7 +204,7 @@ template <class T, class Cfg, bool BWD> __global__ void __launch_bounds__(kThrea
         const T *g = src + (aRowOff[i] + tapSrc + ca);
         cpAsync16(sA + kMajorOffset((tid >> 2) + 32 * i, aChunk), ok ? g : src, ok);
       }
-      if (!BWD) {
+      if constexpr (!BWD) {
 #pragma unroll
         for (int i = 0; i < BR; ++i) {
           const bool ok = bValid[i] && tap < taps;
@@ -208,7 +213,7 @@ template <class T, class Cfg, bool BWD> __global__ void __launch_bounds__(kThrea
         }
       }
     }
-    if (BWD) {
+    if constexpr (BWD) {
 #pragma unroll
       for (int i = 0; i < BR; ++i) {
         const int krow = tid / CH + (kThreads / CH) * i;
@@ -249,7 +254,7 @@ template <class T, class Cfg, bool BWD> __global__ void __launch_bounds__(kThrea
     }
 #pragma unroll
     for (int i = 0; i < BR; ++i) {
-      if (!BWD) {
+      if constexpr (!BWD) {
         const bool ok = bValid[i] && ca < p.RC;
         const T *g = w + (bRowOff[i] + tapW + ca);
         cpAsync16(sB + kMajorOffset((tid >> 2) + 32 * i, aChunk), ok ? g : w, ok);
@@ -275,10 +280,14 @@ template <class T, class Cfg, bool BWD> __global__ void __launch_bounds__(kThrea
 
   float acc[Cfg::MI][Cfg::NI][4];
   constexpr bool WG = useWgmma<Cfg, T, !BWD>();
-  if constexpr (WG)
+  if constexpr (Cfg::WS) {
+    if (!mainLoopWs<Cfg, T>(smem, iters, acc, load))
+      return; // the producer warpgroup
+  } else if constexpr (WG) {
     mainLoopWgmma<Cfg, T>(smem, iters, acc, load);
-  else
+  } else {
     mainLoop<Cfg, true, !BWD, T>(smem, iters, acc, load);
+  }
 
   const int64_t m0 = int64_t(mt) * Cfg::BM;
   const int n0 = nt * Cfg::BN;
@@ -470,7 +479,13 @@ Plan makePlan(const ConvProblem &p, Dir dir, const Setup &st, unsigned flags) {
   Plan best;
   best.cost = INFINITY;
   const double kFlopsPerMsPerSM = st.ti.flopsPerMs / kPlanSMs; // the largest tile's sustained rate, per SM
+  const bool ws = dir == Dir::Forward && st.ti.esize == 2 && wgmmaReady();
+  int forced = forcedTile();
+  if (forced >= 0 && isWsTile(forced) && !ws)
+    forced = -1; // a forced tile that cannot run here: the usual choice
   for (int t = 0; t < kTileCount; ++t) {
+    if ((isWsTile(t) && !ws) || (forced >= 0 && t != forced))
+      continue;
     const TileInfo &ti = kTiles[t];
     const int64_t tilesM = ceilDiv(d.M, ti.bm), tilesN = ceilDiv(st.NC, ti.bn);
     const int64_t tiles = tilesM * tilesN * p.G * d.phases;
@@ -501,7 +516,7 @@ Plan makePlan(const ConvProblem &p, Dir dir, const Setup &st, unsigned flags) {
 template <class T, class Cfg, bool BWD> void launchAs(const Params &prm, dim3 grid, cudaStream_t stream) {
   auto kernel = convKernel<T, Cfg, BWD>;
   LAMINA_CUDA_CALL(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Cfg::SMEM_BYTES));
-  kernel<<<grid, kThreads, Cfg::SMEM_BYTES, stream>>>(prm);
+  kernel<<<grid, Cfg::THREADS, Cfg::SMEM_BYTES, stream>>>(prm);
   LAMINA_CUDA_LAUNCHED();
 }
 
@@ -510,7 +525,18 @@ template <class T, bool BWD> void launchTile(int tile, const Params &prm, dim3 g
   case kTileL: launchAs<T, TileL, BWD>(prm, grid, stream); break;
   case kTileM: launchAs<T, TileM, BWD>(prm, grid, stream); break;
   case kTileS: launchAs<T, TileS, BWD>(prm, grid, stream); break;
-  default: launchAs<T, TileT, BWD>(prm, grid, stream); break;
+  case kTileT: launchAs<T, TileT, BWD>(prm, grid, stream); break;
+  default:
+    if constexpr (!BWD && sizeof(T) == 2) { // planned only there (makePlan)
+      if (tile == kTileW)
+        launchAs<T, TileW, BWD>(prm, grid, stream);
+      else if (tile == kTileWN)
+        launchAs<T, TileWN, BWD>(prm, grid, stream);
+      else
+        launchAs<T, TileWK, BWD>(prm, grid, stream);
+    } else {
+      ::lamina::fail(LAMINA_STATUS_INTERNAL_ERROR, "tensor-core path: tile %d planned for this direction/type", tile);
+    }
   }
 }
 
@@ -552,15 +578,54 @@ template <class T, class Cfg, bool BWD> void preloadAs() {
 template <class T> void preloadT() {
   preloadAs<T, TileL, false>(), preloadAs<T, TileM, false>(), preloadAs<T, TileS, false>(),
       preloadAs<T, TileT, false>();
+  if constexpr (sizeof(T) == 2)
+    preloadAs<T, TileW, false>(), preloadAs<T, TileWN, false>(), preloadAs<T, TileWK, false>();
   preloadAs<T, TileL, true>(), preloadAs<T, TileM, true>(), preloadAs<T, TileS, true>(), preloadAs<T, TileT, true>();
   cudaFuncAttributes attr;
   LAMINA_CUDA_CALL(cudaFuncGetAttributes(&attr, reduceSplits<T>));
   LAMINA_CUDA_CALL(cudaFuncGetAttributes(&attr, stageChannels<T>));
 }
 
+// Whether this device runs the sm_90a kernels (wgmma): the image CUDA picked for it says so.
+__global__ void wgmmaProbeKernel(int *out) { *out = LAMINA_TC_WGMMA; }
+constexpr int kMaxDevices = 64;
+std::atomic<int> gWgmma[kMaxDevices]; // 0 unknown, 1 no, 2 yes
+
+void probeWgmma() {
+  int dev = 0;
+  LAMINA_CUDA_CALL(cudaGetDevice(&dev));
+  if (dev >= kMaxDevices || gWgmma[dev].load() != 0)
+    return;
+  int *d = nullptr, h = 0;
+  LAMINA_CUDA_CALL(cudaMalloc(&d, sizeof(int)));
+  wgmmaProbeKernel<<<1, 1>>>(d);
+  const cudaError_t e = cudaGetLastError();
+  const cudaError_t c = e == cudaSuccess ? cudaMemcpy(&h, d, sizeof(int), cudaMemcpyDeviceToHost) : e;
+  cudaFree(d);
+  LAMINA_CUDA_CALL(c);
+  gWgmma[dev].store(h ? 2 : 1);
+}
+
 } // namespace
 
+bool wgmmaReady() {
+  int dev = 0;
+  return cudaGetDevice(&dev) == cudaSuccess && dev < kMaxDevices && gWgmma[dev].load() == 2;
+}
+
+int forcedTile() {
+  const char *e = std::getenv("LAMINA_TC_TILE");
+  if (!e)
+    return -1;
+  static const char *const names[kTileCount] = {"L", "M", "S", "T", "W", "WN", "WK"};
+  for (int t = 0; t < kTileCount; ++t)
+    if (std::strcmp(e, names[t]) == 0)
+      return t;
+  return -1;
+}
+
 void preloadKernels() {
+  probeWgmma();
   preloadT<__half>();
   preloadT<__nv_bfloat16>();
   preloadT<float>();
