@@ -17,7 +17,7 @@
 // Build: the CMake target lamina-sandbox-conv-fwd (CUDA builds only), or by hand:
 //   nvcc -std=c++17 -O3 -gencode arch=compute_90a,code=sm_90a -Iinclude -Isrc \
 //        bench/sandbox/conv_fwd_sandbox.cu -o conv_fwd_sandbox -Lbuild -llamina -Xlinker -rpath=build
-// Run:   conv_fwd_sandbox [bf16]   (fp16 by default); prints one line per layer and version, then a table.
+// Run:   conv_fwd_sandbox [fp16|bf16 [LAYER [VERSION]]]; prints one line per layer and version.
 #include "cuda/conv_tc_common.cuh"
 
 #include <lamina/lamina.h>
@@ -380,6 +380,9 @@ template <class F> double timeMs(F f, int reps = 20) {
   return ms / reps;
 }
 
+// Optional filters (for profiling one kernel under ncu): a layer name and a version name.
+static const char *gOnlyLayer = nullptr, *gOnlyVer = nullptr;
+
 template <class T> int run(laminaDataType_t dt, const char *dtName) {
   const std::vector<Layer> layers = {
       {"vgg16.conv1_2", 64, 64, 224, 224, 64, 3, 3, 1, 1},     {"vgg16.conv3_2", 64, 256, 56, 56, 256, 3, 3, 1, 1},
@@ -395,6 +398,8 @@ template <class T> int run(laminaDataType_t dt, const char *dtName) {
   int bad = 0;
   std::mt19937 rng(7);
   for (const Layer &L : layers) {
+    if (gOnlyLayer && std::strcmp(gOnlyLayer, L.name) != 0)
+      continue;
     const size_t nx = size_t(L.N) * L.H * L.W * L.C, nw = size_t(L.K) * L.R * L.S * L.C,
                  ny = size_t(L.N) * L.P() * L.Q() * L.K;
     std::vector<T> hx(nx), hw(nw);
@@ -448,6 +453,8 @@ template <class T> int run(laminaDataType_t dt, const char *dtName) {
                                    {"v4", nullptr, v4}, {"v5", "W", v1},   {"v6", "WN", v1},
                                    {"v7", "WK", v1}, {"lib", nullptr, v1}};
     for (const Ver &v : vers) {
+      if (gOnlyVer && std::strcmp(gOnlyVer, v.name) != 0)
+        continue;
       if (v.tile)
         setenv("LAMINA_TC_TILE", v.tile, 1);
       else
@@ -483,5 +490,9 @@ int main(int argc, char **argv) {
     return 77;
   }
   const bool bf16 = argc > 1 && std::strcmp(argv[1], "bf16") == 0;
+  if (argc > 2)
+    gOnlyLayer = argv[2];
+  if (argc > 3)
+    gOnlyVer = argv[3];
   return bf16 ? run<__nv_bfloat16>(LAMINA_DATA_BFLOAT16, "bf16") : run<__half>(LAMINA_DATA_HALF, "fp16");
 }
