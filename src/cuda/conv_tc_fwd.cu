@@ -539,7 +539,9 @@ Plan makePlan(const ConvProblem &p, Dir dir, const Setup &st, unsigned flags) {
   if (forced >= 0 && isWsTile(forced) && !ws)
     forced = -1; // a forced tile that cannot run here: the usual choice
   for (int t = 0; t < kTileCount; ++t) {
-    if ((isWsTile(t) && !ws) || (forced >= 0 && t != forced))
+    // The warp-specialized tiles run only when forced: measured slower than TileL on wgmma so far
+    // (their single producer warpgroup cannot issue the cp.async loads fast enough; docs/perf_notes.md).
+    if ((isWsTile(t) && (!ws || forced != t)) || (forced >= 0 && t != forced))
       continue;
     const TileInfo &ti = kTiles[t];
     const int64_t tilesM = ceilDiv(d.M, ti.bm), tilesN = ceilDiv(st.NC, ti.bn);
