@@ -559,7 +559,7 @@ Plan makePlan(const ConvProblem &p, Dir dir, const Setup &st, unsigned flags) {
       double cost = waves * blockFlops * ti.blocksPerSM / (ti.eff * kFlopsPerMsPerSM);
       if (s > 1) // partials written and read back, plus a launch
         cost += double(s) * d.M * st.NC * p.G * 8.0 / 2.5e9 +
-                0.010; // measured: split plans lost 5-10 us to no-split ones at batch 1-8
+                0.004; // a launch; 10 us (2026-11-30) made GEMM the batch-1 pick where split plans ran 3x faster
       if (cost < best.cost * 0.97) {
         best.tile = t, best.splits = s, best.itersPerSplit = int(ips);
         best.tilesM = tilesM, best.tilesN = tilesN, best.M = d.M, best.phases = d.phases;
