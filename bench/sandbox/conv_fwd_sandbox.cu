@@ -12,6 +12,8 @@
 //   v5  the library's warp-specialized 256x128 tile (TileWs: a producer warpgroup on the cp.async
 //       loaders, mbarrier full/empty pipeline of 8 stages, two consumer warpgroups on wgmma), forced
 //       through LAMINA_TC_TILE=W; v6 its 256x64 tile (WN), v7 128x256 (WK); "lib" the library's pick
+//   v8  the library's TMA forward (src/cuda/conv_tc_tma.cu: TileWs with one producer thread issuing
+//       tensor-map copies of the input box of each tap), LAMINA_TC_TILE=TMA
 // Outcomes, with card and date, go to docs/perf_notes.md.
 //
 // Build: the CMake target lamina-sandbox-conv-fwd (CUDA builds only), or by hand:
@@ -451,7 +453,7 @@ template <class T> int run(laminaDataType_t dt, const char *dtName) {
     };
     const std::vector<Ver> vers = {{"v1", "L", v1}, {"v2", nullptr, v2},   {"v3", nullptr, v3},
                                    {"v4", nullptr, v4}, {"v5", "W", v1},   {"v6", "WN", v1},
-                                   {"v7", "WK", v1}, {"lib", nullptr, v1}};
+                                   {"v7", "WK", v1}, {"v8", "TMA", v1}, {"lib", nullptr, v1}};
     for (const Ver &v : vers) {
       if (gOnlyVer && std::strcmp(gOnlyVer, v.name) != 0)
         continue;

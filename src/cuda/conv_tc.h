@@ -35,10 +35,19 @@ bool runConv(const ConvArgs &a, Dir dir, unsigned flags);
 void preloadKernels();
 // Whether the current device runs the sm_90a (wgmma) kernels: known after preloadKernels on it.
 bool wgmmaReady();
-// LAMINA_TC_TILE=L|M|S|T|W|WN|WK forces the tile of the forward/backward-data plans where it applies
+// LAMINA_TC_TILE=L|M|S|T|W|WN|WK|TMA forces the tile of the forward/backward-data plans where it applies
 // (tests and the kernel sandbox); -1 when unset.
 int forcedTile();
 void preloadBwdFilterKernels();
+
+// Forward with TMA loads (conv_tc_tma.cu: half/bf16, stride 1, 2-D, ungrouped, channels contiguous in
+// 16-byte chunks, sm_90a). No workspace. Used by the forward entries when it applies and is enabled
+// (useTma).
+std::string whyNotTma(const ConvProblem &p);
+double tmaEstimateMs(const ConvProblem &p);
+bool runTma(const ConvArgs &a); // false: nothing launched (alignment, tensor-map limits)
+void preloadTmaKernels();
+bool useTma(const ConvProblem &p);
 
 // Backward-filter (split-K always allowed; staging as kStage).
 std::string whyNotBwdFilter(const ConvProblem &p);

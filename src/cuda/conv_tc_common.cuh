@@ -454,35 +454,39 @@ __device__ __forceinline__ void mbarWait(uint32_t bar, uint32_t parity) {
 }
 
 // ---- The warp-specialized main loop (TileWs) -------------------------------------------------------
-// Warpgroup 0 (the producer) issues slice it's copies into stage it % STAGES once the consumers have
-// released it (empty barrier, one arrival per consumer warp), and its cp.async completions arrive on
-// the stage's full barrier (128 arrivals). Warpgroups 1, 2 wait for full, multiply, keep one wgmma
-// group in flight and release the stage of the slice before. Returns true in consumer threads (their
-// acc holds the result), false in the producer's.
-template <class Cfg, class T, class Load>
-__device__ __forceinline__ bool mainLoopWs(uint8_t *smem, int iters, float (&acc)[Cfg::MI][Cfg::NI][4], Load &load) {
+// Warpgroup 0 (the producer) fills stage it % STAGES with slice it once the consumers have released it
+// (empty barrier: one arrival per consumer warp): PRODUCERS of its threads call produce(stageA,
+// stageB, fullBarrier, it), which issues the copies and arranges the stage's FULL_COUNT arrivals
+// (cp.async: 128 threads, each arriving when its copies land; TMA: one thread, expect_tx + bulk
+// copies). Warpgroups 1, 2 wait for full, multiply, keep one wgmma group in flight and release the
+// stage of the slice before. Returns true in consumer threads (their acc holds the result), false in
+// the producer's.
+template <class Cfg, class T, int PRODUCERS, int FULL_COUNT, class Produce>
+__device__ __forceinline__ bool mainLoopWs(uint8_t *smem, int iters, float (&acc)[Cfg::MI][Cfg::NI][4],
+                                           Produce &produce) {
 #if LAMINA_TC_WGMMA
   constexpr int S = Cfg::STAGES, N = Cfg::BN;
   const uint32_t base = smemAddr(smem);
   const uint32_t full = base + Cfg::BAR_OFFSET, empty = full + 8 * S;
   if (threadIdx.x == 0) {
     for (int s = 0; s < S; ++s) {
-      mbarInit(full + 8 * s, kThreads);
+      mbarInit(full + 8 * s, FULL_COUNT);
       mbarInit(empty + 8 * s, 8); // consumer warps
     }
     asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
   }
   __syncthreads();
   if (threadIdx.x < kThreads) {
-    for (int it = 0; it < iters; ++it) {
-      const int s = it % S;
-      if (it >= S)
-        mbarWait(empty + 8 * s, uint32_t((it / S - 1) & 1));
-      const uint32_t sA = base + uint32_t(s * Cfg::STAGE_BYTES);
-      load(sA, sA + Cfg::A_BYTES, it);
-      cpAsyncArriveNoinc(full + 8 * s);
+    if (threadIdx.x < PRODUCERS) {
+      for (int it = 0; it < iters; ++it) {
+        const int s = it % S;
+        if (it >= S)
+          mbarWait(empty + 8 * s, uint32_t((it / S - 1) & 1));
+        const uint32_t sA = base + uint32_t(s * Cfg::STAGE_BYTES);
+        produce(sA, sA + Cfg::A_BYTES, full + 8 * s, it);
+      }
+      cpAsyncWait<0>();
     }
-    cpAsyncWait<0>();
     return false;
   }
   float(&d)[Cfg::MI][N / 2] = *reinterpret_cast<float(*)[Cfg::MI][N / 2]>(&acc[0][0][0]);

@@ -334,7 +334,11 @@ template <class T, class Cfg, bool BWD> __global__ void __launch_bounds__(Cfg::T
         }
       }
     };
-    if (!mainLoopWs<Cfg, T>(smem, iters, acc, loadWs))
+    auto produce = [&](uint32_t sA, uint32_t sB, uint32_t fullBar, int it) {
+      loadWs(sA, sB, it);
+      cpAsyncArriveNoinc(fullBar);
+    };
+    if (!mainLoopWs<Cfg, T, kThreads, kThreads>(smem, iters, acc, produce))
       return; // the producer warpgroup
   } else if constexpr (WG) {
     mainLoopWgmma<Cfg, T>(smem, iters, acc, load);
@@ -681,8 +685,21 @@ int forcedTile() {
   return -1;
 }
 
+// The TMA forward path: when forced (LAMINA_TC_TILE=TMA), or by default once kTmaByDefault is set
+// (after it is measured to beat the cp.async tiles).
+constexpr bool kTmaByDefault = false;
+bool useTma(const ConvProblem &p) {
+  const char *e = std::getenv("LAMINA_TC_TILE");
+  const bool forced = e && std::strcmp(e, "TMA") == 0;
+  if (!forced && (e || !kTmaByDefault))
+    return false;
+  return whyNotTma(p).empty();
+}
+
 void preloadKernels() {
   probeWgmma();
+  if (wgmmaReady())
+    preloadTmaKernels();
   preloadT<__half>();
   preloadT<__nv_bfloat16>();
   preloadT<float>();
@@ -695,13 +712,15 @@ std::string whyNotConv(const ConvProblem &p, Dir dir, unsigned flags) {
 }
 
 size_t convWorkspace(const ConvProblem &p, Dir dir, unsigned flags) {
-  if (!whyNotConv(p, dir, flags).empty())
+  if (!whyNotConv(p, dir, flags).empty() || (dir == Dir::Forward && useTma(p)))
     return 0;
   const Setup st = setupFor(p, dir, flags);
   return wsLayout(p, st, makePlan(p, dir, st, flags)).total;
 }
 
 double convEstimateMs(const ConvProblem &p, Dir dir, unsigned flags) {
+  if (dir == Dir::Forward && useTma(p))
+    return tmaEstimateMs(p);
   const Setup st = setupFor(p, dir, flags);
   const Plan pl = makePlan(p, dir, st, flags);
   double bytes = double(p.x.numel() + p.w.numel() + p.y.numel()) * st.ti.esize;
@@ -712,6 +731,8 @@ double convEstimateMs(const ConvProblem &p, Dir dir, unsigned flags) {
 
 bool runConv(const ConvArgs &a, Dir dir, unsigned flags) {
   const ConvProblem &p = *a.p;
+  if (dir == Dir::Forward && useTma(p) && runTma(a))
+    return true;
   const ConvGeom g = makeConvGeom(p);
   const Setup st = setupFor(p, dir, flags);
   const int esize = st.ti.esize;
