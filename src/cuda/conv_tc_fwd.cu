@@ -667,6 +667,15 @@ void probeWgmma() {
   gWgmma[dev].store(h ? 2 : 1);
 }
 
+// The cp.async plan's model time.
+double planEstimateMs(const ConvProblem &p, Dir dir, const Setup &st, unsigned flags) {
+  const Plan pl = makePlan(p, dir, st, flags);
+  double bytes = double(p.x.numel() + p.w.numel() + p.y.numel()) * st.ti.esize;
+  if (st.stageSrc)
+    bytes += 2.0 * double(st.srcShape.bytes(st.ti.esize));
+  return 0.004 + pl.cost + bytes / 3.0e9 + (st.stageSrc || st.stageW ? 0.004 : 0.0);
+}
+
 } // namespace
 
 bool wgmmaReady() {
@@ -685,15 +694,21 @@ int forcedTile() {
   return -1;
 }
 
-// The TMA forward path: when forced (LAMINA_TC_TILE=TMA), or by default once kTmaByDefault is set
-// (after it is measured to beat the cp.async tiles).
-constexpr bool kTmaByDefault = false;
+// The TMA forward path where it applies: always when forced (LAMINA_TC_TILE=TMA), never when another
+// tile is forced, else when its estimate beats the cp.async plan's (small outputs keep split-K).
 bool useTma(const ConvProblem &p) {
   const char *e = std::getenv("LAMINA_TC_TILE");
-  const bool forced = e && std::strcmp(e, "TMA") == 0;
-  if (!forced && (e || !kTmaByDefault))
-    return false;
+  if (e)
+    return std::strcmp(e, "TMA") == 0 && whyNotTma(p).empty();
   return whyNotTma(p).empty();
+}
+bool pickTma(const ConvProblem &p, unsigned flags) {
+  if (!useTma(p))
+    return false;
+  if (std::getenv("LAMINA_TC_TILE"))
+    return true;
+  const Setup st = setupFor(p, Dir::Forward, flags);
+  return !st.why.empty() || tmaEstimateMs(p) <= planEstimateMs(p, Dir::Forward, st, flags);
 }
 
 void preloadKernels() {
@@ -712,26 +727,22 @@ std::string whyNotConv(const ConvProblem &p, Dir dir, unsigned flags) {
 }
 
 size_t convWorkspace(const ConvProblem &p, Dir dir, unsigned flags) {
-  if (!whyNotConv(p, dir, flags).empty() || (dir == Dir::Forward && useTma(p)))
+  if (!whyNotConv(p, dir, flags).empty() || (dir == Dir::Forward && pickTma(p, flags)))
     return 0;
   const Setup st = setupFor(p, dir, flags);
   return wsLayout(p, st, makePlan(p, dir, st, flags)).total;
 }
 
+
 double convEstimateMs(const ConvProblem &p, Dir dir, unsigned flags) {
-  if (dir == Dir::Forward && useTma(p))
+  if (dir == Dir::Forward && pickTma(p, flags))
     return tmaEstimateMs(p);
-  const Setup st = setupFor(p, dir, flags);
-  const Plan pl = makePlan(p, dir, st, flags);
-  double bytes = double(p.x.numel() + p.w.numel() + p.y.numel()) * st.ti.esize;
-  if (st.stageSrc)
-    bytes += 2.0 * double(st.srcShape.bytes(st.ti.esize));
-  return 0.004 + pl.cost + bytes / 3.0e9 + (st.stageSrc || st.stageW ? 0.004 : 0.0);
+  return planEstimateMs(p, dir, setupFor(p, dir, flags), flags);
 }
 
 bool runConv(const ConvArgs &a, Dir dir, unsigned flags) {
   const ConvProblem &p = *a.p;
-  if (dir == Dir::Forward && useTma(p) && runTma(a))
+  if (dir == Dir::Forward && pickTma(p, flags) && runTma(a))
     return true;
   const ConvGeom g = makeConvGeom(p);
   const Setup st = setupFor(p, dir, flags);

@@ -219,7 +219,10 @@ double tmaEstimateMs(const ConvProblem &p) {
                         ceilDiv(g.K, bn);
   const double waves = std::ceil(double(tiles) / kPlanSMs);
   const double blockFlops = 2.0 * bm * bn * double(g.F * ceilDiv(g.C, 32) * 32);
-  return 0.004 + waves * blockFlops / (700e9 / kPlanSMs); // an assumed 700 TFLOP/s at full waves
+  // 800 against the cp.async tiles' 600: the ratio measured on the H200 (TMA 1.25-1.55x TileL on six
+  // layers, bench/sandbox), the scale the other paths' models share.
+  const double bytes = double(p.x.numel() + p.w.numel() + p.y.numel()) * 2;
+  return 0.004 + waves * blockFlops / (800e9 / kPlanSMs) + bytes / 3.0e9;
 }
 
 bool runTma(const ConvArgs &a) {
