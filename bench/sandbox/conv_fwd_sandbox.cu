@@ -451,9 +451,9 @@ template <class T> int run(laminaDataType_t dt, const char *dtName) {
       const char *name, *tile;
       std::function<void()> f;
     };
-    const std::vector<Ver> vers = {{"v1", "L", v1}, {"v2", nullptr, v2},   {"v3", nullptr, v3},
-                                   {"v4", nullptr, v4}, {"v5", "W", v1},   {"v6", "WN", v1},
-                                   {"v7", "WK", v1}, {"v8", "TMA", v1}, {"lib", nullptr, v1}};
+    const std::vector<Ver> vers = {{"v1", "L", v1},     {"v2", nullptr, v2}, {"v3", nullptr, v3},
+                                   {"v4", nullptr, v4}, {"v5", "W", v1},     {"v6", "WN", v1},
+                                   {"v7", "WK", v1},    {"v8", "TMA", v1},   {"lib", nullptr, v1}};
     for (const Ver &v : vers) {
       if (gOnlyVer && std::strcmp(gOnlyVer, v.name) != 0)
         continue;

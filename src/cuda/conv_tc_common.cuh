@@ -81,12 +81,9 @@ struct TileInfo {
   int bm, bn, blocksPerSM;
   double eff;
 };
-constexpr TileInfo kTiles[kTileCount] = {{TileL::BM, TileL::BN, 2, 1.0},
-                                         {TileM::BM, TileM::BN, 3, 0.85},
-                                         {TileS::BM, TileS::BN, 5, 0.7},
-                                         {TileT::BM, TileT::BN, 4, 0.6},
-                                         {TileW::BM, TileW::BN, 1, 1.4},
-                                         {TileWN::BM, TileWN::BN, 1, 1.2},
+constexpr TileInfo kTiles[kTileCount] = {{TileL::BM, TileL::BN, 2, 1.0},  {TileM::BM, TileM::BN, 3, 0.85},
+                                         {TileS::BM, TileS::BN, 5, 0.7},  {TileT::BM, TileT::BN, 4, 0.6},
+                                         {TileW::BM, TileW::BN, 1, 1.4},  {TileWN::BM, TileWN::BN, 1, 1.2},
                                          {TileWK::BM, TileWK::BN, 1, 1.4}};
 
 inline int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }

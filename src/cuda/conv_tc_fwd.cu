@@ -21,10 +21,10 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstdlib>
-#include <cstring>
 #include <climits>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <numeric>
 
 namespace lamina::cuda::tc {
@@ -732,7 +732,6 @@ size_t convWorkspace(const ConvProblem &p, Dir dir, unsigned flags) {
   const Setup st = setupFor(p, dir, flags);
   return wsLayout(p, st, makePlan(p, dir, st, flags)).total;
 }
-
 
 double convEstimateMs(const ConvProblem &p, Dir dir, unsigned flags) {
   if (dir == Dir::Forward && pickTma(p, flags))

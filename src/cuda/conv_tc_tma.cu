@@ -150,8 +150,7 @@ PFN_cuTensorMapEncodeTiled_v12000 encodeTiled() {
   std::call_once(once, [] {
     void *f = nullptr;
     cudaDriverEntryPointQueryResult q{};
-    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &f, 12000, cudaEnableDefault, &q) ==
-            cudaSuccess &&
+    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &f, 12000, cudaEnableDefault, &q) == cudaSuccess &&
         q == cudaDriverEntryPointSuccess)
       fn = reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(f);
   });
@@ -215,8 +214,8 @@ std::string whyNotTma(const ConvProblem &p) {
 double tmaEstimateMs(const ConvProblem &p) {
   const ConvGeom g = makeConvGeom(p);
   const int bm = 256, bn = g.K <= 64 ? 64 : 128;
-  const int64_t tiles = (flatOk(g) ? ceilDiv(g.N * g.P, bm) : chooseBox(g.N, g.out[1], g.out[2], bm).tiles) *
-                        ceilDiv(g.K, bn);
+  const int64_t tiles =
+      (flatOk(g) ? ceilDiv(g.N * g.P, bm) : chooseBox(g.N, g.out[1], g.out[2], bm).tiles) * ceilDiv(g.K, bn);
   const double waves = std::ceil(double(tiles) / kPlanSMs);
   const double blockFlops = 2.0 * bm * bn * double(g.F * ceilDiv(g.C, 32) * 32);
   // 800 against the cp.async tiles' 600: the ratio measured on the H200 (TMA 1.25-1.55x TileL on six
