@@ -472,6 +472,17 @@ LAMINA_API laminaStatus_t laminaActivationBackward(laminaHandle_t handle, lamina
                                                    laminaTensorDescriptor_t x, const void *xData, const void *beta,
                                                    laminaTensorDescriptor_t dx, void *dxData);
 
+/* Fused forward (cuDNN's ConvolutionBiasActivationForward): y = act(alpha1 * conv(x, w) + alpha2 * z + bias).
+ * z has y's dims and type and may be y itself (zData == yData, same descriptor layout); with alpha2 = 0 it is
+ * not read. bias is 1 x K x 1 ... (y's rank). act: any activation descriptor (IDENTITY for none). The
+ * workspace is algo's forward workspace (laminaGetConvolutionForwardWorkspaceSize). */
+LAMINA_API laminaStatus_t laminaConvolutionBiasActivationForward(
+    laminaHandle_t handle, const void *alpha1, laminaTensorDescriptor_t x, const void *xData,
+    laminaFilterDescriptor_t w, const void *wData, laminaConvolutionDescriptor_t conv, laminaConvolutionFwdAlgo_t algo,
+    void *workspace, size_t workspaceBytes, const void *alpha2, laminaTensorDescriptor_t z, const void *zData,
+    laminaTensorDescriptor_t bias, const void *biasData, laminaActivationDescriptor_t act, laminaTensorDescriptor_t y,
+    void *yData);
+
 /* ---------------------------------------------------------------- softmax */
 
 typedef enum {

@@ -536,6 +536,18 @@ inline void convolutionForward(laminaHandle_t h, const void *alpha, laminaTensor
   check(laminaConvolutionForward(h, alpha, x, xData, w, wData, conv, algo, workspace, workspaceBytes, beta, y, yData));
 }
 
+// y = act(alpha1 * conv(x, w) + alpha2 * z + bias).
+inline void convolutionBiasActivationForward(laminaHandle_t h, const void *alpha1, laminaTensorDescriptor_t x,
+                                             const void *xData, laminaFilterDescriptor_t w, const void *wData,
+                                             laminaConvolutionDescriptor_t conv, laminaConvolutionFwdAlgo_t algo,
+                                             void *workspace, size_t workspaceBytes, const void *alpha2,
+                                             laminaTensorDescriptor_t z, const void *zData,
+                                             laminaTensorDescriptor_t bias, const void *biasData,
+                                             laminaActivationDescriptor_t act, laminaTensorDescriptor_t y, void *yData) {
+  check(laminaConvolutionBiasActivationForward(h, alpha1, x, xData, w, wData, conv, algo, workspace, workspaceBytes,
+                                               alpha2, z, zData, bias, biasData, act, y, yData));
+}
+
 // Backward data: dx = alpha * conv_transpose(dy, w) + beta * dx.
 inline int convolutionBackwardDataAlgorithmMaxCount(laminaHandle_t h) {
   int n = 0;

@@ -4,7 +4,9 @@
 #include "core/checks.h"
 #include "core/conv_problem.h"
 #include "core/conv_select.h"
+#include "cpu/activation.h"
 #include "cpu/conv_algorithms.h"
+#include "cpu/tensor_ops.h"
 #ifdef LAMINA_WITH_CUDA
 #include "cuda/ops.h"
 #endif
@@ -208,6 +210,76 @@ laminaStatus_t laminaConvolutionForward(laminaHandle_t handle, const void *alpha
     a.x = xData, a.w = wData, a.y = yData;
     a.workspace = workspace, a.workspaceBytes = workspaceBytes;
     runAlgo(h, ConvDirection::Forward, enumValue(algo), a);
+  });
+}
+
+// y = act(alpha1 * conv(x, w) + alpha2 * z + bias), cuDNN's cudnnConvolutionBiasActivationForward. Composed
+// from the forward (its beta carries alpha2 * z), a bias broadcast add and the activation in place: the
+// same kernels as the separate calls, one call for the user; every check before the first write.
+laminaStatus_t laminaConvolutionBiasActivationForward(
+    laminaHandle_t handle, const void *alpha1, laminaTensorDescriptor_t x, const void *xData,
+    laminaFilterDescriptor_t w, const void *wData, laminaConvolutionDescriptor_t conv, laminaConvolutionFwdAlgo_t algo,
+    void *workspace, size_t workspaceBytes, const void *alpha2, laminaTensorDescriptor_t z, const void *zData,
+    laminaTensorDescriptor_t bias, const void *biasData, laminaActivationDescriptor_t act, laminaTensorDescriptor_t y,
+    void *yData) {
+  return apiCall(__func__, [&] {
+    const laminaContext &h = handleArg(handle);
+    ConvProblem p = fwdProblem(x, w, conv, y);
+    const TensorDesc &yd = descArg(y, "y");
+    const TensorDesc &zd = descArg(z, "z");
+    const TensorDesc &bd = descArg(bias, "bias");
+    const ActivationDesc &ad = descArg(act, "act");
+    sameTypeArg(zd.dataType, "z", yd.dataType, "y");
+    sameDimsArg(zd, "z", yd, "y");
+    sameTypeArg(bd.dataType, "bias", yd.dataType, "y");
+    bool biasOk = bd.nbDims == yd.nbDims;
+    for (int d = 0; biasOk && d < bd.nbDims; ++d)
+      biasOk = bd.dims[d] == (d == 1 ? yd.dims[1] : 1);
+    if (!biasOk)
+      fail(LAMINA_STATUS_SHAPE_MISMATCH, "'bias' is %s; it must be 1 x K x 1... with K = %lld (y's channels)",
+           dimsString(bd.dims, bd.nbDims).c_str(), static_cast<long long>(yd.dims[1]));
+    ConvArgs a;
+    a.handle = &h;
+    a.p = &p;
+    a.alpha = scalarArg(alpha1, p.dataType, "alpha1");
+    const double a2 = scalarArg(alpha2, p.dataType, "alpha2");
+    dataArg(h, xData, "xData");
+    dataArg(h, wData, "wData");
+    dataArg(h, yData, "yData");
+    dataArg(h, biasData, "biasData");
+    if (a2 != 0) {
+      dataArg(h, zData, "zData");
+      if (zData == yData && !zd.sameLayout(yd))
+        fail(LAMINA_STATUS_BAD_PARAM,
+             "'zData' == 'yData' but descriptors 'z' and 'y' differ; in place needs identical ones");
+    }
+    a.x = xData, a.w = wData, a.y = yData;
+    a.workspace = workspace, a.workspaceBytes = workspaceBytes;
+    const ConvAlgorithm &al = convAlgorithmFor(h, ConvDirection::Forward, enumValue(algo), p, "algo");
+    workspaceArg(a.workspace, a.workspaceBytes, al.workspaceBytes(p), "workspace");
+    a.beta = 0.0;
+    if (a2 != 0) { // y = z first unless z is y; the forward then blends alpha2 * y
+      if (zData != yData) {
+        if (h.backend == LAMINA_BACKEND_CPU)
+          cpu::addTensor(h, 1.0, zd, zData, 0.0, yd, yData);
+#ifdef LAMINA_WITH_CUDA
+        else
+          cuda::addTensor(h, 1.0, zd, zData, 0.0, yd, yData);
+#endif
+      }
+      a.beta = a2;
+    }
+    al.run(a);
+    if (h.backend == LAMINA_BACKEND_CPU) {
+      cpu::addTensor(h, 1.0, bd, biasData, 1.0, yd, yData);
+      cpu::activationForward(h, ad, 1.0, yd, yData, 0.0, yd, yData);
+    }
+#ifdef LAMINA_WITH_CUDA
+    else {
+      cuda::addTensor(h, 1.0, bd, biasData, 1.0, yd, yData);
+      cuda::activationForward(h, ad, 1.0, yd, yData, 0.0, yd, yData);
+    }
+#endif
   });
 }
 
