@@ -270,14 +270,17 @@ laminaStatus_t laminaConvolutionBiasActivationForward(
       a.beta = a2;
     }
     al.run(a);
+    const bool identity = ad.mode == LAMINA_ACTIVATION_IDENTITY; // no third pass
     if (h.backend == LAMINA_BACKEND_CPU) {
       cpu::addTensor(h, 1.0, bd, biasData, 1.0, yd, yData);
-      cpu::activationForward(h, ad, 1.0, yd, yData, 0.0, yd, yData);
+      if (!identity)
+        cpu::activationForward(h, ad, 1.0, yd, yData, 0.0, yd, yData);
     }
 #ifdef LAMINA_WITH_CUDA
     else {
       cuda::addTensor(h, 1.0, bd, biasData, 1.0, yd, yData);
-      cuda::activationForward(h, ad, 1.0, yd, yData, 0.0, yd, yData);
+      if (!identity)
+        cuda::activationForward(h, ad, 1.0, yd, yData, 0.0, yd, yData);
     }
 #endif
   });
