@@ -92,16 +92,7 @@ template <class T> __global__ void convRef(Layer L, const T *x, const T *w, floa
 // ---- v2: wgmma -----------------------------------------------------------------------------------
 // wgmmaK16<N, BF16> (m64nNk16, both operands by descriptor) comes from wgmma_ops.cuh.
 
-// Shared-memory matrix descriptor: K-major rows of 64 bytes with the 64B swizzle; 8-row groups 512
-// bytes apart (stride byte offset); the leading byte offset is unused for swizzled K-major tiles.
-__device__ __forceinline__ uint64_t smemDesc(uint32_t addr) {
-  uint64_t d = 0;
-  d |= uint64_t((addr & 0x3FFFF) >> 4);
-  d |= uint64_t(1) << 16;
-  d |= uint64_t(512 >> 4) << 32;
-  d |= uint64_t(2) << 62; // 64B swizzle
-  return d;
-}
+// smemDesc64B (the 64B-swizzle K-major descriptor) comes from wgmma_ops.cuh.
 __device__ __forceinline__ void fenceProxyAsync() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
 
 constexpr int kBM2 = 128, kBN2 = 128, kA2 = kBM2 * 64, kStage2 = (kBM2 + kBN2) * 64, kSmem2 = kStages * kStage2;
@@ -182,9 +173,9 @@ __global__ void __launch_bounds__(128) convWgmma(Layer L, const T *x, const T *w
     wgmmaFence();
 #pragma unroll
     for (int kk = 0; kk < 2; ++kk) {
-      const uint64_t db = smemDesc(sB + kk * 32);
-      wgmmaK16<128, MmaKind<T>::bf16>(acc[0], smemDesc(sA + kk * 32), db);
-      wgmmaK16<128, MmaKind<T>::bf16>(acc[1], smemDesc(sA + 64 * 64 + kk * 32), db);
+      const uint64_t db = smemDesc64B(sB + kk * 32);
+      wgmmaK16<128, MmaKind<T>::bf16>(acc[0], smemDesc64B(sA + kk * 32), db);
+      wgmmaK16<128, MmaKind<T>::bf16>(acc[1], smemDesc64B(sA + 64 * 64 + kk * 32), db);
     }
     wgmmaCommit();
     if constexpr (OVERLAP)
@@ -309,7 +300,7 @@ template <class T> __global__ void __launch_bounds__(256, 1) convWgmma256(Layer 
     wgmmaFence();
 #pragma unroll
     for (int kk = 0; kk < 2; ++kk)
-      wgmmaK16<256, MmaKind<T>::bf16>(acc, smemDesc(sA + kk * 32), smemDesc(sB + kk * 32));
+      wgmmaK16<256, MmaKind<T>::bf16>(acc, smemDesc64B(sA + kk * 32), smemDesc64B(sB + kk * 32));
     wgmmaCommit();
     wgmmaWait<1>();
 #pragma unroll

@@ -543,7 +543,8 @@ inline void convolutionBiasActivationForward(laminaHandle_t h, const void *alpha
                                              void *workspace, size_t workspaceBytes, const void *alpha2,
                                              laminaTensorDescriptor_t z, const void *zData,
                                              laminaTensorDescriptor_t bias, const void *biasData,
-                                             laminaActivationDescriptor_t act, laminaTensorDescriptor_t y, void *yData) {
+                                             laminaActivationDescriptor_t act, laminaTensorDescriptor_t y,
+                                             void *yData) {
   check(laminaConvolutionBiasActivationForward(h, alpha1, x, xData, w, wData, conv, algo, workspace, workspaceBytes,
                                                alpha2, z, zData, bias, biasData, act, y, yData));
 }

@@ -41,13 +41,12 @@ int forcedTile();
 void preloadBwdFilterKernels();
 
 // Forward with TMA loads (conv_tc_tma.cu: half/bf16, stride 1, 2-D, ungrouped, channels contiguous in
-// 16-byte chunks, sm_90a). No workspace. Used by the forward entries when it applies and is enabled
-// (useTma).
+// 16-byte chunks, sm_90a). No workspace. runConv takes it where it applies and its model beats the
+// cp.async plan (or LAMINA_TC_TILE=TMA forces it).
 std::string whyNotTma(const ConvProblem &p);
 double tmaEstimateMs(const ConvProblem &p);
 bool runTma(const ConvArgs &a); // false: nothing launched (alignment, tensor-map limits)
 void preloadTmaKernels();
-bool useTma(const ConvProblem &p);
 
 // Backward-filter (split-K always allowed; staging as kStage).
 std::string whyNotBwdFilter(const ConvProblem &p);

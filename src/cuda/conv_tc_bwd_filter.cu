@@ -143,12 +143,6 @@ template <class T, class Cfg> __global__ void __launch_bounds__(kThreads) bwdFil
     return;
   }
   T *dw = static_cast<T *>(p.dw);
-  auto scaled = [&](float v, const T *at) {
-    float r = p.alpha * v;
-    if (p.beta != 0.f)
-      r += p.beta * toAcc(*at);
-    return fromAcc<T>(r);
-  };
   forEachPair<Cfg>(acc, [&](int row, int col, float v0, float v1) {
     const int k = m0 + row, j = n0 + col;
     if (k >= p.Kg || j >= p.Ncols)
@@ -157,16 +151,8 @@ template <class T, class Cfg> __global__ void __launch_bounds__(kThreads) bwdFil
     const int64_t off = (int64_t(grp) * p.Kg + k) * p.ws[0] + columnOffset(p, j, ff, cc);
     if (cc >= p.CgOut)
       return;
-    T *at = dw + off;
-    const bool both = cc + 1 < p.CgOut; // j, j + 1: the same tap (Cg is a multiple of EPC, even)
-    if (both && p.vec2 && (off & 1) == 0) {
-      const T a = scaled(v0, at), b = scaled(v1, at + 1);
-      storePair(at, a, b);
-    } else {
-      *at = scaled(v0, at);
-      if (both)
-        at[p.ws[1]] = scaled(v1, at + p.ws[1]);
-    }
+    // j, j + 1: the same tap (Cg is a multiple of EPC, even)
+    storeScaledPair(dw + off, p.ws[1], cc + 1 < p.CgOut, p.vec2, p.alpha, p.beta, v0, v1);
   });
 }
 

@@ -577,6 +577,28 @@ __device__ __forceinline__ void storePair(float *at, float a, float b) {
   *reinterpret_cast<float2 *>(at) = make_float2(a, b);
 }
 
+// The epilogue's store of two adjacent outputs v0 (at `at`) and v1 (one column stride further, only when
+// `both`): alpha * v + beta * old (old not read when beta is 0), one paired store when the columns are
+// contiguous (vec2) and `at` is aligned to two elements.
+template <class T>
+__device__ __forceinline__ void storeScaledPair(T *at, int64_t colStride, bool both, bool vec2, float alpha, float beta,
+                                                float v0, float v1) {
+  auto scaled = [&](float v, const T *src) {
+    float r = alpha * v;
+    if (beta != 0.f)
+      r += beta * toAcc(*src);
+    return fromAcc<T>(r);
+  };
+  if (both && vec2 && (reinterpret_cast<uintptr_t>(at) & (2 * sizeof(T) - 1)) == 0) {
+    const T a = scaled(v0, at), b = scaled(v1, at + 1);
+    storePair(at, a, b);
+  } else {
+    *at = scaled(v0, at);
+    if (both)
+      at[colStride] = scaled(v1, at + colStride);
+  }
+}
+
 // Calls put(row, col, v0, v1) for every accumulator pair of this thread: (row, col) and (row, col + 1)
 // within the block tile.
 template <class Cfg, class Put>

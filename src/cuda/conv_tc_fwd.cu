@@ -281,61 +281,10 @@ template <class T, class Cfg, bool BWD> __global__ void __launch_bounds__(Cfg::T
   float acc[Cfg::MI][Cfg::NI][4];
   constexpr bool WG = useWgmma<Cfg, T, !BWD>();
   if constexpr (Cfg::WS) {
-    // The producer warpgroup's loader (forward, one tap per slice, filter extents <= 32: makePlan).
-    // The general loader spends ~35 instructions per 16-byte copy on bounds and offsets, which made
-    // the single producer warpgroup the bottleneck (ncu, vgg16.conv4_2); here each A row keeps, per
-    // spatial dim, a bit mask of the taps that stay inside the source, and its own pointer, so a copy
-    // is a mask test, a 64-bit add and the cp.async.
-    uint32_t mask[AR][3];
-    const T *aPtr[AR];
-#pragma unroll
-    for (int i = 0; i < AR; ++i) {
-      aPtr[i] = src + aRowOff[i];
-#pragma unroll
-      for (int d = 0; d < 3; ++d) {
-        uint32_t m = 0;
-        for (int t = 0; t < l.cnt[d]; ++t)
-          m |= uint32_t(unsigned(rb[i][d] + l.off0[d] + t * l.offStep[d]) < unsigned(p.srcExt[d])) << t;
-        mask[i][d] = aValid[i] ? m : 0u;
-      }
-    }
-    const T *bPtr[BR];
-#pragma unroll
-    for (int i = 0; i < BR; ++i)
-      bPtr[i] = w + bRowOff[i];
-    auto loadWs = [&](uint32_t sA, uint32_t sB, int) {
-      int64_t tapSrc = 0, tapW = 0;
-#pragma unroll
-      for (int d = 0; d < 3; ++d) {
-        tapSrc += int64_t(l.off0[d] + ti[d] * l.offStep[d]) * p.ss[2 + d];
-        tapW += int64_t(l.r0[d] + ti[d] * l.rStep[d]) * p.ws[2 + d];
-      }
-      const int ca = kc * BK + aChunk * EPC;
-      const bool cOk = ca < p.RC;
-      const int64_t aOff = tapSrc + ca, bOff = tapW + ca;
-#pragma unroll
-      for (int i = 0; i < AR; ++i) {
-        const bool ok = cOk && ((mask[i][0] >> ti[0]) & (mask[i][1] >> ti[1]) & (mask[i][2] >> ti[2]) & 1u);
-        cpAsync16(sA + kMajorOffset((tid >> 2) + 32 * i, aChunk), ok ? aPtr[i] + aOff : src, ok);
-      }
-#pragma unroll
-      for (int i = 0; i < BR; ++i) {
-        const bool ok = cOk && bValid[i];
-        cpAsync16(sB + kMajorOffset((tid >> 2) + 32 * i, aChunk), ok ? bPtr[i] + bOff : w, ok);
-      }
-      if (++kc == p.kChunks) {
-        kc = 0;
-        if (++ti[2] == l.cnt[2]) {
-          ti[2] = 0;
-          if (++ti[1] == l.cnt[1]) {
-            ti[1] = 0;
-            ++ti[0];
-          }
-        }
-      }
-    };
+    // The producer warpgroup runs the loader above (a per-row tap-mask loader measured slower: 320 vs
+    // 387 TFLOP/s on vgg16.conv4_2, docs/perf_notes.md).
     auto produce = [&](uint32_t sA, uint32_t sB, uint32_t fullBar, int it) {
-      loadWs(sA, sB, it);
+      load(sA, sB, it);
       cpAsyncArriveNoinc(fullBar);
     };
     if (!mainLoopWs<Cfg, T, kThreads, kThreads>(smem, iters, acc, produce))
@@ -368,13 +317,6 @@ template <class T, class Cfg, bool BWD> __global__ void __launch_bounds__(Cfg::T
     return;
   }
   T *dst = static_cast<T *>(p.dst);
-  const float alpha = p.alpha, beta = p.beta;
-  auto scaled = [&](float v, const T *at) {
-    float r = alpha * v;
-    if (beta != 0.f)
-      r += beta * toAcc(*at);
-    return fromAcc<T>(r);
-  };
   int64_t rowOff = 0;
   forEachRowPair<Cfg, WG>(
       acc,
@@ -397,16 +339,7 @@ template <class T, class Cfg, bool BWD> __global__ void __launch_bounds__(Cfg::T
         const int n = n0 + col;
         if (n >= p.NC)
           return;
-        const int64_t off = rowOff + int64_t(n) * p.ds[1];
-        T *at = dst + off;
-        if (p.vec2 && n + 1 < p.NC && (off & 1) == 0) {
-          const T a = scaled(v0, at), b = scaled(v1, at + 1);
-          storePair(at, a, b);
-        } else {
-          *at = scaled(v0, at);
-          if (n + 1 < p.NC)
-            at[p.ds[1]] = scaled(v1, at + p.ds[1]);
-        }
+        storeScaledPair(dst + rowOff + int64_t(n) * p.ds[1], p.ds[1], n + 1 < p.NC, p.vec2, p.alpha, p.beta, v0, v1);
       });
 }
 
@@ -536,9 +469,7 @@ Plan makePlan(const ConvProblem &p, Dir dir, const Setup &st, unsigned flags) {
   Plan best;
   best.cost = INFINITY;
   const double kFlopsPerMsPerSM = st.ti.flopsPerMs / kPlanSMs; // the largest tile's sustained rate, per SM
-  const ConvGeom g = makeConvGeom(p);
-  const bool ws = dir == Dir::Forward && st.ti.esize == 2 && st.tps == 1 && g.filt[0] <= 32 && g.filt[1] <= 32 &&
-                  g.filt[2] <= 32 && wgmmaReady(); // the producer's per-dim tap masks (convKernel)
+  const bool ws = dir == Dir::Forward && st.ti.esize == 2 && wgmmaReady();
   int forced = forcedTile();
   if (forced >= 0 && isWsTile(forced) && !ws)
     forced = -1; // a forced tile that cannot run here: the usual choice
@@ -696,20 +627,17 @@ int forcedTile() {
 
 // The TMA forward path where it applies: always when forced (LAMINA_TC_TILE=TMA), never when another
 // tile is forced, else when its estimate beats the cp.async plan's (small outputs keep split-K).
-bool useTma(const ConvProblem &p) {
-  const char *e = std::getenv("LAMINA_TC_TILE");
-  if (e)
-    return std::strcmp(e, "TMA") == 0 && whyNotTma(p).empty();
-  return whyNotTma(p).empty();
-}
+namespace {
 bool pickTma(const ConvProblem &p, unsigned flags) {
-  if (!useTma(p))
+  const char *e = std::getenv("LAMINA_TC_TILE");
+  if ((e && std::strcmp(e, "TMA") != 0) || !whyNotTma(p).empty())
     return false;
-  if (std::getenv("LAMINA_TC_TILE"))
+  if (e)
     return true;
   const Setup st = setupFor(p, Dir::Forward, flags);
   return !st.why.empty() || tmaEstimateMs(p) <= planEstimateMs(p, Dir::Forward, st, flags);
 }
+} // namespace
 
 void preloadKernels() {
   probeWgmma();

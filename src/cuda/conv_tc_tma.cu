@@ -94,13 +94,6 @@ __global__ void __launch_bounds__(Cfg::THREADS, 1)
     return; // the producer warpgroup
 
   T *y = static_cast<T *>(p.y);
-  const float alpha = p.alpha, beta = p.beta;
-  auto scaled = [&](float v, const T *at) {
-    float r = alpha * v;
-    if (beta != 0.f)
-      r += beta * toAcc(*at);
-    return fromAcc<T>(r);
-  };
   int64_t rowOff = 0;
   forEachRowPair<Cfg, true>(
       acc,
@@ -129,16 +122,7 @@ __global__ void __launch_bounds__(Cfg::THREADS, 1)
         const int k = k0 + col;
         if (k >= p.K)
           return;
-        const int64_t off = rowOff + int64_t(k) * p.ys[1];
-        T *at = y + off;
-        if (p.vec2 && k + 1 < p.K && (off & 1) == 0) {
-          const T a = scaled(v0, at), c = scaled(v1, at + 1);
-          storePair(at, a, c);
-        } else {
-          *at = scaled(v0, at);
-          if (k + 1 < p.K)
-            at[p.ys[1]] = scaled(v1, at + p.ys[1]);
-        }
+        storeScaledPair(y + rowOff + int64_t(k) * p.ys[1], p.ys[1], k + 1 < p.K, p.vec2, p.alpha, p.beta, v0, v1);
       });
 }
 
