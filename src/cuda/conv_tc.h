@@ -40,12 +40,12 @@ bool wgmmaReady();
 int forcedTile();
 void preloadBwdFilterKernels();
 
-// Forward with TMA loads (conv_tc_tma.cu: half/bf16, stride 1, 2-D, ungrouped, channels contiguous in
-// 16-byte chunks, sm_90a). No workspace. runConv takes it where it applies and its model beats the
-// cp.async plan (or LAMINA_TC_TILE=TMA forces it).
-std::string whyNotTma(const ConvProblem &p);
-double tmaEstimateMs(const ConvProblem &p);
-bool runTma(const ConvArgs &a); // false: nothing launched (alignment, tensor-map limits)
+// Forward and backward-data with TMA loads (conv_tc_tma.cu: half/bf16, stride 1, 2-D, ungrouped,
+// channels contiguous in 16-byte chunks, sm_90a). No workspace. runConv takes it where it applies and
+// its model beats the cp.async plan.
+std::string whyNotTma(const ConvProblem &p, Dir dir);
+double tmaEstimateMs(const ConvProblem &p, Dir dir);
+bool runTma(const ConvArgs &a, Dir dir); // false: nothing launched (alignment, tensor-map limits)
 void preloadTmaKernels();
 
 // Backward-filter (split-K always allowed; staging as kStage).

@@ -458,7 +458,9 @@ __device__ __forceinline__ void mbarWait(uint32_t bar, uint32_t parity) {
 // copies). Warpgroups 1, 2 wait for full, multiply, keep one wgmma group in flight and release the
 // stage of the slice before. Returns true in consumer threads (their acc holds the result), false in
 // the producer's.
-template <class Cfg, class T, int PRODUCERS, int FULL_COUNT, class Produce>
+// B_MN: the B stage is MN-major in the 128B swizzle (64-column blocks of 32 rows x 128 bytes, 4 KB
+// apart), else K-major in the 64B swizzle like A.
+template <class Cfg, class T, int PRODUCERS, int FULL_COUNT, bool B_MN = false, class Produce>
 __device__ __forceinline__ bool mainLoopWs(uint8_t *smem, int iters, float (&acc)[Cfg::MI][Cfg::NI][4],
                                            Produce &produce) {
 #if LAMINA_TC_WGMMA
@@ -502,10 +504,11 @@ __device__ __forceinline__ bool mainLoopWs(uint8_t *smem, int iters, float (&acc
     wgmmaFence();
 #pragma unroll
     for (int kk = 0; kk < 2; ++kk) {
-      const uint64_t db = smemDesc64B(sB + kk * 32);
+      // MN-major: a 16-deep step is two 8-row groups (2 KB) further.
+      const uint64_t db = B_MN ? smemDescMn128B(sB + kk * 2048, 4096, 1024) : smemDesc64B(sB + kk * 32);
 #pragma unroll
       for (int h = 0; h < Cfg::MI; ++h)
-        wgmmaK16<N, MmaKind<T>::bf16>(d[h], smemDesc64B(sA + aRow0 + h * 64 * kRowBytes + kk * 32), db);
+        wgmmaK16<N, MmaKind<T>::bf16, B_MN ? 1 : 0>(d[h], smemDesc64B(sA + aRow0 + h * 64 * kRowBytes + kk * 32), db);
     }
     wgmmaCommit();
     wgmmaWait<1>(); // slice it - 1's products are done: its stage goes back to the producer

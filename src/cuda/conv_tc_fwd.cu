@@ -625,17 +625,17 @@ int forcedTile() {
   return -1;
 }
 
-// The TMA forward path where it applies: always when forced (LAMINA_TC_TILE=TMA), never when another
-// tile is forced, else when its estimate beats the cp.async plan's (small outputs keep split-K).
+// The TMA path where it applies: always when forced (LAMINA_TC_TILE=TMA), never when another tile is
+// forced, else when its estimate beats the cp.async plan's (small outputs keep split-K).
 namespace {
-bool pickTma(const ConvProblem &p, unsigned flags) {
+bool pickTma(const ConvProblem &p, Dir dir, unsigned flags) {
   const char *e = std::getenv("LAMINA_TC_TILE");
-  if ((e && std::strcmp(e, "TMA") != 0) || !whyNotTma(p).empty())
+  if ((e && std::strcmp(e, "TMA") != 0) || !whyNotTma(p, dir).empty())
     return false;
   if (e)
     return true;
-  const Setup st = setupFor(p, Dir::Forward, flags);
-  return !st.why.empty() || tmaEstimateMs(p) <= planEstimateMs(p, Dir::Forward, st, flags);
+  const Setup st = setupFor(p, dir, flags);
+  return !st.why.empty() || tmaEstimateMs(p, dir) <= planEstimateMs(p, dir, st, flags);
 }
 } // namespace
 
@@ -655,21 +655,21 @@ std::string whyNotConv(const ConvProblem &p, Dir dir, unsigned flags) {
 }
 
 size_t convWorkspace(const ConvProblem &p, Dir dir, unsigned flags) {
-  if (!whyNotConv(p, dir, flags).empty() || (dir == Dir::Forward && pickTma(p, flags)))
+  if (!whyNotConv(p, dir, flags).empty() || pickTma(p, dir, flags))
     return 0;
   const Setup st = setupFor(p, dir, flags);
   return wsLayout(p, st, makePlan(p, dir, st, flags)).total;
 }
 
 double convEstimateMs(const ConvProblem &p, Dir dir, unsigned flags) {
-  if (dir == Dir::Forward && pickTma(p, flags))
-    return tmaEstimateMs(p);
+  if (pickTma(p, dir, flags))
+    return tmaEstimateMs(p, dir);
   return planEstimateMs(p, dir, setupFor(p, dir, flags), flags);
 }
 
 bool runConv(const ConvArgs &a, Dir dir, unsigned flags) {
   const ConvProblem &p = *a.p;
-  if (dir == Dir::Forward && pickTma(p, flags) && runTma(a))
+  if (pickTma(p, dir, flags) && runTma(a, dir))
     return true;
   const ConvGeom g = makeConvGeom(p);
   const Setup st = setupFor(p, dir, flags);

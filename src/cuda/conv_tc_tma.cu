@@ -1,16 +1,18 @@
-// Forward convolution on Hopper with TMA loads (sm_90a; half / bfloat16, stride 1, ungrouped, NHWC-style
-// activations and KRSC-style filters with channels contiguous, cross-correlation).
+// Convolutions on Hopper with TMA loads (sm_90a; half / bfloat16, ungrouped 2-D, NHWC-style activations
+// and KRSC-style filters with channels contiguous, cross-correlation): forward with strides up to 8,
+// backward-data with stride 1.
 //
 // The warp-specialized tile of conv_tc_common.cuh (TileWs: two consumer warpgroups on wgmma, an
-// 8-stage mbarrier pipeline), with the producer reduced to one thread issuing two tensor-memory-access
-// copies per slice: since the stride is 1, the A tile of one tap (r, s) and channel slice is a
-// rectangular box of the input, x[n0 .. n0+NB)[p0+r*dil-pad ..+BH)[q0+s*dil-pad ..+BW)[c0 ..+32),
-// which TMA copies with its 64-byte swizzle (the layout wgmma reads) and zero-fills where the box leaves
-// the tensor (the padding, the channel tail). The block's output rows are that box of output pixels
-// (BW x BH x NB <= BM rows; the rest of the tile idles). 1x1 convolutions without padding over densely
-// packed pixels read A as the plain [N*H*W][C] matrix instead. B is the box w[k0 ..+BN)[r][s][c0 ..+32).
-// The cp.async producer needed ~360 instructions per slice and starved the consumers (ncu on the
-// H200, docs/perf_notes.md); here it is ~20.
+// 8-stage mbarrier pipeline), with the producer reduced to one thread issuing tensor-memory-access
+// copies: the A tile of one tap (r, s) and channel slice is a box of the input read every str-th pixel,
+// x[n0 .. n0+NB)[p0*str+r*dil-pad ..+BH*str)[q0*str+s*dil-pad ..+BW*str)[c0 ..+32), which TMA copies
+// with its 64-byte swizzle (the layout wgmma reads) and zero-fills where the box leaves the tensor (the
+// padding, the channel tail). The block's output rows are that box of output pixels (BW x BH x NB <= BM
+// rows; the rest of the tile idles). 1x1 stride-1 convolutions without padding over densely packed
+// pixels read A as the plain [N*H*W][C] matrix instead. B is the box w[k0 ..+BN)[r][s][c0 ..+32)
+// (backward-data: w[c0 ..+32 filters)[r][s][64-channel blocks], MN-major, multiplied with wgmma's
+// transposed B). The cp.async producer needed ~360 instructions per slice and starved the consumers
+// (ncu on the H200, docs/perf_notes.md); here it is ~20.
 #include "cuda/conv_tc.h"
 #include "cuda/conv_tc_common.cuh"
 
@@ -23,22 +25,27 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <type_traits>
 
 namespace lamina::cuda::tc {
 namespace {
 
+// Forward: rows = y pixels (n, P, Q), columns = K, reduction (r, s, c). Backward-data (stride 1, the
+// forward of dy with the flipped filter): rows = dx pixels, columns = C, reduction (r, s, k), the source
+// box of tap (r, s) at pixel - (tap * dil - pad), B read MN-major (the filter's c is contiguous).
 struct TmaParams {
-  int flat;           // A as the [N*H*W][C] matrix (1x1, no padding, packed pixels)
-  int BW, BH, NB;     // the output box of one block (flat: BW = BM, BH = NB = 1)
-  int tilesQ, tilesP; // boxes along Q and P (flat: tilesQ = row tiles, tilesP = 1)
-  int tilesN;         // boxes along the batch
-  int N, P, Q, K;
-  int S, kChunks, iters; // filter width, channel slices per tap, slices
-  int pad[2], dil[2];    // h, w
-  int64_t ys[4];         // y strides: n, k, h, w
+  int flat;                       // A as the [N*H*W][channels] matrix (1x1, no padding, packed pixels)
+  int BW, BH, NB;                 // the output box of one block (flat: BW = BM, BH = NB = 1)
+  int tilesQ, tilesP;             // boxes along Q and P (flat: tilesQ = row tiles, tilesP = 1)
+  int tilesN;                     // boxes along the batch
+  int N, P, Q, K;                 // batch, output rows and columns, output channels (backward-data: dx's, C)
+  int S, kChunks, iters;          // filter width, reduction-channel slices per tap, slices
+  int str[2], base[2], tapMul[2]; // h, w: source coordinate = output * str + base + tap * tapMul
+  int64_t ys[4];                  // output strides: n, channel, h, w
   void *y;
   float alpha, beta;
-  bool vec2;
+  bool vec2; // output channels contiguous, pairs aligned: 4-byte pair stores
+  bool vec8; // output channels contiguous, every pixel's row 16-byte aligned: the staged epilogue
 };
 
 // ---- TMA (PTX) --------------------------------------------------------------------------------------
@@ -59,7 +66,7 @@ __device__ __forceinline__ void tmaLoad4d(uint32_t dst, const CUtensorMap *map, 
                : "memory");
 }
 
-template <class T, class Cfg>
+template <class T, class Cfg, bool BWD>
 __global__ void __launch_bounds__(Cfg::THREADS, 1)
     convTmaKernel(const __grid_constant__ CUtensorMap mapX, const __grid_constant__ CUtensorMap mapW,
                   const TmaParams p) {
@@ -84,40 +91,94 @@ __global__ void __launch_bounds__(Cfg::THREADS, 1)
     if (p.flat)
       tmaLoad2d(sA, &mapX, c0, q0, fullBar);
     else
-      tmaLoad4d(sA, &mapX, c0, q0 + s * p.dil[1] - p.pad[1], p0 + r * p.dil[0] - p.pad[0], n0, fullBar);
-    tmaLoad4d(sB, &mapW, c0, s, r, k0, fullBar);
+      tmaLoad4d(sA, &mapX, c0, q0 * p.str[1] + p.base[1] + s * p.tapMul[1], p0 * p.str[0] + p.base[0] + r * p.tapMul[0],
+                n0, fullBar);
+    if constexpr (BWD) { // 64-column blocks of w[c0 ..+32)[r][s][k0 ..+64), 32 x 128 bytes each
+#pragma unroll
+      for (int j = 0; j < Cfg::BN / 64; ++j)
+        tmaLoad4d(sB + j * 4096, &mapW, k0 + 64 * j, s, r, c0, fullBar);
+    } else {
+      tmaLoad4d(sB, &mapW, c0, s, r, k0, fullBar);
+    }
     if (++kc == p.kChunks)
       kc = 0, ++tap;
   };
   float acc[Cfg::MI][Cfg::NI][4];
-  if (!mainLoopWs<Cfg, T, 1, 1>(smem, p.iters, acc, produce))
+  if (!mainLoopWs<Cfg, T, 1, 1, BWD>(smem, p.iters, acc, produce))
     return; // the producer warpgroup
 
   T *y = static_cast<T *>(p.y);
+  const float alpha = p.alpha, beta = p.beta;
+  // Output offset of block row `row` (false: outside the output).
+  auto rowOffset = [&](int row, int64_t &off) {
+    if (uint32_t(row) >= rowsA)
+      return false;
+    int n, h, w;
+    if (p.flat) { // row q0 + row of the [N*P*Q] pixels
+      const int64_t m = int64_t(q0) + row;
+      if (m >= int64_t(p.N) * p.P * p.Q)
+        return false;
+      w = int(m % p.Q);
+      const int64_t t = m / p.Q;
+      h = int(t % p.P), n = int(t / p.P);
+    } else {
+      w = q0 + row % p.BW;
+      const int t = row / p.BW;
+      h = p0 + t % p.BH, n = n0 + t / p.BH;
+      if (w >= p.Q || h >= p.P || n >= p.N)
+        return false;
+    }
+    off = int64_t(n) * p.ys[0] + int64_t(h) * p.ys[2] + int64_t(w) * p.ys[3];
+    return true;
+  };
+
+  if (p.vec8) {
+    // Coalesced: each consumer warpgroup stages its 128 x BN accumulators (fp32) in the now idle
+    // pipeline stages, then writes whole 16-byte chunks of output rows (16 threads per 256-byte row
+    // for BN = 128) instead of scattered pairs.
+    static_assert(Cfg::BM * (Cfg::BN + 4) * 4 <= Cfg::BAR_OFFSET, "staging fits in the stages");
+    constexpr int LD = Cfg::BN + 4, ROWS = Cfg::BM / 2, CPR = Cfg::BN / 8;
+    const int cw = threadIdx.x / kThreads - 1, row0 = cw * ROWS, t = threadIdx.x % kThreads;
+    // Every slice was consumed by both warpgroups: no wgmma still reads a stage, no copy still writes one.
+    asm volatile("bar.sync 1, 256;\n" ::: "memory");
+    float *st = reinterpret_cast<float *>(smem) + size_t(row0) * LD;
+    int cur = 0;
+    forEachRowPair<Cfg, true>(
+        acc,
+        [&](int row) {
+          cur = row - row0;
+          return true;
+        },
+        [&](int col, float v0, float v1) { *reinterpret_cast<float2 *>(&st[cur * LD + col]) = make_float2(v0, v1); });
+    asm volatile("bar.sync %0, 128;\n" ::"r"(2 + cw) : "memory");
+    for (int i = t; i < ROWS * CPR; i += kThreads) {
+      const int r = i / CPR, ch = i - r * CPR, k = k0 + 8 * ch;
+      int64_t off;
+      if (k >= p.K || !rowOffset(row0 + r, off))
+        continue;
+      T *at = y + off + k;
+      const float4 a0 = *reinterpret_cast<const float4 *>(&st[r * LD + 8 * ch]);
+      const float4 a1 = *reinterpret_cast<const float4 *>(&st[r * LD + 8 * ch + 4]);
+      float v[8] = {a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w};
+      alignas(16) T o[8];
+      if (beta != 0.f) {
+        *reinterpret_cast<uint4 *>(o) = *reinterpret_cast<const uint4 *>(at);
+#pragma unroll
+        for (int j = 0; j < 8; ++j)
+          o[j] = fromAcc<T>(alpha * v[j] + beta * toAcc(o[j]));
+      } else {
+#pragma unroll
+        for (int j = 0; j < 8; ++j)
+          o[j] = fromAcc<T>(alpha * v[j]);
+      }
+      *reinterpret_cast<uint4 *>(at) = *reinterpret_cast<const uint4 *>(o);
+    }
+    return;
+  }
+
   int64_t rowOff = 0;
   forEachRowPair<Cfg, true>(
-      acc,
-      [&](int row) {
-        if (uint32_t(row) >= rowsA)
-          return false;
-        int n, h, w;
-        if (p.flat) { // row q0 + row of the [N*P*Q] pixels
-          const int64_t m = int64_t(q0) + row;
-          if (m >= int64_t(p.N) * p.P * p.Q)
-            return false;
-          w = int(m % p.Q);
-          const int64_t t = m / p.Q;
-          h = int(t % p.P), n = int(t / p.P);
-        } else {
-          w = q0 + row % p.BW;
-          const int t = row / p.BW;
-          h = p0 + t % p.BH, n = n0 + t / p.BH;
-          if (w >= p.Q || h >= p.P || n >= p.N)
-            return false;
-        }
-        rowOff = int64_t(n) * p.ys[0] + int64_t(h) * p.ys[2] + int64_t(w) * p.ys[3];
-        return true;
-      },
+      acc, [&](int row) { return rowOffset(row, rowOff); },
       [&](int col, float v0, float v1) {
         const int k = k0 + col;
         if (k >= p.K)
@@ -146,13 +207,14 @@ struct Box {
   int BW = 0, BH = 1, NB = 1;
   int64_t tiles = 0;
 };
-Box chooseBox(int64_t N, int64_t P, int64_t Q, int bm) {
+// strH, strW: the forward's strides (the input box spans bw * strW x bh * strH pixels, <= 256 each).
+Box chooseBox(int64_t N, int64_t P, int64_t Q, int bm, int strH = 1, int strW = 1) {
   Box best;
   double bestWaste = 2;
   for (int bw : {int(std::min<int64_t>(Q, bm)), 256, 128, 64, 32, 16, 8}) {
-    if (bw > bm || bw > Q)
+    if (bw > bm || bw > Q || bw * strW > 256)
       continue;
-    const int bh = int(std::min<int64_t>(P, bm / bw));
+    const int bh = int(std::min<int64_t>({P, int64_t(bm / bw), int64_t(256 / strH)}));
     const int nb = bh == P ? int(std::min<int64_t>({N, int64_t(bm / (bw * bh)), 256})) : 1;
     const int64_t tiles = ceilDiv(Q, bw) * ceilDiv(P, bh) * ceilDiv(N, nb);
     const double waste = 1.0 - double(N * P * Q) / (double(tiles) * bm);
@@ -164,14 +226,34 @@ Box chooseBox(int64_t N, int64_t P, int64_t Q, int bm) {
   return best;
 }
 
-bool flatOk(const ConvGeom &g) {
-  return g.filt[1] == 1 && g.filt[2] == 1 && g.pad[1] == 0 && g.pad[2] == 0 && g.xs[3] == g.in[2] * g.xs[4] &&
-         g.xs[0] == g.in[1] * g.xs[3];
+// The operands of one direction as the kernel sees them: the source A (x or dy) with its channel count
+// RC and dims, the output (y or dx) with its channel count NC and dims.
+struct View {
+  bool bwd;
+  int64_t RC, NC;                 // reduction channels (C or K), output channels (K or C)
+  int64_t srcH, srcW, outH, outW; // source and output spatial dims
+  const int64_t *ss, *os;         // strides of source and output (n, channel, d, h, w)
+};
+View viewOf(const ConvGeom &g, Dir dir) {
+  View v;
+  v.bwd = dir == Dir::BackwardData;
+  v.RC = v.bwd ? g.K : g.C, v.NC = v.bwd ? g.C : g.K;
+  v.srcH = v.bwd ? g.out[1] : g.in[1], v.srcW = v.bwd ? g.out[2] : g.in[2];
+  v.outH = v.bwd ? g.in[1] : g.out[1], v.outW = v.bwd ? g.in[2] : g.out[2];
+  v.ss = v.bwd ? g.ys : g.xs, v.os = v.bwd ? g.xs : g.ys;
+  return v;
 }
+
+bool flatOk(const ConvGeom &g, const View &v) {
+  return g.filt[1] == 1 && g.filt[2] == 1 && g.pad[1] == 0 && g.pad[2] == 0 && g.str[1] == 1 && g.str[2] == 1 &&
+         v.ss[3] == v.srcW * v.ss[4] && v.ss[0] == v.srcH * v.ss[3];
+}
+
+int columnTile(const View &v) { return v.NC <= 64 ? TileWN::BN : TileW::BN; }
 
 } // namespace
 
-std::string whyNotTma(const ConvProblem &p) {
+std::string whyNotTma(const ConvProblem &p, Dir dir) {
   if (p.dataType != LAMINA_DATA_HALF && p.dataType != LAMINA_DATA_BFLOAT16)
     return "TMA path: half or bfloat16 only";
   if (p.math != LAMINA_TENSOR_OP_MATH)
@@ -179,117 +261,139 @@ std::string whyNotTma(const ConvProblem &p) {
   if (!wgmmaReady() || !encodeTiled())
     return "TMA path: needs the sm_90a kernels and the driver's tensor-map encoder";
   const ConvGeom g = makeConvGeom(p);
-  if (g.G != 1 || p.spatialDims != 2 || g.str[1] != 1 || g.str[2] != 1)
-    return "TMA path: ungrouped 2-D convolutions with stride 1";
-  if (g.xs[1] != 1 || g.ws[1] != 1 || g.C % 8 != 0)
+  const View v = viewOf(g, dir);
+  // Forward strides up to 8 (TMA's element strides); backward-data stride 1 (strided: phases, later).
+  const int64_t maxStr = dir == Dir::Forward ? 8 : 1;
+  if (g.G != 1 || p.spatialDims != 2 || g.str[1] > maxStr || g.str[2] > maxStr)
+    return "TMA path: ungrouped 2-D convolutions with stride 1 (forward: up to 8)";
+  if (v.ss[1] != 1 || g.ws[1] != 1 || g.C % 8 != 0 || g.K % 8 != 0)
     return "TMA path: channels contiguous, a multiple of 8";
-  // Strides of W, H, N (slots 2, 1 of ConvGeom's right-aligned spatial dims).
-  const int64_t xsTail[3] = {g.xs[4], g.xs[3], g.xs[0]}, wsTail[3] = {g.ws[4], g.ws[3], g.ws[0]};
+  // Strides of W, H, N (slots 2, 1 of ConvGeom's right-aligned spatial dims), in whole 16-byte chunks.
+  const int64_t ssTail[3] = {v.ss[4], v.ss[3], v.ss[0]}, wsTail[3] = {g.ws[4], g.ws[3], g.ws[0]};
   for (int i = 0; i < 3; ++i)
-    if (xsTail[i] <= 0 || xsTail[i] % 8 != 0 || wsTail[i] <= 0 || wsTail[i] % 8 != 0)
+    if (ssTail[i] <= 0 || ssTail[i] % 8 != 0 || wsTail[i] <= 0 || wsTail[i] % 8 != 0)
       return "TMA path: positive strides of whole 16-byte chunks (cross-correlation, NHWC-style)";
-  if (g.N * g.P >= INT32_MAX / 2 || g.in[1] > INT32_MAX / 4 || g.in[2] > INT32_MAX / 4 || g.K > INT32_MAX / 2 ||
-      g.filt[1] * g.dil[1] > 65535 || g.filt[2] * g.dil[2] > 65535 || g.pad[1] > 65535 || g.pad[2] > 65535 ||
-      g.F * ceilDiv(g.C, 32) > INT32_MAX / 2)
+  if (g.N * g.I >= INT32_MAX / 2 || g.N * g.P >= INT32_MAX / 2 || g.in[1] > INT32_MAX / 4 || g.in[2] > INT32_MAX / 4 ||
+      g.K > INT32_MAX / 2 || g.C > INT32_MAX / 2 || g.filt[1] * g.dil[1] > 65535 || g.filt[2] * g.dil[2] > 65535 ||
+      g.pad[1] > 65535 || g.pad[2] > 65535 || g.F * ceilDiv(v.RC, 32) > INT32_MAX / 2)
     return "TMA path: sizes beyond its 32-bit coordinates";
   return {};
 }
 
-double tmaEstimateMs(const ConvProblem &p) {
+double tmaEstimateMs(const ConvProblem &p, Dir dir) {
   const ConvGeom g = makeConvGeom(p);
-  const int bm = 256, bn = g.K <= 64 ? 64 : 128;
-  const int64_t tiles =
-      (flatOk(g) ? ceilDiv(g.N * g.P, bm) : chooseBox(g.N, g.out[1], g.out[2], bm).tiles) * ceilDiv(g.K, bn);
+  const View v = viewOf(g, dir);
+  const int bm = 256, bn = columnTile(v);
+  const int64_t rows = flatOk(g, v) ? ceilDiv(g.N * v.outH * v.outW, bm)
+                                    : chooseBox(g.N, v.outH, v.outW, bm, int(g.str[1]), int(g.str[2])).tiles;
+  const int64_t tiles = rows * ceilDiv(v.NC, bn);
   const double waves = std::ceil(double(tiles) / kPlanSMs);
-  const double blockFlops = 2.0 * bm * bn * double(g.F * ceilDiv(g.C, 32) * 32);
+  const double blockFlops = 2.0 * bm * bn * double(g.F * ceilDiv(v.RC, 32) * 32);
   // 800 against the cp.async tiles' 600: the ratio measured on the H200 (TMA 1.25-1.55x TileL on six
   // layers, bench/sandbox), the scale the other paths' models share.
   const double bytes = double(p.x.numel() + p.w.numel() + p.y.numel()) * 2;
   return 0.004 + waves * blockFlops / (800e9 / kPlanSMs) + bytes / 3.0e9;
 }
 
-bool runTma(const ConvArgs &a) {
+bool runTma(const ConvArgs &a, Dir dir) {
   const ConvProblem &p = *a.p;
   const ConvGeom g = makeConvGeom(p);
+  const View v = viewOf(g, dir);
+  const void *src = v.bwd ? a.dy : a.x;
+  void *out = v.bwd ? a.dx : a.y;
   const void *w = static_cast<const char *>(a.w) + g.wOff * 2;
-  if (!aligned16(a.x) || !aligned16(w))
+  if (!aligned16(src) || !aligned16(w))
     return false;
   const auto encode = encodeTiled();
   const CUtensorMapDataType dt =
       p.dataType == LAMINA_DATA_HALF ? CU_TENSOR_MAP_DATA_TYPE_FLOAT16 : CU_TENSOR_MAP_DATA_TYPE_BFLOAT16;
-  const bool flat = flatOk(g);
-  const bool narrow = g.K <= 64; // TileWN
-  const int bm = 256, bn = narrow ? TileWN::BN : TileW::BN;
+  const bool flat = flatOk(g, v);
+  const int bm = 256, bn = columnTile(v);
   TmaParams prm{};
   prm.flat = flat;
-  prm.N = int(g.N), prm.P = int(g.out[1]), prm.Q = int(g.out[2]), prm.K = int(g.K);
+  prm.N = int(g.N), prm.P = int(v.outH), prm.Q = int(v.outW), prm.K = int(v.NC);
   prm.S = int(g.filt[2]);
-  prm.kChunks = int(ceilDiv(g.C, 32));
+  prm.kChunks = int(ceilDiv(v.RC, 32));
   prm.iters = int(g.F) * prm.kChunks;
-  prm.pad[0] = int(g.pad[1]), prm.pad[1] = int(g.pad[2]), prm.dil[0] = int(g.dil[1]), prm.dil[1] = int(g.dil[2]);
-  prm.ys[0] = g.ys[0], prm.ys[1] = g.ys[1], prm.ys[2] = g.ys[3], prm.ys[3] = g.ys[4];
-  prm.y = a.y;
+  for (int i = 0; i < 2; ++i) { // h, w
+    const int pad = int(g.pad[1 + i]), dil = int(g.dil[1 + i]);
+    prm.str[i] = int(g.str[1 + i]), prm.base[i] = v.bwd ? pad : -pad, prm.tapMul[i] = v.bwd ? -dil : dil;
+  }
+  prm.ys[0] = v.os[0], prm.ys[1] = v.os[1], prm.ys[2] = v.os[3], prm.ys[3] = v.os[4];
+  prm.y = out;
   prm.alpha = float(a.alpha), prm.beta = float(a.beta);
-  prm.vec2 = g.ys[1] == 1 && (reinterpret_cast<uintptr_t>(a.y) & 3) == 0;
+  prm.vec2 = v.os[1] == 1 && (reinterpret_cast<uintptr_t>(out) & 3) == 0;
+  prm.vec8 =
+      v.os[1] == 1 && aligned16(out) && v.os[0] % 8 == 0 && v.os[3] % 8 == 0 && v.os[4] % 8 == 0 && v.NC % 8 == 0;
 
   CUtensorMap mapX, mapW;
   CUresult rx;
   if (flat) {
-    const int64_t M = g.N * g.P;
+    const int64_t M = g.N * v.srcH * v.srcW; // == the output pixels (1x1, stride 1, no padding)
     prm.BW = bm, prm.BH = 1, prm.NB = 1, prm.tilesQ = int(ceilDiv(M, bm)), prm.tilesP = 1, prm.tilesN = 1;
-    const cuuint64_t dims[2] = {cuuint64_t(g.C), cuuint64_t(M)};
-    const cuuint64_t strides[1] = {cuuint64_t(g.xs[4] * 2)};
+    const cuuint64_t dims[2] = {cuuint64_t(v.RC), cuuint64_t(M)};
+    const cuuint64_t strides[1] = {cuuint64_t(v.ss[4] * 2)};
     const cuuint32_t box[2] = {32, cuuint32_t(bm)}, es[2] = {1, 1};
-    rx = encode(&mapX, dt, 2, const_cast<void *>(a.x), dims, strides, box, es, CU_TENSOR_MAP_INTERLEAVE_NONE,
+    rx = encode(&mapX, dt, 2, const_cast<void *>(src), dims, strides, box, es, CU_TENSOR_MAP_INTERLEAVE_NONE,
                 CU_TENSOR_MAP_SWIZZLE_64B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
   } else {
-    const Box bx = chooseBox(g.N, g.out[1], g.out[2], bm);
+    const Box bx = chooseBox(g.N, v.outH, v.outW, bm, prm.str[0], prm.str[1]);
     prm.BW = bx.BW, prm.BH = bx.BH, prm.NB = bx.NB;
-    prm.tilesQ = int(ceilDiv(g.out[2], bx.BW)), prm.tilesP = int(ceilDiv(g.out[1], bx.BH));
+    prm.tilesQ = int(ceilDiv(v.outW, bx.BW)), prm.tilesP = int(ceilDiv(v.outH, bx.BH));
     prm.tilesN = int(ceilDiv(g.N, bx.NB));
-    const cuuint64_t dims[4] = {cuuint64_t(g.C), cuuint64_t(g.in[2]), cuuint64_t(g.in[1]), cuuint64_t(g.N)};
-    const cuuint64_t strides[3] = {cuuint64_t(g.xs[4] * 2), cuuint64_t(g.xs[3] * 2), cuuint64_t(g.xs[0] * 2)};
-    const cuuint32_t box[4] = {32, cuuint32_t(bx.BW), cuuint32_t(bx.BH), cuuint32_t(bx.NB)}, es[4] = {1, 1, 1, 1};
-    rx = encode(&mapX, dt, 4, const_cast<void *>(a.x), dims, strides, box, es, CU_TENSOR_MAP_INTERLEAVE_NONE,
+    const cuuint64_t dims[4] = {cuuint64_t(v.RC), cuuint64_t(v.srcW), cuuint64_t(v.srcH), cuuint64_t(g.N)};
+    const cuuint64_t strides[3] = {cuuint64_t(v.ss[4] * 2), cuuint64_t(v.ss[3] * 2), cuuint64_t(v.ss[0] * 2)};
+    // Strided forward: a box of BW * str input columns read every str-th (TMA loads ceil(box / stride)).
+    const cuuint32_t box[4] = {32, cuuint32_t(bx.BW * prm.str[1]), cuuint32_t(bx.BH * prm.str[0]), cuuint32_t(bx.NB)},
+                     es[4] = {1, cuuint32_t(prm.str[1]), cuuint32_t(prm.str[0]), 1};
+    rx = encode(&mapX, dt, 4, const_cast<void *>(src), dims, strides, box, es, CU_TENSOR_MAP_INTERLEAVE_NONE,
                 CU_TENSOR_MAP_SWIZZLE_64B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
   }
-  // The filter as [K][R][S][C] (its own strides).
+  // The filter as [K][R][S][C] (its own strides): forward boxes of 32 channels x BN filters (K-major,
+  // 64B swizzle); backward-data boxes of 64 channels x 32 filters (MN-major, 128B swizzle).
   const cuuint64_t wdims[4] = {cuuint64_t(g.C), cuuint64_t(g.filt[2]), cuuint64_t(g.filt[1]), cuuint64_t(g.K)};
   const cuuint64_t wstrides[3] = {cuuint64_t(g.ws[4] * 2), cuuint64_t(g.ws[3] * 2), cuuint64_t(g.ws[0] * 2)};
-  const cuuint32_t wbox[4] = {32, 1, 1, cuuint32_t(bn)}, wes[4] = {1, 1, 1, 1};
+  const cuuint32_t wboxF[4] = {32, 1, 1, cuuint32_t(bn)}, wboxB[4] = {64, 1, 1, 32}, wes[4] = {1, 1, 1, 1};
   const CUresult rw =
-      encode(&mapW, dt, 4, const_cast<void *>(w), wdims, wstrides, wbox, wes, CU_TENSOR_MAP_INTERLEAVE_NONE,
-             CU_TENSOR_MAP_SWIZZLE_64B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+      encode(&mapW, dt, 4, const_cast<void *>(w), wdims, wstrides, v.bwd ? wboxB : wboxF, wes,
+             CU_TENSOR_MAP_INTERLEAVE_NONE, v.bwd ? CU_TENSOR_MAP_SWIZZLE_128B : CU_TENSOR_MAP_SWIZZLE_64B,
+             CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
   if (rx != CUDA_SUCCESS || rw != CUDA_SUCCESS)
     return false; // the caller's general path runs instead
-  const int64_t blocks = int64_t(prm.tilesQ) * prm.tilesP * prm.tilesN * ceilDiv(g.K, bn);
+  const int64_t blocks = int64_t(prm.tilesQ) * prm.tilesP * prm.tilesN * ceilDiv(v.NC, bn);
   if (blocks == 0)
     return true;
   const cudaStream_t stream = streamOf(*a.handle);
-  auto launch = [&](auto tag, auto cfg) {
+  auto launch = [&](auto tag, auto cfg, auto bwd) {
     using T = typename decltype(tag)::type;
     using Cfg = decltype(cfg);
-    auto kernel = convTmaKernel<T, Cfg>;
+    auto kernel = convTmaKernel<T, Cfg, decltype(bwd)::value>;
     LAMINA_CUDA_CALL(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Cfg::SMEM_BYTES));
     kernel<<<unsigned(blocks), Cfg::THREADS, Cfg::SMEM_BYTES, stream>>>(mapX, mapW, prm);
     LAMINA_CUDA_LAUNCHED();
   };
-  if (p.dataType == LAMINA_DATA_HALF)
-    narrow ? launch(TypeTag<__half>{}, TileWN{}) : launch(TypeTag<__half>{}, TileW{});
-  else
-    narrow ? launch(TypeTag<__nv_bfloat16>{}, TileWN{}) : launch(TypeTag<__nv_bfloat16>{}, TileW{});
+  auto withDir = [&](auto tag, auto cfg) {
+    v.bwd ? launch(tag, cfg, std::true_type{}) : launch(tag, cfg, std::false_type{});
+  };
+  auto withCfg = [&](auto tag) { bn == TileWN::BN ? withDir(tag, TileWN{}) : withDir(tag, TileW{}); };
+  p.dataType == LAMINA_DATA_HALF ? withCfg(TypeTag<__half>{}) : withCfg(TypeTag<__nv_bfloat16>{});
   return true;
 }
 
+namespace {
+template <class T, class Cfg, bool BWD> void preloadOne() {
+  LAMINA_CUDA_CALL(
+      cudaFuncSetAttribute(convTmaKernel<T, Cfg, BWD>, cudaFuncAttributeMaxDynamicSharedMemorySize, Cfg::SMEM_BYTES));
+}
+template <class T> void preloadT() {
+  preloadOne<T, TileW, false>(), preloadOne<T, TileWN, false>(), preloadOne<T, TileW, true>(),
+      preloadOne<T, TileWN, true>();
+}
+} // namespace
+
 void preloadTmaKernels() {
-  LAMINA_CUDA_CALL(cudaFuncSetAttribute(convTmaKernel<__half, TileW>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                        TileW::SMEM_BYTES));
-  LAMINA_CUDA_CALL(cudaFuncSetAttribute(convTmaKernel<__half, TileWN>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                        TileWN::SMEM_BYTES));
-  LAMINA_CUDA_CALL(cudaFuncSetAttribute(convTmaKernel<__nv_bfloat16, TileW>,
-                                        cudaFuncAttributeMaxDynamicSharedMemorySize, TileW::SMEM_BYTES));
-  LAMINA_CUDA_CALL(cudaFuncSetAttribute(convTmaKernel<__nv_bfloat16, TileWN>,
-                                        cudaFuncAttributeMaxDynamicSharedMemorySize, TileWN::SMEM_BYTES));
+  preloadT<__half>();
+  preloadT<__nv_bfloat16>();
   encodeTiled(); // resolve the driver entry point now, not on the first call
 }
 
