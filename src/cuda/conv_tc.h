@@ -48,10 +48,19 @@ double tmaEstimateMs(const ConvProblem &p, Dir dir);
 bool runTma(const ConvArgs &a, Dir dir); // false: nothing launched (alignment, tensor-map limits)
 void preloadTmaKernels();
 
-// Backward-filter (split-K always allowed; staging as kStage).
+// Backward-filter (split-K always allowed; staging as kStage). runBwdFilter takes the TMA path below
+// where it applies and its model beats the cp.async plan (or LAMINA_TC_TILE=TMA forces it).
 std::string whyNotBwdFilter(const ConvProblem &p);
 size_t bwdFilterWorkspace(const ConvProblem &p);
 double bwdFilterEstimateMs(const ConvProblem &p);
 bool runBwdFilter(const ConvArgs &a);
+
+// Backward-filter with TMA loads and wgmma (conv_tc_tma_bwd_filter.cu: half/bf16, 2-D, ungrouped,
+// strides up to 8, channels contiguous in 16-byte chunks, sm_90a); workspace for its split partials.
+std::string whyNotTmaBwdFilter(const ConvProblem &p);
+size_t tmaBwdFilterWorkspace(const ConvProblem &p);
+double tmaBwdFilterEstimateMs(const ConvProblem &p);
+bool runTmaBwdFilter(const ConvArgs &a); // false: nothing launched (alignment, workspace, tensor maps)
+void preloadTmaBwdFilterKernels();
 
 } // namespace lamina::cuda::tc

@@ -18,6 +18,8 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 
 namespace lamina::cuda::tc {
 namespace {
@@ -301,9 +303,31 @@ template <class T> void preloadT() {
   LAMINA_CUDA_CALL(cudaFuncGetAttributes(&attr, stageChannels<T>));
 }
 
+double cpAsyncEstimateMs(const ConvProblem &p) {
+  const Setup st = setupFor(p);
+  const Plan pl = makePlan(p, st.CgPad);
+  double bytes = double(p.x.numel() + p.w.numel() + p.y.numel()) * st.ti.esize;
+  if (st.stageX)
+    bytes += 2.0 * double(st.xShape.bytes(st.ti.esize));
+  if (st.stageDy)
+    bytes += 2.0 * double(st.dyShape.bytes(st.ti.esize));
+  return 0.004 + pl.cost + bytes / 3.0e9 + (st.stageX || st.stageDy ? 0.004 : 0.0);
+}
+
+// The TMA path where it applies: always when forced (LAMINA_TC_TILE=TMA), never when another tile is
+// forced, else when its estimate beats the cp.async plan's.
+bool pickTma(const ConvProblem &p) {
+  const char *e = std::getenv("LAMINA_TC_TILE");
+  if ((e && std::strcmp(e, "TMA") != 0) || !whyNotTmaBwdFilter(p).empty())
+    return false;
+  return e || tmaBwdFilterEstimateMs(p) <= cpAsyncEstimateMs(p);
+}
+
 } // namespace
 
 void preloadBwdFilterKernels() {
+  if (wgmmaReady())
+    preloadTmaBwdFilterKernels();
   preloadT<__half>();
   preloadT<__nv_bfloat16>();
   preloadT<float>();
@@ -332,23 +356,20 @@ std::string whyNotBwdFilter(const ConvProblem &p) {
 size_t bwdFilterWorkspace(const ConvProblem &p) {
   if (!whyNotBwdFilter(p).empty())
     return 0;
+  if (pickTma(p))
+    return tmaBwdFilterWorkspace(p);
   const Setup st = setupFor(p);
   return wsLayout(p, st, makePlan(p, st.CgPad)).total;
 }
 
 double bwdFilterEstimateMs(const ConvProblem &p) {
-  const Setup st = setupFor(p);
-  const Plan pl = makePlan(p, st.CgPad);
-  double bytes = double(p.x.numel() + p.w.numel() + p.y.numel()) * st.ti.esize;
-  if (st.stageX)
-    bytes += 2.0 * double(st.xShape.bytes(st.ti.esize));
-  if (st.stageDy)
-    bytes += 2.0 * double(st.dyShape.bytes(st.ti.esize));
-  return 0.004 + pl.cost + bytes / 3.0e9 + (st.stageX || st.stageDy ? 0.004 : 0.0);
+  return pickTma(p) ? tmaBwdFilterEstimateMs(p) : cpAsyncEstimateMs(p);
 }
 
 bool runBwdFilter(const ConvArgs &a) {
   const ConvProblem &p = *a.p;
+  if (pickTma(p) && runTmaBwdFilter(a))
+    return true;
   const ConvGeom g = makeConvGeom(p);
   const Setup st = setupFor(p);
   const int esize = st.ti.esize;

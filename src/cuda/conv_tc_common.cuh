@@ -459,8 +459,8 @@ __device__ __forceinline__ void mbarWait(uint32_t bar, uint32_t parity) {
 // stage of the slice before. Returns true in consumer threads (their acc holds the result), false in
 // the producer's.
 // B_MN: the B stage is MN-major in the 128B swizzle (64-column blocks of 32 rows x 128 bytes, 4 KB
-// apart), else K-major in the 64B swizzle like A.
-template <class Cfg, class T, int PRODUCERS, int FULL_COUNT, bool B_MN = false, class Produce>
+// apart), else K-major in the 64B swizzle. A_MN: the same for A (64-row blocks; each m64 block is one).
+template <class Cfg, class T, int PRODUCERS, int FULL_COUNT, bool B_MN = false, bool A_MN = false, class Produce>
 __device__ __forceinline__ bool mainLoopWs(uint8_t *smem, int iters, float (&acc)[Cfg::MI][Cfg::NI][4],
                                            Produce &produce) {
 #if LAMINA_TC_WGMMA
@@ -507,8 +507,11 @@ __device__ __forceinline__ bool mainLoopWs(uint8_t *smem, int iters, float (&acc
       // MN-major: a 16-deep step is two 8-row groups (2 KB) further.
       const uint64_t db = B_MN ? smemDescMn128B(sB + kk * 2048, 4096, 1024) : smemDesc64B(sB + kk * 32);
 #pragma unroll
-      for (int h = 0; h < Cfg::MI; ++h)
-        wgmmaK16<N, MmaKind<T>::bf16, B_MN ? 1 : 0>(d[h], smemDesc64B(sA + aRow0 + h * 64 * kRowBytes + kk * 32), db);
+      for (int h = 0; h < Cfg::MI; ++h) {
+        const uint32_t aBlock = sA + aRow0 + h * 64 * kRowBytes; // 64 rows: 4 KB either way
+        const uint64_t da = A_MN ? smemDescMn128B(aBlock + kk * 2048, 4096, 1024) : smemDesc64B(aBlock + kk * 32);
+        wgmmaK16<N, MmaKind<T>::bf16, B_MN ? 1 : 0, A_MN ? 1 : 0>(d[h], da, db);
+      }
     }
     wgmmaCommit();
     wgmmaWait<1>(); // slice it - 1's products are done: its stage goes back to the producer

@@ -15,11 +15,9 @@
 // (ncu on the H200, docs/perf_notes.md); here it is ~20.
 #include "cuda/conv_tc.h"
 #include "cuda/conv_tc_common.cuh"
+#include "cuda/conv_tc_tma.cuh"
 
 #include "core/conv_geom.h"
-
-#include <cuda.h>
-#include <cudaTypedefs.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -28,6 +26,20 @@
 #include <type_traits>
 
 namespace lamina::cuda::tc {
+
+PFN_cuTensorMapEncodeTiled_v12000 encodeTiled() {
+  static PFN_cuTensorMapEncodeTiled_v12000 fn = nullptr;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    void *f = nullptr;
+    cudaDriverEntryPointQueryResult q{};
+    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &f, 12000, cudaEnableDefault, &q) == cudaSuccess &&
+        q == cudaDriverEntryPointSuccess)
+      fn = reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(f);
+  });
+  return fn;
+}
+
 namespace {
 
 // Forward: rows = y pixels (n, P, Q), columns = K, reduction (r, s, c). Backward-data (stride 1, the
@@ -47,24 +59,6 @@ struct TmaParams {
   bool vec2; // output channels contiguous, pairs aligned: 4-byte pair stores
   bool vec8; // output channels contiguous, every pixel's row 16-byte aligned: the staged epilogue
 };
-
-// ---- TMA (PTX) --------------------------------------------------------------------------------------
-__device__ __forceinline__ void mbarExpectTx(uint32_t bar, uint32_t bytes) {
-  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(bar), "r"(bytes) : "memory");
-}
-__device__ __forceinline__ void tmaLoad2d(uint32_t dst, const CUtensorMap *map, int c0, int c1, uint32_t bar) {
-  asm volatile("cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], [%1, {%2, "
-               "%3}], [%4];\n" ::"r"(dst),
-               "l"(map), "r"(c0), "r"(c1), "r"(bar)
-               : "memory");
-}
-__device__ __forceinline__ void tmaLoad4d(uint32_t dst, const CUtensorMap *map, int c0, int c1, int c2, int c3,
-                                          uint32_t bar) {
-  asm volatile("cp.async.bulk.tensor.4d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], [%1, {%2, "
-               "%3, %4, %5}], [%6];\n" ::"r"(dst),
-               "l"(map), "r"(c0), "r"(c1), "r"(c2), "r"(c3), "r"(bar)
-               : "memory");
-}
 
 template <class T, class Cfg, bool BWD>
 __global__ void __launch_bounds__(Cfg::THREADS, 1)
@@ -188,19 +182,6 @@ __global__ void __launch_bounds__(Cfg::THREADS, 1)
 }
 
 // ---- Host side ----------------------------------------------------------------------------------
-
-PFN_cuTensorMapEncodeTiled_v12000 encodeTiled() {
-  static PFN_cuTensorMapEncodeTiled_v12000 fn = nullptr;
-  static std::once_flag once;
-  std::call_once(once, [] {
-    void *f = nullptr;
-    cudaDriverEntryPointQueryResult q{};
-    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &f, 12000, cudaEnableDefault, &q) == cudaSuccess &&
-        q == cudaDriverEntryPointSuccess)
-      fn = reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(f);
-  });
-  return fn;
-}
 
 // The output box per block: the fewest idle rows over the whole output (ties: larger boxes).
 struct Box {
