@@ -499,7 +499,8 @@ __device__ __forceinline__ bool mainLoopWs(uint8_t *smem, int iters, float (&acc
   for (int it = 0; it < iters; ++it) {
     const int s = it % S;
     mbarWait(full + 8 * s, uint32_t((it / S) & 1));
-    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); // cp.async (generic) -> wgmma (async)
+    if constexpr (PRODUCERS > 1) // cp.async writes through the generic proxy, wgmma reads the async one
+      asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
     const uint32_t sA = base + uint32_t(s * Cfg::STAGE_BYTES), sB = sA + Cfg::A_BYTES;
     wgmmaFence();
 #pragma unroll
