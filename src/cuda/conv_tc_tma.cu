@@ -40,6 +40,14 @@ PFN_cuTensorMapEncodeTiled_v12000 encodeTiled() {
   return fn;
 }
 
+bool tmaClusters() {
+  static const bool on = [] {
+    const char *e = std::getenv("LAMINA_TC_CLUSTER");
+    return e && std::strcmp(e, "1") == 0;
+  }();
+  return on;
+}
+
 namespace {
 
 // Forward: rows = y pixels (n, P, Q), columns = K, reduction (r, s, c). Backward-data (stride 1, the
@@ -58,49 +66,16 @@ struct TmaParams {
   float alpha, beta;
   bool vec2; // output channels contiguous, pairs aligned: 4-byte pair stores
   bool vec8; // output channels contiguous, every pixel's row 16-byte aligned: the staged epilogue
+  // Clusters of 2 (neighbouring column tiles, the same A box): each CTA loads half of the A box (its
+  // rows halfRows * rank ..) and multicasts it to both; halfAxis: 0 flat rows, 1 images, 2 rows of P.
+  int halfRows, halfAxis;
 };
 
-template <class T, class Cfg, bool BWD>
-__global__ void __launch_bounds__(Cfg::THREADS, 1)
-    convTmaKernel(const __grid_constant__ CUtensorMap mapX, const __grid_constant__ CUtensorMap mapW,
-                  const TmaParams p) {
-  extern __shared__ __align__(1024) uint8_t smem[];
-  // Block -> (k tile, q box, p box, n box); the k tile varies fastest, so neighbouring blocks share A.
-  unsigned b = blockIdx.x;
-  const int tilesK = (p.K + Cfg::BN - 1) / Cfg::BN;
-  const int kt = int(b % unsigned(tilesK));
-  b /= unsigned(tilesK);
-  const int qt = int(b % unsigned(p.tilesQ));
-  b /= unsigned(p.tilesQ);
-  const int pt = int(b % unsigned(p.tilesP));
-  const int nt = int(b / unsigned(p.tilesP));
-  const int q0 = qt * p.BW, p0 = pt * p.BH, n0 = nt * p.NB, k0 = kt * Cfg::BN;
+// The consumers' accumulators to the output box (rows) x output channels k0 .. (columns).
+template <class T, class Cfg>
+__device__ __forceinline__ void storeTile(const TmaParams &p, const float (&acc)[Cfg::MI][Cfg::NI][4], uint8_t *smem,
+                                          int q0, int p0, int n0, int k0) {
   const uint32_t rowsA = uint32_t(p.BW * p.BH * p.NB);
-  const uint32_t txBytes = (rowsA + Cfg::BN) * kRowBytes;
-
-  int tap = 0, kc = 0; // the producer's running position (one thread)
-  auto produce = [&](uint32_t sA, uint32_t sB, uint32_t fullBar, int) {
-    const int r = tap / p.S, s = tap - r * p.S, c0 = kc * kBK<T>;
-    mbarExpectTx(fullBar, txBytes);
-    if (p.flat)
-      tmaLoad2d(sA, &mapX, c0, q0, fullBar);
-    else
-      tmaLoad4d(sA, &mapX, c0, q0 * p.str[1] + p.base[1] + s * p.tapMul[1], p0 * p.str[0] + p.base[0] + r * p.tapMul[0],
-                n0, fullBar);
-    if constexpr (BWD) { // 64-column blocks of w[c0 ..+32)[r][s][k0 ..+64), 32 x 128 bytes each
-#pragma unroll
-      for (int j = 0; j < Cfg::BN / 64; ++j)
-        tmaLoad4d(sB + j * 4096, &mapW, k0 + 64 * j, s, r, c0, fullBar);
-    } else {
-      tmaLoad4d(sB, &mapW, c0, s, r, k0, fullBar);
-    }
-    if (++kc == p.kChunks)
-      kc = 0, ++tap;
-  };
-  float acc[Cfg::MI][Cfg::NI][4];
-  if (!mainLoopWs<Cfg, T, 1, 1, BWD>(smem, p.iters, acc, produce))
-    return; // the producer warpgroup
-
   T *y = static_cast<T *>(p.y);
   const float alpha = p.alpha, beta = p.beta;
   // Output offset of block row `row` (false: outside the output).
@@ -179,6 +154,63 @@ __global__ void __launch_bounds__(Cfg::THREADS, 1)
           return;
         storeScaledPair(y + rowOff + int64_t(k) * p.ys[1], p.ys[1], k + 1 < p.K, p.vec2, p.alpha, p.beta, v0, v1);
       });
+}
+
+template <class T, class Cfg, bool BWD, int CL>
+__global__ void __launch_bounds__(Cfg::THREADS, 1)
+    convTmaKernel(const __grid_constant__ CUtensorMap mapX, const __grid_constant__ CUtensorMap mapW,
+                  const TmaParams p) {
+  extern __shared__ __align__(1024) uint8_t smem[];
+  // Block -> (k tile, q box, p box, n box); the k tile varies fastest, so neighbouring blocks share A.
+  unsigned b = blockIdx.x;
+  const int tilesK = (p.K + Cfg::BN - 1) / Cfg::BN;
+  const int kt = int(b % unsigned(tilesK));
+  b /= unsigned(tilesK);
+  const int qt = int(b % unsigned(p.tilesQ));
+  b /= unsigned(p.tilesQ);
+  const int pt = int(b % unsigned(p.tilesP));
+  const int nt = int(b / unsigned(p.tilesP));
+  const int q0 = qt * p.BW, p0 = pt * p.BH, n0 = nt * p.NB, k0 = kt * Cfg::BN;
+  const uint32_t rowsA = uint32_t(p.BW * p.BH * p.NB);
+  const uint32_t txBytes = (rowsA + Cfg::BN) * kRowBytes;
+
+  int tap = 0, kc = 0; // the producer's running position (one thread)
+  const int rank = CL > 1 ? int(clusterRank()) : 0;
+  auto produce = [&](uint32_t sA, uint32_t sB, uint32_t fullBar, int) {
+    const int r = tap / p.S, s = tap - r * p.S, c0 = kc * kBK<T>;
+    mbarExpectTx(fullBar, txBytes);
+    const int qx = q0 * p.str[1] + p.base[1] + s * p.tapMul[1], px = p0 * p.str[0] + p.base[0] + r * p.tapMul[0];
+    if constexpr (CL == 1) {
+      if (p.flat)
+        tmaLoad2d(sA, &mapX, c0, q0, fullBar);
+      else
+        tmaLoad4d(sA, &mapX, c0, qx, px, n0, fullBar);
+    } else { // this CTA's half of the box, to both CTAs
+      const uint32_t dst = sA + uint32_t(rank * p.halfRows * kRowBytes);
+      const uint16_t both = 3;
+      if (p.halfAxis == 0)
+        tmaLoad2dMulticast(dst, &mapX, c0, q0 + rank * p.halfRows, fullBar, both);
+      else if (p.halfAxis == 1)
+        tmaLoad4dMulticast(dst, &mapX, c0, qx, px, n0 + rank * (p.NB / 2), fullBar, both);
+      else
+        tmaLoad4dMulticast(dst, &mapX, c0, qx, px + rank * (p.BH / 2) * p.str[0], n0, fullBar, both);
+    }
+    if constexpr (BWD) { // 64-column blocks of w[c0 ..+32)[r][s][k0 ..+64), 32 x 128 bytes each
+#pragma unroll
+      for (int j = 0; j < Cfg::BN / 64; ++j)
+        tmaLoad4d(sB + j * 4096, &mapW, k0 + 64 * j, s, r, c0, fullBar);
+    } else {
+      tmaLoad4d(sB, &mapW, c0, s, r, k0, fullBar);
+    }
+    if (++kc == p.kChunks)
+      kc = 0, ++tap;
+  };
+  float acc[Cfg::MI][Cfg::NI][4];
+  const bool consumer = mainLoopWs<Cfg, T, 1, 1, BWD, false, CL>(smem, p.iters, acc, produce);
+  if (consumer)
+    storeTile<T, Cfg>(p, acc, smem, q0, p0, n0, k0);
+  if constexpr (CL > 1)
+    clusterSync(); // no CTA leaves while its peer may still arrive on its barriers
 }
 
 // ---- Host side ----------------------------------------------------------------------------------
@@ -307,6 +339,10 @@ bool runTma(const ConvArgs &a, Dir dir) {
   prm.vec8 =
       v.os[1] == 1 && aligned16(out) && v.os[0] % 8 == 0 && v.os[3] % 8 == 0 && v.os[4] % 8 == 0 && v.NC % 8 == 0;
 
+  // Pairs of neighbouring column tiles (the same A box) load half of it each and multicast it, when
+  // the box halves evenly at a swizzle-atom boundary (8 rows of 64 bytes).
+  const bool pairs = ceilDiv(v.NC, bn) % 2 == 0 && tmaClusters();
+  int cl = 1;
   CUtensorMap mapX, mapW;
   CUresult rx;
   if (flat) {
@@ -314,7 +350,9 @@ bool runTma(const ConvArgs &a, Dir dir) {
     prm.BW = bm, prm.BH = 1, prm.NB = 1, prm.tilesQ = int(ceilDiv(M, bm)), prm.tilesP = 1, prm.tilesN = 1;
     const cuuint64_t dims[2] = {cuuint64_t(v.RC), cuuint64_t(M)};
     const cuuint64_t strides[1] = {cuuint64_t(v.ss[4] * 2)};
-    const cuuint32_t box[2] = {32, cuuint32_t(bm)}, es[2] = {1, 1};
+    cl = pairs ? 2 : 1;
+    prm.halfRows = bm / 2, prm.halfAxis = 0;
+    const cuuint32_t box[2] = {32, cuuint32_t(bm / cl)}, es[2] = {1, 1};
     rx = encode(&mapX, dt, 2, const_cast<void *>(src), dims, strides, box, es, CU_TENSOR_MAP_INTERLEAVE_NONE,
                 CU_TENSOR_MAP_SWIZZLE_64B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
   } else {
@@ -324,8 +362,14 @@ bool runTma(const ConvArgs &a, Dir dir) {
     prm.tilesN = int(ceilDiv(g.N, bx.NB));
     const cuuint64_t dims[4] = {cuuint64_t(v.RC), cuuint64_t(v.srcW), cuuint64_t(v.srcH), cuuint64_t(g.N)};
     const cuuint64_t strides[3] = {cuuint64_t(v.ss[4] * 2), cuuint64_t(v.ss[3] * 2), cuuint64_t(v.ss[0] * 2)};
+    const int rows = bx.BW * bx.BH * bx.NB;
+    prm.halfAxis = bx.NB % 2 == 0 ? 1 : 2;
+    cl = pairs && (rows / 2) % 8 == 0 && (bx.NB % 2 == 0 || (bx.NB == 1 && bx.BH % 2 == 0)) ? 2 : 1;
+    prm.halfRows = rows / 2;
+    const int nb = cl == 2 && prm.halfAxis == 1 ? bx.NB / 2 : bx.NB,
+              bh = cl == 2 && prm.halfAxis == 2 ? bx.BH / 2 : bx.BH;
     // Strided forward: a box of BW * str input columns read every str-th (TMA loads ceil(box / stride)).
-    const cuuint32_t box[4] = {32, cuuint32_t(bx.BW * prm.str[1]), cuuint32_t(bx.BH * prm.str[0]), cuuint32_t(bx.NB)},
+    const cuuint32_t box[4] = {32, cuuint32_t(bx.BW * prm.str[1]), cuuint32_t(bh * prm.str[0]), cuuint32_t(nb)},
                      es[4] = {1, cuuint32_t(prm.str[1]), cuuint32_t(prm.str[0]), 1};
     rx = encode(&mapX, dt, 4, const_cast<void *>(src), dims, strides, box, es, CU_TENSOR_MAP_INTERLEAVE_NONE,
                 CU_TENSOR_MAP_SWIZZLE_64B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
@@ -348,9 +392,15 @@ bool runTma(const ConvArgs &a, Dir dir) {
   auto launch = [&](auto tag, auto cfg, auto bwd) {
     using T = typename decltype(tag)::type;
     using Cfg = decltype(cfg);
-    auto kernel = convTmaKernel<T, Cfg, decltype(bwd)::value>;
-    LAMINA_CUDA_CALL(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Cfg::SMEM_BYTES));
-    kernel<<<unsigned(blocks), Cfg::THREADS, Cfg::SMEM_BYTES, stream>>>(mapX, mapW, prm);
+    constexpr bool B = decltype(bwd)::value;
+    if constexpr (Cfg::BN == TileW::BN) { // only TileW has column tiles to pair (TileWN: NC <= 64)
+      if (cl == 2) {
+        LAMINA_CUDA_CALL(launchClustered(convTmaKernel<T, Cfg, B, 2>, unsigned(blocks), Cfg::THREADS, Cfg::SMEM_BYTES,
+                                         stream, 2, mapX, mapW, prm));
+        return;
+      }
+    }
+    convTmaKernel<T, Cfg, B, 1><<<unsigned(blocks), Cfg::THREADS, Cfg::SMEM_BYTES, stream>>>(mapX, mapW, prm);
     LAMINA_CUDA_LAUNCHED();
   };
   auto withDir = [&](auto tag, auto cfg) {
@@ -362,13 +412,14 @@ bool runTma(const ConvArgs &a, Dir dir) {
 }
 
 namespace {
-template <class T, class Cfg, bool BWD> void preloadOne() {
-  LAMINA_CUDA_CALL(
-      cudaFuncSetAttribute(convTmaKernel<T, Cfg, BWD>, cudaFuncAttributeMaxDynamicSharedMemorySize, Cfg::SMEM_BYTES));
+template <class T, class Cfg, bool BWD, int CL> void preloadOne() {
+  LAMINA_CUDA_CALL(cudaFuncSetAttribute(convTmaKernel<T, Cfg, BWD, CL>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                        Cfg::SMEM_BYTES));
 }
 template <class T> void preloadT() {
-  preloadOne<T, TileW, false>(), preloadOne<T, TileWN, false>(), preloadOne<T, TileW, true>(),
-      preloadOne<T, TileWN, true>();
+  preloadOne<T, TileW, false, 1>(), preloadOne<T, TileWN, false, 1>(), preloadOne<T, TileW, true, 1>(),
+      preloadOne<T, TileWN, true, 1>();
+  preloadOne<T, TileW, false, 2>(), preloadOne<T, TileW, true, 2>();
 }
 } // namespace
 

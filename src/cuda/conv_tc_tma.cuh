@@ -6,12 +6,18 @@
 #include <cuda.h>
 #include <cudaTypedefs.h>
 
+#include <cuda_runtime.h>
+
 #include <cstdint>
 
 namespace lamina::cuda::tc {
 
 // The driver's cuTensorMapEncodeTiled, or null when the driver lacks it.
 PFN_cuTensorMapEncodeTiled_v12000 encodeTiled();
+// Whether the TMA kernels pair CTAs into clusters that share their A loads (multicast): only with
+// LAMINA_TC_CLUSTER=1. Correct (conformance and memcheck on the H200) but measured 2x slower than
+// unpaired on vgg16.conv3_2 (230 vs 518 TFLOP/s; docs/perf_notes.md), so off by default. Read once.
+bool tmaClusters();
 
 // The mbarrier expects `bytes` more bytes of copies in this phase (and counts one arrival).
 __device__ __forceinline__ void mbarExpectTx(uint32_t bar, uint32_t bytes) {
@@ -30,6 +36,37 @@ __device__ __forceinline__ void tmaLoad4d(uint32_t dst, const CUtensorMap *map, 
                "%3, %4, %5}], [%6];\n" ::"r"(dst),
                "l"(map), "r"(c0), "r"(c1), "r"(c2), "r"(c3), "r"(bar)
                : "memory");
+}
+
+// The same, written to the same shared-memory offset in every CTA of the cluster in ctaMask, each
+// CTA's mbarrier at offset bar receiving its bytes.
+__device__ __forceinline__ void tmaLoad2dMulticast(uint32_t dst, const CUtensorMap *map, int c0, int c1, uint32_t bar,
+                                                   uint16_t ctaMask) {
+  asm volatile("cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes.multicast::cluster "
+               "[%0], [%1, {%2, %3}], [%4], %5;\n" ::"r"(dst),
+               "l"(map), "r"(c0), "r"(c1), "r"(bar), "h"(ctaMask)
+               : "memory");
+}
+__device__ __forceinline__ void tmaLoad4dMulticast(uint32_t dst, const CUtensorMap *map, int c0, int c1, int c2, int c3,
+                                                   uint32_t bar, uint16_t ctaMask) {
+  asm volatile("cp.async.bulk.tensor.4d.shared::cluster.global.tile.mbarrier::complete_tx::bytes.multicast::cluster "
+               "[%0], [%1, {%2, %3, %4, %5}], [%6], %7;\n" ::"r"(dst),
+               "l"(map), "r"(c0), "r"(c1), "r"(c2), "r"(c3), "r"(bar), "h"(ctaMask)
+               : "memory");
+}
+
+// Launches kernel on grid x block with dynamic shared memory, in clusters of `cluster` CTAs along x
+// (grid a multiple of it).
+template <class Kernel, class... Args>
+inline cudaError_t launchClustered(Kernel kernel, unsigned grid, unsigned block, size_t smem, cudaStream_t stream,
+                                   unsigned cluster, Args... args) {
+  cudaLaunchConfig_t cfg = {};
+  cfg.gridDim = dim3(grid), cfg.blockDim = dim3(block), cfg.dynamicSmemBytes = smem, cfg.stream = stream;
+  cudaLaunchAttribute attr[1];
+  attr[0].id = cudaLaunchAttributeClusterDimension;
+  attr[0].val.clusterDim.x = cluster, attr[0].val.clusterDim.y = 1, attr[0].val.clusterDim.z = 1;
+  cfg.attrs = attr, cfg.numAttrs = 1;
+  return cudaLaunchKernelEx(&cfg, kernel, args...);
 }
 
 } // namespace lamina::cuda::tc

@@ -42,58 +42,10 @@ struct BfParams {
   float alpha, beta;
 };
 
+// The consumers' accumulators (rows rb0 * 64 .., columns k0 ..) to the split's partials or to dw.
 template <class T, class Cfg>
-__global__ void __launch_bounds__(Cfg::THREADS, 1)
-    bwdFilterTmaKernel(const __grid_constant__ CUtensorMap mapX, const __grid_constant__ CUtensorMap mapDy,
-                       const BfParams p) {
-  extern __shared__ __align__(1024) uint8_t smem[];
-  // Block -> (column tile, row tile, split); columns fastest: neighbours share the x boxes.
-  unsigned b = blockIdx.x;
-  const int kt = int(b % unsigned(p.colTiles));
-  b /= unsigned(p.colTiles);
-  const int mt = int(b % unsigned(p.rowTiles));
-  const int split = int(b / unsigned(p.rowTiles));
-  const int k0 = kt * Cfg::BN, rb0 = mt * (Cfg::BM / 64);
-  const int boxBegin = split * p.slicesPerSplit;
-  const int iters = max(0, min(p.slicesPerSplit, p.boxes - boxBegin));
-  const uint32_t boxRows = uint32_t(p.BW * p.BH * p.NB);
-  const uint32_t txBytes = (Cfg::BM / 64 + Cfg::BN / 64) * boxRows * 128;
-
-  if (boxRows < kBoxRows) { // the rows no box writes must read as zeros (generic writes -> TMA / wgmma)
-    uint4 *z = reinterpret_cast<uint4 *>(smem);
-    for (int i = threadIdx.x; i < Cfg::BAR_OFFSET / 16; i += Cfg::THREADS)
-      z[i] = make_uint4(0, 0, 0, 0);
-    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
-  }
-
-  // Per row block of this tile: tap (r, s) and channel block; past the end, the last one again (its
-  // rows are not stored).
-  int tapH[Cfg::BM / 64], tapW[Cfg::BM / 64], cOff[Cfg::BM / 64];
-#pragma unroll
-  for (int j = 0; j < Cfg::BM / 64; ++j) {
-    const int rb = min(rb0 + j, p.rowBlocks - 1), tap = rb / p.cBlocks;
-    const int r = tap / p.S, s = tap - r * p.S;
-    cOff[j] = (rb - tap * p.cBlocks) * 64;
-    tapH[j] = r * p.dil[0] - p.pad[0], tapW[j] = s * p.dil[1] - p.pad[1];
-  }
-  auto produce = [&](uint32_t sA, uint32_t sB, uint32_t fullBar, int it) {
-    int box = boxBegin + it;
-    const int qt = box % p.tilesQ;
-    box /= p.tilesQ;
-    const int pt = box % p.tilesP, nt = box / p.tilesP;
-    const int q0 = qt * p.BW, p0 = pt * p.BH, n0 = nt * p.NB;
-    mbarExpectTx(fullBar, txBytes);
-#pragma unroll
-    for (int j = 0; j < Cfg::BM / 64; ++j)
-      tmaLoad4d(sA + j * 4096, &mapX, cOff[j], q0 * p.str[1] + tapW[j], p0 * p.str[0] + tapH[j], n0, fullBar);
-#pragma unroll
-    for (int j = 0; j < Cfg::BN / 64; ++j)
-      tmaLoad4d(sB + j * 4096, &mapDy, k0 + 64 * j, q0, p0, n0, fullBar);
-  };
-  float acc[Cfg::MI][Cfg::NI][4];
-  if (!mainLoopWs<Cfg, T, 1, 1, true, true>(smem, iters, acc, produce))
-    return; // the producer warpgroup
-
+__device__ __forceinline__ void storeBwdFilterTile(const BfParams &p, const float (&acc)[Cfg::MI][Cfg::NI][4],
+                                                   int split, int k0, int rb0) {
   const int64_t rowsPad = int64_t(p.rowBlocks) * 64;
   int64_t rowOff = 0;
   if (p.splits > 1) {
@@ -129,6 +81,69 @@ __global__ void __launch_bounds__(Cfg::THREADS, 1)
         if (k < p.K)
           storeScaledPair(dw + rowOff + int64_t(k) * p.ws[0], p.ws[0], true, false, p.alpha, p.beta, v0, v1);
       });
+}
+
+// CL = 2: the two CTAs of a cluster (neighbouring column tiles: the same rows, split and x boxes)
+// each load half of the x blocks and multicast them to both, halving x's traffic from L2.
+template <class T, class Cfg, int CL>
+__global__ void __launch_bounds__(Cfg::THREADS, 1)
+    bwdFilterTmaKernel(const __grid_constant__ CUtensorMap mapX, const __grid_constant__ CUtensorMap mapDy,
+                       const BfParams p) {
+  extern __shared__ __align__(1024) uint8_t smem[];
+  // Block -> (column tile, row tile, split); columns fastest: neighbours share the x boxes.
+  unsigned b = blockIdx.x;
+  const int kt = int(b % unsigned(p.colTiles));
+  b /= unsigned(p.colTiles);
+  const int mt = int(b % unsigned(p.rowTiles));
+  const int split = int(b / unsigned(p.rowTiles));
+  const int k0 = kt * Cfg::BN, rb0 = mt * (Cfg::BM / 64);
+  const int boxBegin = split * p.slicesPerSplit;
+  const int iters = max(0, min(p.slicesPerSplit, p.boxes - boxBegin));
+  const uint32_t boxRows = uint32_t(p.BW * p.BH * p.NB);
+  const uint32_t txBytes = (Cfg::BM / 64 + Cfg::BN / 64) * boxRows * 128;
+
+  if (boxRows < kBoxRows) { // the rows no box writes must read as zeros (generic writes -> TMA / wgmma)
+    uint4 *z = reinterpret_cast<uint4 *>(smem);
+    for (int i = threadIdx.x; i < Cfg::BAR_OFFSET / 16; i += Cfg::THREADS)
+      z[i] = make_uint4(0, 0, 0, 0);
+    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+  }
+
+  // Per row block of this tile: tap (r, s) and channel block; past the end, the last one again (its
+  // rows are not stored).
+  int tapH[Cfg::BM / 64], tapW[Cfg::BM / 64], cOff[Cfg::BM / 64];
+#pragma unroll
+  for (int j = 0; j < Cfg::BM / 64; ++j) {
+    const int rb = min(rb0 + j, p.rowBlocks - 1), tap = rb / p.cBlocks;
+    const int r = tap / p.S, s = tap - r * p.S;
+    cOff[j] = (rb - tap * p.cBlocks) * 64;
+    tapH[j] = r * p.dil[0] - p.pad[0], tapW[j] = s * p.dil[1] - p.pad[1];
+  }
+  const int rank = CL > 1 ? int(clusterRank()) : 0;
+  auto produce = [&](uint32_t sA, uint32_t sB, uint32_t fullBar, int it) {
+    int box = boxBegin + it;
+    const int qt = box % p.tilesQ;
+    box /= p.tilesQ;
+    const int pt = box % p.tilesP, nt = box / p.tilesP;
+    const int q0 = qt * p.BW, p0 = pt * p.BH, n0 = nt * p.NB;
+    mbarExpectTx(fullBar, txBytes);
+#pragma unroll
+    for (int j = 0; j < Cfg::BM / 64; ++j) {
+      const int qx = q0 * p.str[1] + tapW[j], px = p0 * p.str[0] + tapH[j];
+      if constexpr (CL == 1)
+        tmaLoad4d(sA + j * 4096, &mapX, cOff[j], qx, px, n0, fullBar);
+      else if (j / (Cfg::BM / 64 / CL) == rank)
+        tmaLoad4dMulticast(sA + j * 4096, &mapX, cOff[j], qx, px, n0, fullBar, uint16_t((1u << CL) - 1));
+    }
+#pragma unroll
+    for (int j = 0; j < Cfg::BN / 64; ++j)
+      tmaLoad4d(sB + j * 4096, &mapDy, k0 + 64 * j, q0, p0, n0, fullBar);
+  };
+  float acc[Cfg::MI][Cfg::NI][4];
+  if (mainLoopWs<Cfg, T, 1, 1, true, true, CL>(smem, iters, acc, produce))
+    storeBwdFilterTile<T, Cfg>(p, acc, split, k0, rb0);
+  if constexpr (CL > 1)
+    clusterSync(); // no CTA leaves while its peer may still arrive on its barriers
 }
 
 // dw = alpha * (the partials summed in split order) + beta * dw, through a 32 x 32 shared tile: reads
@@ -310,13 +325,23 @@ bool runTmaBwdFilter(const ConvArgs &a) {
   if (blocks == 0)
     return true;
   const cudaStream_t stream = streamOf(*a.handle);
+  // Pairs of neighbouring column tiles share their x boxes through multicast when they pair up evenly.
+  const bool cluster = pl.colTiles % 2 == 0 && tmaClusters();
   auto launch = [&](auto tag, auto cfg) {
     using T = typename decltype(tag)::type;
     using Cfg = decltype(cfg);
-    auto kernel = bwdFilterTmaKernel<T, Cfg>;
-    LAMINA_CUDA_CALL(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Cfg::SMEM_BYTES));
-    kernel<<<unsigned(blocks), Cfg::THREADS, Cfg::SMEM_BYTES, stream>>>(mapX, mapDy, prm);
-    LAMINA_CUDA_LAUNCHED();
+    bool paired = false;
+    if constexpr (Cfg::BN == TileW::BN) { // TileWN (K <= 64) has one column tile: nothing to pair
+      if (cluster) {
+        LAMINA_CUDA_CALL(launchClustered(bwdFilterTmaKernel<T, Cfg, 2>, unsigned(blocks), Cfg::THREADS, Cfg::SMEM_BYTES,
+                                         stream, 2, mapX, mapDy, prm));
+        paired = true;
+      }
+    }
+    if (!paired) {
+      bwdFilterTmaKernel<T, Cfg, 1><<<unsigned(blocks), Cfg::THREADS, Cfg::SMEM_BYTES, stream>>>(mapX, mapDy, prm);
+      LAMINA_CUDA_LAUNCHED();
+    }
     if (prm.splits > 1) {
       const dim3 grid(unsigned(pl.rowBlocks * 2), unsigned(ceilDiv(g.K, 32)));
       reduceBwdFilterSplits<T><<<grid, dim3(32, 8), 0, stream>>>(prm);
@@ -332,10 +357,12 @@ void preloadTmaBwdFilterKernels() {
   auto one = [](auto kernel, int bytes) {
     LAMINA_CUDA_CALL(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes));
   };
-  one(bwdFilterTmaKernel<__half, TileW>, TileW::SMEM_BYTES);
-  one(bwdFilterTmaKernel<__half, TileWN>, TileWN::SMEM_BYTES);
-  one(bwdFilterTmaKernel<__nv_bfloat16, TileW>, TileW::SMEM_BYTES);
-  one(bwdFilterTmaKernel<__nv_bfloat16, TileWN>, TileWN::SMEM_BYTES);
+  one(bwdFilterTmaKernel<__half, TileW, 1>, TileW::SMEM_BYTES);
+  one(bwdFilterTmaKernel<__half, TileW, 2>, TileW::SMEM_BYTES);
+  one(bwdFilterTmaKernel<__half, TileWN, 1>, TileWN::SMEM_BYTES);
+  one(bwdFilterTmaKernel<__nv_bfloat16, TileW, 1>, TileW::SMEM_BYTES);
+  one(bwdFilterTmaKernel<__nv_bfloat16, TileW, 2>, TileW::SMEM_BYTES);
+  one(bwdFilterTmaKernel<__nv_bfloat16, TileWN, 1>, TileWN::SMEM_BYTES);
   cudaFuncAttributes attr;
   LAMINA_CUDA_CALL(cudaFuncGetAttributes(&attr, reduceBwdFilterSplits<__half>));
   LAMINA_CUDA_CALL(cudaFuncGetAttributes(&attr, reduceBwdFilterSplits<__nv_bfloat16>));
