@@ -377,7 +377,10 @@ inline double tiledEstimateMs(const ConvProblem &p, double speedup, int launches
     rate = p.dataType == LAMINA_DATA_DOUBLE ? 6000.0 : p.dataType == LAMINA_DATA_FLOAT ? 12000.0 : 10000.0;
   const double M = double(p.N * p.outSize()), Kg = double(p.Kg());
   const double fill = (M / (kBM * std::ceil(M / kBM))) * (Kg / (kBN * std::ceil(Kg / kBN)));
-  return launches * kLaunchMs + p.flops() / (rate * speedup * fill * 1e6) + bytesMs(p);
+  // Fewer tiles than SMs leave the rest idle (one block per tile).
+  const double tiles = std::ceil(M / kBM) * std::ceil(Kg / kBN) * double(p.G);
+  const double busy = std::min(1.0, tiles / 132.0);
+  return launches * kLaunchMs + p.flops() / (rate * speedup * fill * busy * 1e6) + bytesMs(p);
 }
 
 } // namespace lamina::cuda::igemm
