@@ -20,6 +20,7 @@
 #include "core/conv_geom.h"
 
 #include <algorithm>
+#include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -388,6 +389,8 @@ bool runTma(const ConvArgs &a, Dir dir) {
   const int64_t blocks = int64_t(prm.tilesQ) * prm.tilesP * prm.tilesN * ceilDiv(v.NC, bn);
   if (blocks == 0)
     return true;
+  if (blocks >= INT32_MAX)
+    return false; // beyond the grid: the caller's general path runs instead
   const cudaStream_t stream = streamOf(*a.handle);
   auto launch = [&](auto tag, auto cfg, auto bwd) {
     using T = typename decltype(tag)::type;

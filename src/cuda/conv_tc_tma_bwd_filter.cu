@@ -19,6 +19,7 @@
 #include "core/conv_geom.h"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -264,6 +265,10 @@ std::string whyNotTmaBwdFilter(const ConvProblem &p) {
       g.filt[1] * g.dil[1] > 65535 || g.filt[2] * g.dil[2] > 65535 || g.pad[1] > 65535 || g.pad[2] > 65535 ||
       g.F * ceilDiv(g.C, 64) * 64 > INT32_MAX / 2 || g.N * g.out[1] * g.out[2] > INT32_MAX / 2)
     return "TMA path: sizes beyond its 32-bit coordinates";
+  // The grids: blocks = row tiles x column tiles x splits in x; the reduction's K / 32 in y.
+  const BfPlan pl = makeBfPlan(g);
+  if (pl.rowTiles * pl.colTiles * pl.splits >= INT32_MAX || ceilDiv(g.K, 32) > 65535)
+    return "TMA path: sizes beyond its grid";
   return {};
 }
 
