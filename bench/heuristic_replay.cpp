@@ -11,16 +11,21 @@
 #include "core/descriptors.h"
 #include "lamina/lamina.h"
 
+#include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 using namespace lamina;
-static std::vector<std::string> split(const std::string &s) {
+
+namespace {
+std::vector<std::string> split(const std::string &s) {
   std::vector<std::string> out;
   std::string cur;
   bool q = false;
@@ -35,7 +40,7 @@ static std::vector<std::string> split(const std::string &s) {
   out.push_back(cur);
   return out;
 }
-static std::vector<int64_t> dims(const std::string &s) {
+std::vector<int64_t> dims(const std::string &s) {
   std::vector<int64_t> v;
   std::stringstream ss(s);
   std::string t;
@@ -43,7 +48,7 @@ static std::vector<int64_t> dims(const std::string &s) {
     v.push_back(std::stoll(t));
   return v;
 }
-static std::string shortName(const char *n) {
+std::string shortName(const char *n) {
   std::string s = n;
   if (s == "IMPLICIT_GEMM")
     return "implicit";
@@ -55,22 +60,117 @@ static std::string shortName(const char *n) {
     return "direct";
   return s;
 }
+// One algorithm's recorded time, or NaN when the row was not a measurement (not run: estimated from
+// batch 1; failed; a non-positive time).
+double measuredMs(const std::string &ms, const std::string &note) {
+  if (ms.empty() || note.rfind("not run", 0) == 0 || note.rfind("failed", 0) == 0)
+    return NAN;
+  const double v = std::stod(ms);
+  return v > 0 ? v : NAN;
+}
+
+// The CUDA backend's PREFER_FASTEST pick for a 2-D row: the applicable algorithm with the smallest
+// estimate, ties to the smaller public value (the library's stable sort over values). ests lists them.
+std::string replayPick(const std::vector<std::string> &v, const std::map<std::string, int> &col, std::string &ests) {
+  auto at = [&](const char *name) -> const std::string & { return v[size_t(col.at(name))]; };
+  const std::string &dtype = at("dtype"), &layout = at("layout"), &math = at("math"), &dir = at("direction");
+  const laminaDataType_t dt = dtype == "half"       ? LAMINA_DATA_HALF
+                              : dtype == "bfloat16" ? LAMINA_DATA_BFLOAT16
+                              : dtype == "double"   ? LAMINA_DATA_DOUBLE
+                                                    : LAMINA_DATA_FLOAT;
+  const laminaTensorFormat_t fmt = layout == "nhwc" ? LAMINA_TENSOR_NHWC : LAMINA_TENSOR_NCHW;
+  const laminaMathType_t mt = math == "tensor_op" ? LAMINA_TENSOR_OP_MATH
+                              : math == "fma"     ? LAMINA_FMA_MATH
+                                                  : LAMINA_DEFAULT_MATH;
+  // in = DxHxW and filt = TxRxS (D = T = 1 for 2-D); pad, stride, dil: the W value (the bench's CSV).
+  const auto in = dims(at("in")), fl = dims(at("filt")), pd = dims(at("pad")), st = dims(at("stride")),
+             dl = dims(at("dil"));
+  if (in.size() != 3 || fl.size() != 3 || in[0] != 1 || fl[0] != 1 || pd.size() != 1 || st.size() != 1 ||
+      dl.size() != 1)
+    throw std::runtime_error("not a 2-D row");
+  const int64_t N = std::stoll(at("batch")), C = std::stoll(at("C")), K = std::stoll(at("K")), G = std::stoll(at("G"));
+  int64_t xd[4] = {N, C, in[1], in[2]}, wd[4] = {K, G > 0 ? C / G : C, fl[1], fl[2]};
+  int64_t pads[2] = {pd[0], pd[0]}, strs[2] = {st[0], st[0]}, dils[2] = {dl[0], dl[0]};
+  laminaTensorDescriptor_t x = nullptr, y = nullptr;
+  laminaFilterDescriptor_t w = nullptr;
+  laminaConvolutionDescriptor_t c = nullptr;
+  laminaCreateTensorDescriptor(&x), laminaCreateTensorDescriptor(&y), laminaCreateFilterDescriptor(&w),
+      laminaCreateConvolutionDescriptor(&c);
+  auto cleanup = [&] {
+    laminaDestroyTensorDescriptor(x), laminaDestroyTensorDescriptor(y), laminaDestroyFilterDescriptor(w),
+        laminaDestroyConvolutionDescriptor(c);
+  };
+  int64_t yd[4];
+  bool ok = laminaSetTensorNdDescriptorEx(x, fmt, dt, 4, xd) == LAMINA_STATUS_SUCCESS &&
+            laminaSetFilterNdDescriptor(w, dt, fmt, 4, wd) == LAMINA_STATUS_SUCCESS &&
+            laminaSetConvolutionNdDescriptor(c, 2, pads, strs, dils, LAMINA_CROSS_CORRELATION,
+                                             dt == LAMINA_DATA_DOUBLE ? LAMINA_DATA_DOUBLE : LAMINA_DATA_FLOAT) ==
+                LAMINA_STATUS_SUCCESS &&
+            (G <= 1 || laminaSetConvolutionGroupCount(c, int(G)) == LAMINA_STATUS_SUCCESS) &&
+            laminaSetConvolutionMathType(c, mt) == LAMINA_STATUS_SUCCESS &&
+            laminaGetConvolutionNdForwardOutputDim(c, x, w, 4, yd) == LAMINA_STATUS_SUCCESS &&
+            laminaSetTensorNdDescriptorEx(y, fmt, dt, 4, yd) == LAMINA_STATUS_SUCCESS;
+  if (!ok) {
+    cleanup();
+    throw std::runtime_error(std::string("descriptors: ") + laminaGetLastErrorMessage());
+  }
+  const ConvProblem p = makeConvProblem(x->d, "x", w->d, "w", c->d, y->d, "y");
+  cleanup();
+  const ConvDirection d = dir == "fwd"        ? ConvDirection::Forward
+                          : dir == "bwd_data" ? ConvDirection::BackwardData
+                                              : ConvDirection::BackwardFilter;
+  std::string pick;
+  double best = INFINITY;
+  int bestAlgo = INT32_MAX;
+  for (const ConvAlgorithm *a : cudaConvAlgorithms(d)) {
+    if (!a->whyNot(p).empty())
+      continue;
+    const double e = a->estimateMs(p);
+    char b[64];
+    std::snprintf(b, sizeof b, " %s~%.3g", shortName(a->name).c_str(), e);
+    ests += b;
+    if (e < best || (e == best && a->algo < bestAlgo))
+      best = e, bestAlgo = a->algo, pick = shortName(a->name);
+  }
+  return pick;
+}
+
+} // namespace
+
 int main(int argc, char **argv) {
   if (argc < 2) {
     std::fprintf(stderr, "usage: lamina-heuristic-replay BENCH_CSV [--misses]\n");
     return 2;
   }
+  const bool misses = argc > 2 && std::string(argv[2]) == "--misses";
   std::ifstream f(argv[1]);
   if (!f) {
     std::fprintf(stderr, "lamina-heuristic-replay: cannot read %s\n", argv[1]);
     return 2;
   }
+  auto getLine = [&](std::string &line) {
+    if (!std::getline(f, line))
+      return false;
+    if (!line.empty() && line.back() == '\r')
+      line.pop_back();
+    return true;
+  };
   std::string line;
-  std::getline(f, line);
-  auto hdr = split(line);
+  getLine(line);
+  const auto hdr = split(line);
   std::map<std::string, int> col;
   for (size_t i = 0; i < hdr.size(); ++i)
     col[hdr[i]] = int(i);
+  for (const char *name : {"layer", "config", "direction", "batch", "dtype", "layout", "math", "C", "K", "G", "in",
+                           "filt", "pad", "stride", "dil", "algorithm", "picked", "lamina_ms", "note"})
+    if (!col.count(name)) {
+      std::fprintf(stderr, "lamina-heuristic-replay: %s has no column '%s' (not a lamina-bench --csv file)\n", argv[1],
+                   name);
+      return 2;
+    }
+  auto at = [&](const std::vector<std::string> &v, const char *name) -> const std::string & {
+    return v[size_t(col.at(name))];
+  };
   struct Row {
     std::vector<std::string> v;
     std::map<std::string, double> ms;
@@ -78,101 +178,66 @@ int main(int argc, char **argv) {
   };
   std::map<std::string, Row> rows;
   std::vector<std::string> order;
-  while (std::getline(f, line)) {
-    auto v = split(line);
-    std::string key = v[col["layer"]] + "|" + v[col["config"]] + "|" + v[col["direction"]] + "|" + v[col["batch"]];
+  int skipped = 0;
+  while (getLine(line)) {
+    const auto v = split(line);
+    if (v.size() < hdr.size()) {
+      skipped += !line.empty();
+      continue;
+    }
+    const std::string key = at(v, "layer") + "|" + at(v, "config") + "|" + at(v, "direction") + "|" + at(v, "batch");
     if (!rows.count(key))
       order.push_back(key), rows[key].v = v;
-    double ms = v[col["lamina_ms"]].empty() ? NAN : std::stod(v[col["lamina_ms"]]);
-    if (!v[col["note"]].empty() && v[col["note"]][0] == '~')
-      ms = NAN;
-    rows[key].ms[v[col["algorithm"]]] = ms;
-    if (v[col["picked"]] == "1")
-      rows[key].picked = v[col["algorithm"]];
+    try {
+      rows[key].ms[at(v, "algorithm")] = measuredMs(at(v, "lamina_ms"), at(v, "note"));
+    } catch (const std::exception &) {
+      rows[key].ms[at(v, "algorithm")] = NAN;
+    }
+    if (at(v, "picked") == "1")
+      rows[key].picked = at(v, "algorithm");
   }
   int total = 0, good = 0, goodOld = 0, changed = 0;
-  for (auto &key : order) {
+  for (const auto &key : order) {
     Row &r = rows[key];
-    auto &v = r.v;
-    const std::string dtype = v[col["dtype"]], layout = v[col["layout"]], math = v[col["math"]],
-                      dir = v[col["direction"]];
-    laminaDataType_t dt = dtype == "half"       ? LAMINA_DATA_HALF
-                          : dtype == "bfloat16" ? LAMINA_DATA_BFLOAT16
-                          : dtype == "double"   ? LAMINA_DATA_DOUBLE
-                                                : LAMINA_DATA_FLOAT;
-    laminaTensorFormat_t fmt = layout == "nhwc" ? LAMINA_TENSOR_NHWC : LAMINA_TENSOR_NCHW;
-    laminaMathType_t mt = math == "tensor_op" ? LAMINA_TENSOR_OP_MATH
-                          : math == "fma"     ? LAMINA_FMA_MATH
-                                              : LAMINA_DEFAULT_MATH;
-    auto in = dims(v[col["in"]]), fl = dims(v[col["filt"]]), pd = dims(v[col["pad"]]), st = dims(v[col["stride"]]),
-         dl = dims(v[col["dil"]]);
-    int64_t N = std::stoll(v[col["batch"]]), C = std::stoll(v[col["C"]]), K = std::stoll(v[col["K"]]),
-            G = std::stoll(v[col["G"]]);
-    // 2-D rows only (the bench's layer list): in = 1xHxW, filt = 1xRxS, pad/stride/dil one or three values.
-    int nsp = 2;
-    int64_t xd[5] = {N, C, in[1], in[2]}, wd[5] = {K, C / G, fl[1], fl[2]};
-    int64_t pads[2] = {pd.size() > 1 ? pd[1] : pd[0], pd.size() > 1 ? pd[2] : pd[0]};
-    int64_t strs[2] = {st.size() > 1 ? st[1] : st[0], st.size() > 1 ? st[2] : st[0]};
-    int64_t dils[2] = {dl.size() > 1 ? dl[1] : dl[0], dl.size() > 1 ? dl[2] : dl[0]};
-    laminaTensorDescriptor_t x, y;
-    laminaFilterDescriptor_t w;
-    laminaConvolutionDescriptor_t c;
-    laminaCreateTensorDescriptor(&x), laminaCreateTensorDescriptor(&y), laminaCreateFilterDescriptor(&w),
-        laminaCreateConvolutionDescriptor(&c);
-    laminaSetTensorNdDescriptorEx(x, fmt, dt, 4, xd);
-    laminaSetFilterNdDescriptor(w, dt, fmt, 4, wd);
-    laminaSetConvolutionNdDescriptor(c, nsp, pads, strs, dils, LAMINA_CROSS_CORRELATION,
-                                     dt == LAMINA_DATA_DOUBLE ? LAMINA_DATA_DOUBLE : LAMINA_DATA_FLOAT);
-    if (G > 1)
-      laminaSetConvolutionGroupCount(c, int(G));
-    laminaSetConvolutionMathType(c, mt);
-    int64_t yd[5];
-    laminaGetConvolutionNdForwardOutputDim(c, x, w, 4, yd);
-    laminaSetTensorNdDescriptorEx(y, fmt, dt, 4, yd);
-    ConvProblem p = makeConvProblem(x->d, "x", w->d, "w", c->d, y->d, "y");
-    ConvDirection d = dir == "fwd"        ? ConvDirection::Forward
-                      : dir == "bwd_data" ? ConvDirection::BackwardData
-                                          : ConvDirection::BackwardFilter;
-    std::string pick;
-    double best = INFINITY;
-    std::string ests;
-    for (const ConvAlgorithm *a : cudaConvAlgorithms(d)) {
-      if (!a->whyNot(p).empty())
-        continue;
-      double e = a->estimateMs(p);
-      char b[64];
-      snprintf(b, sizeof b, " %s~%.3g", shortName(a->name).c_str(), e);
-      ests += b;
-      if (e < best)
-        best = e, pick = shortName(a->name);
+    std::string ests, pick;
+    try {
+      pick = replayPick(r.v, col, ests);
+    } catch (const std::exception &e) {
+      std::fprintf(stderr, "lamina-heuristic-replay: %s skipped (%s)\n", key.c_str(), e.what());
+      ++skipped;
+      continue;
     }
     double bestMs = INFINITY;
-    for (auto &m : r.ms)
+    for (const auto &m : r.ms)
       if (!std::isnan(m.second))
         bestMs = std::min(bestMs, m.second);
-    auto within = [&](const std::string &a) {
-      return r.ms.count(a) && !std::isnan(r.ms[a]) && r.ms[a] <= 1.1 * bestMs;
-    };
+    if (!std::isfinite(bestMs)) {
+      ++skipped;
+      continue;
+    }
+    auto within = [&](const std::string &a) { return r.ms.count(a) && r.ms[a] <= 1.1 * bestMs; };
     ++total;
     good += within(pick);
     goodOld += within(r.picked);
+    const bool show = pick != r.picked || (misses && !within(pick));
+    if (!show)
+      continue;
     if (pick != r.picked) {
       ++changed;
-      printf("%-48s was %-9s now %-9s (%s)  measured:", key.c_str(), r.picked.c_str(), pick.c_str(), ests.c_str());
-      for (auto &m : r.ms)
-        printf(" %s=%.4g", m.first.c_str(), m.second);
-      printf("\n");
-    } else if (argc > 2 && !within(pick)) {
-      printf("MISS %-43s pick %-9s (%s)  measured:", key.c_str(), pick.c_str(), ests.c_str());
-      for (auto &m : r.ms)
-        printf(" %s=%.4g", m.first.c_str(), m.second);
-      printf("\n");
+      std::printf("%-48s was %-9s now %-9s (%s)  measured:", key.c_str(), r.picked.c_str(), pick.c_str(), ests.c_str());
+    } else {
+      std::printf("MISS %-43s pick %-9s (%s)  measured:", key.c_str(), pick.c_str(), ests.c_str());
     }
+    for (const auto &m : r.ms)
+      std::printf(" %s=%.4g", m.first.c_str(), m.second);
+    std::printf("\n");
   }
   if (total == 0) {
     std::fprintf(stderr, "lamina-heuristic-replay: no rows in %s\n", argv[1]);
     return 1;
   }
-  printf("rows %d: recorded picks within 10%% of best %d (%.1f%%), replayed picks %d (%.1f%%), %d changed\n", total,
-         goodOld, 100.0 * goodOld / total, good, 100.0 * good / total, changed);
+  std::printf("rows %d: recorded picks within 10%% of best %d (%.1f%%), replayed picks %d (%.1f%%), %d changed; "
+              "%d skipped\n",
+              total, goodOld, 100.0 * goodOld / total, good, 100.0 * good / total, changed, skipped);
+  return 0;
 }

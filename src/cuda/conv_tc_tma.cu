@@ -265,6 +265,14 @@ bool flatOk(const ConvGeom &g, const View &v) {
 
 int columnTile(const View &v) { return v.NC <= 64 ? TileWN::BN : TileW::BN; }
 
+// Blocks of the launch: boxes of output pixels (or 256-row slices of the flat matrix) x column tiles.
+int64_t tmaBlocks(const ConvGeom &g, const View &v) {
+  const int bm = 256;
+  const int64_t rows = flatOk(g, v) ? ceilDiv(g.N * v.outH * v.outW, bm)
+                                    : chooseBox(g.N, v.outH, v.outW, bm, int(g.str[1]), int(g.str[2])).tiles;
+  return rows * ceilDiv(v.NC, columnTile(v));
+}
+
 } // namespace
 
 std::string whyNotTma(const ConvProblem &p, Dir dir) {
@@ -285,12 +293,15 @@ std::string whyNotTma(const ConvProblem &p, Dir dir) {
   // Strides of W, H, N (slots 2, 1 of ConvGeom's right-aligned spatial dims), in whole 16-byte chunks.
   const int64_t ssTail[3] = {v.ss[4], v.ss[3], v.ss[0]}, wsTail[3] = {g.ws[4], g.ws[3], g.ws[0]};
   for (int i = 0; i < 3; ++i)
-    if (ssTail[i] <= 0 || ssTail[i] % 8 != 0 || wsTail[i] <= 0 || wsTail[i] % 8 != 0)
-      return "TMA path: positive strides of whole 16-byte chunks (cross-correlation, NHWC-style)";
+    if (ssTail[i] <= 0 || ssTail[i] % 8 != 0 || wsTail[i] <= 0 || wsTail[i] % 8 != 0 ||
+        ssTail[i] >= (int64_t(1) << 38) || wsTail[i] >= (int64_t(1) << 38))
+      return "TMA path: positive strides of whole 16-byte chunks below 2^39 bytes (cross-correlation, NHWC-style)";
   if (g.N * g.I >= INT32_MAX / 2 || g.N * g.P >= INT32_MAX / 2 || g.in[1] > INT32_MAX / 4 || g.in[2] > INT32_MAX / 4 ||
       g.K > INT32_MAX / 2 || g.C > INT32_MAX / 2 || g.filt[1] * g.dil[1] > 65535 || g.filt[2] * g.dil[2] > 65535 ||
       g.pad[1] > 65535 || g.pad[2] > 65535 || g.F * ceilDiv(v.RC, 32) > INT32_MAX / 2)
     return "TMA path: sizes beyond its 32-bit coordinates";
+  if (tmaBlocks(g, v) >= INT32_MAX)
+    return "TMA path: sizes beyond its grid";
   return {};
 }
 
@@ -298,9 +309,7 @@ double tmaEstimateMs(const ConvProblem &p, Dir dir) {
   const ConvGeom g = makeConvGeom(p);
   const View v = viewOf(g, dir);
   const int bm = 256, bn = columnTile(v);
-  const int64_t rows = flatOk(g, v) ? ceilDiv(g.N * v.outH * v.outW, bm)
-                                    : chooseBox(g.N, v.outH, v.outW, bm, int(g.str[1]), int(g.str[2])).tiles;
-  const int64_t tiles = rows * ceilDiv(v.NC, bn);
+  const int64_t tiles = tmaBlocks(g, v);
   const double waves = std::ceil(double(tiles) / kPlanSMs);
   const double blockFlops = 2.0 * bm * bn * double(g.F * ceilDiv(v.RC, 32) * 32);
   // 800 against the cp.async tiles' 600: the ratio measured on the H200 (TMA 1.25-1.55x TileL on six

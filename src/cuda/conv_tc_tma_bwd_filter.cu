@@ -259,8 +259,8 @@ std::string whyNotTmaBwdFilter(const ConvProblem &p) {
     return "TMA path: channels contiguous, a multiple of 8";
   const int64_t tails[6] = {g.xs[4], g.xs[3], g.xs[0], g.ys[4], g.ys[3], g.ys[0]};
   for (int64_t s : tails)
-    if (s <= 0 || s % 8 != 0)
-      return "TMA path: positive pixel strides of whole 16-byte chunks (NHWC-style)";
+    if (s <= 0 || s % 8 != 0 || s >= (int64_t(1) << 38))
+      return "TMA path: positive pixel strides of whole 16-byte chunks below 2^39 bytes (NHWC-style)";
   if (g.N > INT32_MAX / 2 || g.in[1] > INT32_MAX / 16 || g.in[2] > INT32_MAX / 16 || g.K > INT32_MAX / 2 ||
       g.filt[1] * g.dil[1] > 65535 || g.filt[2] * g.dil[2] > 65535 || g.pad[1] > 65535 || g.pad[2] > 65535 ||
       g.F * ceilDiv(g.C, 64) * 64 > INT32_MAX / 2 || g.N * g.out[1] * g.out[2] > INT32_MAX / 2)
