@@ -483,9 +483,10 @@ int main(int argc, char **argv) {
     return 77;
   }
   const bool bf16 = argc > 1 && std::strcmp(argv[1], "bf16") == 0;
+  auto filter = [](const char *a) { return std::strcmp(a, "") == 0 || std::strcmp(a, "all") == 0 ? nullptr : a; };
   if (argc > 2)
-    gOnlyLayer = argv[2];
+    gOnlyLayer = filter(argv[2]); // "all" or "": every layer
   if (argc > 3)
-    gOnlyVer = argv[3];
+    gOnlyVer = filter(argv[3]);
   return bf16 ? run<__nv_bfloat16>(LAMINA_DATA_BFLOAT16, "bf16") : run<__half>(LAMINA_DATA_HALF, "fp16");
 }
