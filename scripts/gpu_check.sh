@@ -14,6 +14,7 @@
 #   --quick            shorter everything (fits in 10 minutes with a warm or fast build)
 #   --bench-only       build lamina-bench only, then the bench (no tests, no sanitizer)
 #   --tests-only REGEX build, then only the GPU tests matching REGEX (no sanitizer, no bench)
+# SAN_MEMCHECK / SAN_RACECHECK: the programs of each sanitizer pass; PROGRAM:TILE runs with LAMINA_TC_TILE=TILE.
 #   --bench-args ARGS  extra lamina-bench arguments, after the script's (e.g. "--only resnet50")
 #   --configs LIST     bench configs (default fp32,tf32,fp16_nhwc,bf16_nhwc)
 #   --budget S         the whole script's wall-time limit (default 590: the device's 10-minute call);
@@ -135,34 +136,43 @@ run_sanitizer() {
   fi
   start=$(date +%s)
   local tmp=$TMPLOG
-  for prog in "$@"; do
+  for entry in "$@"; do
+    # PROGRAM or PROGRAM:TILE (the run with LAMINA_TC_TILE=TILE, e.g. test_conv_fwd:TMA).
+    local prog=${entry%%:*} tile=""
+    [ "$entry" != "$prog" ] && tile=${entry#*:}
     local left=$((budget - ($(date +%s) - start)))
     if [ ! -x "$BUILD/tests/$prog" ] || [ $left -le 10 ]; then
-      notrun+="$prog "
+      notrun+="$entry "
       continue
     fi
-    log "$tool: $prog (${left}s left)"
-    echo "=== $tool: $prog" >>"$OUTDIR/sanitizer.log"
+    log "$tool: $entry (${left}s left)"
+    echo "=== $tool: $entry" >>"$OUTDIR/sanitizer.log"
     # racecheck is slow: on the convolution programs it covers the tensor-core paths (the kernels with
-    # the most shared-memory traffic: cp.async stages, ldmatrix), the other tests under memcheck only.
-    local filter="*"
-    [ "$tool" = racecheck ] && [[ $prog == test_conv_* ]] && filter="*TensorCorePath*"
-    (cd tests && GTEST_FILTER="$filter" LAMINA_TEST_BACKEND=cuda LAMINA_TEST_MAX_PROBLEMS=${SAN_PROBLEMS:-2} \
+    # the most shared-memory traffic: cp.async stages, mbarrier pipelines, TMA) in half NHWC only
+    # (LAMINA_TEST_DTYPES / LAMINA_TEST_LAYOUTS); the other tests under memcheck only.
+    local filter="*" narrow=()
+    if [ "$tool" = racecheck ] && [[ $prog == test_conv_* ]]; then
+      filter="*TensorCorePath*"
+      narrow=(LAMINA_TEST_DTYPES=half LAMINA_TEST_LAYOUTS=nhwc)
+    fi
+    local log_=$tmp/sanitizer_${tool}_${entry/:/_}.log
+    (cd tests && env GTEST_FILTER="$filter" LAMINA_TEST_BACKEND=cuda LAMINA_TEST_MAX_PROBLEMS=${SAN_PROBLEMS:-2} \
+      ${tile:+LAMINA_TC_TILE=$tile} "${narrow[@]}" \
       timeout "$left" "$san" --tool "$tool" --error-exitcode 99 --print-limit 30 "$BUILD/tests/$prog") \
-      >"$tmp/sanitizer_${tool}_$prog.log" 2>&1
+      >"$log_" 2>&1
     local rc=$?
-    cat "$tmp/sanitizer_${tool}_$prog.log" >>"$OUTDIR/sanitizer.log"
+    cat "$log_" >>"$OUTDIR/sanitizer.log"
     ran=$((ran + 1))
     local n
-    n=$(grep -oE "ERROR SUMMARY: [0-9]+" "$tmp/sanitizer_${tool}_$prog.log" | grep -oE "[0-9]+$" | tail -1)
-    [ "$tool" = racecheck ] && n=$(grep -oE "\(([0-9]+) errors?" "$tmp/sanitizer_${tool}_$prog.log" | grep -oE "[0-9]+" | tail -1)
+    n=$(grep -oE "ERROR SUMMARY: [0-9]+" "$log_" | grep -oE "[0-9]+$" | tail -1)
+    [ "$tool" = racecheck ] && n=$(grep -oE "\(([0-9]+) errors?" "$log_" | grep -oE "[0-9]+" | tail -1)
     errors=$((errors + ${n:-0}))
     if [ $rc = 124 ] || [ $rc = 137 ]; then
-      timedout+="$prog "
+      timedout+="$entry "
     elif [ $rc = 77 ]; then
-      bad+="$prog(skipped: no GPU) "
+      bad+="$entry(skipped: no GPU) "
     elif [ $rc != 0 ]; then
-      bad+="$prog(rc=$rc${n:+, $n errors}) "
+      bad+="$entry(rc=$rc${n:+, $n errors}) "
     fi
   done
   add "$tool" "$errors errors in $ran programs${bad:+; FAILED: $bad}${timedout:+; timed out: $timedout}${notrun:+; not run: $notrun}"
@@ -171,9 +181,9 @@ if [ $build_ok = 1 ] && [ $run_san = 1 ]; then
   : >"$OUTDIR/sanitizer.log" # memcheck then racecheck, one file
   san_budget=$([ $quick = 1 ] && echo 90 || echo 180)
   # shellcheck disable=SC2086 # lists of program names
-  run_sanitizer memcheck "$san_budget" ${SAN_MEMCHECK:-test_cuda_runtime test_conv_fwd test_pooling test_conv_bwd_data test_conv_bwd_filter test_tensor_ops test_activation test_softmax}
+  run_sanitizer memcheck "$san_budget" ${SAN_MEMCHECK:-test_cuda_runtime test_conv_fwd test_conv_fwd:TMA test_pooling test_conv_bwd_data test_conv_bwd_data:TMA test_conv_bwd_filter test_conv_bwd_filter:TMA test_tensor_ops test_activation test_softmax}
   # shellcheck disable=SC2086
-  run_sanitizer racecheck "$san_budget" ${SAN_RACECHECK:-test_conv_fwd test_conv_bwd_data test_conv_bwd_filter test_pooling test_softmax test_reduce test_batchnorm}
+  run_sanitizer racecheck "$san_budget" ${SAN_RACECHECK:-test_conv_fwd test_conv_fwd:TMA test_conv_bwd_data test_conv_bwd_data:TMA test_conv_bwd_filter test_conv_bwd_filter:TMA test_pooling test_softmax test_reduce test_batchnorm}
 fi
 
 # ---------------------------------------------------------------- bench
