@@ -14,11 +14,11 @@
 #   --quick            shorter everything (fits in 10 minutes with a warm or fast build)
 #   --bench-only       build lamina-bench only, then the bench (no tests, no sanitizer)
 #   --tests-only REGEX build, then only the GPU tests matching REGEX (no sanitizer, no bench)
-# SAN_MEMCHECK / SAN_RACECHECK: the programs of each sanitizer pass; PROGRAM:TILE runs with LAMINA_TC_TILE=TILE.
 #   --bench-args ARGS  extra lamina-bench arguments, after the script's (e.g. "--only resnet50")
 #   --configs LIST     bench configs (default fp32,tf32,fp16_nhwc,bf16_nhwc)
 #   --budget S         the whole script's wall-time limit (default 590: the device's 10-minute call);
 #                      the bench's deadline and timeout come from what is left of it; 0 = fixed ones
+# SAN_MEMCHECK / SAN_RACECHECK: the programs of each sanitizer pass; PROGRAM:TILE runs with LAMINA_TC_TILE=TILE.
 # Outputs: summary.txt (machine, summary), build.log, ctest.log, sanitizer.log, bench_cuda.txt (the
 # bench's log, its summary last), bench_cuda.csv (every algorithm), bench_results.csv (the issue's
 # layer,config,direction,batch,lamina_ms,cudnn_ms,algorithm), engine.txt (--engine).
@@ -45,7 +45,7 @@ while [ $# -gt 0 ]; do
   --bench-args) bench_args="$2"; shift ;;
   --configs) configs="$2"; shift ;;
   --jobs) jobs="$2"; shift ;;
-  -h | --help) sed -n '2,25p' "$0"; exit 0 ;;
+  -h | --help) sed -n '2,24p' "$0"; exit 0 ;;
   *) echo "gpu_check: unknown argument '$1'" >&2; exit 2 ;;
   esac
   shift
