@@ -185,6 +185,10 @@ int main(int argc, char **argv) {
       skipped += !line.empty();
       continue;
     }
+    if (col.count("peer") && at(v, "peer").rfind("onednn", 0) == 0) { // a CPU-backend run: not ours to replay
+      ++skipped;
+      continue;
+    }
     const std::string key = at(v, "layer") + "|" + at(v, "config") + "|" + at(v, "direction") + "|" + at(v, "batch");
     if (!rows.count(key))
       order.push_back(key), rows[key].v = v;

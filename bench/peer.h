@@ -103,7 +103,8 @@ std::vector<GemmCeiling> measureGemmCeilings(void *stream, int64_t n, const Timi
 // Median of the timed runs (milliseconds) of f, after t.warmup runs outside the median; f(i) gets the
 // run index (for rotating input sets). Shared by Lamina's and the peers' timing so both are measured
 // alike. firstMs, when given, receives the time of the first call (timing.h).
-template <class F> double timeMedianMs(const TimingOptions &t, F &&f, double *firstMs = nullptr);
+template <class F>
+double timeMedianMs(const TimingOptions &t, F &&f, double *firstMs = nullptr, double *singleMs = nullptr);
 
 } // namespace bench
 

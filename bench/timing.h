@@ -32,18 +32,25 @@ template <class F> double timeGroupMs(const TimingOptions &t, F &f, int base, in
 template <class F> double timeOnceMs(const TimingOptions &t, F &f, int i) { return timeGroupMs(t, f, i, 1); }
 
 // The median time of one call. firstMs (optional): the time of the very first call, the first
-// warm-up run. At least one timed run follows the warm-up, however slow, so the first call is never
-// reported as the steady time. On a device clock, calls shorter than a millisecond are timed in
-// back-to-back groups (up to 64 calls between two events), so the figure is the device's time per
-// call rather than the host's call latency (an idle GPU waiting for the next launch); the same rule
-// holds for Lamina and for the peers.
-template <class F> double timeMedianMs(const TimingOptions &t, F &&f, double *firstMs) {
-  double last = 0;
-  for (int i = 0; i < std::max(1, t.warmup); ++i) {
+// warm-up run; singleMs (optional): the fastest later call timed alone the same way (an extra call when
+// there is one warm-up run), what the first call is compared with: grouped timing hides the host's
+// per-call latency, so first / median would charge that latency to the first call. At least one timed run follows the
+// warm-up, however slow, so the first call is never reported as the steady time. On a device clock, calls shorter than
+// a millisecond are timed in back-to-back groups (up to 64 calls between two events), so the figure is the device's
+// time per call rather than the host's call latency (an idle GPU waiting for the next launch); the same rule holds for
+// Lamina and for the peers.
+template <class F> double timeMedianMs(const TimingOptions &t, F &&f, double *firstMs, double *singleMs) {
+  double last = 0, single = -1;
+  const int warmup = std::max(1, t.warmup) + (singleMs && t.warmup < 2 ? 1 : 0);
+  for (int i = 0; i < warmup; ++i) {
     last = timeOnceMs(t, f, i);
     if (i == 0 && firstMs)
       *firstMs = last;
+    if (i > 0)
+      single = single < 0 ? last : std::min(single, last);
   }
+  if (singleMs)
+    *singleMs = single;
   int group = 1;
   if (t.clock && last < 1.0)
     group = std::min(64, int(std::ceil(1.0 / std::max(last, 0.01))));
