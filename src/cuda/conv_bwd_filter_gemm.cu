@@ -80,7 +80,8 @@ double estimate(const ConvProblem &p) {
   const double T = double(storageSize(p));
   const double NP = double(p.N) * double(p.outSize());
   const double bytes = NP * (2.0 * p.C * p.filtSize() * T + 2.0 * p.K * T) + double(p.N) * p.C * p.inSize() * T;
-  return estimateMs(p, bytes, planOf(p).chunks, 2);
+  // im2col traffic as in the forward GEMM path (conv_gemm.cu): twice the bytes.
+  return estimateMs(p, bytes * 2.0, planOf(p).chunks, 2);
 }
 
 void runAny(const ConvArgs &a) { LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, run, a); }
