@@ -15,4 +15,18 @@ extern const ConvAlgorithm kConvFwdGemm;       // conv_gemm.cu
 extern const ConvAlgorithm kConvBwdDataGemm;   // conv_bwd_data_gemm.cu
 extern const ConvAlgorithm kConvBwdFilterGemm; // conv_bwd_filter_gemm.cu
 
+// Each translation unit's general (non tensor-core) convolution kernels, loaded now rather than on
+// their first launch; preloadConvKernels (conv_lists.cpp) calls them all at handle creation.
+void preloadConvBias();
+void preloadConvFwdImplicitGemm();
+void preloadConvFwdImplicitPrecompGemm();
+void preloadConvFwdDirect();
+void preloadConvFwdGemm();
+void preloadConvBwdDataImplicitGemm();
+void preloadConvBwdDataDirect();
+void preloadConvBwdDataGemm();
+void preloadConvBwdFilterImplicitGemm();
+void preloadConvBwdFilterGemm();
+void preloadConvKernels();
+
 } // namespace lamina::cuda

@@ -55,7 +55,10 @@ void run(const laminaContext &h, const TensorDesc &dy, const void *dyData, const
   LAMINA_CUDA_LAUNCHED();
 }
 
+template <class T> void preloadT() { preloadKernel(biasKernel<T>); }
 } // namespace
+
+void preloadConvBias() { LAMINA_CUDA_FOR_FLOAT_TYPES(preloadT); }
 
 void convBackwardBias(const laminaContext &h, const TensorDesc &dy, const void *dyData, const TensorDesc &db,
                       void *dbData, double alpha, double beta) {

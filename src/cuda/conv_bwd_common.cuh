@@ -234,4 +234,11 @@ inline double gemmTiles(int64_t M, int64_t Ncols, int64_t G) {
   return double((M + kTileM - 1) / kTileM) * double((Ncols + kTileN - 1) / kTileN) * double(G);
 }
 
+// tiledConvGemm's instances for T and the problem type P (tensor cores or not), loaded now.
+template <class T, class P> void preloadTiledConvGemm() {
+  if constexpr (!std::is_same<T, double>::value)
+    preloadKernel(tiledConvGemm<T, true, P>);
+  preloadKernel(tiledConvGemm<T, false, P>);
+}
+
 } // namespace lamina::cuda::convbwd

@@ -89,7 +89,10 @@ double estimate(const ConvProblem &p) {
   return 0.01 + p.flops() / rate;
 }
 
+template <class T> void preloadT() { preloadKernel(bwdDataDirect<T>); }
 } // namespace
+
+void preloadConvBwdDataDirect() { LAMINA_CUDA_FOR_FLOAT_TYPES(preloadT); }
 
 const ConvAlgorithm kConvBwdDataDirect = {ConvDirection::BackwardData,
                                           LAMINA_CONVOLUTION_BWD_DATA_ALGO_DIRECT,

@@ -118,7 +118,13 @@ double estimate(const ConvProblem &p) {
 
 void runAny(const ConvArgs &a) { LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, run, a); }
 
+template <class T> void preloadT() {
+  preloadKernel(col2imKernel<T>);
+  gemmconv::preloadHelpers<T>();
+}
 } // namespace
+
+void preloadConvBwdDataGemm() { LAMINA_CUDA_FOR_FLOAT_TYPES(preloadT); }
 
 const ConvAlgorithm kConvBwdDataGemm = {ConvDirection::BackwardData,
                                         LAMINA_CONVOLUTION_BWD_DATA_ALGO_GEMM,

@@ -128,7 +128,10 @@ double estimate(const ConvProblem &p) {
   return 0.01 + p.flops() / (rate * fill * columns);
 }
 
+template <class T> void preloadT() { convbwd::preloadTiledConvGemm<T, BwdDataGemm<T>>(); }
 } // namespace
+
+void preloadConvBwdDataImplicitGemm() { LAMINA_CUDA_FOR_FLOAT_TYPES(preloadT); }
 
 const ConvAlgorithm kConvBwdDataImplicitGemm = {ConvDirection::BackwardData,
                                                 LAMINA_CONVOLUTION_BWD_DATA_ALGO_IMPLICIT_GEMM,

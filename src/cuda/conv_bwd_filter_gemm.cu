@@ -86,7 +86,13 @@ double estimate(const ConvProblem &p) {
 
 void runAny(const ConvArgs &a) { LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, run, a); }
 
+template <class T> void preloadT() {
+  preloadKernel(storeFilterKernel<T>);
+  gemmconv::preloadHelpers<T>();
+}
 } // namespace
+
+void preloadConvBwdFilterGemm() { LAMINA_CUDA_FOR_FLOAT_TYPES(preloadT); }
 
 const ConvAlgorithm kConvBwdFilterGemm = {ConvDirection::BackwardFilter,
                                           LAMINA_CONVOLUTION_BWD_FILTER_ALGO_GEMM,

@@ -120,7 +120,10 @@ double estimate(const ConvProblem &p) {
   return 0.01 + p.flops() / (rate * fill);
 }
 
+template <class T> void preloadT() { convbwd::preloadTiledConvGemm<T, BwdFilterGemm<T>>(); }
 } // namespace
+
+void preloadConvBwdFilterImplicitGemm() { LAMINA_CUDA_FOR_FLOAT_TYPES(preloadT); }
 
 const ConvAlgorithm kConvBwdFilterImplicitGemm = {ConvDirection::BackwardFilter,
                                                   LAMINA_CONVOLUTION_BWD_FILTER_ALGO_IMPLICIT_GEMM,

@@ -79,7 +79,10 @@ void run(const ConvArgs &a) {
   LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, launch, a, g);
 }
 
+template <class T> void preloadT() { preloadKernel(directForward<T>); }
 } // namespace
+
+void preloadConvFwdDirect() { LAMINA_CUDA_FOR_FLOAT_TYPES(preloadT); }
 
 const ConvAlgorithm kConvFwdDirect = {ConvDirection::Forward,
                                       LAMINA_CONVOLUTION_FWD_ALGO_DIRECT,

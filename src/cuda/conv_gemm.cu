@@ -87,7 +87,13 @@ double estimate(const ConvProblem &p) {
 
 void runAny(const ConvArgs &a) { LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, run, a); }
 
+template <class T> void preloadT() {
+  preloadKernel(storeOutKernel<T>);
+  gemmconv::preloadHelpers<T>();
+}
 } // namespace
+
+void preloadConvFwdGemm() { LAMINA_CUDA_FOR_FLOAT_TYPES(preloadT); }
 
 const ConvAlgorithm kConvFwdGemm = {ConvDirection::Forward,
                                     LAMINA_CONVOLUTION_FWD_ALGO_GEMM,

@@ -192,4 +192,11 @@ template <class T> void packOut(const laminaContext &h, const Geom &g, const T *
   LAMINA_CUDA_LAUNCHED();
 }
 
+// The helper kernels above, loaded now (each GEMM algorithm's translation unit has its own copies).
+template <class T> void preloadHelpers() {
+  preloadKernel(packFilterKernel<T>);
+  preloadKernel(im2colKernel<T>);
+  preloadKernel(packOutKernel<T>);
+}
+
 } // namespace lamina::cuda::gemmconv

@@ -383,4 +383,11 @@ inline double tiledEstimateMs(const ConvProblem &p, double speedup, int launches
   return launches * kLaunchMs + p.flops() / (rate * speedup * fill * busy * 1e6) + bytesMs(p);
 }
 
+// forwardKernel's instances for T and Decode (tensor cores or not), loaded now.
+template <class T, class Decode> void preloadForward() {
+  if constexpr (!std::is_same<T, double>::value)
+    preloadKernel(forwardKernel<T, true, Decode>);
+  preloadKernel(forwardKernel<T, false, Decode>);
+}
+
 } // namespace lamina::cuda::igemm

@@ -25,7 +25,10 @@ void run(const ConvArgs &a) {
   LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, igemm::launchForward, a, g, igemm::DivideDecoder{});
 }
 
+template <class T> void preloadT() { igemm::preloadForward<T, igemm::DivideDecoder>(); }
 } // namespace
+
+void preloadConvFwdImplicitGemm() { LAMINA_CUDA_FOR_FLOAT_TYPES(preloadT); }
 
 const ConvAlgorithm kConvFwdImplicitGemm = {ConvDirection::Forward,
                                             LAMINA_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM,

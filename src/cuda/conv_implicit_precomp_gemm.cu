@@ -40,7 +40,13 @@ void run(const ConvArgs &a) {
   LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, igemm::launchForward, a, g, igemm::TableDecoder{table});
 }
 
+template <class T> void preloadT() { igemm::preloadForward<T, igemm::TableDecoder>(); }
 } // namespace
+
+void preloadConvFwdImplicitPrecompGemm() {
+  preloadKernel(buildTapTable);
+  LAMINA_CUDA_FOR_FLOAT_TYPES(preloadT);
+}
 
 const ConvAlgorithm kConvFwdImplicitPrecompGemm = {ConvDirection::Forward,
                                                    LAMINA_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM,

@@ -29,4 +29,19 @@ const std::vector<const ConvAlgorithm *> &cudaConvAlgorithms(ConvDirection dir) 
   return fwd;
 }
 
+namespace cuda {
+void preloadConvKernels() {
+  preloadConvBias();
+  preloadConvFwdImplicitGemm();
+  preloadConvFwdImplicitPrecompGemm();
+  preloadConvFwdDirect();
+  preloadConvFwdGemm();
+  preloadConvBwdDataImplicitGemm();
+  preloadConvBwdDataDirect();
+  preloadConvBwdDataGemm();
+  preloadConvBwdFilterImplicitGemm();
+  preloadConvBwdFilterGemm();
+}
+} // namespace cuda
+
 } // namespace lamina

@@ -109,6 +109,23 @@ inline unsigned gridFor(int64_t n, int block = kBlock) {
 
 // Calls FN<T>(args...) with T the CUDA storage type of a floating laminaDataType_t. These four
 // instantiations are the whole set per kernel family (build time).
+// Loads a kernel now: CUDA loads module functions lazily, on first launch, which would make an
+// operation's first call slower than its next ones (handle creation preloads the convolutions').
+// Not fatal: a kernel that cannot be loaded here fails, with its error, where it is launched.
+template <class K> void preloadKernel(K *kernel) {
+  cudaFuncAttributes attr;
+  if (cudaFuncGetAttributes(&attr, kernel) != cudaSuccess)
+    (void)cudaGetLastError();
+}
+// FN<T>() for each floating storage type.
+#define LAMINA_CUDA_FOR_FLOAT_TYPES(FN)                                                                                \
+  do {                                                                                                                 \
+    FN<float>();                                                                                                       \
+    FN<double>();                                                                                                      \
+    FN<__half>();                                                                                                      \
+    FN<__nv_bfloat16>();                                                                                               \
+  } while (0)
+
 #define LAMINA_CUDA_DISPATCH_FLOAT_TYPES(dtype, FN, ...)                                                               \
   do {                                                                                                                 \
     switch (dtype) {                                                                                                   \

@@ -1,5 +1,6 @@
 // The CUDA backend's runtime: availability, the handle (bound to the current device at creation),
 // streams, memory, pointer checks and Find's event timer.
+#include "cuda/conv_algorithms.h"
 #include "cuda/conv_tc.h"
 #include "cuda/cuda_common.h"
 
@@ -96,9 +97,10 @@ void cudaCreateHandle(laminaContext &h) {
     LAMINA_CUBLAS_CALL(cublasSetWorkspace(st->blas, st->blasWorkspace, st->blasWorkspaceBytes));
     LAMINA_CUDA_CALL(cudaEventCreate(&st->timerStart));
     LAMINA_CUDA_CALL(cudaEventCreate(&st->timerStop));
-    // Load the tensor-core convolution kernels now (CUDA loads modules lazily, on first launch), so a
-    // convolution's first call is as fast as its later ones.
+    // Load the convolution kernels now (CUDA loads modules lazily, on first launch), so a convolution's
+    // first call is as fast as its later ones.
     cuda::tc::preloadKernels();
+    cuda::preloadConvKernels();
   } catch (...) {
     h.cuda = st;
     cudaDestroyHandle(h);
