@@ -18,8 +18,6 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
-#include <cstdlib>
-#include <cstring>
 
 namespace lamina::cuda::tc {
 namespace {
@@ -317,10 +315,10 @@ double cpAsyncEstimateMs(const ConvProblem &p) {
 // The TMA path where it applies: always when forced (LAMINA_TC_TILE=TMA), never when another tile is
 // forced, else when its estimate beats the cp.async plan's.
 bool pickTma(const ConvProblem &p) {
-  const char *e = std::getenv("LAMINA_TC_TILE");
-  if ((e && std::strcmp(e, "TMA") != 0) || !whyNotTmaBwdFilter(p).empty())
+  const int forcing = tmaForcing();
+  if (forcing < 0 || !whyNotTmaBwdFilter(p).empty())
     return false;
-  return e || tmaBwdFilterEstimateMs(p) <= cpAsyncEstimateMs(p);
+  return forcing > 0 || tmaBwdFilterEstimateMs(p) <= cpAsyncEstimateMs(p);
 }
 
 } // namespace

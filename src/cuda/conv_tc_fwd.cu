@@ -625,14 +625,19 @@ int forcedTile() {
   return -1;
 }
 
+int tmaForcing() {
+  const char *e = std::getenv("LAMINA_TC_TILE");
+  return !e ? 0 : std::strcmp(e, "TMA") == 0 ? 1 : -1;
+}
+
 // The TMA path where it applies: always when forced (LAMINA_TC_TILE=TMA), never when another tile is
 // forced, else when its estimate beats the cp.async plan's (small outputs keep split-K).
 namespace {
 bool pickTma(const ConvProblem &p, Dir dir, unsigned flags) {
-  const char *e = std::getenv("LAMINA_TC_TILE");
-  if ((e && std::strcmp(e, "TMA") != 0) || !whyNotTma(p, dir).empty())
+  const int forcing = tmaForcing();
+  if (forcing < 0 || !whyNotTma(p, dir).empty())
     return false;
-  if (e)
+  if (forcing > 0)
     return true;
   const Setup st = setupFor(p, dir, flags);
   return !st.why.empty() || tmaEstimateMs(p, dir) <= planEstimateMs(p, dir, st, flags);

@@ -275,13 +275,19 @@ int64_t tmaBlocks(const ConvGeom &g, const View &v) {
 
 } // namespace
 
-std::string whyNotTma(const ConvProblem &p, Dir dir) {
+std::string whyNotTmaDevice(const ConvProblem &p) {
   if (p.dataType != LAMINA_DATA_HALF && p.dataType != LAMINA_DATA_BFLOAT16)
     return "TMA path: half or bfloat16 only";
   if (p.math != LAMINA_TENSOR_OP_MATH)
     return "TMA path: needs TENSOR_OP math";
   if (!wgmmaReady() || !encodeTiled())
     return "TMA path: needs the sm_90a kernels and the driver's tensor-map encoder";
+  return {};
+}
+
+std::string whyNotTma(const ConvProblem &p, Dir dir) {
+  if (std::string why = whyNotTmaDevice(p); !why.empty())
+    return why;
   const ConvGeom g = makeConvGeom(p);
   const View v = viewOf(g, dir);
   // Forward strides up to 8 (TMA's element strides); backward-data stride 1 (strided: phases, later).
@@ -398,8 +404,6 @@ bool runTma(const ConvArgs &a, Dir dir) {
   const int64_t blocks = int64_t(prm.tilesQ) * prm.tilesP * prm.tilesN * ceilDiv(v.NC, bn);
   if (blocks == 0)
     return true;
-  if (blocks >= INT32_MAX)
-    return false; // beyond the grid: the caller's general path runs instead
   const cudaStream_t stream = streamOf(*a.handle);
   auto launch = [&](auto tag, auto cfg, auto bwd) {
     using T = typename decltype(tag)::type;

@@ -246,12 +246,8 @@ size_t partialBytes(const ConvGeom &g, const BfPlan &pl) {
 } // namespace
 
 std::string whyNotTmaBwdFilter(const ConvProblem &p) {
-  if (p.dataType != LAMINA_DATA_HALF && p.dataType != LAMINA_DATA_BFLOAT16)
-    return "TMA path: half or bfloat16 only";
-  if (p.math != LAMINA_TENSOR_OP_MATH)
-    return "TMA path: needs TENSOR_OP math";
-  if (!wgmmaReady() || !encodeTiled())
-    return "TMA path: needs the sm_90a kernels and the driver's tensor-map encoder";
+  if (std::string why = whyNotTmaDevice(p); !why.empty())
+    return why;
   const ConvGeom g = makeConvGeom(p);
   if (g.G != 1 || p.spatialDims != 2 || g.str[1] > 8 || g.str[2] > 8)
     return "TMA path: ungrouped 2-D convolutions with strides up to 8";
