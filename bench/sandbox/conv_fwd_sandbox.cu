@@ -13,7 +13,10 @@
 //       loaders, mbarrier full/empty pipeline of 8 stages, two consumer warpgroups on wgmma), forced
 //       through LAMINA_TC_TILE=W; v6 its 256x64 tile (WN), v7 128x256 (WK); "lib" the library's pick
 //   v8  the library's TMA forward (src/cuda/conv_tc_tma.cu: TileWs with one producer thread issuing
-//       tensor-map copies of the input box of each tap), LAMINA_TC_TILE=TMA
+//       tensor-map copies of the input box of each tap), 256 x 128 x 32 (LAMINA_TC_TILE=TMAW)
+//   v9  the same with the 128 x 256 tile (TileWK), LAMINA_TC_TILE=TMAK
+//   v10 the same with 64-deep slices (TileW64: 128B swizzle, 4 stages), LAMINA_TC_TILE=TMA64
+//   v11 128 x 256 with 64-deep slices (TileWK64), LAMINA_TC_TILE=TMAK64; "lib" picks by the rule
 // Outcomes, with card and date, go to docs/perf_notes.md.
 //
 // Build: the CMake target lamina-sandbox-conv-fwd (CUDA builds only), or by hand:
@@ -442,9 +445,10 @@ template <class T> int run(laminaDataType_t dt, const char *dtName) {
       const char *name, *tile;
       std::function<void()> f;
     };
-    const std::vector<Ver> vers = {{"v1", "L", v1},     {"v2", nullptr, v2}, {"v3", nullptr, v3},
-                                   {"v4", nullptr, v4}, {"v5", "W", v1},     {"v6", "WN", v1},
-                                   {"v7", "WK", v1},    {"v8", "TMA", v1},   {"lib", nullptr, v1}};
+    const std::vector<Ver> vers = {{"v1", "L", v1},      {"v2", nullptr, v2},   {"v3", nullptr, v3},
+                                   {"v4", nullptr, v4},  {"v5", "W", v1},       {"v6", "WN", v1},
+                                   {"v7", "WK", v1},     {"v8", "TMAW", v1},    {"v9", "TMAK", v1},
+                                   {"v10", "TMA64", v1}, {"v11", "TMAK64", v1}, {"lib", nullptr, v1}};
     for (const Ver &v : vers) {
       if (gOnlyVer && std::strcmp(gOnlyVer, v.name) != 0)
         continue;

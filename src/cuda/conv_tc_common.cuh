@@ -47,28 +47,33 @@ template <int BM_, int BN_, int WARPS_M_, int WARPS_N_> struct Tile {
 // cp.async loaders as Tile) into STAGES stages guarded by mbarriers; warpgroups 1 and 2 each multiply
 // BM / 2 rows by all BN columns with wgmma m64nBNk16 (MI = BM / 128 m64 blocks each) straight from the
 // swizzled stages. The accumulators acc[MI][NI][4] hold wgmma's layout (forEachRowPair).
-template <int BM_, int BN_, int STAGES_> struct TileWs {
-  static constexpr int BM = BM_, BN = BN_, STAGES = STAGES_;
+// ROW_BYTES_: reduction bytes per stage and row (64: 32 half values in the 64B swizzle; 128: 64 values in
+// the 128B swizzle, K-major operands only).
+template <int BM_, int BN_, int STAGES_, int ROW_BYTES_ = kRowBytes> struct TileWs {
+  static constexpr int BM = BM_, BN = BN_, STAGES = STAGES_, ROW_BYTES = ROW_BYTES_;
   static constexpr bool WS = true;
   static constexpr int THREADS = 3 * kThreads;
   static constexpr int MI = BM / 128, NI = BN / 8; // per consumer thread: MI m64 blocks of BN / 2 floats
   static constexpr int WARPS_M = 1, WARPS_N = 1, WTM = BM, WTN = BN; // unused (no mma.sync)
-  static constexpr int A_BYTES = BM * kRowBytes, B_BYTES = BN * kRowBytes;
+  static constexpr int A_BYTES = BM * ROW_BYTES, B_BYTES = BN * ROW_BYTES;
   static constexpr int STAGE_BYTES = A_BYTES + B_BYTES;
   static constexpr int BAR_OFFSET = STAGES * STAGE_BYTES; // full[STAGES] then empty[STAGES] mbarriers
   static constexpr int SMEM_BYTES = BAR_OFFSET + 2 * STAGES * 8;
   static_assert(BM % 128 == 0 && (BN == 64 || BN == 128 || BN == 256), "wgmma shapes");
+  static_assert(ROW_BYTES == 64 || ROW_BYTES == 128, "64B or 128B swizzle rows");
   static_assert(SMEM_BYTES <= 227 * 1024, "shared memory");
 };
 
 // The fixed set of tiles (each instantiated once per dtype and direction).
-using TileL = Tile<128, 128, 2, 2>; // warp tile 64 x 64
-using TileM = Tile<128, 64, 2, 2>;  // 64 x 32
-using TileS = Tile<64, 64, 2, 2>;   // 32 x 32
-using TileT = Tile<128, 32, 4, 1>;  // 32 x 32, for thin N (few output channels)
-using TileW = TileWs<256, 128, 8>;  // warp-specialized (forward half/bf16 on sm_90a only)
-using TileWN = TileWs<256, 64, 8>;  // for 64 output channels
-using TileWK = TileWs<128, 256, 8>; // for many output channels and fewer rows
+using TileL = Tile<128, 128, 2, 2>;        // warp tile 64 x 64
+using TileM = Tile<128, 64, 2, 2>;         // 64 x 32
+using TileS = Tile<64, 64, 2, 2>;          // 32 x 32
+using TileT = Tile<128, 32, 4, 1>;         // 32 x 32, for thin N (few output channels)
+using TileW = TileWs<256, 128, 8>;         // warp-specialized (forward half/bf16 on sm_90a only)
+using TileWN = TileWs<256, 64, 8>;         // for 64 output channels
+using TileWK = TileWs<128, 256, 8>;        // for many output channels and fewer rows
+using TileW64 = TileWs<256, 128, 4, 128>;  // 64-deep slices (TMA forward)
+using TileWK64 = TileWs<128, 256, 4, 128>; // 128 x 256, 64 deep (TMA forward)
 enum TileId { kTileL, kTileM, kTileS, kTileT, kTileW, kTileWN, kTileWK, kTileCount };
 constexpr bool isWsTile(int t) { return t >= kTileW; }
 
@@ -524,7 +529,9 @@ __device__ __forceinline__ bool mainLoopWs(uint8_t *smem, int iters, float (&acc
     for (int e = 0; e < N / 2; ++e)
       d[h][e] = 0.f;
   const int cw = threadIdx.x / kThreads - 1; // consumer warpgroup: rows cw * BM / 2 ..
-  const uint32_t aRow0 = uint32_t(cw * (Cfg::BM / 2) * kRowBytes);
+  const uint32_t aRow0 = uint32_t(cw * (Cfg::BM / 2) * Cfg::ROW_BYTES);
+  static_assert(Cfg::ROW_BYTES == kRowBytes || (!A_MN && !B_MN), "128-byte rows: K-major operands only");
+  constexpr int KSTEPS = Cfg::ROW_BYTES / 32; // k16 steps per slice
   for (int it = 0; it < iters; ++it) {
     const int s = it % S;
     mbarWait(full + 8 * s, uint32_t((it / S) & 1));
@@ -533,13 +540,14 @@ __device__ __forceinline__ bool mainLoopWs(uint8_t *smem, int iters, float (&acc
     const uint32_t sA = base + uint32_t(s * Cfg::STAGE_BYTES), sB = sA + Cfg::A_BYTES;
     wgmmaFence();
 #pragma unroll
-    for (int kk = 0; kk < 2; ++kk) {
-      // MN-major: a 16-deep step is two 8-row groups (2 KB) further.
-      const uint64_t db = B_MN ? smemDescMn128B(sB + kk * 2048, 4096, 1024) : smemDesc64B(sB + kk * 32);
+    for (int kk = 0; kk < KSTEPS; ++kk) {
+      // MN-major: a 16-deep step is two 8-row groups (2 KB) further; K-major: 32 bytes along the row.
+      const uint64_t db = B_MN ? smemDescMn128B(sB + kk * 2048, 4096, 1024) : smemDescK<Cfg::ROW_BYTES>(sB + kk * 32);
 #pragma unroll
       for (int h = 0; h < Cfg::MI; ++h) {
-        const uint32_t aBlock = sA + aRow0 + h * 64 * kRowBytes; // 64 rows: 4 KB either way
-        const uint64_t da = A_MN ? smemDescMn128B(aBlock + kk * 2048, 4096, 1024) : smemDesc64B(aBlock + kk * 32);
+        const uint32_t aBlock = sA + aRow0 + h * 64 * Cfg::ROW_BYTES; // 64 rows
+        const uint64_t da =
+            A_MN ? smemDescMn128B(aBlock + kk * 2048, 4096, 1024) : smemDescK<Cfg::ROW_BYTES>(aBlock + kk * 32);
         wgmmaK16<N, MmaKind<T>::bf16, B_MN ? 1 : 0, A_MN ? 1 : 0>(d[h], da, db);
       }
     }

@@ -627,7 +627,12 @@ int forcedTile() {
 
 int tmaForcing() {
   const char *e = std::getenv("LAMINA_TC_TILE");
-  return !e ? 0 : std::strcmp(e, "TMA") == 0 ? 1 : -1;
+  if (!e)
+    return 0;
+  for (const char *n : {"TMA", "TMAW", "TMAK", "TMA64", "TMAK64"}) // the TMA tiles (conv_tc_tma.cu)
+    if (std::strcmp(e, n) == 0)
+      return 1;
+  return -1;
 }
 
 // The TMA path where it applies: always when forced (LAMINA_TC_TILE=TMA), never when another tile is

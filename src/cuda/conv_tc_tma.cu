@@ -173,12 +173,12 @@ __global__ void __launch_bounds__(Cfg::THREADS, 1)
   const int nt = int(b / unsigned(p.tilesP));
   const int q0 = qt * p.BW, p0 = pt * p.BH, n0 = nt * p.NB, k0 = kt * Cfg::BN;
   const uint32_t rowsA = uint32_t(p.BW * p.BH * p.NB);
-  const uint32_t txBytes = (rowsA + Cfg::BN) * kRowBytes;
+  const uint32_t txBytes = (rowsA + Cfg::BN) * Cfg::ROW_BYTES;
 
   int tap = 0, kc = 0; // the producer's running position (one thread)
   const int rank = CL > 1 ? int(clusterRank()) : 0;
   auto produce = [&](uint32_t sA, uint32_t sB, uint32_t fullBar, int) {
-    const int r = tap / p.S, s = tap - r * p.S, c0 = kc * kBK<T>;
+    const int r = tap / p.S, s = tap - r * p.S, c0 = kc * int(Cfg::ROW_BYTES / sizeof(T));
     mbarExpectTx(fullBar, txBytes);
     const int qx = q0 * p.str[1] + p.base[1] + s * p.tapMul[1], px = p0 * p.str[0] + p.base[0] + r * p.tapMul[0];
     if constexpr (CL == 1) {
@@ -187,7 +187,7 @@ __global__ void __launch_bounds__(Cfg::THREADS, 1)
       else
         tmaLoad4d(sA, &mapX, c0, qx, px, n0, fullBar);
     } else { // this CTA's half of the box, to both CTAs
-      const uint32_t dst = sA + uint32_t(rank * p.halfRows * kRowBytes);
+      const uint32_t dst = sA + uint32_t(rank * p.halfRows * Cfg::ROW_BYTES);
       const uint16_t both = 3;
       if (p.halfAxis == 0)
         tmaLoad2dMulticast(dst, &mapX, c0, q0 + rank * p.halfRows, fullBar, both);
@@ -263,14 +263,54 @@ bool flatOk(const ConvGeom &g, const View &v) {
          v.ss[3] == v.srcW * v.ss[4] && v.ss[0] == v.srcH * v.ss[3];
 }
 
-int columnTile(const View &v) { return v.NC <= 64 ? TileWN::BN : TileW::BN; }
+// The TMA tiles: BM output rows x BN output columns, DEPTH reduction channels per stage. The forward
+// takes 64-deep slices (128B swizzle, 4 stages: half the barrier round trips per flop) when the
+// reduction channels are a multiple of 64; the backward-data reads the filter MN-major, 32 deep only.
+enum class TmaTile { W, WN, WK, W64, WK64 };
+struct TmaShape {
+  int bm, bn, depth;
+};
+TmaShape shapeOf(TmaTile t) {
+  switch (t) {
+  case TmaTile::WN: return {TileWN::BM, TileWN::BN, 32};
+  case TmaTile::WK: return {TileWK::BM, TileWK::BN, 32};
+  case TmaTile::W64: return {TileW64::BM, TileW64::BN, 64};
+  case TmaTile::WK64: return {TileWK64::BM, TileWK64::BN, 64};
+  default: return {TileW::BM, TileW::BN, 32};
+  }
+}
 
-// Blocks of the launch: boxes of output pixels (or 256-row slices of the flat matrix) x column tiles.
+// LAMINA_TC_TILE names one TMA tile for measuring and testing: TMAW (256 x 128 or 256 x 64, 32 deep),
+// TMAK (128 x 256), TMA64 (256 x 128, 64 deep), TMAK64 (128 x 256, 64 deep); TMA and unset: the rule.
+// The backward-data takes a forced deep tile's 32-deep counterpart.
+TmaTile tmaTile(const View &v) {
+  const char *e = std::getenv("LAMINA_TC_TILE");
+  const auto is = [e](const char *n) { return e && std::strcmp(e, n) == 0; };
+  const TmaTile narrow = v.NC <= 64 ? TmaTile::WN : TmaTile::W;
+  if (is("TMAW"))
+    return narrow;
+  if (is("TMAK") || (v.bwd && is("TMAK64")))
+    return TmaTile::WK;
+  if (is("TMA64"))
+    return v.bwd ? TmaTile::W : TmaTile::W64;
+  if (is("TMAK64"))
+    return TmaTile::WK64;
+  // The rule, from the H200 sandbox: 128 x 256 for output channels in whole 256-column tiles with a
+  // long reduction (vgg16 conv4_2 1.23x, conv3_2 1.02x; alexnet conv2's 96 channels 0.8x); 64-deep
+  // slices where the channels fill them (vgg16 conv3_2 1.07x, resnet50 res3 3x3 1.09x, res4 1x1 1.05x).
+  // Forward only: the backward-data's 128 x 256 tile is tested (TMAK) but not yet timed.
+  const bool deep = !v.bwd && v.RC % 64 == 0, wide = !v.bwd && v.NC % 256 == 0 && v.RC >= 256;
+  if (wide)
+    return deep ? TmaTile::WK64 : TmaTile::WK;
+  return deep && v.NC > 64 ? TmaTile::W64 : narrow;
+}
+
+// Blocks of the launch: boxes of output pixels (or BM-row slices of the flat matrix) x column tiles.
 int64_t tmaBlocks(const ConvGeom &g, const View &v) {
-  const int bm = 256;
-  const int64_t rows = flatOk(g, v) ? ceilDiv(g.N * v.outH * v.outW, bm)
-                                    : chooseBox(g.N, v.outH, v.outW, bm, int(g.str[1]), int(g.str[2])).tiles;
-  return rows * ceilDiv(v.NC, columnTile(v));
+  const TmaShape t = shapeOf(tmaTile(v));
+  const int64_t rows = flatOk(g, v) ? ceilDiv(g.N * v.outH * v.outW, t.bm)
+                                    : chooseBox(g.N, v.outH, v.outW, t.bm, int(g.str[1]), int(g.str[2])).tiles;
+  return rows * ceilDiv(v.NC, t.bn);
 }
 
 } // namespace
@@ -314,10 +354,10 @@ std::string whyNotTma(const ConvProblem &p, Dir dir) {
 double tmaEstimateMs(const ConvProblem &p, Dir dir) {
   const ConvGeom g = makeConvGeom(p);
   const View v = viewOf(g, dir);
-  const int bm = 256, bn = columnTile(v);
+  const TmaShape t = shapeOf(tmaTile(v));
   const int64_t tiles = tmaBlocks(g, v);
   const double waves = std::ceil(double(tiles) / kPlanSMs);
-  const double blockFlops = 2.0 * bm * bn * double(g.F * ceilDiv(v.RC, 32) * 32);
+  const double blockFlops = 2.0 * t.bm * t.bn * double(g.F * ceilDiv(v.RC, t.depth) * t.depth);
   // 800 against the cp.async tiles' 600: the ratio measured on the H200 (TMA 1.25-1.55x TileL on six
   // layers, bench/sandbox), the scale the other paths' models share.
   const double bytes = double(p.x.numel() + p.w.numel() + p.y.numel()) * 2;
@@ -337,12 +377,17 @@ bool runTma(const ConvArgs &a, Dir dir) {
   const CUtensorMapDataType dt =
       p.dataType == LAMINA_DATA_HALF ? CU_TENSOR_MAP_DATA_TYPE_FLOAT16 : CU_TENSOR_MAP_DATA_TYPE_BFLOAT16;
   const bool flat = flatOk(g, v);
-  const int bm = 256, bn = columnTile(v);
+  const TmaTile tile = tmaTile(v);
+  const TmaShape shape = shapeOf(tile);
+  const int bm = shape.bm, bn = shape.bn;
   TmaParams prm{};
   prm.flat = flat;
   prm.N = int(g.N), prm.P = int(v.outH), prm.Q = int(v.outW), prm.K = int(v.NC);
   prm.S = int(g.filt[2]);
-  prm.kChunks = int(ceilDiv(v.RC, 32));
+  const int chunk = shape.depth; // reduction channels per slice
+  const bool deep = chunk == 64;
+  const CUtensorMapSwizzle kSwizzle = deep ? CU_TENSOR_MAP_SWIZZLE_128B : CU_TENSOR_MAP_SWIZZLE_64B;
+  prm.kChunks = int(ceilDiv(v.RC, chunk));
   prm.iters = int(g.F) * prm.kChunks;
   for (int i = 0; i < 2; ++i) { // h, w
     const int pad = int(g.pad[1 + i]), dil = int(g.dil[1 + i]);
@@ -357,7 +402,7 @@ bool runTma(const ConvArgs &a, Dir dir) {
 
   // Pairs of neighbouring column tiles (the same A box) load half of it each and multicast it, when
   // the box halves evenly at a swizzle-atom boundary (8 rows of 64 bytes).
-  const bool pairs = ceilDiv(v.NC, bn) % 2 == 0 && tmaClusters();
+  const bool pairs = tile == TmaTile::W && ceilDiv(v.NC, bn) % 2 == 0 && tmaClusters();
   int cl = 1;
   CUtensorMap mapX, mapW;
   CUresult rx;
@@ -368,9 +413,9 @@ bool runTma(const ConvArgs &a, Dir dir) {
     const cuuint64_t strides[1] = {cuuint64_t(v.ss[4] * 2)};
     cl = pairs ? 2 : 1;
     prm.halfRows = bm / 2, prm.halfAxis = 0;
-    const cuuint32_t box[2] = {32, cuuint32_t(bm / cl)}, es[2] = {1, 1};
-    rx = encode(&mapX, dt, 2, const_cast<void *>(src), dims, strides, box, es, CU_TENSOR_MAP_INTERLEAVE_NONE,
-                CU_TENSOR_MAP_SWIZZLE_64B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+    const cuuint32_t box[2] = {cuuint32_t(chunk), cuuint32_t(bm / cl)}, es[2] = {1, 1};
+    rx = encode(&mapX, dt, 2, const_cast<void *>(src), dims, strides, box, es, CU_TENSOR_MAP_INTERLEAVE_NONE, kSwizzle,
+                CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
   } else {
     const Box bx = chooseBox(g.N, v.outH, v.outW, bm, prm.str[0], prm.str[1]);
     prm.BW = bx.BW, prm.BH = bx.BH, prm.NB = bx.NB;
@@ -385,20 +430,21 @@ bool runTma(const ConvArgs &a, Dir dir) {
     const int nb = cl == 2 && prm.halfAxis == 1 ? bx.NB / 2 : bx.NB,
               bh = cl == 2 && prm.halfAxis == 2 ? bx.BH / 2 : bx.BH;
     // Strided forward: a box of BW * str input columns read every str-th (TMA loads ceil(box / stride)).
-    const cuuint32_t box[4] = {32, cuuint32_t(bx.BW * prm.str[1]), cuuint32_t(bh * prm.str[0]), cuuint32_t(nb)},
+    const cuuint32_t box[4] = {cuuint32_t(chunk), cuuint32_t(bx.BW * prm.str[1]), cuuint32_t(bh * prm.str[0]),
+                               cuuint32_t(nb)},
                      es[4] = {1, cuuint32_t(prm.str[1]), cuuint32_t(prm.str[0]), 1};
-    rx = encode(&mapX, dt, 4, const_cast<void *>(src), dims, strides, box, es, CU_TENSOR_MAP_INTERLEAVE_NONE,
-                CU_TENSOR_MAP_SWIZZLE_64B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+    rx = encode(&mapX, dt, 4, const_cast<void *>(src), dims, strides, box, es, CU_TENSOR_MAP_INTERLEAVE_NONE, kSwizzle,
+                CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
   }
   // The filter as [K][R][S][C] (its own strides): forward boxes of 32 channels x BN filters (K-major,
   // 64B swizzle); backward-data boxes of 64 channels x 32 filters (MN-major, 128B swizzle).
   const cuuint64_t wdims[4] = {cuuint64_t(g.C), cuuint64_t(g.filt[2]), cuuint64_t(g.filt[1]), cuuint64_t(g.K)};
   const cuuint64_t wstrides[3] = {cuuint64_t(g.ws[4] * 2), cuuint64_t(g.ws[3] * 2), cuuint64_t(g.ws[0] * 2)};
-  const cuuint32_t wboxF[4] = {32, 1, 1, cuuint32_t(bn)}, wboxB[4] = {64, 1, 1, 32}, wes[4] = {1, 1, 1, 1};
-  const CUresult rw =
-      encode(&mapW, dt, 4, const_cast<void *>(w), wdims, wstrides, v.bwd ? wboxB : wboxF, wes,
-             CU_TENSOR_MAP_INTERLEAVE_NONE, v.bwd ? CU_TENSOR_MAP_SWIZZLE_128B : CU_TENSOR_MAP_SWIZZLE_64B,
-             CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  const cuuint32_t wboxF[4] = {cuuint32_t(chunk), 1, 1, cuuint32_t(bn)}, wboxB[4] = {64, 1, 1, 32},
+                   wes[4] = {1, 1, 1, 1};
+  const CUresult rw = encode(&mapW, dt, 4, const_cast<void *>(w), wdims, wstrides, v.bwd ? wboxB : wboxF, wes,
+                             CU_TENSOR_MAP_INTERLEAVE_NONE, v.bwd ? CU_TENSOR_MAP_SWIZZLE_128B : kSwizzle,
+                             CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
   if (rx != CUDA_SUCCESS || rw != CUDA_SUCCESS)
     return false; // the caller's general path runs instead
   const int64_t blocks = int64_t(prm.tilesQ) * prm.tilesP * prm.tilesN * ceilDiv(v.NC, bn);
@@ -409,20 +455,35 @@ bool runTma(const ConvArgs &a, Dir dir) {
     using T = typename decltype(tag)::type;
     using Cfg = decltype(cfg);
     constexpr bool B = decltype(bwd)::value;
-    if constexpr (Cfg::BN == TileW::BN) { // only TileW has column tiles to pair (TileWN: NC <= 64)
-      if (cl == 2) {
-        LAMINA_CUDA_CALL(launchClustered(convTmaKernel<T, Cfg, B, 2>, unsigned(blocks), Cfg::THREADS, Cfg::SMEM_BYTES,
-                                         stream, 2, mapX, mapW, prm));
-        return;
+    if constexpr (Cfg::ROW_BYTES != kRowBytes) { // the deep tiles: forward only, unpaired
+      if constexpr (!B) {
+        convTmaKernel<T, Cfg, false, 1><<<unsigned(blocks), Cfg::THREADS, Cfg::SMEM_BYTES, stream>>>(mapX, mapW, prm);
+        LAMINA_CUDA_LAUNCHED();
       }
+    } else {
+      if constexpr (std::is_same_v<Cfg, TileW>) { // only TileW pairs (clusters are opt-in, for measuring)
+        if (cl == 2) {
+          LAMINA_CUDA_CALL(launchClustered(convTmaKernel<T, Cfg, B, 2>, unsigned(blocks), Cfg::THREADS, Cfg::SMEM_BYTES,
+                                           stream, 2, mapX, mapW, prm));
+          return;
+        }
+      }
+      convTmaKernel<T, Cfg, B, 1><<<unsigned(blocks), Cfg::THREADS, Cfg::SMEM_BYTES, stream>>>(mapX, mapW, prm);
+      LAMINA_CUDA_LAUNCHED();
     }
-    convTmaKernel<T, Cfg, B, 1><<<unsigned(blocks), Cfg::THREADS, Cfg::SMEM_BYTES, stream>>>(mapX, mapW, prm);
-    LAMINA_CUDA_LAUNCHED();
   };
   auto withDir = [&](auto tag, auto cfg) {
     v.bwd ? launch(tag, cfg, std::true_type{}) : launch(tag, cfg, std::false_type{});
   };
-  auto withCfg = [&](auto tag) { bn == TileWN::BN ? withDir(tag, TileWN{}) : withDir(tag, TileW{}); };
+  auto withCfg = [&](auto tag) {
+    switch (tile) {
+    case TmaTile::WN: return withDir(tag, TileWN{});
+    case TmaTile::WK: return withDir(tag, TileWK{});
+    case TmaTile::W64: return withDir(tag, TileW64{});
+    case TmaTile::WK64: return withDir(tag, TileWK64{});
+    default: return withDir(tag, TileW{});
+    }
+  };
   p.dataType == LAMINA_DATA_HALF ? withCfg(TypeTag<__half>{}) : withCfg(TypeTag<__nv_bfloat16>{});
   return true;
 }
@@ -435,6 +496,8 @@ template <class T, class Cfg, bool BWD, int CL> void preloadOne() {
 template <class T> void preloadT() {
   preloadOne<T, TileW, false, 1>(), preloadOne<T, TileWN, false, 1>(), preloadOne<T, TileW, true, 1>(),
       preloadOne<T, TileWN, true, 1>();
+  preloadOne<T, TileWK, false, 1>(), preloadOne<T, TileWK, true, 1>(), preloadOne<T, TileW64, false, 1>(),
+      preloadOne<T, TileWK64, false, 1>();
   preloadOne<T, TileW, false, 2>(), preloadOne<T, TileW, true, 2>();
 }
 } // namespace

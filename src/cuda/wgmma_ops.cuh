@@ -176,6 +176,19 @@ template <int N> __device__ __forceinline__ void wgmmaWait() {
 __device__ __forceinline__ uint64_t smemDesc64B(uint32_t addr) {
   return uint64_t((addr & 0x3FFFF) >> 4) | (uint64_t(1) << 16) | (uint64_t(512 >> 4) << 32) | (uint64_t(2) << 62);
 }
+// Shared-memory matrix descriptor of a K-major tile with 128-byte rows in the 128B swizzle (8-row groups
+// 1024 bytes apart).
+__device__ __forceinline__ uint64_t smemDesc128B(uint32_t addr) {
+  return uint64_t((addr & 0x3FFFF) >> 4) | (uint64_t(1) << 16) | (uint64_t(1024 >> 4) << 32) | (uint64_t(1) << 62);
+}
+// K-major descriptor for rows of ROW_BYTES (64: 64B swizzle, 128: 128B swizzle).
+template <int ROW_BYTES> __device__ __forceinline__ uint64_t smemDescK(uint32_t addr) {
+  static_assert(ROW_BYTES == 64 || ROW_BYTES == 128, "64B or 128B swizzle");
+  if constexpr (ROW_BYTES == 64)
+    return smemDesc64B(addr);
+  else
+    return smemDesc128B(addr);
+}
 // Descriptor of an MN-major tile in the 128B swizzle: 64 columns (128 bytes) per row of the
 // reduction, rows 128 bytes apart, 8-row groups SBO bytes apart, 64-column blocks LBO bytes apart
 // (CUTLASS's canonical ((8,8,m),(8,k)):((1,8,LBO),(64,SBO)) layout in 16-bit elements).
