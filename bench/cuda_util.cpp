@@ -56,6 +56,19 @@ void destroyCudaStream(void *stream) {
 
 std::unique_ptr<Clock> makeEventClock(void *stream) { return std::make_unique<EventClock>(stream); }
 
+std::string cudaContextFault() {
+  const cudaError_t e = cudaDeviceSynchronize();
+  if (e == cudaSuccess)
+    return {};
+  (void)cudaGetLastError(); // clears an error that is not sticky
+  void *p = nullptr;
+  if (cudaMalloc(&p, 256) == cudaSuccess) {
+    cudaFree(p);
+    return {};
+  }
+  return cudaGetErrorString(e);
+}
+
 std::string gpuDescription() {
   int dev = 0, driver = 0, runtime = 0;
   cudaDeviceProp p;

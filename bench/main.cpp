@@ -609,7 +609,18 @@ int runBench(const Options &o) {
   report.peer = o.peer;
   report.skipSlow = o.skipSlow;
   report.mainBatch = passes.front().batch;
-  int mismatches = 0, failures = 0, notRun = 0;
+  int mismatches = 0, failures = 0, notRun = 0, faultNotRun = 0;
+  // A kernel fault (Lamina's or the peer's) leaves the process's CUDA context unusable: every later
+  // call fails, and CUDA cannot recover it in-process. The run stops there; the summary covers the
+  // rows before it (scripts/gpu_check.sh runs one process per config, so the other configs still run).
+  std::string fault;
+  auto faulted = [&] {
+#ifdef LAMINA_BENCH_HAVE_CUDA
+    if (fault.empty() && o.backend == LAMINA_BACKEND_CUDA)
+      fault = cudaContextFault();
+#endif
+    return !fault.empty();
+  };
   for (const Config &cfg : o.configs) {
     for (size_t pi = 0; pi < passes.size(); ++pi) {
       const Pass &pass = passes[pi];
@@ -623,6 +634,10 @@ int runBench(const Options &o) {
                   "all algorithms (ms / TF/s)");
       std::fflush(stdout);
       for (const auto &shape : shapes) {
+        if (!fault.empty()) {
+          ++faultNotRun;
+          continue;
+        }
         if (o.deadline > 0 && nowMs() - startMs > o.deadline * 1000.0) {
           ++notRun;
           continue;
@@ -650,6 +665,8 @@ int runBench(const Options &o) {
             std::printf("%-22s %-10s error: %s\n", s.name.c_str(), dirName(dir), e.what());
             std::fflush(stdout);
             ++failures;
+            if (faulted())
+              break;
             continue;
           }
           mismatches += r.mismatch;
@@ -673,6 +690,15 @@ int runBench(const Options &o) {
           rec.notRun = r.notRun;
           rec.mismatch = r.mismatch;
           report.rows.push_back(rec);
+          if (faulted())
+            break;
+        }
+        if (!fault.empty() && faultNotRun == 0) {
+          std::printf("%-22s CUDA context lost (%s): a kernel faulted during this layer (the peer's note or the "
+                      "error above says whose); the process cannot go on, the layers after it are not run\n",
+                      s.name.c_str(), fault.c_str());
+          std::fflush(stdout);
+          ++faultNotRun; // counts layer passes, as the deadline's count does
         }
       }
     }
@@ -684,9 +710,9 @@ int runBench(const Options &o) {
   const double layersMs = nowMs() - startMs;
 
   // The ceiling last, so that cuBLAS kernels it loads cannot flatter any first call above.
-  report.ceilingAsked = o.ceiling;
+  report.ceilingAsked = o.ceiling && fault.empty();
   report.ceilingSize = o.ceilingSize;
-  if (o.ceiling) {
+  if (report.ceilingAsked) {
 #ifdef LAMINA_BENCH_HAVE_CUDA
     if (o.backend == LAMINA_BACKEND_CUDA)
       report.ceilings = measureGemmCeilings(stream, o.ceilingSize, timing);
@@ -712,6 +738,9 @@ int runBench(const Options &o) {
   summary += " mismatches " + std::to_string(mismatches) + ", failures " + std::to_string(failures);
   if (notRun)
     summary += ", not run (deadline) " + std::to_string(notRun);
+  if (!fault.empty())
+    summary +=
+        ", stopped by a kernel fault (" + fault + "): " + std::to_string(faultNotRun - 1) + " layer pass(es) not run";
   std::printf("%s\n", summary.c_str());
   peer.reset();
   laminaDestroy(h);
@@ -719,7 +748,7 @@ int runBench(const Options &o) {
   clock.reset();
   destroyCudaStream(stream);
 #endif
-  return mismatches || failures ? 1 : 0;
+  return mismatches || failures || !fault.empty() ? 1 : 0;
 }
 
 } // namespace

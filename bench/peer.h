@@ -96,6 +96,10 @@ void *createCudaStream();
 void destroyCudaStream(void *stream);
 std::unique_ptr<Clock> makeEventClock(void *stream);
 std::string gpuDescription();
+// A kernel fault (a misaligned or illegal address, in Lamina or in the peer) leaves the CUDA context
+// unusable: every later call fails. The fault's text when that happened, else "".
+std::string cudaContextFault();
+
 // ceiling.cpp: an n x n x n GEMM per type on `stream`, timed with t.clock.
 std::vector<GemmCeiling> measureGemmCeilings(void *stream, int64_t n, const TimingOptions &t);
 #endif
