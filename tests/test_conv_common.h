@@ -138,6 +138,20 @@ inline std::vector<int> applicableAlgos(const lt::Handle &h, Dir d, Setup &st) {
   return out;
 }
 
+// Algorithms that apply to some shapes only: the general conformance tests leave them out and a list
+// of their own shapes runs them (ConformanceWinograd).
+inline bool isShapeLimited(Dir d, int algo) {
+  return (d == Dir::Forward && algo == LAMINA_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED) ||
+         (d == Dir::BackwardData && algo == LAMINA_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD_NONFUSED);
+}
+
+// Winograd F(4x4, 3x3) trades accuracy for multiplies: its transforms scale values by up to ~100 and
+// float rounding grows with them (3e-5 of the rms at 1152-long reductions, where direct sums keep
+// 1e-6). Float runs of it get 5x the float tolerance (1e-4); the other types keep theirs.
+inline double toleranceFactor(Dir d, int algo, laminaDataType_t dt) {
+  return dt == LAMINA_DATA_FLOAT && isShapeLimited(d, algo) ? 5.0 : 1.0;
+}
+
 // The conformance driver: every problem of the committed list x applicable algorithm x dtype x
 // layout (NCHW/KCRS, NHWC/KRSC, odd strides) x math type (lt::mathTypes) x (alpha, beta), against
 // the fp64 reference.
@@ -173,6 +187,13 @@ inline int runConformance(Dir d, const std::vector<int> &expectAlgos, const std:
         if (d != Dir::Forward)
           lt::upload(h, *st.y, dy, yb.p);
         auto algos = applicableAlgos(h, d, st);
+        // Algorithms limited to some shapes (Winograd: 3x3 stride 1) run where a test expects them.
+        algos.erase(std::remove_if(algos.begin(), algos.end(),
+                                   [&](int a) {
+                                     return isShapeLimited(d, a) &&
+                                            std::find(expectAlgos.begin(), expectAlgos.end(), a) == expectAlgos.end();
+                                   }),
+                    algos.end());
         EXPECT_EQ(algos, expectAlgos);
         for (laminaMathType_t math : lt::mathTypes())
           for (int algo : algos) {
@@ -222,7 +243,8 @@ inline int runConformance(Dir d, const std::vector<int> &expectAlgos, const std:
                 got = lt::download(h, *st.w, out.p);
               }
               EXPECT_EQ(r, LAMINA_STATUS_SUCCESS) << laminaGetLastErrorMessage();
-              EXPECT_TRUE(lt::allClose(got, blend(ref, old, ab.alpha, ab.beta), lt::tolerance(dt, math)));
+              EXPECT_TRUE(lt::allClose(got, blend(ref, old, ab.alpha, ab.beta),
+                                       lt::tolerance(dt, math) * toleranceFactor(d, algo, dt)));
               ++runs;
             }
           }

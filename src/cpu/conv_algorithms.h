@@ -9,9 +9,11 @@ extern const ConvAlgorithm kConvFwdImplicitGemm;
 extern const ConvAlgorithm kConvFwdImplicitPrecompGemm;
 extern const ConvAlgorithm kConvFwdGemm;
 extern const ConvAlgorithm kConvFwdDirect;
+extern const ConvAlgorithm kConvFwdWinogradNonfused;
 extern const ConvAlgorithm kConvBwdDataImplicitGemm;
 extern const ConvAlgorithm kConvBwdDataGemm;
 extern const ConvAlgorithm kConvBwdDataDirect;
+extern const ConvAlgorithm kConvBwdDataWinogradNonfused;
 extern const ConvAlgorithm kConvBwdFilterImplicitGemm;
 extern const ConvAlgorithm kConvBwdFilterGemm;
 

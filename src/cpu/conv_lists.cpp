@@ -6,10 +6,10 @@ namespace lamina {
 
 const std::vector<const ConvAlgorithm *> &cpuConvAlgorithms(ConvDirection dir) {
   using namespace cpu;
-  static const std::vector<const ConvAlgorithm *> forward = {&kConvFwdGemm, &kConvFwdImplicitPrecompGemm,
-                                                             &kConvFwdImplicitGemm, &kConvFwdDirect};
+  static const std::vector<const ConvAlgorithm *> forward = {
+      &kConvFwdGemm, &kConvFwdImplicitPrecompGemm, &kConvFwdImplicitGemm, &kConvFwdWinogradNonfused, &kConvFwdDirect};
   static const std::vector<const ConvAlgorithm *> backwardData = {&kConvBwdDataGemm, &kConvBwdDataImplicitGemm,
-                                                                  &kConvBwdDataDirect};
+                                                                  &kConvBwdDataWinogradNonfused, &kConvBwdDataDirect};
   static const std::vector<const ConvAlgorithm *> backwardFilter = {&kConvBwdFilterGemm, &kConvBwdFilterImplicitGemm};
   switch (dir) {
   case ConvDirection::Forward: return forward;

@@ -1,0 +1,165 @@
+// Winograd F(4x4, 3x3) (Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks"), shared
+// by the CPU and CUDA WINOGRAD_NONFUSED algorithms: a 4x4 tile of a 3x3 cross-correlation from a 6x6
+// input tile with 36 multiplies per (input, output) channel pair instead of 144. Nonfused: the filter
+// and the input are transformed into the workspace, 36 GEMMs (one per transform point) multiply them,
+// and an output transform writes y:
+//   U[g][point][o][c] = (G w G^T)                      filter of output channel o, reduction channel c
+//   V[g][point][c][t] = (B^T d B)                      6x6 input tile of tile t, channel c
+//   M[g][point][o][t] = sum_c U[..][o][c] V[..][c][t]  (the GEMMs)
+//   y tile t, channel o = A^T M A                      4x4 outputs, alpha/beta applied
+// Backward-data (stride 1) is the same with dy as the source, the filter turned by 180 degrees and
+// its K and C swapped, and an input offset of pad - 2. The transform points are 0, +-1, +-2 and
+// infinity; float keeps ~1e-6 relative error on unit-scale data (the tests' tolerance holds).
+#pragma once
+
+#include "core/conv_geom.h"
+#include "core/conv_problem.h"
+
+#include <cstdint>
+#include <string>
+
+#ifdef __CUDACC__
+#define LAMINA_HD __host__ __device__ __forceinline__
+#else
+#define LAMINA_HD inline
+#endif
+
+namespace lamina::winograd {
+
+constexpr int kTile = 4;    // output tile edge
+constexpr int kIn = 6;      // input tile edge (kTile + 3 - 1)
+constexpr int kPoints = 36; // transform points (kIn * kIn)
+
+// The operands of one direction: the source (x or dy) with its reduction channels, the output (y or
+// dx), and the filter element of (output channel o, reduction channel c, tap r, s) of group 0 at
+// w + wOff + o * wsOut + c * wsRed + r * wsR + s * wsS (group g adds g * wsGroup). Plain data.
+struct View {
+  int64_t N, G, RCg, NCg;         // images, groups, reduction and output channels per group
+  int64_t srcH, srcW, outH, outW; // spatial dims
+  int64_t off[2];                 // source coordinate of output pixel (0, 0) at tap (0, 0): h, w
+  int64_t ss[4], os[4];           // strides of source and output: n, channel, h, w
+  int64_t wOff, wsOut, wsRed, wsR, wsS, wsGroup;
+  int64_t tilesH, tilesW, T; // output tiles per column and row; T = N * tilesH * tilesW
+};
+
+// The view of a 2-D problem in a direction (forward or backward-data; the caller checked applies()).
+inline View makeView(const ConvProblem &p, bool backwardData) {
+  const ConvGeom g = makeConvGeom(p);
+  View v;
+  v.N = g.N, v.G = g.G;
+  v.RCg = backwardData ? g.Kg : g.Cg;
+  v.NCg = backwardData ? g.Cg : g.Kg;
+  const int64_t *src = backwardData ? g.out : g.in, *dst = backwardData ? g.in : g.out;
+  const int64_t *ss = backwardData ? g.ys : g.xs, *os = backwardData ? g.xs : g.ys;
+  v.srcH = src[1], v.srcW = src[2], v.outH = dst[1], v.outW = dst[2];
+  for (int i = 0; i < 2; ++i)
+    v.off[i] = backwardData ? g.pad[1 + i] - 2 : -g.pad[1 + i];
+  v.ss[0] = ss[0], v.ss[1] = ss[1], v.ss[2] = ss[3], v.ss[3] = ss[4];
+  v.os[0] = os[0], v.os[1] = os[1], v.os[2] = os[3], v.os[3] = os[4];
+  // Filter rows are K (of which group g has Kg from g * Kg), columns the Cg channels of a group.
+  v.wsGroup = g.Kg * g.ws[0];
+  if (backwardData) { // output channel c, reduction channel k, the tap turned: w[k][c][2 - r][2 - s]
+    v.wOff = g.wOff + 2 * g.ws[3] + 2 * g.ws[4];
+    v.wsOut = g.ws[1], v.wsRed = g.ws[0], v.wsR = -g.ws[3], v.wsS = -g.ws[4];
+  } else {
+    v.wOff = g.wOff;
+    v.wsOut = g.ws[0], v.wsRed = g.ws[1], v.wsR = g.ws[3], v.wsS = g.ws[4];
+  }
+  v.tilesH = (v.outH + kTile - 1) / kTile, v.tilesW = (v.outW + kTile - 1) / kTile;
+  v.T = v.N * v.tilesH * v.tilesW;
+  return v;
+}
+
+// Empty when F(4x4, 3x3) applies: 2-D, 3x3 filter, stride 1, dilation 1 (any padding, groups).
+inline std::string whyNot(const ConvProblem &p) {
+  if (p.spatialDims != 2 || p.filt[0] != 3 || p.filt[1] != 3)
+    return "WINOGRAD_NONFUSED: 2-D 3x3 filters only";
+  if (p.stride[0] != 1 || p.stride[1] != 1 || p.dil[0] != 1 || p.dil[1] != 1)
+    return "WINOGRAD_NONFUSED: stride 1 and dilation 1 only";
+  return {};
+}
+
+// v = B^T d B for a 6x6 tile d (row-major). B^T rows: [4 0 -5 0 1 0] [0 -4 -4 1 1 0] [0 4 -4 -1 1 0]
+// [0 -2 -1 2 1 0] [0 2 -1 -2 1 0] [0 4 0 -5 0 1].
+template <class A> LAMINA_HD void inputTransform(const A (&d)[kPoints], A (&v)[kPoints]) {
+  A t[kPoints];
+  for (int j = 0; j < kIn; ++j) {
+    const A d0 = d[j], d1 = d[6 + j], d2 = d[12 + j], d3 = d[18 + j], d4 = d[24 + j], d5 = d[30 + j];
+    t[j] = A(4) * d0 - A(5) * d2 + d4;
+    t[6 + j] = -A(4) * (d1 + d2) + d3 + d4;
+    t[12 + j] = A(4) * (d1 - d2) - d3 + d4;
+    t[18 + j] = A(2) * (d3 - d1) - d2 + d4;
+    t[24 + j] = A(2) * (d1 - d3) - d2 + d4;
+    t[30 + j] = A(4) * d1 - A(5) * d3 + d5;
+  }
+  for (int i = 0; i < kIn; ++i) {
+    const A *r = t + i * kIn;
+    A *o = v + i * kIn;
+    o[0] = A(4) * r[0] - A(5) * r[2] + r[4];
+    o[1] = -A(4) * (r[1] + r[2]) + r[3] + r[4];
+    o[2] = A(4) * (r[1] - r[2]) - r[3] + r[4];
+    o[3] = A(2) * (r[3] - r[1]) - r[2] + r[4];
+    o[4] = A(2) * (r[1] - r[3]) - r[2] + r[4];
+    o[5] = A(4) * r[1] - A(5) * r[3] + r[5];
+  }
+}
+
+// u = G g G^T for a 3x3 filter g (row-major). G rows: [1/4 0 0] [-1/6 -1/6 -1/6] [-1/6 1/6 -1/6]
+// [1/24 1/12 1/6] [1/24 -1/12 1/6] [0 0 1].
+template <class A> LAMINA_HD void filterTransform(const A (&g)[9], A (&u)[kPoints]) {
+  const A q4 = A(1) / A(4), q6 = A(1) / A(6), q12 = A(1) / A(12), q24 = A(1) / A(24); // constants, no divides
+  A t[18];                                                                            // 6 x 3
+  for (int j = 0; j < 3; ++j) {
+    const A g0 = g[j], g1 = g[3 + j], g2 = g[6 + j];
+    t[j] = g0 * q4;
+    t[3 + j] = -(g0 + g1 + g2) * q6;
+    t[6 + j] = -(g0 - g1 + g2) * q6;
+    t[9 + j] = g0 * q24 + g1 * q12 + g2 * q6;
+    t[12 + j] = g0 * q24 - g1 * q12 + g2 * q6;
+    t[15 + j] = g2;
+  }
+  for (int i = 0; i < kIn; ++i) {
+    const A g0 = t[i * 3], g1 = t[i * 3 + 1], g2 = t[i * 3 + 2];
+    A *o = u + i * kIn;
+    o[0] = g0 * q4;
+    o[1] = -(g0 + g1 + g2) * q6;
+    o[2] = -(g0 - g1 + g2) * q6;
+    o[3] = g0 * q24 + g1 * q12 + g2 * q6;
+    o[4] = g0 * q24 - g1 * q12 + g2 * q6;
+    o[5] = g2;
+  }
+}
+
+// y = A^T m A: the 4x4 outputs (row-major) of a 6x6 product m. A^T rows: [1 1 1 1 1 0]
+// [0 1 -1 2 -2 0] [0 1 1 4 4 0] [0 1 -1 8 -8 1].
+template <class A> LAMINA_HD void outputTransform(const A (&m)[kPoints], A (&y)[16]) {
+  A t[24]; // 4 x 6
+  for (int j = 0; j < kIn; ++j) {
+    const A m0 = m[j], m1 = m[6 + j], m2 = m[12 + j], m3 = m[18 + j], m4 = m[24 + j], m5 = m[30 + j];
+    const A s12 = m1 + m2, d12 = m1 - m2, s34 = m3 + m4, d34 = m3 - m4;
+    t[j] = m0 + s12 + s34;
+    t[6 + j] = d12 + A(2) * d34;
+    t[12 + j] = s12 + A(4) * s34;
+    t[18 + j] = d12 + A(8) * d34 + m5;
+  }
+  for (int i = 0; i < kTile; ++i) {
+    const A *r = t + i * kIn;
+    const A s12 = r[1] + r[2], d12 = r[1] - r[2], s34 = r[3] + r[4], d34 = r[3] - r[4];
+    A *o = y + i * kTile;
+    o[0] = r[0] + s12 + s34;
+    o[1] = d12 + A(2) * d34;
+    o[2] = s12 + A(4) * s34;
+    o[3] = d12 + A(8) * d34 + r[5];
+  }
+}
+
+// Tile t's image and top-left output pixel.
+struct TilePos {
+  int64_t n, h0, w0;
+};
+LAMINA_HD TilePos tilePos(const View &v, int64_t t) {
+  const int64_t tw = t % v.tilesW, rest = t / v.tilesW;
+  return {rest / v.tilesH, (rest % v.tilesH) * kTile, tw * kTile};
+}
+
+} // namespace lamina::winograd
