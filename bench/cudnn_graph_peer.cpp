@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <set>
 #include <stdexcept>
@@ -472,9 +473,26 @@ private:
     std::unique_ptr<Plan> bestPlan;
     double bestMs = -1;
     const double tuneStart = nowMs();
+    // LAMINA_BENCH_GRAPH_TRACE=1: each engine config on stderr before it runs (a config that faults
+    // ends the process's CUDA context: the last line names it). LAMINA_BENCH_GRAPH_SKIP: a list of
+    // "engN [knobs]" texts (as the trace prints them, ';'-separated) not to run.
+    static const bool trace = std::getenv("LAMINA_BENCH_GRAPH_TRACE") != nullptr;
+    static const std::string skip = [] {
+      const char *e = std::getenv("LAMINA_BENCH_GRAPH_SKIP");
+      return e ? ";" + std::string(e) + ";" : std::string();
+    }();
     for (const Candidate &c : cands) {
       if (built >= kMaxCandidates)
         break;
+      const std::string id = "eng" + std::to_string(c.engine) + " [" + c.knobs + "]";
+      if (!skip.empty() && skip.find(";" + id + ";") != std::string::npos) {
+        lastRefusal = id + ": skipped (LAMINA_BENCH_GRAPH_SKIP)";
+        continue;
+      }
+      if (trace) {
+        std::fprintf(stderr, "cudnn_graph: %s %s: %s\n", s.name.c_str(), dirName(dir), id.c_str());
+        std::fflush(stderr);
+      }
       ++tried;
       auto p = std::make_unique<Plan>();
       std::string refused = buildPlan(h_, c, *p);
