@@ -88,20 +88,10 @@ inline std::vector<AlphaBeta> alphaBetas(laminaDataType_t dt) {
     v.push_back({-1.5, 1.0});
   return v;
 }
-// LAMINA_TEST_LAYOUTS=nhwc,... (names as lt::layoutName) keeps only those: the slow sanitizer passes.
+// LAMINA_TEST_LAYOUTS=nhwc,... (names as lt::layoutName) keeps only those.
 inline const std::vector<lt::Layout> &layouts() {
-  static const std::vector<lt::Layout> l = [] {
-    std::vector<lt::Layout> all = {lt::Layout::NCHW, lt::Layout::NHWC, lt::Layout::Strided};
-    const char *e = std::getenv("LAMINA_TEST_LAYOUTS");
-    if (!e || !*e)
-      return all;
-    const std::string list = std::string(",") + e + ",";
-    std::vector<lt::Layout> kept;
-    for (lt::Layout x : all)
-      if (list.find(std::string(",") + lt::layoutName(x) + ",") != std::string::npos)
-        kept.push_back(x);
-    return kept.empty() ? all : kept;
-  }();
+  static const std::vector<lt::Layout> l = lt::keepListed<lt::Layout>(
+      {lt::Layout::NCHW, lt::Layout::NHWC, lt::Layout::Strided}, "LAMINA_TEST_LAYOUTS", lt::layoutName);
   return l;
 }
 

@@ -38,8 +38,8 @@ bool wgmmaReady();
 // LAMINA_TC_TILE=L|M|S|T|W|WN|WK|TMA forces the tile of the forward/backward-data plans where it applies
 // (tests and the kernel sandbox); -1 when unset.
 int forcedTile();
-// LAMINA_TC_TILE as seen by the TMA paths: 1 when it forces them (TMA), -1 when it forces another
-// tile (then no TMA path runs), 0 when unset.
+// LAMINA_TC_TILE as seen by the TMA paths (conv_tc_tma.cu, beside the tile names' parser): 1 when it
+// forces them (TMA or a TMA tile), -1 when it forces another tile (then no TMA path runs), 0 when unset.
 int tmaForcing();
 void preloadBwdFilterKernels();
 

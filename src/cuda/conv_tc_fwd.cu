@@ -625,16 +625,6 @@ int forcedTile() {
   return -1;
 }
 
-int tmaForcing() {
-  const char *e = std::getenv("LAMINA_TC_TILE");
-  if (!e)
-    return 0;
-  for (const char *n : {"TMA", "TMAW", "TMAK", "TMA64", "TMAK64"}) // the TMA tiles (conv_tc_tma.cu)
-    if (std::strcmp(e, n) == 0)
-      return 1;
-  return -1;
-}
-
 // The TMA path where it applies: always when forced (LAMINA_TC_TILE=TMA), never when another tile is
 // forced, else when its estimate beats the cp.async plan's (small outputs keep split-K).
 namespace {

@@ -280,6 +280,20 @@ TmaShape shapeOf(TmaTile t) {
   }
 }
 
+} // namespace
+
+// LAMINA_TC_TILE's names for the TMA paths: TMA (the rule's tile) and the tiles tmaTile parses.
+int tmaForcing() {
+  const char *e = std::getenv("LAMINA_TC_TILE");
+  if (!e)
+    return 0;
+  for (const char *n : {"TMA", "TMAW", "TMAK", "TMA64", "TMAK64"})
+    if (std::strcmp(e, n) == 0)
+      return 1;
+  return -1;
+}
+
+namespace {
 // LAMINA_TC_TILE names one TMA tile for measuring and testing: TMAW (256 x 128 or 256 x 64, 32 deep),
 // TMAK (128 x 256), TMA64 (256 x 128, 64 deep), TMAK64 (128 x 256, 64 deep); TMA and unset: the rule.
 // The backward-data takes a forced deep tile's 32-deep counterpart.

@@ -328,19 +328,9 @@ const std::vector<laminaMathType_t> &mathTypes() {
 }
 
 const std::vector<laminaDataType_t> &floatTypes() {
-  // LAMINA_TEST_DTYPES=half,float (names as dtypeName) keeps only those: the slow sanitizer passes.
-  static const std::vector<laminaDataType_t> t = [] {
-    std::vector<laminaDataType_t> all = {LAMINA_DATA_FLOAT, LAMINA_DATA_DOUBLE, LAMINA_DATA_HALF, LAMINA_DATA_BFLOAT16};
-    const char *e = std::getenv("LAMINA_TEST_DTYPES");
-    if (!e || !*e)
-      return all;
-    const std::string list = std::string(",") + e + ",";
-    std::vector<laminaDataType_t> kept;
-    for (laminaDataType_t dt : all)
-      if (list.find(std::string(",") + dtypeName(dt) + ",") != std::string::npos)
-        kept.push_back(dt);
-    return kept.empty() ? all : kept;
-  }();
+  // LAMINA_TEST_DTYPES=half,float (names as dtypeName) keeps only those.
+  static const std::vector<laminaDataType_t> t = keepListed<laminaDataType_t>(
+      {LAMINA_DATA_FLOAT, LAMINA_DATA_DOUBLE, LAMINA_DATA_HALF, LAMINA_DATA_BFLOAT16}, "LAMINA_TEST_DTYPES", dtypeName);
   return t;
 }
 

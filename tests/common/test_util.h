@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,21 @@
   } while (0)
 
 namespace lt {
+
+// The entries of `all` whose name(x) is in the comma-separated list of environment variable `env`
+// (LAMINA_TEST_DTYPES, LAMINA_TEST_LAYOUTS: the slow sanitizer passes); all of them when it is unset,
+// empty or names none.
+template <class T, class Name> std::vector<T> keepListed(const std::vector<T> &all, const char *env, Name name) {
+  const char *e = std::getenv(env);
+  if (!e || !*e)
+    return all;
+  const std::string list = std::string(",") + e + ",";
+  std::vector<T> kept;
+  for (const T &x : all)
+    if (list.find(std::string(",") + name(x) + ",") != std::string::npos)
+      kept.push_back(x);
+  return kept.empty() ? all : kept;
+}
 
 // Backend under test, from LAMINA_TEST_BACKEND (default cpu).
 laminaBackend_t testBackend();
