@@ -58,6 +58,8 @@ std::string shortName(const char *n) {
     return "gemm";
   if (s == "DIRECT")
     return "direct";
+  if (s == "WINOGRAD_NONFUSED")
+    return "wino_nf";
   return s;
 }
 // One algorithm's recorded time, or NaN when the row was not a measurement (not run: estimated from

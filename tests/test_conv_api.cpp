@@ -63,15 +63,14 @@ TEST(ConvSelect, ForwardGetHeuristicsFind) {
   auto s = smallSpec();
   ct::Setup st(s, F, lt::Layout::NCHW);
   // Heuristics: ranked, applicable first, FFT and fused Winograd not supported; WINOGRAD_NONFUSED
-  // applies to this 3x3 stride-1 problem on the CPU (the CUDA backend has none yet).
+  // applies to this 3x3 stride-1 problem.
   laminaConvolutionFwdAlgoPerf_t perf[8];
   int n = 0;
   LAMINA_ASSERT_OK(laminaGetConvolutionForwardAlgorithmHeuristics(h, *st.x, *st.w, st.conv, *st.y, 8, &n, perf));
   checkRanking(perf, n, LAMINA_CONVOLUTION_FWD_ALGO_COUNT, false);
   for (int i = 0; i < n; ++i)
     if (perf[i].algo == LAMINA_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED)
-      EXPECT_EQ(perf[i].status,
-                lt::testBackend() == LAMINA_BACKEND_CPU ? LAMINA_STATUS_SUCCESS : LAMINA_STATUS_NOT_SUPPORTED);
+      EXPECT_EQ(perf[i].status, LAMINA_STATUS_SUCCESS);
     else if (perf[i].algo >= LAMINA_CONVOLUTION_FWD_ALGO_FFT)
       EXPECT_EQ(perf[i].status, LAMINA_STATUS_NOT_SUPPORTED);
   // Fewer requested than exist.

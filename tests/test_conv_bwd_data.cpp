@@ -62,13 +62,12 @@ TEST(ConvBackwardData, HostPointerOnGpu) {
 }
 
 // 3x3 stride-1 rows (tests/problems/conv_winograd.csv): WINOGRAD_NONFUSED besides the general
-// algorithms (the CPU backend's; the CUDA backend has no Winograd yet, so there it runs the rest).
+// algorithms, on both backends.
 TEST(ConvBackwardData, ConformanceWinograd) {
   LT_HANDLE_OR_SKIP(h);
   std::vector<int> algos = {LAMINA_CONVOLUTION_BWD_DATA_ALGO_IMPLICIT_GEMM, LAMINA_CONVOLUTION_BWD_DATA_ALGO_GEMM,
                             LAMINA_CONVOLUTION_BWD_DATA_ALGO_DIRECT};
-  if (lt::testBackend() == LAMINA_BACKEND_CPU)
-    algos.push_back(LAMINA_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD_NONFUSED);
+  algos.push_back(LAMINA_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD_NONFUSED);
   std::sort(algos.begin(), algos.end());
   const char *list = "problems/conv_winograd.csv";
   setenv("LAMINA_CPU_WINOGRAD_CHUNK", "50", 1); // wino_chunks' 121 tiles in three chunks

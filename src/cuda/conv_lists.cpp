@@ -10,11 +10,13 @@ const std::vector<const ConvAlgorithm *> &cudaConvAlgorithms(ConvDirection dir) 
       &kConvFwdGemm,
       &kConvFwdImplicitPrecompGemm,
       &kConvFwdImplicitGemm,
+      &kConvFwdWinogradNonfused,
       &kConvFwdDirect,
   };
   static const std::vector<const ConvAlgorithm *> bwdData = {
       &kConvBwdDataGemm,
       &kConvBwdDataImplicitGemm,
+      &kConvBwdDataWinogradNonfused,
       &kConvBwdDataDirect,
   };
   static const std::vector<const ConvAlgorithm *> bwdFilter = {
@@ -41,6 +43,7 @@ void preloadConvKernels() {
   preloadConvBwdDataGemm();
   preloadConvBwdFilterImplicitGemm();
   preloadConvBwdFilterGemm();
+  preloadConvWinograd();
 }
 } // namespace cuda
 

@@ -1,0 +1,208 @@
+// WINOGRAD_NONFUSED on the GPU, forward and backward-data (2-D 3x3, stride 1, dilation 1): the
+// F(4x4, 3x3) transforms of core/winograd.h (the CPU algorithm's, tested there) around one cuBLAS
+// strided-batched GEMM over the 36 transform points x groups per chunk of tiles:
+//   U[g][pt][o][c]  filter transform                     (once per call)
+//   V[g][pt][c][t]  input transform of a chunk of tiles  (threads over t: coalesced stores)
+//   M[g][pt][o][t] = U[g][pt] (NCg x RCg) * V[g][pt] (RCg x tiles)   cuBLAS, batch G * 36
+//   y               output transform with alpha/beta     (threads over t: coalesced loads)
+// in the accumulation type (float; double for double). Float under TENSOR_OP math multiplies in
+// TF32; half/bfloat16 keep exact float GEMMs (their tests hold half's tolerance).
+#include "core/winograd.h"
+#include "cuda/blas.h"
+#include "cuda/conv_algorithms.h"
+#include "cuda/conv_gemm_common.cuh"
+
+namespace lamina::cuda {
+namespace {
+
+namespace wg = lamina::winograd;
+using gemmconv::accSize;
+using gemmconv::accType;
+using gemmconv::alignUp;
+using gemmconv::WsCarver;
+using wg::kPoints;
+
+// V and M of one chunk of tiles are kept near this.
+constexpr size_t kChunkBudget = size_t(256) << 20;
+
+int64_t chunkTiles(const ConvProblem &p, const wg::View &v) {
+  const int64_t perTile = kPoints * v.G * (v.RCg + v.NCg) * int64_t(accSize(p));
+  return std::min(v.T, std::max<int64_t>(1, int64_t(kChunkBudget) / perTile));
+}
+
+size_t workspaceOf(const ConvProblem &p, bool bwd) {
+  const wg::View v = wg::makeView(p, bwd);
+  const int64_t tc = chunkTiles(p, v), a = int64_t(accSize(p)), b = v.G * kPoints;
+  return alignUp(size_t(a * b * v.NCg * v.RCg)) + alignUp(size_t(a * b * v.RCg * tc)) +
+         alignUp(size_t(a * b * v.NCg * tc));
+}
+
+// U[((g * 36 + pt) * NCg + o) * RCg + c] for every (g, o, c), c fastest.
+template <class T>
+__global__ void filterTransformKernel(wg::View v, const T *__restrict__ w, acc_t<T> *__restrict__ U) {
+  using A = acc_t<T>;
+  const int64_t total = v.G * v.NCg * v.RCg;
+  LAMINA_GRID_STRIDE_LOOP(i, total) {
+    const int64_t c = i % v.RCg, rest = i / v.RCg, o = rest % v.NCg, g = rest / v.NCg;
+    const T *f = w + v.wOff + g * v.wsGroup + o * v.wsOut + c * v.wsRed;
+    A taps[9], u[kPoints];
+#pragma unroll
+    for (int r = 0; r < 3; ++r)
+#pragma unroll
+      for (int s = 0; s < 3; ++s)
+        taps[r * 3 + s] = toAcc(f[r * v.wsR + s * v.wsS]);
+    wg::filterTransform(taps, u);
+#pragma unroll
+    for (int pt = 0; pt < kPoints; ++pt)
+      U[((g * kPoints + pt) * v.NCg + o) * v.RCg + c] = u[pt];
+  }
+}
+
+// V[((g * 36 + pt) * RCg + c) * tc + t] for tiles t0 .. t0 + nt, t fastest.
+template <class T>
+__global__ void inputTransformKernel(wg::View v, const T *__restrict__ src, int64_t t0, int64_t nt, int64_t tc,
+                                     acc_t<T> *__restrict__ V) {
+  using A = acc_t<T>;
+  const int64_t total = v.G * v.RCg * nt;
+  LAMINA_GRID_STRIDE_LOOP(i, total) {
+    const int64_t t = i % nt, gc = i / nt, c = gc % v.RCg, g = gc / v.RCg;
+    const wg::TilePos tp = wg::tilePos(v, t0 + t);
+    const T *sc = src + tp.n * v.ss[0] + (g * v.RCg + c) * v.ss[1];
+    A d[kPoints], vt[kPoints];
+#pragma unroll
+    for (int ii = 0; ii < wg::kIn; ++ii) {
+      const int64_t hh = tp.h0 + v.off[0] + ii;
+      const bool rowIn = hh >= 0 && hh < v.srcH;
+#pragma unroll
+      for (int jj = 0; jj < wg::kIn; ++jj) {
+        const int64_t ww = tp.w0 + v.off[1] + jj;
+        d[ii * wg::kIn + jj] = rowIn && ww >= 0 && ww < v.srcW ? toAcc(sc[hh * v.ss[2] + ww * v.ss[3]]) : A(0);
+      }
+    }
+    wg::inputTransform(d, vt);
+#pragma unroll
+    for (int pt = 0; pt < kPoints; ++pt)
+      V[((g * kPoints + pt) * v.RCg + c) * tc + t] = vt[pt];
+  }
+}
+
+// out tile t of channel o = A^T M A, stored as alpha * value + beta * out (out unread when beta == 0).
+template <class T>
+__global__ void outputTransformKernel(wg::View v, const acc_t<T> *__restrict__ M, int64_t t0, int64_t nt, int64_t tc,
+                                      acc_t<T> alpha, acc_t<T> beta, T *__restrict__ out) {
+  using A = acc_t<T>;
+  const int64_t total = v.G * v.NCg * nt;
+  LAMINA_GRID_STRIDE_LOOP(i, total) {
+    const int64_t t = i % nt, go = i / nt, o = go % v.NCg, g = go / v.NCg;
+    A m[kPoints], y[16];
+#pragma unroll
+    for (int pt = 0; pt < kPoints; ++pt)
+      m[pt] = M[((g * kPoints + pt) * v.NCg + o) * tc + t];
+    wg::outputTransform(m, y);
+    const wg::TilePos tp = wg::tilePos(v, t0 + t);
+    T *yo = out + tp.n * v.os[0] + (g * v.NCg + o) * v.os[1];
+#pragma unroll
+    for (int ii = 0; ii < wg::kTile; ++ii)
+#pragma unroll
+      for (int jj = 0; jj < wg::kTile; ++jj)
+        if (tp.h0 + ii < v.outH && tp.w0 + jj < v.outW)
+          storeScaled(yo + (tp.h0 + ii) * v.os[2] + (tp.w0 + jj) * v.os[3], y[ii * wg::kTile + jj], alpha, beta);
+  }
+}
+
+template <class T> void run(const ConvArgs &a, bool bwd) {
+  using A = acc_t<T>;
+  const ConvProblem &p = *a.p;
+  const laminaContext &h = *a.handle;
+  const cudaStream_t stream = streamOf(h);
+  const wg::View v = wg::makeView(p, bwd);
+  const T *src = static_cast<const T *>(bwd ? a.dy : a.x);
+  T *out = static_cast<T *>(bwd ? a.dx : a.y);
+  const int64_t tc = chunkTiles(p, v), batches = v.G * kPoints;
+  WsCarver ws{static_cast<char *>(a.workspace)};
+  A *U = ws.take<A>(batches * v.NCg * v.RCg);
+  A *V = ws.take<A>(batches * v.RCg * tc);
+  A *M = ws.take<A>(batches * v.NCg * tc);
+  filterTransformKernel<T><<<gridFor(v.G * v.NCg * v.RCg), kBlock, 0, stream>>>(v, static_cast<const T *>(a.w), U);
+  LAMINA_CUDA_LAUNCHED();
+  for (int64_t t0 = 0; t0 < v.T; t0 += tc) {
+    const int64_t nt = std::min(tc, v.T - t0);
+    inputTransformKernel<T><<<gridFor(v.G * v.RCg * nt), kBlock, 0, stream>>>(v, src, t0, nt, tc, V);
+    LAMINA_CUDA_LAUNCHED();
+    // Column-major view of M_b[NCg x nt] = U_b[NCg x RCg] * V_b[RCg x nt] (row-major, ld tc):
+    // M_b^T[nt x NCg] = V_b^T[nt x RCg] * U_b^T[RCg x NCg].
+    GemmCall gc;
+    gc.abType = accType(p);
+    gc.cType = accType(p);
+    gc.math = p.dataType == LAMINA_DATA_FLOAT ? p.math : LAMINA_DEFAULT_MATH;
+    gc.m = nt, gc.n = v.NCg, gc.k = v.RCg;
+    gc.A = V, gc.lda = tc, gc.strideA = v.RCg * tc;
+    gc.B = U, gc.ldb = v.RCg, gc.strideB = v.NCg * v.RCg;
+    gc.C = M, gc.ldc = tc, gc.strideC = v.NCg * tc;
+    gc.batch = batches;
+    gemmStridedBatched(h, gc);
+    outputTransformKernel<T>
+        <<<gridFor(v.G * v.NCg * nt), kBlock, 0, stream>>>(v, M, t0, nt, tc, A(a.alpha), A(a.beta), out);
+    LAMINA_CUDA_LAUNCHED();
+  }
+}
+
+std::string whyNotAny(const ConvProblem &p, bool bwd) {
+  if (std::string why = wg::whyNot(p); !why.empty())
+    return why;
+  const wg::View v = wg::makeView(p, bwd);
+  if (!gemmFitsInt(chunkTiles(p, v), v.NCg, v.RCg, chunkTiles(p, v), v.RCg, chunkTiles(p, v)))
+    return "WINOGRAD_NONFUSED: a GEMM dimension exceeds the 32-bit range of cuBLAS";
+  return {};
+}
+
+double estimateAny(const ConvProblem &p, bool bwd) {
+  // The GEMMs at cuBLAS's rate for the math (fp32 ~45 TFLOP/s on the H200, TF32 ~300, fp64 ~50) plus
+  // V and M written and read once and the source read at 2.5 TB/s, three launches per chunk.
+  const wg::View v = wg::makeView(p, bwd);
+  const double flops = 2.0 * kPoints * v.G * v.NCg * v.RCg * double(v.T);
+  const double tflops = p.dataType == LAMINA_DATA_DOUBLE                                     ? 50
+                        : p.dataType == LAMINA_DATA_FLOAT && p.math == LAMINA_TENSOR_OP_MATH ? 300
+                                                                                             : 45;
+  const double small = std::min(1.0, double(v.NCg) / 64.0) * std::min(1.0, double(v.RCg) / 64.0);
+  const double bytes =
+      double(accSize(p)) * kPoints * v.G * (v.RCg + v.NCg) * double(v.T) * 2.0 +
+      double(dataTypeSize(p.dataType)) * double(v.N) * v.G * (v.RCg * v.srcH * v.srcW + v.NCg * v.outH * v.outW);
+  const int64_t chunks = (v.T + chunkTiles(p, v) - 1) / chunkTiles(p, v);
+  return flops / (tflops * 1e9 * std::max(small, 0.02)) + bytes / 2.5e9 + 0.008 * double(1 + 3 * chunks);
+}
+
+template <class T> void runFwd(const ConvArgs &a) { run<T>(a, false); }
+template <class T> void runBwd(const ConvArgs &a) { run<T>(a, true); }
+
+template <class T> void preloadT() {
+  preloadKernel(filterTransformKernel<T>);
+  preloadKernel(inputTransformKernel<T>);
+  preloadKernel(outputTransformKernel<T>);
+}
+
+} // namespace
+
+void preloadConvWinograd() { LAMINA_CUDA_FOR_FLOAT_TYPES(preloadT); }
+
+const ConvAlgorithm kConvFwdWinogradNonfused = {
+    ConvDirection::Forward,
+    LAMINA_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED,
+    "WINOGRAD_NONFUSED",
+    LAMINA_DETERMINISTIC,
+    [](const ConvProblem &p) { return whyNotAny(p, false); },
+    [](const ConvProblem &p) { return workspaceOf(p, false); },
+    [](const ConvProblem &p) { return estimateAny(p, false); },
+    [](const ConvArgs &a) { LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, runFwd, a); }};
+
+const ConvAlgorithm kConvBwdDataWinogradNonfused = {
+    ConvDirection::BackwardData,
+    LAMINA_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD_NONFUSED,
+    "WINOGRAD_NONFUSED",
+    LAMINA_DETERMINISTIC,
+    [](const ConvProblem &p) { return whyNotAny(p, true); },
+    [](const ConvProblem &p) { return workspaceOf(p, true); },
+    [](const ConvProblem &p) { return estimateAny(p, true); },
+    [](const ConvArgs &a) { LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, runBwd, a); }};
+
+} // namespace lamina::cuda
