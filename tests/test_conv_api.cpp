@@ -171,20 +171,26 @@ TEST(ConvSelect, BackwardGetHeuristicsFind) {
   EXPECT_EQ(fp[1].status, LAMINA_STATUS_INSUFFICIENT_WORKSPACE);
 }
 
-// On typical layers the heuristic prefers the BLAS path for big channel counts and an implicit
-// kernel without workspace when asked.
+// On typical layers the heuristic prefers the BLAS paths for big channel counts (on the GPU, for a 3x3
+// stride-1 layer in exact float math, Winograd: 4x fewer multiplies, as cuDNN picks there) and an
+// implicit kernel without workspace when asked.
 TEST(ConvSelect, HeuristicPrefersGemmOnLargeLayers) {
   LT_HANDLE_OR_SKIP(h);
-  lt::ref::ConvSpec s;
-  s.N = 8, s.C = 256, s.K = 256, s.in[0] = 14, s.in[1] = 14, s.filt[0] = 3, s.filt[1] = 3, s.pad[0] = 1, s.pad[1] = 1;
-  ct::Setup st(s, F, lt::Layout::NCHW);
-  laminaConvolutionFwdAlgo_t algo;
-  LAMINA_ASSERT_OK(laminaGetConvolutionForwardAlgorithm(h, *st.x, *st.w, st.conv, *st.y,
-                                                        LAMINA_CONVOLUTION_PREFER_FASTEST, 0, &algo));
-  EXPECT_EQ(algo, LAMINA_CONVOLUTION_FWD_ALGO_GEMM);
-  LAMINA_ASSERT_OK(
-      laminaGetConvolutionForwardAlgorithm(h, *st.x, *st.w, st.conv, *st.y, LAMINA_CONVOLUTION_NO_WORKSPACE, 0, &algo));
-  EXPECT_EQ(algo, LAMINA_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM);
+  for (int f : {3, 5}) {
+    SCOPED_TRACE(f);
+    lt::ref::ConvSpec s;
+    s.N = 8, s.C = 256, s.K = 256, s.in[0] = 14, s.in[1] = 14;
+    s.filt[0] = s.filt[1] = f, s.pad[0] = s.pad[1] = f / 2;
+    ct::Setup st(s, F, lt::Layout::NCHW);
+    laminaConvolutionFwdAlgo_t algo;
+    LAMINA_ASSERT_OK(laminaGetConvolutionForwardAlgorithm(h, *st.x, *st.w, st.conv, *st.y,
+                                                          LAMINA_CONVOLUTION_PREFER_FASTEST, 0, &algo));
+    EXPECT_EQ(algo, f == 3 && lt::testBackend() == LAMINA_BACKEND_CUDA ? LAMINA_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED
+                                                                       : LAMINA_CONVOLUTION_FWD_ALGO_GEMM);
+    LAMINA_ASSERT_OK(laminaGetConvolutionForwardAlgorithm(h, *st.x, *st.w, st.conv, *st.y,
+                                                          LAMINA_CONVOLUTION_NO_WORKSPACE, 0, &algo));
+    EXPECT_EQ(algo, LAMINA_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM);
+  }
 }
 
 // An algorithm that does not apply says why: on the CPU, GEMM's column matrix of a huge image exceeds

@@ -7,6 +7,7 @@
 // dx = alpha * sum + beta * dx through dx's strides (dx unread when beta == 0).
 #include "cuda/conv_algorithms.h"
 #include "cuda/conv_gemm_common.cuh"
+#include "cuda/conv_pointwise.h"
 
 namespace lamina::cuda {
 namespace {
@@ -18,6 +19,8 @@ size_t bytesPerPos(const ConvProblem &p) { return p.K * storageSize(p) + p.C * p
 Plan planOf(const ConvProblem &p) { return makePlan(p, bytesPerPos(p), true); }
 
 size_t workspace(const ConvProblem &p) {
+  if (pointwiseApplies(p, ConvDirection::BackwardData))
+    return 0;
   const Plan pl = planOf(p);
   return alignUp(size_t(p.K * p.Cg() * p.filtSize()) * storageSize(p)) +
          alignUp(size_t(p.K * pl.cols()) * storageSize(p)) +
@@ -97,6 +100,8 @@ template <class T> void run(const ConvArgs &a) {
 }
 
 std::string whyNot(const ConvProblem &p) {
+  if (pointwiseApplies(p, ConvDirection::BackwardData))
+    return {};
   std::string why = whyNotGemm(p);
   if (why.empty() && p.outSize() > INT_MAX)
     return "an image's output positions exceed the 32-bit range of cuBLAS";
@@ -104,6 +109,8 @@ std::string whyNot(const ConvProblem &p) {
 }
 
 double estimate(const ConvProblem &p) {
+  if (pointwiseApplies(p, ConvDirection::BackwardData))
+    return pointwiseEstimateMs(p, ConvDirection::BackwardData);
   const double T = double(storageSize(p)), Acc = double(accSize(p));
   const double NP = double(p.N) * double(p.outSize());
   const double bytes = NP * (2.0 * p.K * T + 2.0 * p.C * p.filtSize() * Acc) + double(p.N) * p.C * p.inSize() * T;
@@ -116,7 +123,12 @@ double estimate(const ConvProblem &p) {
   return estimateMs(p, bytes * (strided ? 10.0 : 3.0), planOf(p).chunks, 2);
 }
 
-void runAny(const ConvArgs &a) { LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, run, a); }
+// 1x1 convolutions on packed tensors skip the workspace: one cuBLAS call (conv_pointwise.cu).
+void runAny(const ConvArgs &a) {
+  if (pointwiseApplies(*a.p, ConvDirection::BackwardData))
+    return runPointwise(a, ConvDirection::BackwardData);
+  LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, run, a);
+}
 
 template <class T> void preloadT() {
   preloadKernel(col2imKernel<T>);

@@ -7,6 +7,7 @@
 // applied; dw unread when beta == 0).
 #include "cuda/conv_algorithms.h"
 #include "cuda/conv_gemm_common.cuh"
+#include "cuda/conv_pointwise.h"
 
 namespace lamina::cuda {
 namespace {
@@ -17,6 +18,8 @@ size_t bytesPerPos(const ConvProblem &p) { return (p.C * p.filtSize() + p.K) * s
 Plan planOf(const ConvProblem &p) { return makePlan(p, bytesPerPos(p), false); }
 
 size_t workspace(const ConvProblem &p) {
+  if (pointwiseApplies(p, ConvDirection::BackwardFilter))
+    return 0;
   const Plan pl = planOf(p);
   return alignUp(size_t(p.K * p.Cg() * p.filtSize()) * accSize(p)) +
          alignUp(size_t(p.C * p.filtSize() * pl.cols()) * storageSize(p)) +
@@ -74,9 +77,13 @@ template <class T> void run(const ConvArgs &a) {
   LAMINA_CUDA_LAUNCHED();
 }
 
-std::string whyNot(const ConvProblem &p) { return whyNotGemm(p); }
+std::string whyNot(const ConvProblem &p) {
+  return pointwiseApplies(p, ConvDirection::BackwardFilter) ? std::string() : whyNotGemm(p);
+}
 
 double estimate(const ConvProblem &p) {
+  if (pointwiseApplies(p, ConvDirection::BackwardFilter))
+    return pointwiseEstimateMs(p, ConvDirection::BackwardFilter);
   const double T = double(storageSize(p));
   const double NP = double(p.N) * double(p.outSize());
   const double bytes = NP * (2.0 * p.C * p.filtSize() * T + 2.0 * p.K * T) + double(p.N) * p.C * p.inSize() * T;
@@ -84,7 +91,12 @@ double estimate(const ConvProblem &p) {
   return estimateMs(p, bytes * 2.0, planOf(p).chunks, 2);
 }
 
-void runAny(const ConvArgs &a) { LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, run, a); }
+// 1x1 convolutions on packed tensors skip the workspace: one cuBLAS call (conv_pointwise.cu).
+void runAny(const ConvArgs &a) {
+  if (pointwiseApplies(*a.p, ConvDirection::BackwardFilter))
+    return runPointwise(a, ConvDirection::BackwardFilter);
+  LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, run, a);
+}
 
 template <class T> void preloadT() {
   preloadKernel(storeFilterKernel<T>);

@@ -6,6 +6,7 @@
 // y = alpha * out + beta * y through y's strides (y unread when beta == 0).
 #include "cuda/conv_algorithms.h"
 #include "cuda/conv_gemm_common.cuh"
+#include "cuda/conv_pointwise.h"
 
 namespace lamina::cuda {
 namespace {
@@ -16,6 +17,8 @@ size_t bytesPerPos(const ConvProblem &p) { return p.C * p.filtSize() * storageSi
 Plan planOf(const ConvProblem &p) { return makePlan(p, bytesPerPos(p), false); }
 
 size_t workspace(const ConvProblem &p) {
+  if (pointwiseApplies(p, ConvDirection::Forward))
+    return 0;
   const Plan pl = planOf(p);
   return alignUp(size_t(p.K * p.Cg() * p.filtSize()) * storageSize(p)) +
          alignUp(size_t(p.C * p.filtSize() * pl.cols()) * storageSize(p)) +
@@ -72,9 +75,13 @@ template <class T> void run(const ConvArgs &a) {
   }
 }
 
-std::string whyNot(const ConvProblem &p) { return whyNotGemm(p); }
+std::string whyNot(const ConvProblem &p) {
+  return pointwiseApplies(p, ConvDirection::Forward) ? std::string() : whyNotGemm(p);
+}
 
 double estimate(const ConvProblem &p) {
+  if (pointwiseApplies(p, ConvDirection::Forward))
+    return pointwiseEstimateMs(p, ConvDirection::Forward);
   const double T = double(storageSize(p)), Acc = double(accSize(p));
   const double NP = double(p.N) * double(p.outSize());
   const double bytes =
@@ -85,7 +92,12 @@ double estimate(const ConvProblem &p) {
   return estimateMs(p, bytes * 2.0, planOf(p).chunks, 2);
 }
 
-void runAny(const ConvArgs &a) { LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, run, a); }
+// 1x1 convolutions on packed tensors skip the workspace: one cuBLAS call (conv_pointwise.cu).
+void runAny(const ConvArgs &a) {
+  if (pointwiseApplies(*a.p, ConvDirection::Forward))
+    return runPointwise(a, ConvDirection::Forward);
+  LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, run, a);
+}
 
 template <class T> void preloadT() {
   preloadKernel(storeOutKernel<T>);

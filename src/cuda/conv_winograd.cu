@@ -5,8 +5,11 @@
 //   V[g][pt][c][t]  input transform of a chunk of tiles  (threads over t: coalesced stores)
 //   M[g][pt][o][t] = U[g][pt] (NCg x RCg) * V[g][pt] (RCg x tiles)   cuBLAS, batch G * 36
 //   y               output transform with alpha/beta     (threads over t: coalesced loads)
-// in the accumulation type (float; double for double). Float under TENSOR_OP math multiplies in
-// TF32; half/bfloat16 keep exact float GEMMs (their tests hold half's tolerance).
+// in the accumulation type (float; double for double). Float under TENSOR_OP math runs the GEMMs on
+// TF32 tensor cores as 3xTF32: U and V are stored split, x = hi + lo with hi rounded to TF32, and
+// M = Vlo Uhi + Vhi Ulo + Vhi Uhi. A single TF32 GEMM was 3x faster than FP32 but the transforms
+// amplify its rounding (8e-3 of max |y| against cuDNN on vgg16.conv4_2, past TF32's 5e-3 bound);
+// the split keeps float's accuracy. Half/bfloat16 keep exact float GEMMs.
 #include "core/winograd.h"
 #include "cuda/blas.h"
 #include "cuda/conv_algorithms.h"
@@ -25,21 +28,40 @@ using wg::kPoints;
 // V and M of one chunk of tiles are kept near this.
 constexpr size_t kChunkBudget = size_t(256) << 20;
 
+// 3xTF32 (see the top): U and V stored twice, hi and lo.
+bool splitTf32(const ConvProblem &p) { return p.dataType == LAMINA_DATA_FLOAT && p.math == LAMINA_TENSOR_OP_MATH; }
+
 int64_t chunkTiles(const ConvProblem &p, const wg::View &v) {
-  const int64_t perTile = kPoints * v.G * (v.RCg + v.NCg) * int64_t(accSize(p));
+  const int64_t parts = splitTf32(p) ? 2 : 1;
+  const int64_t perTile = kPoints * v.G * (parts * v.RCg + v.NCg) * int64_t(accSize(p));
   return std::min(v.T, std::max<int64_t>(1, int64_t(kChunkBudget) / perTile));
 }
 
 size_t workspaceOf(const ConvProblem &p, bool bwd) {
   const wg::View v = wg::makeView(p, bwd);
   const int64_t tc = chunkTiles(p, v), a = int64_t(accSize(p)), b = v.G * kPoints;
-  return alignUp(size_t(a * b * v.NCg * v.RCg)) + alignUp(size_t(a * b * v.RCg * tc)) +
+  const int64_t parts = splitTf32(p) ? 2 : 1;
+  return alignUp(size_t(a * b * v.NCg * v.RCg * parts)) + alignUp(size_t(a * b * v.RCg * tc * parts)) +
          alignUp(size_t(a * b * v.NCg * tc));
 }
 
+// Stores x at dst[i], or, with lo, its TF32 part at dst[i] and the remainder at lo[i].
+__device__ __forceinline__ void storeSplit(float *dst, float *lo, int64_t i, float x) {
+  if (!lo) {
+    dst[i] = x;
+    return;
+  }
+  uint32_t hi;
+  asm("cvt.rna.tf32.f32 %0, %1;\n" : "=r"(hi) : "f"(x));
+  dst[i] = __uint_as_float(hi);
+  lo[i] = x - __uint_as_float(hi);
+}
+__device__ __forceinline__ void storeSplit(double *dst, double *, int64_t i, double x) { dst[i] = x; }
+
 // U[((g * 36 + pt) * NCg + o) * RCg + c] for every (g, o, c), c fastest.
 template <class T>
-__global__ void filterTransformKernel(wg::View v, const T *__restrict__ w, acc_t<T> *__restrict__ U) {
+__global__ void filterTransformKernel(wg::View v, const T *__restrict__ w, acc_t<T> *__restrict__ U,
+                                      acc_t<T> *__restrict__ Ulo) {
   using A = acc_t<T>;
   const int64_t total = v.G * v.NCg * v.RCg;
   LAMINA_GRID_STRIDE_LOOP(i, total) {
@@ -54,14 +76,14 @@ __global__ void filterTransformKernel(wg::View v, const T *__restrict__ w, acc_t
     wg::filterTransform(taps, u);
 #pragma unroll
     for (int pt = 0; pt < kPoints; ++pt)
-      U[((g * kPoints + pt) * v.NCg + o) * v.RCg + c] = u[pt];
+      storeSplit(U, Ulo, ((g * kPoints + pt) * v.NCg + o) * v.RCg + c, u[pt]);
   }
 }
 
 // V[((g * 36 + pt) * RCg + c) * tc + t] for tiles t0 .. t0 + nt, t fastest.
 template <class T>
 __global__ void inputTransformKernel(wg::View v, const T *__restrict__ src, int64_t t0, int64_t nt, int64_t tc,
-                                     acc_t<T> *__restrict__ V) {
+                                     acc_t<T> *__restrict__ V, acc_t<T> *__restrict__ Vlo) {
   using A = acc_t<T>;
   const int64_t total = v.G * v.RCg * nt;
   LAMINA_GRID_STRIDE_LOOP(i, total) {
@@ -82,7 +104,7 @@ __global__ void inputTransformKernel(wg::View v, const T *__restrict__ src, int6
     wg::inputTransform(d, vt);
 #pragma unroll
     for (int pt = 0; pt < kPoints; ++pt)
-      V[((g * kPoints + pt) * v.RCg + c) * tc + t] = vt[pt];
+      storeSplit(V, Vlo, ((g * kPoints + pt) * v.RCg + c) * tc + t, vt[pt]);
   }
 }
 
@@ -120,14 +142,17 @@ template <class T> void run(const ConvArgs &a, bool bwd) {
   T *out = static_cast<T *>(bwd ? a.dx : a.y);
   const int64_t tc = chunkTiles(p, v), batches = v.G * kPoints;
   WsCarver ws{static_cast<char *>(a.workspace)};
-  A *U = ws.take<A>(batches * v.NCg * v.RCg);
-  A *V = ws.take<A>(batches * v.RCg * tc);
+  const bool split = splitTf32(p);
+  A *U = ws.take<A>(batches * v.NCg * v.RCg * (split ? 2 : 1));
+  A *V = ws.take<A>(batches * v.RCg * tc * (split ? 2 : 1));
   A *M = ws.take<A>(batches * v.NCg * tc);
-  filterTransformKernel<T><<<gridFor(v.G * v.NCg * v.RCg), kBlock, 0, stream>>>(v, static_cast<const T *>(a.w), U);
+  A *Ulo = split ? U + batches * v.NCg * v.RCg : nullptr;
+  A *Vlo = split ? V + batches * v.RCg * tc : nullptr;
+  filterTransformKernel<T><<<gridFor(v.G * v.NCg * v.RCg), kBlock, 0, stream>>>(v, static_cast<const T *>(a.w), U, Ulo);
   LAMINA_CUDA_LAUNCHED();
   for (int64_t t0 = 0; t0 < v.T; t0 += tc) {
     const int64_t nt = std::min(tc, v.T - t0);
-    inputTransformKernel<T><<<gridFor(v.G * v.RCg * nt), kBlock, 0, stream>>>(v, src, t0, nt, tc, V);
+    inputTransformKernel<T><<<gridFor(v.G * v.RCg * nt), kBlock, 0, stream>>>(v, src, t0, nt, tc, V, Vlo);
     LAMINA_CUDA_LAUNCHED();
     // Column-major view of M_b[NCg x nt] = U_b[NCg x RCg] * V_b[RCg x nt] (row-major, ld tc):
     // M_b^T[nt x NCg] = V_b^T[nt x RCg] * U_b^T[RCg x NCg].
@@ -140,6 +165,15 @@ template <class T> void run(const ConvArgs &a, bool bwd) {
     gc.B = U, gc.ldb = v.RCg, gc.strideB = v.NCg * v.RCg;
     gc.C = M, gc.ldc = tc, gc.strideC = v.NCg * tc;
     gc.batch = batches;
+    if (split) { // the small products first, then the large one on top
+      const GemmCall hiHi = gc;
+      gc.A = Vlo;
+      gemmStridedBatched(h, gc);
+      gc.A = V, gc.B = Ulo, gc.beta = 1.0;
+      gemmStridedBatched(h, gc);
+      gc = hiHi;
+      gc.beta = 1.0;
+    }
     gemmStridedBatched(h, gc);
     outputTransformKernel<T>
         <<<gridFor(v.G * v.NCg * nt), kBlock, 0, stream>>>(v, M, t0, nt, tc, A(a.alpha), A(a.beta), out);
@@ -157,16 +191,15 @@ std::string whyNotAny(const ConvProblem &p, bool bwd) {
 }
 
 double estimateAny(const ConvProblem &p, bool bwd) {
-  // The GEMMs at cuBLAS's rate for the math (fp32 ~45 TFLOP/s on the H200, TF32 ~300, fp64 ~50) plus
-  // V and M written and read once and the source read at 2.5 TB/s, three launches per chunk.
+  // The GEMMs at cuBLAS's rate for the math (fp32 ~45 TFLOP/s on the H200, 3xTF32 ~300 / 3, fp64 ~50)
+  // plus V and M written and read (split: V in two parts read by three GEMMs, M accumulated three
+  // times) and the source read at 2.5 TB/s, three launches per chunk.
   const wg::View v = wg::makeView(p, bwd);
   const double flops = 2.0 * kPoints * v.G * v.NCg * v.RCg * double(v.T);
-  const double tflops = p.dataType == LAMINA_DATA_DOUBLE                                     ? 50
-                        : p.dataType == LAMINA_DATA_FLOAT && p.math == LAMINA_TENSOR_OP_MATH ? 300
-                                                                                             : 45;
+  const double tflops = p.dataType == LAMINA_DATA_DOUBLE ? 50 : splitTf32(p) ? 100 : 45;
   const double small = std::min(1.0, double(v.NCg) / 64.0) * std::min(1.0, double(v.RCg) / 64.0);
   const double bytes =
-      double(accSize(p)) * kPoints * v.G * (v.RCg + v.NCg) * double(v.T) * 2.0 +
+      double(accSize(p)) * kPoints * v.G * (splitTf32(p) ? 5 * v.RCg + 6 * v.NCg : 2 * (v.RCg + v.NCg)) * double(v.T) +
       double(dataTypeSize(p.dataType)) * double(v.N) * v.G * (v.RCg * v.srcH * v.srcW + v.NCg * v.outH * v.outW);
   const int64_t chunks = (v.T + chunkTiles(p, v) - 1) / chunkTiles(p, v);
   return flops / (tflops * 1e9 * std::max(small, 0.02)) + bytes / 2.5e9 + 0.008 * double(1 + 3 * chunks);

@@ -1,0 +1,13 @@
+// 1x1 convolutions as one cuBLAS call on the tensors as stored (conv_pointwise.cu): the GEMM
+// algorithms take this path, with no workspace, where it applies.
+#pragma once
+
+#include "core/conv_problem.h"
+
+namespace lamina::cuda {
+
+bool pointwiseApplies(const ConvProblem &p, ConvDirection d);
+double pointwiseEstimateMs(const ConvProblem &p, ConvDirection d);
+void runPointwise(const ConvArgs &a, ConvDirection d);
+
+} // namespace lamina::cuda
