@@ -34,6 +34,18 @@ TEST(ConvBackwardFilter, ConformanceTensorCorePath) {
   EXPECT_EQ(ct::runConformance(ct::Dir::BackwardFilter, algos, list), ct::expectedRuns(algos.size(), list));
 }
 
+// 3x3 stride-1 rows (tests/problems/conv_winograd.csv): WINOGRAD_NONFUSED besides the general
+// algorithms, on both backends.
+TEST(ConvBackwardFilter, ConformanceWinograd) {
+  LT_HANDLE_OR_SKIP(h);
+  const std::vector<int> algos = {LAMINA_CONVOLUTION_BWD_FILTER_ALGO_IMPLICIT_GEMM,
+                                  LAMINA_CONVOLUTION_BWD_FILTER_ALGO_GEMM,
+                                  LAMINA_CONVOLUTION_BWD_FILTER_ALGO_WINOGRAD_NONFUSED};
+  const char *list = "problems/conv_winograd.csv";
+  setenv("LAMINA_CPU_WINOGRAD_CHUNK", "50", 1); // wino_chunks' 121 tiles in three chunks
+  EXPECT_EQ(ct::runConformance(ct::Dir::BackwardFilter, algos, list), ct::expectedRuns(algos.size(), list));
+}
+
 TEST(ConvBackwardBias, Conformance) {
   LT_HANDLE_OR_SKIP(h);
   const std::vector<std::vector<int64_t>> shapes = {{2, 5, 3, 4}, {3, 7, 2, 3, 4}, {1, 1, 1, 1}};

@@ -132,7 +132,8 @@ inline std::vector<int> applicableAlgos(const lt::Handle &h, Dir d, Setup &st) {
 // of their own shapes runs them (ConformanceWinograd).
 inline bool isShapeLimited(Dir d, int algo) {
   return (d == Dir::Forward && algo == LAMINA_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED) ||
-         (d == Dir::BackwardData && algo == LAMINA_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD_NONFUSED);
+         (d == Dir::BackwardData && algo == LAMINA_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD_NONFUSED) ||
+         (d == Dir::BackwardFilter && algo == LAMINA_CONVOLUTION_BWD_FILTER_ALGO_WINOGRAD_NONFUSED);
 }
 
 // Winograd F(4x4, 3x3) trades accuracy for multiplies: its transforms scale values by up to ~100 and

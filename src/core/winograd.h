@@ -8,7 +8,12 @@
 //   M[g][point][o][t] = sum_c U[..][o][c] V[..][c][t]  (the GEMMs)
 //   y tile t, channel o = A^T M A                      4x4 outputs, alpha/beta applied
 // Backward-data (stride 1) is the same with dy as the source, the filter turned by 180 degrees and
-// its K and C swapped, and an input offset of pad - 2. The transform points are 0, +-1, +-2 and
+// its K and C swapped, and an input offset of pad - 2. Backward-filter is the forward's adjoint in w:
+//   V[g][point][c][t] = (B^T d B)                      x tiles, as the forward
+//   Z[g][point][o][t] = (A dy A^T)                     4x4 dy tile t of output channel o (0 outside)
+//   M[g][point][o][c] = sum_t Z[..][o][t] V[..][c][t]  (the GEMMs, reducing over all tiles)
+//   dw of (o, c) = G^T M G                             3x3 taps, alpha/beta applied The transform points are 0, +-1,
+//   +-2 and
 // infinity; float keeps ~1e-6 relative error on unit-scale data (the tests' tolerance holds).
 #pragma once
 
@@ -150,6 +155,53 @@ template <class A> LAMINA_HD void outputTransform(const A (&m)[kPoints], A (&y)[
     o[1] = d12 + A(2) * d34;
     o[2] = s12 + A(4) * s34;
     o[3] = d12 + A(8) * d34 + r[5];
+  }
+}
+
+// z = A y A^T for a 4x4 tile y (row-major): the adjoint of outputTransform (A's rows are A^T's
+// columns: [1 0 0 0] [1 1 1 1] [1 -1 1 -1] [1 2 4 8] [1 -2 4 -8] [0 0 0 1]).
+template <class A> LAMINA_HD void outputAdjoint(const A (&y)[16], A (&z)[kPoints]) {
+  A t[24]; // 6 x 4
+  for (int j = 0; j < kTile; ++j) {
+    const A y0 = y[j], y1 = y[4 + j], y2 = y[8 + j], y3 = y[12 + j];
+    const A s02 = y0 + y2, s13 = y1 + y3, f02 = y0 + A(4) * y2, f13 = A(2) * y1 + A(8) * y3;
+    t[j] = y0;
+    t[4 + j] = s02 + s13;
+    t[8 + j] = s02 - s13;
+    t[12 + j] = f02 + f13;
+    t[16 + j] = f02 - f13;
+    t[20 + j] = y3;
+  }
+  for (int i = 0; i < kIn; ++i) {
+    const A *r = t + i * kTile;
+    const A s02 = r[0] + r[2], s13 = r[1] + r[3], f02 = r[0] + A(4) * r[2], f13 = A(2) * r[1] + A(8) * r[3];
+    A *o = z + i * kIn;
+    o[0] = r[0];
+    o[1] = s02 + s13;
+    o[2] = s02 - s13;
+    o[3] = f02 + f13;
+    o[4] = f02 - f13;
+    o[5] = r[3];
+  }
+}
+
+// g = G^T m G: the 3x3 filter gradient of a 6x6 product m, the adjoint of filterTransform (G^T rows:
+// [1/4 -1/6 -1/6 1/24 1/24 0] [0 -1/6 1/6 1/12 -1/12 0] [0 -1/6 -1/6 1/6 1/6 1]).
+template <class A> LAMINA_HD void filterAdjoint(const A (&m)[kPoints], A (&g)[9]) {
+  const A q4 = A(1) / A(4), q6 = A(1) / A(6), q12 = A(1) / A(12), q24 = A(1) / A(24);
+  A t[18]; // 3 x 6
+  for (int j = 0; j < kIn; ++j) {
+    const A m0 = m[j], m1 = m[6 + j], m2 = m[12 + j], m3 = m[18 + j], m4 = m[24 + j], m5 = m[30 + j];
+    t[j] = m0 * q4 - (m1 + m2) * q6 + (m3 + m4) * q24;
+    t[6 + j] = (m2 - m1) * q6 + (m3 - m4) * q12;
+    t[12 + j] = (m3 + m4 - m1 - m2) * q6 + m5;
+  }
+  for (int i = 0; i < 3; ++i) {
+    const A *r = t + i * kIn;
+    A *o = g + i * 3;
+    o[0] = r[0] * q4 - (r[1] + r[2]) * q6 + (r[3] + r[4]) * q24;
+    o[1] = (r[2] - r[1]) * q6 + (r[3] - r[4]) * q12;
+    o[2] = (r[3] + r[4] - r[1] - r[2]) * q6 + r[5];
   }
 }
 

@@ -16,6 +16,7 @@ extern const ConvAlgorithm kConvBwdDataDirect;
 extern const ConvAlgorithm kConvBwdDataWinogradNonfused;
 extern const ConvAlgorithm kConvBwdFilterImplicitGemm;
 extern const ConvAlgorithm kConvBwdFilterGemm;
+extern const ConvAlgorithm kConvBwdFilterWinogradNonfused;
 
 // db = alpha * sum of dy over all dims but C + beta * db (db: 1 x C x 1...).
 void convBackwardBias(const laminaContext &h, const TensorDesc &dy, const void *dyData, const TensorDesc &db,

@@ -10,7 +10,8 @@ const std::vector<const ConvAlgorithm *> &cpuConvAlgorithms(ConvDirection dir) {
       &kConvFwdGemm, &kConvFwdImplicitPrecompGemm, &kConvFwdImplicitGemm, &kConvFwdWinogradNonfused, &kConvFwdDirect};
   static const std::vector<const ConvAlgorithm *> backwardData = {&kConvBwdDataGemm, &kConvBwdDataImplicitGemm,
                                                                   &kConvBwdDataWinogradNonfused, &kConvBwdDataDirect};
-  static const std::vector<const ConvAlgorithm *> backwardFilter = {&kConvBwdFilterGemm, &kConvBwdFilterImplicitGemm};
+  static const std::vector<const ConvAlgorithm *> backwardFilter = {&kConvBwdFilterGemm, &kConvBwdFilterImplicitGemm,
+                                                                    &kConvBwdFilterWinogradNonfused};
   switch (dir) {
   case ConvDirection::Forward: return forward;
   case ConvDirection::BackwardData: return backwardData;

@@ -1,7 +1,8 @@
 // WINOGRAD_NONFUSED, forward and backward-data: F(4x4, 3x3) (core/winograd.h) with the transformed
 // filter U, a chunk of transformed input tiles V and the products M in the workspace; the 36 GEMMs
 // per group run through BLAS, one per thread. Tiles are processed in chunks of about kChunkBytes so
-// the GEMMs stay efficient and V and M stay bounded.
+// the GEMMs stay efficient and V and M stay bounded. Backward-filter (the forward's adjoint) keeps M
+// for the whole filter and transforms chunks of x tiles (V) and dy tiles (Z) into it.
 #include "core/winograd.h"
 #include "cpu/conv_algorithms.h"
 #include "cpu/conv_common.h"
@@ -30,6 +31,31 @@ size_t workspaceOf(const ConvProblem &p, bool bwd) {
   const int64_t tc = chunkTiles(p, v), a = int64_t(computeSize(p)), b = v.G * kPoints;
   return alignUp(size_t(a * b * v.NCg * v.RCg)) + alignUp(size_t(a * b * v.RCg * tc)) +
          alignUp(size_t(a * b * v.NCg * tc));
+}
+
+// V[g][point][c][t] for tiles t0 .. t0 + nt of the source (x, or dy for backward-data).
+template <class T, class A>
+void transformInputs(const laminaContext &h, const wg::View &v, const T *src, int64_t t0, int64_t nt, int64_t tc,
+                     A *V) {
+  parallelFor(h, v.G * v.RCg, [&](int64_t i) {
+    const int64_t g = i / v.RCg, c = i % v.RCg;
+    for (int64_t t = 0; t < nt; ++t) {
+      const wg::TilePos tp = wg::tilePos(v, t0 + t);
+      const T *sc = src + tp.n * v.ss[0] + (g * v.RCg + c) * v.ss[1];
+      A d[kPoints], vt[kPoints];
+      for (int ii = 0; ii < wg::kIn; ++ii) {
+        const int64_t hh = tp.h0 + v.off[0] + ii;
+        for (int jj = 0; jj < wg::kIn; ++jj) {
+          const int64_t ww = tp.w0 + v.off[1] + jj;
+          const bool in = hh >= 0 && hh < v.srcH && ww >= 0 && ww < v.srcW;
+          d[ii * wg::kIn + jj] = in ? A(ld(sc + hh * v.ss[2] + ww * v.ss[3])) : A(0);
+        }
+      }
+      wg::inputTransform(d, vt);
+      for (int pt = 0; pt < kPoints; ++pt)
+        V[((g * kPoints + pt) * v.RCg + c) * tc + t] = vt[pt];
+    }
+  });
 }
 
 template <class T> void run(const ConvArgs &a, bool bwd) {
@@ -63,25 +89,7 @@ template <class T> void run(const ConvArgs &a, bool bwd) {
   const A alpha = A(a.alpha), beta = A(a.beta);
   for (int64_t t0 = 0; t0 < v.T; t0 += tc) {
     const int64_t nt = std::min(tc, v.T - t0);
-    parallelFor(h, v.G * v.RCg, [&](int64_t i) {
-      const int64_t g = i / v.RCg, c = i % v.RCg;
-      for (int64_t t = 0; t < nt; ++t) {
-        const wg::TilePos tp = wg::tilePos(v, t0 + t);
-        const T *sc = src + tp.n * v.ss[0] + (g * v.RCg + c) * v.ss[1];
-        A d[kPoints], vt[kPoints];
-        for (int ii = 0; ii < wg::kIn; ++ii) {
-          const int64_t hh = tp.h0 + v.off[0] + ii;
-          for (int jj = 0; jj < wg::kIn; ++jj) {
-            const int64_t ww = tp.w0 + v.off[1] + jj;
-            const bool in = hh >= 0 && hh < v.srcH && ww >= 0 && ww < v.srcW;
-            d[ii * wg::kIn + jj] = in ? A(ld(sc + hh * v.ss[2] + ww * v.ss[3])) : A(0);
-          }
-        }
-        wg::inputTransform(d, vt);
-        for (int pt = 0; pt < kPoints; ++pt)
-          V[((g * kPoints + pt) * v.RCg + c) * tc + t] = vt[pt];
-      }
-    });
+    transformInputs(h, v, src, t0, nt, tc, V);
     parallelFor(h, batches, [&](int64_t b) {
       gemm(h, false, false, v.NCg, nt, v.RCg, A(1), U + b * v.NCg * v.RCg, v.RCg, V + b * v.RCg * tc, tc, A(0),
            M + b * v.NCg * tc, tc);
@@ -102,6 +110,59 @@ template <class T> void run(const ConvArgs &a, bool bwd) {
       }
     });
   }
+}
+
+// Backward-filter: M[g][point][o][c] = sum over all tiles of Z (dy) times V (x), then dw = G^T M G.
+template <class T> void runFilter(const ConvArgs &a) {
+  using A = acc_t<T>;
+  const ConvProblem &p = *a.p;
+  const wg::View v = wg::makeView(p, false);
+  const T *x = static_cast<const T *>(a.x), *dy = static_cast<const T *>(a.dy);
+  T *dw = static_cast<T *>(a.dw);
+  const int64_t tc = chunkTiles(p, v), batches = v.G * kPoints;
+  WsCarver ws{static_cast<char *>(a.workspace)};
+  A *M = ws.take<A>(batches * v.NCg * v.RCg); // [g][point][o][c]
+  A *V = ws.take<A>(batches * v.RCg * tc);    // [g][point][c][t - t0]
+  A *Z = ws.take<A>(batches * v.NCg * tc);    // [g][point][o][t - t0]
+  const laminaContext &h = *a.handle;
+  for (int64_t t0 = 0; t0 < v.T; t0 += tc) {
+    const int64_t nt = std::min(tc, v.T - t0);
+    transformInputs(h, v, x, t0, nt, tc, V);
+    parallelFor(h, v.G * v.NCg, [&](int64_t i) {
+      const int64_t g = i / v.NCg, o = i % v.NCg;
+      for (int64_t t = 0; t < nt; ++t) {
+        const wg::TilePos tp = wg::tilePos(v, t0 + t);
+        const T *yo = dy + tp.n * v.os[0] + (g * v.NCg + o) * v.os[1];
+        A d[16], z[kPoints];
+        for (int ii = 0; ii < wg::kTile; ++ii)
+          for (int jj = 0; jj < wg::kTile; ++jj) {
+            const bool in = tp.h0 + ii < v.outH && tp.w0 + jj < v.outW;
+            d[ii * wg::kTile + jj] = in ? A(ld(yo + (tp.h0 + ii) * v.os[2] + (tp.w0 + jj) * v.os[3])) : A(0);
+          }
+        wg::outputAdjoint(d, z);
+        for (int pt = 0; pt < kPoints; ++pt)
+          Z[((g * kPoints + pt) * v.NCg + o) * tc + t] = z[pt];
+      }
+    });
+    parallelFor(h, batches, [&](int64_t b) {
+      gemm(h, false, true, v.NCg, v.RCg, nt, A(1), Z + b * v.NCg * tc, tc, V + b * v.RCg * tc, tc, A(t0 == 0 ? 0 : 1),
+           M + b * v.NCg * v.RCg, v.RCg);
+    });
+  }
+  const compute_t<T> alpha = compute_t<T>(a.alpha), beta = compute_t<T>(a.beta);
+  parallelFor(h, v.G * v.NCg, [&](int64_t i) {
+    const int64_t g = i / v.NCg, o = i % v.NCg;
+    T *wo = dw + v.wOff + g * v.wsGroup + o * v.wsOut;
+    for (int64_t c = 0; c < v.RCg; ++c) {
+      A m[kPoints], f[9];
+      for (int pt = 0; pt < kPoints; ++pt)
+        m[pt] = M[((g * kPoints + pt) * v.NCg + o) * v.RCg + c];
+      wg::filterAdjoint(m, f);
+      for (int r = 0; r < 3; ++r)
+        for (int s = 0; s < 3; ++s)
+          storeScaled(wo + c * v.wsRed + r * v.wsR + s * v.wsS, compute_t<T>(f[r * 3 + s]), alpha, beta);
+    }
+  });
 }
 
 std::string whyNotAny(const ConvProblem &p, bool bwd) {
@@ -126,6 +187,7 @@ double estimateAny(const ConvProblem &p, bool bwd) {
 
 template <class T> void runFwd(const ConvArgs &a) { run<T>(a, false); }
 template <class T> void runBwd(const ConvArgs &a) { run<T>(a, true); }
+template <class T> void runWgrad(const ConvArgs &a) { runFilter<T>(a); }
 
 } // namespace
 
@@ -151,6 +213,18 @@ const ConvAlgorithm kConvBwdDataWinogradNonfused = {
     [](const ConvProblem &p) { return estimateAny(p, true); },
     [](const ConvArgs &a) {
       runSized(a, [](const ConvArgs &b) { LAMINA_DISPATCH_FLOAT_TYPES(b.p->dataType, runBwd, b); });
+    }};
+
+const ConvAlgorithm kConvBwdFilterWinogradNonfused = {
+    ConvDirection::BackwardFilter,
+    LAMINA_CONVOLUTION_BWD_FILTER_ALGO_WINOGRAD_NONFUSED,
+    "WINOGRAD_NONFUSED",
+    LAMINA_DETERMINISTIC,
+    [](const ConvProblem &p) { return whyNotAny(p, false); },
+    [](const ConvProblem &p) { return workspaceOf(p, false); },
+    [](const ConvProblem &p) { return estimateAny(p, false); },
+    [](const ConvArgs &a) {
+      runSized(a, [](const ConvArgs &b) { LAMINA_DISPATCH_FLOAT_TYPES(b.p->dataType, runWgrad, b); });
     }};
 
 } // namespace lamina::cpu

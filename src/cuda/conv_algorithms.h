@@ -11,11 +11,12 @@ extern const ConvAlgorithm kConvFwdDirect;              // conv_direct.cu
 extern const ConvAlgorithm kConvBwdDataImplicitGemm;
 extern const ConvAlgorithm kConvBwdDataDirect;
 extern const ConvAlgorithm kConvBwdFilterImplicitGemm;
-extern const ConvAlgorithm kConvFwdGemm;                 // conv_gemm.cu
-extern const ConvAlgorithm kConvBwdDataGemm;             // conv_bwd_data_gemm.cu
-extern const ConvAlgorithm kConvBwdFilterGemm;           // conv_bwd_filter_gemm.cu
-extern const ConvAlgorithm kConvFwdWinogradNonfused;     // conv_winograd.cu
-extern const ConvAlgorithm kConvBwdDataWinogradNonfused; // conv_winograd.cu
+extern const ConvAlgorithm kConvFwdGemm;                   // conv_gemm.cu
+extern const ConvAlgorithm kConvBwdDataGemm;               // conv_bwd_data_gemm.cu
+extern const ConvAlgorithm kConvBwdFilterGemm;             // conv_bwd_filter_gemm.cu
+extern const ConvAlgorithm kConvFwdWinogradNonfused;       // conv_winograd.cu
+extern const ConvAlgorithm kConvBwdDataWinogradNonfused;   // conv_winograd.cu
+extern const ConvAlgorithm kConvBwdFilterWinogradNonfused; // conv_winograd.cu
 
 // Each translation unit's general (non tensor-core) convolution kernels, loaded now rather than on
 // their first launch; preloadConvKernels (conv_lists.cpp) calls them all at handle creation.

@@ -22,6 +22,7 @@ const std::vector<const ConvAlgorithm *> &cudaConvAlgorithms(ConvDirection dir) 
   static const std::vector<const ConvAlgorithm *> bwdFilter = {
       &kConvBwdFilterGemm,
       &kConvBwdFilterImplicitGemm,
+      &kConvBwdFilterWinogradNonfused,
   };
   switch (dir) {
   case ConvDirection::Forward: return fwd;

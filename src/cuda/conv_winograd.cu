@@ -5,6 +5,9 @@
 //   V[g][pt][c][t]  input transform of a chunk of tiles  (threads over t: coalesced stores)
 //   M[g][pt][o][t] = U[g][pt] (NCg x RCg) * V[g][pt] (RCg x tiles)   cuBLAS, batch G * 36
 //   y               output transform with alpha/beta     (threads over t: coalesced loads)
+// Backward-filter (the adjoint): V of x and Z[g][pt][o][t] = A dy A^T per chunk, M[g][pt][o][c] +=
+// Z[g][pt] (NCg x tiles) * V[g][pt]^T (tiles x RCg) accumulated over the chunks by cuBLAS, then
+// dw = G^T M G with alpha/beta.
 // in the accumulation type (float; double for double). Float under TENSOR_OP math runs the GEMMs on
 // TF32 tensor cores as 3xTF32: U and V are stored split, x = hi + lo with hi rounded to TF32, and
 // M = Vlo Uhi + Vhi Ulo + Vhi Uhi. A single TF32 GEMM was 3x faster than FP32 but the transforms
@@ -31,10 +34,19 @@ constexpr size_t kChunkBudget = size_t(256) << 20;
 // 3xTF32 (see the top): U and V stored twice, hi and lo.
 bool splitTf32(const ConvProblem &p) { return p.dataType == LAMINA_DATA_FLOAT && p.math == LAMINA_TENSOR_OP_MATH; }
 
-int64_t chunkTiles(const ConvProblem &p, const wg::View &v) {
+// wgrad: backward-filter, whose chunks hold V and Z (both split under 3xTF32); else V and M.
+int64_t chunkTiles(const ConvProblem &p, const wg::View &v, bool wgrad = false) {
   const int64_t parts = splitTf32(p) ? 2 : 1;
-  const int64_t perTile = kPoints * v.G * (parts * v.RCg + v.NCg) * int64_t(accSize(p));
+  const int64_t perTile = kPoints * v.G * (parts * v.RCg + (wgrad ? parts : 1) * v.NCg) * int64_t(accSize(p));
   return std::min(v.T, std::max<int64_t>(1, int64_t(kChunkBudget) / perTile));
+}
+
+size_t workspaceWgrad(const ConvProblem &p) {
+  const wg::View v = wg::makeView(p, false);
+  const int64_t tc = chunkTiles(p, v, true), a = int64_t(accSize(p)), b = v.G * kPoints;
+  const int64_t parts = splitTf32(p) ? 2 : 1;
+  return alignUp(size_t(a * b * v.NCg * v.RCg)) + alignUp(size_t(a * b * v.RCg * tc * parts)) +
+         alignUp(size_t(a * b * v.NCg * tc * parts));
 }
 
 size_t workspaceOf(const ConvProblem &p, bool bwd) {
@@ -132,6 +144,53 @@ __global__ void outputTransformKernel(wg::View v, const acc_t<T> *__restrict__ M
   }
 }
 
+// Z[((g * 36 + pt) * NCg + o) * tc + t] = A dy A^T of dy tile t0 + t of output channel o (0 outside dy).
+template <class T>
+__global__ void dyTransformKernel(wg::View v, const T *__restrict__ dy, int64_t t0, int64_t nt, int64_t tc,
+                                  acc_t<T> *__restrict__ Z, acc_t<T> *__restrict__ Zlo) {
+  using A = acc_t<T>;
+  const int64_t total = v.G * v.NCg * nt;
+  LAMINA_GRID_STRIDE_LOOP(i, total) {
+    const int64_t t = i % nt, go = i / nt, o = go % v.NCg, g = go / v.NCg;
+    const wg::TilePos tp = wg::tilePos(v, t0 + t);
+    const T *yo = dy + tp.n * v.os[0] + (g * v.NCg + o) * v.os[1];
+    A d[16], z[kPoints];
+#pragma unroll
+    for (int ii = 0; ii < wg::kTile; ++ii)
+#pragma unroll
+      for (int jj = 0; jj < wg::kTile; ++jj) {
+        const bool in = tp.h0 + ii < v.outH && tp.w0 + jj < v.outW;
+        d[ii * wg::kTile + jj] = in ? toAcc(yo[(tp.h0 + ii) * v.os[2] + (tp.w0 + jj) * v.os[3]]) : A(0);
+      }
+    wg::outputAdjoint(d, z);
+#pragma unroll
+    for (int pt = 0; pt < kPoints; ++pt)
+      storeSplit(Z, Zlo, ((g * kPoints + pt) * v.NCg + o) * tc + t, z[pt]);
+  }
+}
+
+// dw of (g, o, c) = alpha * G^T M G + beta * dw (dw unread when beta == 0); threads over c.
+template <class T>
+__global__ void filterAdjointKernel(wg::View v, const acc_t<T> *__restrict__ M, acc_t<T> alpha, acc_t<T> beta,
+                                    T *__restrict__ dw) {
+  using A = acc_t<T>;
+  const int64_t total = v.G * v.NCg * v.RCg;
+  LAMINA_GRID_STRIDE_LOOP(i, total) {
+    const int64_t c = i % v.RCg, go = i / v.RCg, o = go % v.NCg, g = go / v.NCg;
+    A m[kPoints], f[9];
+#pragma unroll
+    for (int pt = 0; pt < kPoints; ++pt)
+      m[pt] = M[((g * kPoints + pt) * v.NCg + o) * v.RCg + c];
+    wg::filterAdjoint(m, f);
+    T *wo = dw + v.wOff + g * v.wsGroup + o * v.wsOut + c * v.wsRed;
+#pragma unroll
+    for (int r = 0; r < 3; ++r)
+#pragma unroll
+      for (int s = 0; s < 3; ++s)
+        storeScaled(wo + r * v.wsR + s * v.wsS, f[r * 3 + s], alpha, beta);
+  }
+}
+
 template <class T> void run(const ConvArgs &a, bool bwd) {
   using A = acc_t<T>;
   const ConvProblem &p = *a.p;
@@ -181,6 +240,56 @@ template <class T> void run(const ConvArgs &a, bool bwd) {
   }
 }
 
+template <class T> void runWgrad(const ConvArgs &a) {
+  using A = acc_t<T>;
+  const ConvProblem &p = *a.p;
+  const laminaContext &h = *a.handle;
+  const cudaStream_t stream = streamOf(h);
+  const wg::View v = wg::makeView(p, false);
+  const int64_t tc = chunkTiles(p, v, true), batches = v.G * kPoints;
+  const bool split = splitTf32(p);
+  WsCarver ws{static_cast<char *>(a.workspace)};
+  A *M = ws.take<A>(batches * v.NCg * v.RCg);
+  A *V = ws.take<A>(batches * v.RCg * tc * (split ? 2 : 1));
+  A *Z = ws.take<A>(batches * v.NCg * tc * (split ? 2 : 1));
+  A *Vlo = split ? V + batches * v.RCg * tc : nullptr;
+  A *Zlo = split ? Z + batches * v.NCg * tc : nullptr;
+  for (int64_t t0 = 0; t0 < v.T; t0 += tc) {
+    const int64_t nt = std::min(tc, v.T - t0);
+    inputTransformKernel<T>
+        <<<gridFor(v.G * v.RCg * nt), kBlock, 0, stream>>>(v, static_cast<const T *>(a.x), t0, nt, tc, V, Vlo);
+    LAMINA_CUDA_LAUNCHED();
+    dyTransformKernel<T>
+        <<<gridFor(v.G * v.NCg * nt), kBlock, 0, stream>>>(v, static_cast<const T *>(a.dy), t0, nt, tc, Z, Zlo);
+    LAMINA_CUDA_LAUNCHED();
+    // Column-major view of M_b[NCg x RCg] += Z_b[NCg x nt] * V_b^T[nt x RCg] (row-major, ld tc):
+    // M_b^T[RCg x NCg] = (V_b as nt x RCg)^T * (Z_b as nt x NCg).
+    GemmCall gc;
+    gc.abType = accType(p);
+    gc.cType = accType(p);
+    gc.math = p.dataType == LAMINA_DATA_FLOAT ? p.math : LAMINA_DEFAULT_MATH;
+    gc.m = v.RCg, gc.n = v.NCg, gc.k = nt;
+    gc.transA = true, gc.A = V, gc.lda = tc, gc.strideA = v.RCg * tc;
+    gc.B = Z, gc.ldb = tc, gc.strideB = v.NCg * tc;
+    gc.C = M, gc.ldc = v.RCg, gc.strideC = v.NCg * v.RCg;
+    gc.batch = batches;
+    gc.beta = t0 == 0 ? 0.0 : 1.0;
+    if (split) { // the small products first, then the large one on top
+      const GemmCall hiHi = gc;
+      gc.A = Vlo;
+      gemmStridedBatched(h, gc);
+      gc.A = V, gc.B = Zlo, gc.beta = 1.0;
+      gemmStridedBatched(h, gc);
+      gc = hiHi;
+      gc.beta = 1.0;
+    }
+    gemmStridedBatched(h, gc);
+  }
+  filterAdjointKernel<T>
+      <<<gridFor(v.G * v.NCg * v.RCg), kBlock, 0, stream>>>(v, M, A(a.alpha), A(a.beta), static_cast<T *>(a.dw));
+  LAMINA_CUDA_LAUNCHED();
+}
+
 std::string whyNotAny(const ConvProblem &p, bool bwd) {
   if (std::string why = wg::whyNot(p); !why.empty())
     return why;
@@ -208,10 +317,22 @@ double estimateAny(const ConvProblem &p, bool bwd) {
 template <class T> void runFwd(const ConvArgs &a) { run<T>(a, false); }
 template <class T> void runBwd(const ConvArgs &a) { run<T>(a, true); }
 
+std::string whyNotWgrad(const ConvProblem &p) {
+  if (std::string why = wg::whyNot(p); !why.empty())
+    return why;
+  const wg::View v = wg::makeView(p, false);
+  const int64_t tc = chunkTiles(p, v, true);
+  if (!gemmFitsInt(v.RCg, v.NCg, tc, tc, tc, v.RCg))
+    return "WINOGRAD_NONFUSED: a GEMM dimension exceeds the 32-bit range of cuBLAS";
+  return {};
+}
+
 template <class T> void preloadT() {
   preloadKernel(filterTransformKernel<T>);
   preloadKernel(inputTransformKernel<T>);
   preloadKernel(outputTransformKernel<T>);
+  preloadKernel(dyTransformKernel<T>);
+  preloadKernel(filterAdjointKernel<T>);
 }
 
 } // namespace
@@ -237,5 +358,12 @@ const ConvAlgorithm kConvBwdDataWinogradNonfused = {
     [](const ConvProblem &p) { return workspaceOf(p, true); },
     [](const ConvProblem &p) { return estimateAny(p, true); },
     [](const ConvArgs &a) { LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, runBwd, a); }};
+
+const ConvAlgorithm kConvBwdFilterWinogradNonfused = {
+    ConvDirection::BackwardFilter, LAMINA_CONVOLUTION_BWD_FILTER_ALGO_WINOGRAD_NONFUSED, "WINOGRAD_NONFUSED",
+    LAMINA_DETERMINISTIC, whyNotWgrad, workspaceWgrad,
+    // The forward's work (the same GEMM sizes and transforms); the dy transform replaces U's.
+    [](const ConvProblem &p) { return estimateAny(p, false); },
+    [](const ConvArgs &a) { LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, runWgrad, a); }};
 
 } // namespace lamina::cuda

@@ -5,6 +5,8 @@
 #include "cuda/cuda_common.h"
 
 #include <cstdio>
+#include <mutex>
+#include <set>
 
 namespace lamina {
 
@@ -72,6 +74,50 @@ int cudaDeviceCount() {
 
 void cudaSelectDevice(int device) { LAMINA_CUDA_CALL(cudaSetDevice(device)); }
 
+namespace {
+// One small GEMM per type the convolutions hand to cuBLAS, once per device and process: cuBLAS loads
+// its kernel modules and sets itself up on first use (74 ms for the first fp16 GEMM on the H200),
+// which would otherwise land on a user's first convolution.
+void warmUpBlas(CudaState &st, int dev) {
+  static std::mutex mu;
+  static std::set<int> done;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!done.insert(dev).second)
+      return;
+  }
+  constexpr int n = 128;
+  void *buf = nullptr;
+  LAMINA_CUDA_CALL(cudaMalloc(&buf, size_t(3) * n * n * sizeof(double)));
+  LAMINA_CUDA_CALL(cudaMemset(buf, 0, size_t(3) * n * n * sizeof(double)));
+  char *a = static_cast<char *>(buf), *b = a + n * n * sizeof(double), *c = b + n * n * sizeof(double);
+  const float oneF = 1, zeroF = 0;
+  const double oneD = 1, zeroD = 0;
+  struct Kind {
+    cudaDataType_t t;
+    cublasComputeType_t ct;
+  };
+  const Kind kinds[] = {{CUDA_R_32F, CUBLAS_COMPUTE_32F},
+                        {CUDA_R_32F, CUBLAS_COMPUTE_32F_FAST_TF32},
+                        {CUDA_R_16F, CUBLAS_COMPUTE_32F},
+                        {CUDA_R_16BF, CUBLAS_COMPUTE_32F},
+                        {CUDA_R_64F, CUBLAS_COMPUTE_64F}};
+  cublasStatus_t bad = CUBLAS_STATUS_SUCCESS;
+  for (const Kind &k : kinds) {
+    const bool dbl = k.t == CUDA_R_64F;
+    const cublasStatus_t s = cublasGemmEx(
+        st.blas, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, dbl ? static_cast<const void *>(&oneD) : &oneF, a, k.t, n, b, k.t,
+        n, dbl ? static_cast<const void *>(&zeroD) : &zeroF, c, k.t, n, k.ct, CUBLAS_GEMM_DEFAULT);
+    if (s != CUBLAS_STATUS_SUCCESS)
+      bad = s;
+  }
+  const cudaError_t e = cudaStreamSynchronize(nullptr);
+  cudaFree(buf);
+  LAMINA_CUBLAS_CALL(bad);
+  LAMINA_CUDA_CALL(e);
+}
+} // namespace
+
 void cudaCreateHandle(laminaContext &h) {
   if (!cudaBackendAvailable())
     fail(LAMINA_STATUS_BACKEND_UNAVAILABLE, "no CUDA device with code for this build (built for %s)",
@@ -101,6 +147,7 @@ void cudaCreateHandle(laminaContext &h) {
     // first call is as fast as its later ones.
     cuda::tc::preloadKernels();
     cuda::preloadConvKernels();
+    warmUpBlas(*st, dev);
   } catch (...) {
     h.cuda = st;
     cudaDestroyHandle(h);
