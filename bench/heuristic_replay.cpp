@@ -3,7 +3,7 @@
 // how many picks fall within 10% of the fastest measured algorithm, and which picks differ from the
 // ones recorded (a heuristic change checked against past measurements before device time is spent).
 // Links the library's objects directly (the estimates are internal). usage:
-//   lamina-heuristic-replay BENCH_CSV [--misses]
+//   lamina-heuristic-replay BENCH_CSV [--misses | --all]   (--all: every row's estimates and times)
 // The recorded files must come from the same kernels: a kernel change makes its old times stale.
 // Without a GPU the sm_90a paths (wgmma, TMA) are not planned, so half/bf16 tensor-core entries are
 // estimated by their cp.async plans (the ranking against the other algorithms rarely changes).
@@ -141,10 +141,11 @@ std::string replayPick(const std::vector<std::string> &v, const std::map<std::st
 
 int main(int argc, char **argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: lamina-heuristic-replay BENCH_CSV [--misses]\n");
+    std::fprintf(stderr, "usage: lamina-heuristic-replay BENCH_CSV [--misses | --all]\n");
     return 2;
   }
-  const bool misses = argc > 2 && std::string(argv[2]) == "--misses";
+  const bool all = argc > 2 && std::string(argv[2]) == "--all";
+  const bool misses = all || (argc > 2 && std::string(argv[2]) == "--misses");
   std::ifstream f(argv[1]);
   if (!f) {
     std::fprintf(stderr, "lamina-heuristic-replay: cannot read %s\n", argv[1]);
@@ -225,14 +226,15 @@ int main(int argc, char **argv) {
     ++total;
     good += within(pick);
     goodOld += within(r.picked);
-    const bool show = pick != r.picked || (misses && !within(pick));
+    const bool show = all || pick != r.picked || (misses && !within(pick));
     if (!show)
       continue;
     if (pick != r.picked) {
       ++changed;
       std::printf("%-48s was %-9s now %-9s (%s)  measured:", key.c_str(), r.picked.c_str(), pick.c_str(), ests.c_str());
     } else {
-      std::printf("MISS %-43s pick %-9s (%s)  measured:", key.c_str(), pick.c_str(), ests.c_str());
+      std::printf("%s %-43s pick %-9s (%s)  measured:", within(pick) ? "OK  " : "MISS", key.c_str(), pick.c_str(),
+                  ests.c_str());
     }
     for (const auto &m : r.ms)
       std::printf(" %s=%.4g", m.first.c_str(), m.second);

@@ -20,7 +20,7 @@ Plan planOf(const ConvProblem &p) { return makePlan(p, bytesPerPos(p), true); }
 
 size_t workspace(const ConvProblem &p) {
   if (pointwiseApplies(p, ConvDirection::BackwardData))
-    return 0;
+    return pointwiseWorkspace(p, ConvDirection::BackwardData);
   const Plan pl = planOf(p);
   return alignUp(size_t(p.K * p.Cg() * p.filtSize()) * storageSize(p)) +
          alignUp(size_t(p.K * pl.cols()) * storageSize(p)) +

@@ -19,7 +19,7 @@ Plan planOf(const ConvProblem &p) { return makePlan(p, bytesPerPos(p), false); }
 
 size_t workspace(const ConvProblem &p) {
   if (pointwiseApplies(p, ConvDirection::BackwardFilter))
-    return 0;
+    return pointwiseWorkspace(p, ConvDirection::BackwardFilter);
   const Plan pl = planOf(p);
   return alignUp(size_t(p.K * p.Cg() * p.filtSize()) * accSize(p)) +
          alignUp(size_t(p.C * p.filtSize() * pl.cols()) * storageSize(p)) +

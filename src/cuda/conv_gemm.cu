@@ -18,7 +18,7 @@ Plan planOf(const ConvProblem &p) { return makePlan(p, bytesPerPos(p), false); }
 
 size_t workspace(const ConvProblem &p) {
   if (pointwiseApplies(p, ConvDirection::Forward))
-    return 0;
+    return pointwiseWorkspace(p, ConvDirection::Forward);
   const Plan pl = planOf(p);
   return alignUp(size_t(p.K * p.Cg() * p.filtSize()) * storageSize(p)) +
          alignUp(size_t(p.C * p.filtSize() * pl.cols()) * storageSize(p)) +

@@ -1,17 +1,14 @@
 // The CUDA backend's ordered convolution algorithm lists, one per direction. The order is the
 // preference when estimates tie; an algorithm appears here only once it is complete and tested.
 #include "cuda/conv_algorithms.h"
+#include "cuda/conv_pointwise.h"
 
 namespace lamina {
 
 const std::vector<const ConvAlgorithm *> &cudaConvAlgorithms(ConvDirection dir) {
   using namespace cuda;
   static const std::vector<const ConvAlgorithm *> fwd = {
-      &kConvFwdGemm,
-      &kConvFwdImplicitPrecompGemm,
-      &kConvFwdImplicitGemm,
-      &kConvFwdWinogradNonfused,
-      &kConvFwdDirect,
+      &kConvFwdGemm, &kConvFwdImplicitPrecompGemm, &kConvFwdImplicitGemm, &kConvFwdWinogradNonfused, &kConvFwdDirect,
   };
   static const std::vector<const ConvAlgorithm *> bwdData = {
       &kConvBwdDataGemm,
@@ -45,6 +42,7 @@ void preloadConvKernels() {
   preloadConvBwdFilterImplicitGemm();
   preloadConvBwdFilterGemm();
   preloadConvWinograd();
+  preloadConvPointwise();
 }
 } // namespace cuda
 

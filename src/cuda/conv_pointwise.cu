@@ -6,7 +6,10 @@
 //   NHWC  fwd        y [NP x K]     = x [NP x C]   * w^T [C x K]
 //         bwd-data   dx [NP x C]    = dy [NP x K]  * w [K x C]
 //         bwd-filter dw [K x C]     = dy^T [K x NP] * x [NP x C]      (one GEMM: deterministic)
-// NCHW backward-filter sums over images and keeps the im2col path. cuBLAS reads y only when beta != 0.
+//   NCHW  bwd-filter dw [K x C]     = dy' [K x NP] * x'^T [NP x C]    x', dy': [C][N * P] and [K][N * P]
+// NCHW backward-filter reduces over images and positions, which NCHW does not hold at one stride: x
+// and dy are first copied channel-major into the workspace (x', dy'), then one GEMM. cuBLAS reads y
+// only when beta != 0.
 #include "cuda/conv_gemm_common.cuh"
 #include "cuda/conv_pointwise.h"
 
@@ -15,6 +18,37 @@ namespace lamina::cuda {
 namespace {
 
 enum class Form { None, Nchw, Nhwc };
+
+// NCHW backward-filter's copies are kept below this (larger problems take the im2col path).
+constexpr size_t kPackBudget = size_t(512) << 20;
+size_t packBytes(const ConvProblem &p) {
+  return size_t(p.C + p.K) * size_t(p.N) * size_t(p.outSize()) * dataTypeSize(p.dataType);
+}
+
+// dst[c][n * P + p] = src[n][c][p] for packed NCHW src (elements moved as raw words of their size).
+template <class W>
+__global__ void channelMajorKernel(const W *__restrict__ src, int64_t N, int64_t C, int64_t P, W *__restrict__ dst) {
+  const int64_t total = N * C * P;
+  LAMINA_GRID_STRIDE_LOOP(i, total) {
+    const int64_t p = i % P, cn = i / P, n = cn % N, c = cn / N;
+    dst[i] = src[(n * C + c) * P + p];
+  }
+}
+
+void channelMajor(const laminaContext &h, const void *src, int64_t N, int64_t C, int64_t P, size_t elem, void *dst) {
+  const cudaStream_t s = streamOf(h);
+  const unsigned grid = gridFor(N * C * P);
+  if (elem == 2)
+    channelMajorKernel<<<grid, kBlock, 0, s>>>(static_cast<const uint16_t *>(src), N, C, P,
+                                               static_cast<uint16_t *>(dst));
+  else if (elem == 4)
+    channelMajorKernel<<<grid, kBlock, 0, s>>>(static_cast<const uint32_t *>(src), N, C, P,
+                                               static_cast<uint32_t *>(dst));
+  else
+    channelMajorKernel<<<grid, kBlock, 0, s>>>(static_cast<const uint64_t *>(src), N, C, P,
+                                               static_cast<uint64_t *>(dst));
+  LAMINA_CUDA_LAUNCHED();
+}
 
 Form formOf(const ConvProblem &p) {
   for (int i = 0; i < p.spatialDims; ++i)
@@ -62,6 +96,12 @@ GemmCall callOf(const ConvProblem &p, ConvDirection d) {
     g.lda = p.C;
     g.ldb = p.K;
     g.ldc = p.C;
+  } else if (f == Form::Nchw && d == ConvDirection::BackwardFilter && packBytes(p) <= kPackBudget) {
+    // dw^T [C x K] = x' [C x NP] * dy'^T [NP x K] (x', dy' row-major in the workspace)
+    g.m = p.C, g.n = p.K, g.k = NP;
+    g.transA = true, g.lda = NP;
+    g.ldb = NP;
+    g.ldc = p.C;
   } else if (f == Form::Nhwc && d == ConvDirection::BackwardFilter) {
     // dw^T [C x K] = x^T [C x NP] * dy [NP x K]
     g.m = p.C, g.n = p.K, g.k = NP;
@@ -81,6 +121,16 @@ bool pointwiseApplies(const ConvProblem &p, ConvDirection d) {
   const bool typed =
       t == LAMINA_DATA_FLOAT || t == LAMINA_DATA_DOUBLE || t == LAMINA_DATA_HALF || t == LAMINA_DATA_BFLOAT16;
   return typed && callOf(p, d).m > 0;
+}
+
+size_t pointwiseWorkspace(const ConvProblem &p, ConvDirection d) {
+  return d == ConvDirection::BackwardFilter && formOf(p) == Form::Nchw ? packBytes(p) + 256 : 0;
+}
+
+void preloadConvPointwise() {
+  preloadKernel(channelMajorKernel<uint16_t>);
+  preloadKernel(channelMajorKernel<uint32_t>);
+  preloadKernel(channelMajorKernel<uint64_t>);
 }
 
 double pointwiseEstimateMs(const ConvProblem &p, ConvDirection d) {
@@ -103,7 +153,9 @@ double pointwiseEstimateMs(const ConvProblem &p, ConvDirection d) {
     small *= std::min(1.0, double(p.outSize()) / 128.0);
   const double bytes =
       double(dataTypeSize(p.dataType)) * (double(p.N) * p.outSize() * double(p.C + p.K) + double(p.K) * double(p.C));
-  const double ms = std::max(p.flops() / (tflops * 1e9 * std::max(small, 0.05)), bytes / 3.3e9);
+  double ms = std::max(p.flops() / (tflops * 1e9 * std::max(small, 0.05)), bytes / 3.3e9);
+  if (pointwiseWorkspace(p, d) > 0) // the channel-major copies: x and dy read and written once more
+    ms += 2.0 * double(packBytes(p)) / 3.0e9;
   return ms * (d == ConvDirection::BackwardFilter ? 1.4 : 1.0) + 0.004;
 }
 
@@ -116,8 +168,15 @@ void runPointwise(const ConvArgs &a, ConvDirection d) {
     g.A = f == Form::Nchw ? a.x : a.w, g.B = f == Form::Nchw ? a.w : a.x, g.C = a.y;
   else if (d == ConvDirection::BackwardData)
     g.A = f == Form::Nchw ? a.dy : a.w, g.B = f == Form::Nchw ? a.w : a.dy, g.C = a.dx;
-  else
+  else if (f == Form::Nhwc)
     g.A = a.x, g.B = a.dy, g.C = a.dw;
+  else { // NCHW backward-filter: x' and dy' in the workspace (the caller checked its size)
+    const size_t elem = dataTypeSize(p.dataType), xBytes = size_t(p.C) * size_t(p.N * p.outSize()) * elem;
+    char *xp = static_cast<char *>(a.workspace), *dyp = xp + (xBytes + 255) / 256 * 256;
+    channelMajor(*a.handle, a.x, p.N, p.C, p.outSize(), elem, xp);
+    channelMajor(*a.handle, a.dy, p.N, p.K, p.outSize(), elem, dyp);
+    g.A = xp, g.B = dyp, g.C = a.dw;
+  }
   gemmStridedBatched(*a.handle, g);
 }
 
