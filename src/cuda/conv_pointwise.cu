@@ -1,15 +1,17 @@
-// 1x1 convolutions (stride 1, no padding, one group) on packed NCHW or NHWC tensors are GEMMs on the
-// tensors as stored: the GEMM algorithms call cuBLAS on x, w and y directly, with alpha and beta, and
-// need no workspace (no im2col, no epilogue pass). Row-major shapes (P = spatial size):
+// 1x1 convolutions (no padding, one group) on packed NCHW or NHWC tensors are GEMMs on the tensors as
+// stored: the GEMM algorithms call cuBLAS on x, w and y directly, with alpha and beta (no im2col, no
+// epilogue pass). Row-major shapes (P = output spatial size):
 //   NCHW  fwd        y[n] [K x P]   = w [K x C]    * x[n] [C x P]     batched over n
 //         bwd-data   dx[n] [C x P]  = w^T [C x K]  * dy[n] [K x P]    batched over n
+//         bwd-filter dw [K x C]     = dy' [K x NP] * x'^T [NP x C]    x', dy': [C][N * P] and [K][N * P]
 //   NHWC  fwd        y [NP x K]     = x [NP x C]   * w^T [C x K]
 //         bwd-data   dx [NP x C]    = dy [NP x K]  * w [K x C]
 //         bwd-filter dw [K x C]     = dy^T [K x NP] * x [NP x C]      (one GEMM: deterministic)
-//   NCHW  bwd-filter dw [K x C]     = dy' [K x NP] * x'^T [NP x C]    x', dy': [C][N * P] and [K][N * P]
 // NCHW backward-filter reduces over images and positions, which NCHW does not hold at one stride: x
-// and dy are first copied channel-major into the workspace (x', dy'), then one GEMM. cuBLAS reads y
-// only when beta != 0.
+// and dy are first copied channel-major into the workspace (x', dy'). With a stride, the forward and
+// backward-filter first gather the sampled pixels of x into the workspace (x' does both at once), and
+// backward-data computes the sampled pixels of dx into a float (double) buffer, then writes all of dx
+// (alpha * value, 0 where unsampled, + beta * dx). cuBLAS reads y only when beta != 0.
 #include "cuda/conv_gemm_common.cuh"
 #include "cuda/conv_pointwise.h"
 
@@ -19,40 +21,12 @@ namespace {
 
 enum class Form { None, Nchw, Nhwc };
 
-// NCHW backward-filter's copies are kept below this (larger problems take the im2col path).
+// Workspace copies are kept below this (larger problems take the im2col path).
 constexpr size_t kPackBudget = size_t(512) << 20;
-size_t packBytes(const ConvProblem &p) {
-  return size_t(p.C + p.K) * size_t(p.N) * size_t(p.outSize()) * dataTypeSize(p.dataType);
-}
-
-// dst[c][n * P + p] = src[n][c][p] for packed NCHW src (elements moved as raw words of their size).
-template <class W>
-__global__ void channelMajorKernel(const W *__restrict__ src, int64_t N, int64_t C, int64_t P, W *__restrict__ dst) {
-  const int64_t total = N * C * P;
-  LAMINA_GRID_STRIDE_LOOP(i, total) {
-    const int64_t p = i % P, cn = i / P, n = cn % N, c = cn / N;
-    dst[i] = src[(n * C + c) * P + p];
-  }
-}
-
-void channelMajor(const laminaContext &h, const void *src, int64_t N, int64_t C, int64_t P, size_t elem, void *dst) {
-  const cudaStream_t s = streamOf(h);
-  const unsigned grid = gridFor(N * C * P);
-  if (elem == 2)
-    channelMajorKernel<<<grid, kBlock, 0, s>>>(static_cast<const uint16_t *>(src), N, C, P,
-                                               static_cast<uint16_t *>(dst));
-  else if (elem == 4)
-    channelMajorKernel<<<grid, kBlock, 0, s>>>(static_cast<const uint32_t *>(src), N, C, P,
-                                               static_cast<uint32_t *>(dst));
-  else
-    channelMajorKernel<<<grid, kBlock, 0, s>>>(static_cast<const uint64_t *>(src), N, C, P,
-                                               static_cast<uint64_t *>(dst));
-  LAMINA_CUDA_LAUNCHED();
-}
 
 Form formOf(const ConvProblem &p) {
   for (int i = 0; i < p.spatialDims; ++i)
-    if (p.filt[i] != 1 || p.stride[i] != 1 || p.pad[i] != 0)
+    if (p.filt[i] != 1 || p.pad[i] != 0)
       return Form::None;
   if (p.G != 1 || p.w.strides[0] != p.C || p.w.strides[1] != 1)
     return Form::None;
@@ -63,10 +37,146 @@ Form formOf(const ConvProblem &p) {
   return Form::None;
 }
 
-// The GEMM of the problem in cuBLAS's column-major terms; m == 0 when there is none.
+bool strided(const ConvProblem &p) {
+  for (int i = 0; i < p.spatialDims; ++i)
+    if (p.stride[i] != 1)
+      return true;
+  return false;
+}
+
+// Workspace bytes of a direction (without the 256-byte alignment slack).
+size_t copyBytes(const ConvProblem &p, ConvDirection d) {
+  const size_t NP = size_t(p.N) * size_t(p.outSize()), elem = dataTypeSize(p.dataType);
+  if (d == ConvDirection::BackwardFilter && formOf(p) == Form::Nchw)
+    return size_t(p.C + p.K) * NP * elem; // x' and dy'
+  if (!strided(p))
+    return 0;
+  if (d == ConvDirection::BackwardData)
+    return size_t(p.C) * NP * (p.dataType == LAMINA_DATA_DOUBLE ? 8 : 4); // dx's sampled pixels
+  return size_t(p.C) * NP * elem;                                         // x's sampled pixels
+}
+
+// A copy between up to 5 axes listed in the destination's memory order (outermost first), the
+// destination packed: dst[i] = src[sum of coordinate_k * ss[k]].
+struct Axes {
+  int64_t ext[5], ss[5];
+  __host__ __device__ int64_t total() const { return ext[0] * ext[1] * ext[2] * ext[3] * ext[4]; }
+};
+
+// I: the index type (32-bit where the copy allows: 64-bit divisions are slow).
+template <class W, class I> __global__ void gatherKernel(const W *__restrict__ src, Axes a, W *__restrict__ dst) {
+  const I total = I(a.total());
+  for (I i = I(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += I(gridDim.x) * blockDim.x) {
+    I r = i;
+    int64_t off = 0;
+#pragma unroll
+    for (int k = 4; k >= 0; --k) {
+      const I e = I(a.ext[k]), q = r % e;
+      r /= e;
+      off += int64_t(q) * a.ss[k];
+    }
+    dst[i] = src[off];
+  }
+}
+
+template <class W> void gatherAs(const laminaContext &h, const void *src, const Axes &a, void *dst) {
+  const cudaStream_t s = streamOf(h);
+  const unsigned grid = gridFor(a.total());
+  if (a.total() <= INT32_MAX)
+    gatherKernel<W, int32_t><<<grid, kBlock, 0, s>>>(static_cast<const W *>(src), a, static_cast<W *>(dst));
+  else
+    gatherKernel<W, int64_t><<<grid, kBlock, 0, s>>>(static_cast<const W *>(src), a, static_cast<W *>(dst));
+  LAMINA_CUDA_LAUNCHED();
+}
+
+// Elements move as raw words of their size.
+void gather(const laminaContext &h, const void *src, const Axes &a, size_t elem, void *dst) {
+  if (elem == 2)
+    gatherAs<uint16_t>(h, src, a, dst);
+  else if (elem == 4)
+    gatherAs<uint32_t>(h, src, a, dst);
+  else
+    gatherAs<uint64_t>(h, src, a, dst);
+}
+
+// The axes of a packed tensor's (n, c, s0, s1, s2) at the output's spatial extents, sampled at the
+// stride, listed as `order` says (indices into n, c, s0, s1, s2).
+Axes sampledAxes(const ConvProblem &p, const TensorDesc &t, const int (&order)[5], bool stride) {
+  int64_t ext[5] = {p.N, 0, p.out[0], p.out[1], p.out[2]}, ss[5] = {t.strides[0], t.strides[1], 0, 0, 0};
+  ext[1] = t.dims[1];
+  for (int i = 0; i < 3; ++i)
+    ss[2 + i] = i < p.spatialDims ? t.strides[2 + i] * (stride ? p.stride[i] : 1) : 0;
+  Axes a;
+  for (int k = 0; k < 5; ++k)
+    a.ext[k] = ext[order[k]], a.ss[k] = ss[order[k]];
+  return a;
+}
+constexpr int kOrderNchw[5] = {0, 1, 2, 3, 4}, kOrderNhwc[5] = {0, 2, 3, 4, 1}, kOrderCnhw[5] = {1, 0, 2, 3, 4};
+
+// dx (packed, `a` its axes in memory order) = alpha * (the sampled value from buf, 0 elsewhere) +
+// beta * dx (unread when beta == 0). buf: dx's layout at the output's spatial extents.
+struct ScatterAxes {
+  int64_t ext[5];   // dx's extents, memory order
+  int64_t step[5];  // the stride along each axis (1 for n and c)
+  int64_t bufSs[5]; // buf's stride per axis
+};
+template <class T, class I>
+__global__ void scatterKernel(ScatterAxes a, const acc_t<T> *__restrict__ buf, acc_t<T> alpha, acc_t<T> beta,
+                              T *__restrict__ dx) {
+  using A = acc_t<T>;
+  const I total = I(a.ext[0] * a.ext[1] * a.ext[2] * a.ext[3] * a.ext[4]);
+  for (I i = I(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += I(gridDim.x) * blockDim.x) {
+    I r = i;
+    int64_t off = 0;
+    bool sampled = true;
+#pragma unroll
+    for (int k = 4; k >= 0; --k) {
+      const I e = I(a.ext[k]), q = r % e, st = I(a.step[k]);
+      r /= e;
+      sampled = sampled && q % st == 0;
+      off += int64_t(q / st) * a.bufSs[k];
+    }
+    storeScaled(dx + i, sampled ? buf[off] : A(0), alpha, beta);
+  }
+}
+
+template <class T> void scatterT(const ConvArgs &a, const void *buf) {
+  using A = acc_t<T>;
+  const ConvProblem &p = *a.p;
+  const bool nchw = formOf(p) == Form::Nchw;
+  const int(&order)[5] = nchw ? kOrderNchw : kOrderNhwc;
+  // buf is packed in dx's layout at the output's extents: its strides in (n, c, s0, s1, s2) order.
+  const int64_t P = p.outSize();
+  int64_t bs[5];
+  if (nchw)
+    bs[0] = p.C * P, bs[1] = P, bs[2] = p.out[1] * p.out[2], bs[3] = p.out[2], bs[4] = 1;
+  else
+    bs[0] = P * p.C, bs[1] = 1, bs[2] = p.out[1] * p.out[2] * p.C, bs[3] = p.out[2] * p.C, bs[4] = p.C;
+  const int64_t ext[5] = {p.N, p.C, p.in[0], p.in[1], p.in[2]};
+  const int64_t step[5] = {1, 1, p.stride[0], p.stride[1], p.stride[2]};
+  ScatterAxes s;
+  int64_t total = 1;
+  for (int k = 0; k < 5; ++k) {
+    s.ext[k] = ext[order[k]], s.step[k] = step[order[k]], s.bufSs[k] = bs[order[k]];
+    total *= s.ext[k];
+  }
+  const cudaStream_t st = streamOf(*a.handle);
+  const A *b = static_cast<const A *>(buf);
+  T *dx = static_cast<T *>(a.dx);
+  if (total <= INT32_MAX)
+    scatterKernel<T, int32_t><<<gridFor(total), kBlock, 0, st>>>(s, b, A(a.alpha), A(a.beta), dx);
+  else
+    scatterKernel<T, int64_t><<<gridFor(total), kBlock, 0, st>>>(s, b, A(a.alpha), A(a.beta), dx);
+  LAMINA_CUDA_LAUNCHED();
+}
+
+// The GEMM of the problem in cuBLAS's column-major terms (on the tensors as stored, or with a stride
+// on the sampled copies, which are packed in the same layout); m == 0 when there is none.
 GemmCall callOf(const ConvProblem &p, ConvDirection d) {
   GemmCall g;
   const Form f = formOf(p);
+  if (f == Form::None || copyBytes(p, d) > kPackBudget || p.spatialDims > 3)
+    return g;
   const int64_t P = p.outSize(), NP = p.N * P;
   g.abType = g.cType = p.dataType;
   g.math = p.math;
@@ -84,6 +194,12 @@ GemmCall callOf(const ConvProblem &p, ConvDirection d) {
     g.transB = true, g.ldb = p.C, g.strideB = 0;
     g.ldc = P, g.strideC = p.C * P;
     g.batch = p.N;
+  } else if (f == Form::Nchw && d == ConvDirection::BackwardFilter) {
+    // dw^T [C x K] = x' [C x NP] * dy'^T [NP x K] (x', dy' row-major in the workspace)
+    g.m = p.C, g.n = p.K, g.k = NP;
+    g.transA = true, g.lda = NP;
+    g.ldb = NP;
+    g.ldc = p.C;
   } else if (f == Form::Nhwc && d == ConvDirection::Forward) {
     // y^T [K x NP] = w [K x C] * x^T [C x NP]
     g.m = p.K, g.n = NP, g.k = p.C;
@@ -96,20 +212,15 @@ GemmCall callOf(const ConvProblem &p, ConvDirection d) {
     g.lda = p.C;
     g.ldb = p.K;
     g.ldc = p.C;
-  } else if (f == Form::Nchw && d == ConvDirection::BackwardFilter && packBytes(p) <= kPackBudget) {
-    // dw^T [C x K] = x' [C x NP] * dy'^T [NP x K] (x', dy' row-major in the workspace)
-    g.m = p.C, g.n = p.K, g.k = NP;
-    g.transA = true, g.lda = NP;
-    g.ldb = NP;
-    g.ldc = p.C;
-  } else if (f == Form::Nhwc && d == ConvDirection::BackwardFilter) {
-    // dw^T [C x K] = x^T [C x NP] * dy [NP x K]
+  } else { // NHWC backward-filter: dw^T [C x K] = x^T [C x NP] * dy [NP x K]
     g.m = p.C, g.n = p.K, g.k = NP;
     g.lda = p.C;
     g.transB = true, g.ldb = p.K;
     g.ldc = p.C;
   }
-  if (g.m && !gemmFitsInt(g.m, g.n, g.k, g.lda, g.ldb, g.ldc))
+  if (d == ConvDirection::BackwardData && strided(p)) // into the float (double) buffer
+    g.cType = p.dataType == LAMINA_DATA_DOUBLE ? LAMINA_DATA_DOUBLE : LAMINA_DATA_FLOAT;
+  if (!gemmFitsInt(g.m, g.n, g.k, g.lda, g.ldb, g.ldc))
     g.m = 0;
   return g;
 }
@@ -124,13 +235,23 @@ bool pointwiseApplies(const ConvProblem &p, ConvDirection d) {
 }
 
 size_t pointwiseWorkspace(const ConvProblem &p, ConvDirection d) {
-  return d == ConvDirection::BackwardFilter && formOf(p) == Form::Nchw ? packBytes(p) + 256 : 0;
+  const size_t b = copyBytes(p, d);
+  return b ? b + 256 : 0;
+}
+
+template <class T> void preloadScatter() {
+  preloadKernel(scatterKernel<T, int32_t>);
+  preloadKernel(scatterKernel<T, int64_t>);
 }
 
 void preloadConvPointwise() {
-  preloadKernel(channelMajorKernel<uint16_t>);
-  preloadKernel(channelMajorKernel<uint32_t>);
-  preloadKernel(channelMajorKernel<uint64_t>);
+  preloadKernel(gatherKernel<uint16_t, int32_t>);
+  preloadKernel(gatherKernel<uint32_t, int32_t>);
+  preloadKernel(gatherKernel<uint64_t, int32_t>);
+  preloadKernel(gatherKernel<uint16_t, int64_t>);
+  preloadKernel(gatherKernel<uint32_t, int64_t>);
+  preloadKernel(gatherKernel<uint64_t, int64_t>);
+  LAMINA_CUDA_FOR_FLOAT_TYPES(preloadScatter);
 }
 
 double pointwiseEstimateMs(const ConvProblem &p, ConvDirection d) {
@@ -154,30 +275,51 @@ double pointwiseEstimateMs(const ConvProblem &p, ConvDirection d) {
   const double bytes =
       double(dataTypeSize(p.dataType)) * (double(p.N) * p.outSize() * double(p.C + p.K) + double(p.K) * double(p.C));
   double ms = std::max(p.flops() / (tflops * 1e9 * std::max(small, 0.05)), bytes / 3.3e9);
-  if (pointwiseWorkspace(p, d) > 0) // the channel-major copies: x and dy read and written once more
-    ms += 2.0 * double(packBytes(p)) / 3.0e9;
+  // The workspace copies: written and read once, their source read (dx: all of it written).
+  const double copies = double(copyBytes(p, d));
+  if (copies > 0)
+    ms += (2.0 * copies +
+           (d == ConvDirection::BackwardData ? double(p.N) * p.C * p.inSize() * dataTypeSize(p.dataType) : copies)) /
+              3.0e9 +
+          0.004;
   return ms * (d == ConvDirection::BackwardFilter ? 1.4 : 1.0) + 0.004;
 }
 
 void runPointwise(const ConvArgs &a, ConvDirection d) {
   const ConvProblem &p = *a.p;
+  const laminaContext &h = *a.handle;
   GemmCall g = callOf(p, d);
   g.alpha = a.alpha, g.beta = a.beta;
   const Form f = formOf(p);
-  if (d == ConvDirection::Forward)
-    g.A = f == Form::Nchw ? a.x : a.w, g.B = f == Form::Nchw ? a.w : a.x, g.C = a.y;
-  else if (d == ConvDirection::BackwardData)
-    g.A = f == Form::Nchw ? a.dy : a.w, g.B = f == Form::Nchw ? a.w : a.dy, g.C = a.dx;
-  else if (f == Form::Nhwc)
-    g.A = a.x, g.B = a.dy, g.C = a.dw;
-  else { // NCHW backward-filter: x' and dy' in the workspace (the caller checked its size)
-    const size_t elem = dataTypeSize(p.dataType), xBytes = size_t(p.C) * size_t(p.N * p.outSize()) * elem;
-    char *xp = static_cast<char *>(a.workspace), *dyp = xp + (xBytes + 255) / 256 * 256;
-    channelMajor(*a.handle, a.x, p.N, p.C, p.outSize(), elem, xp);
-    channelMajor(*a.handle, a.dy, p.N, p.K, p.outSize(), elem, dyp);
-    g.A = xp, g.B = dyp, g.C = a.dw;
+  const bool nchw = f == Form::Nchw, str = strided(p);
+  const size_t elem = dataTypeSize(p.dataType);
+  char *ws = static_cast<char *>(a.workspace); // the caller checked its size (pointwiseWorkspace)
+  // x, or with a stride its sampled pixels packed in the same layout.
+  auto sampledX = [&]() -> const void * {
+    if (!str)
+      return a.x;
+    gather(h, a.x, sampledAxes(p, p.x, nchw ? kOrderNchw : kOrderNhwc, true), elem, ws);
+    return ws;
+  };
+  if (d == ConvDirection::Forward) {
+    const void *x = sampledX();
+    g.A = nchw ? x : a.w, g.B = nchw ? a.w : x, g.C = a.y;
+  } else if (d == ConvDirection::BackwardData) {
+    g.A = nchw ? a.dy : a.w, g.B = nchw ? a.w : a.dy, g.C = str ? ws : a.dx;
+    if (str)
+      g.alpha = 1, g.beta = 0;
+  } else if (!nchw) {
+    g.A = sampledX(), g.B = a.dy, g.C = a.dw;
+  } else { // x' and dy' channel-major (x sampled at the stride on the way)
+    const size_t xBytes = size_t(p.C) * size_t(p.N * p.outSize()) * elem;
+    char *dyp = ws + (xBytes + 255) / 256 * 256;
+    gather(h, a.x, sampledAxes(p, p.x, kOrderCnhw, true), elem, ws);
+    gather(h, a.dy, sampledAxes(p, p.y, kOrderCnhw, false), elem, dyp);
+    g.A = ws, g.B = dyp, g.C = a.dw;
   }
-  gemmStridedBatched(*a.handle, g);
+  gemmStridedBatched(h, g);
+  if (d == ConvDirection::BackwardData && str)
+    LAMINA_CUDA_DISPATCH_FLOAT_TYPES(p.dataType, scatterT, a, ws);
 }
 
 } // namespace lamina::cuda
