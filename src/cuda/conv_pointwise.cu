@@ -10,8 +10,9 @@
 // NCHW backward-filter reduces over images and positions, which NCHW does not hold at one stride: x
 // and dy are first copied channel-major into the workspace (x', dy'). With a stride, the forward and
 // backward-filter first gather the sampled pixels of x into the workspace (x' does both at once), and
-// backward-data computes the sampled pixels of dx into a float (double) buffer, then writes all of dx
-// (alpha * value, 0 where unsampled, + beta * dx). cuBLAS reads y only when beta != 0.
+// backward-data computes the sampled pixels of dx into a float (double) buffer, scales all of dx by
+// beta (a memset when beta == 0) and adds alpha * buffer at the sampled pixels. cuBLAS reads y only
+// when beta != 0.
 #include "cuda/conv_gemm_common.cuh"
 #include "cuda/conv_pointwise.h"
 
@@ -56,47 +57,52 @@ size_t copyBytes(const ConvProblem &p, ConvDirection d) {
   return size_t(p.C) * NP * elem;                                         // x's sampled pixels
 }
 
-// A copy between up to 5 axes listed in the destination's memory order (outermost first), the
-// destination packed: dst[i] = src[sum of coordinate_k * ss[k]].
+// Up to 5 axes listed in a packed tensor's memory order (outermost first) with another tensor's
+// strides along them: the copies walk the packed side in order (index i) and address the other
+// through ss. Index math is per block row, not per element (divisions per element cost more than the
+// copy): z walks ext0 * ext1, y walks ext2 * ext3, x the innermost axis.
 struct Axes {
   int64_t ext[5], ss[5];
-  __host__ __device__ int64_t total() const { return ext[0] * ext[1] * ext[2] * ext[3] * ext[4]; }
 };
 
-// I: the index type (32-bit where the copy allows: 64-bit divisions are slow).
-template <class W, class I> __global__ void gatherKernel(const W *__restrict__ src, Axes a, W *__restrict__ dst) {
-  const I total = I(a.total());
-  for (I i = I(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += I(gridDim.x) * blockDim.x) {
-    I r = i;
-    int64_t off = 0;
-#pragma unroll
-    for (int k = 4; k >= 0; --k) {
-      const I e = I(a.ext[k]), q = r % e;
-      r /= e;
-      off += int64_t(q) * a.ss[k];
+// Calls f(i, off) for every element: i its packed index, off the other tensor's offset.
+template <class F> __device__ __forceinline__ void walk(const Axes &a, F f) {
+  const int64_t outer = a.ext[0] * a.ext[1], mid = a.ext[2] * a.ext[3], inner = a.ext[4];
+  for (int64_t o = blockIdx.z; o < outer; o += gridDim.z) {
+    const int64_t ob = (o / a.ext[1]) * a.ss[0] + (o % a.ext[1]) * a.ss[1];
+    for (int64_t m = blockIdx.y; m < mid; m += gridDim.y) {
+      const int64_t base = ob + (m / a.ext[3]) * a.ss[2] + (m % a.ext[3]) * a.ss[3], row = (o * mid + m) * inner;
+      for (int64_t j = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; j < inner; j += int64_t(gridDim.x) * blockDim.x)
+        f(row + j, base + j * a.ss[4]);
     }
-    dst[i] = src[off];
   }
 }
 
-template <class W> void gatherAs(const laminaContext &h, const void *src, const Axes &a, void *dst) {
-  const cudaStream_t s = streamOf(h);
-  const unsigned grid = gridFor(a.total());
-  if (a.total() <= INT32_MAX)
-    gatherKernel<W, int32_t><<<grid, kBlock, 0, s>>>(static_cast<const W *>(src), a, static_cast<W *>(dst));
-  else
-    gatherKernel<W, int64_t><<<grid, kBlock, 0, s>>>(static_cast<const W *>(src), a, static_cast<W *>(dst));
-  LAMINA_CUDA_LAUNCHED();
+struct Launch {
+  dim3 grid, block;
+};
+Launch launchFor(const Axes &a) {
+  const int64_t inner = a.ext[4], bx = inner <= 32 ? 32 : inner <= 64 ? 64 : 128;
+  const int64_t gx = std::min<int64_t>((inner + bx - 1) / bx, 1024);
+  const int64_t gy = std::min<int64_t>(a.ext[2] * a.ext[3], 65535), gz = std::min<int64_t>(a.ext[0] * a.ext[1], 65535);
+  return {dim3(unsigned(gx), unsigned(gy), unsigned(gz)), dim3(unsigned(bx))};
 }
 
-// Elements move as raw words of their size.
+// dst (packed, `a`'s order) = src at a's strides; elements move as raw words of their size.
+template <class W> __global__ void gatherKernel(const W *__restrict__ src, Axes a, W *__restrict__ dst) {
+  walk(a, [&](int64_t i, int64_t off) { dst[i] = src[off]; });
+}
+
 void gather(const laminaContext &h, const void *src, const Axes &a, size_t elem, void *dst) {
+  const Launch l = launchFor(a);
+  const cudaStream_t s = streamOf(h);
   if (elem == 2)
-    gatherAs<uint16_t>(h, src, a, dst);
+    gatherKernel<<<l.grid, l.block, 0, s>>>(static_cast<const uint16_t *>(src), a, static_cast<uint16_t *>(dst));
   else if (elem == 4)
-    gatherAs<uint32_t>(h, src, a, dst);
+    gatherKernel<<<l.grid, l.block, 0, s>>>(static_cast<const uint32_t *>(src), a, static_cast<uint32_t *>(dst));
   else
-    gatherAs<uint64_t>(h, src, a, dst);
+    gatherKernel<<<l.grid, l.block, 0, s>>>(static_cast<const uint64_t *>(src), a, static_cast<uint64_t *>(dst));
+  LAMINA_CUDA_LAUNCHED();
 }
 
 // The axes of a packed tensor's (n, c, s0, s1, s2) at the output's spatial extents, sampled at the
@@ -106,67 +112,55 @@ Axes sampledAxes(const ConvProblem &p, const TensorDesc &t, const int (&order)[5
   ext[1] = t.dims[1];
   for (int i = 0; i < 3; ++i)
     ss[2 + i] = i < p.spatialDims ? t.strides[2 + i] * (stride ? p.stride[i] : 1) : 0;
+  // Listed in order, axes of extent 1 dropped and neighbours merged where the strided side is
+  // contiguous across them too, right-aligned: the innermost axis is as long as it can be.
+  int64_t e[5], st[5];
+  int n = 0;
+  for (int k = 0; k < 5; ++k) {
+    const int64_t ek = ext[order[k]], sk = ss[order[k]];
+    if (ek == 1)
+      continue;
+    if (n > 0 && st[n - 1] == ek * sk)
+      e[n - 1] *= ek, st[n - 1] = sk;
+    else
+      e[n] = ek, st[n] = sk, ++n;
+  }
   Axes a;
-  for (int k = 0; k < 5; ++k)
-    a.ext[k] = ext[order[k]], a.ss[k] = ss[order[k]];
+  for (int k = 0; k < 5; ++k) {
+    const int j = k - (5 - n);
+    a.ext[k] = j >= 0 ? e[j] : 1, a.ss[k] = j >= 0 ? st[j] : 0;
+  }
   return a;
 }
 constexpr int kOrderNchw[5] = {0, 1, 2, 3, 4}, kOrderNhwc[5] = {0, 2, 3, 4, 1}, kOrderCnhw[5] = {1, 0, 2, 3, 4};
 
-// dx (packed, `a` its axes in memory order) = alpha * (the sampled value from buf, 0 elsewhere) +
-// beta * dx (unread when beta == 0). buf: dx's layout at the output's spatial extents.
-struct ScatterAxes {
-  int64_t ext[5];   // dx's extents, memory order
-  int64_t step[5];  // the stride along each axis (1 for n and c)
-  int64_t bufSs[5]; // buf's stride per axis
-};
-template <class T, class I>
-__global__ void scatterKernel(ScatterAxes a, const acc_t<T> *__restrict__ buf, acc_t<T> alpha, acc_t<T> beta,
-                              T *__restrict__ dx) {
-  using A = acc_t<T>;
-  const I total = I(a.ext[0] * a.ext[1] * a.ext[2] * a.ext[3] * a.ext[4]);
-  for (I i = I(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += I(gridDim.x) * blockDim.x) {
-    I r = i;
-    int64_t off = 0;
-    bool sampled = true;
-#pragma unroll
-    for (int k = 4; k >= 0; --k) {
-      const I e = I(a.ext[k]), q = r % e, st = I(a.step[k]);
-      r /= e;
-      sampled = sampled && q % st == 0;
-      off += int64_t(q / st) * a.bufSs[k];
-    }
-    storeScaled(dx + i, sampled ? buf[off] : A(0), alpha, beta);
-  }
+// Strided backward-data's last step: dx = beta * dx everywhere (a memset when beta == 0; dx is
+// packed), then at the sampled pixels dx = alpha * buf + (that).
+template <class T> __global__ void scaleKernel(T *__restrict__ dx, int64_t n, acc_t<T> beta) {
+  LAMINA_GRID_STRIDE_LOOP(i, n) { dx[i] = fromAcc<T>(beta * toAcc(dx[i])); }
+}
+template <class T>
+__global__ void addSampledKernel(const acc_t<T> *__restrict__ buf, Axes a, acc_t<T> alpha, bool scaled,
+                                 T *__restrict__ dx) {
+  walk(a, [&](int64_t i, int64_t off) { storeScaled(dx + off, buf[i], alpha, acc_t<T>(scaled ? 1 : 0)); });
 }
 
 template <class T> void scatterT(const ConvArgs &a, const void *buf) {
   using A = acc_t<T>;
   const ConvProblem &p = *a.p;
-  const bool nchw = formOf(p) == Form::Nchw;
-  const int(&order)[5] = nchw ? kOrderNchw : kOrderNhwc;
-  // buf is packed in dx's layout at the output's extents: its strides in (n, c, s0, s1, s2) order.
-  const int64_t P = p.outSize();
-  int64_t bs[5];
-  if (nchw)
-    bs[0] = p.C * P, bs[1] = P, bs[2] = p.out[1] * p.out[2], bs[3] = p.out[2], bs[4] = 1;
-  else
-    bs[0] = P * p.C, bs[1] = 1, bs[2] = p.out[1] * p.out[2] * p.C, bs[3] = p.out[2] * p.C, bs[4] = p.C;
-  const int64_t ext[5] = {p.N, p.C, p.in[0], p.in[1], p.in[2]};
-  const int64_t step[5] = {1, 1, p.stride[0], p.stride[1], p.stride[2]};
-  ScatterAxes s;
-  int64_t total = 1;
-  for (int k = 0; k < 5; ++k) {
-    s.ext[k] = ext[order[k]], s.step[k] = step[order[k]], s.bufSs[k] = bs[order[k]];
-    total *= s.ext[k];
-  }
   const cudaStream_t st = streamOf(*a.handle);
-  const A *b = static_cast<const A *>(buf);
   T *dx = static_cast<T *>(a.dx);
-  if (total <= INT32_MAX)
-    scatterKernel<T, int32_t><<<gridFor(total), kBlock, 0, st>>>(s, b, A(a.alpha), A(a.beta), dx);
-  else
-    scatterKernel<T, int64_t><<<gridFor(total), kBlock, 0, st>>>(s, b, A(a.alpha), A(a.beta), dx);
+  const int64_t n = p.x.numel();
+  if (a.beta == 0)
+    LAMINA_CUDA_CALL(cudaMemsetAsync(dx, 0, size_t(n) * sizeof(T), st));
+  else {
+    scaleKernel<T><<<gridFor(n), kBlock, 0, st>>>(dx, n, A(a.beta));
+    LAMINA_CUDA_LAUNCHED();
+  }
+  // buf is packed in dx's layout at the output's extents: walk it, addressing dx at the stride.
+  const Axes ax = sampledAxes(p, p.x, formOf(p) == Form::Nchw ? kOrderNchw : kOrderNhwc, true);
+  const Launch l = launchFor(ax);
+  addSampledKernel<T><<<l.grid, l.block, 0, st>>>(static_cast<const A *>(buf), ax, A(a.alpha), a.beta != 0, dx);
   LAMINA_CUDA_LAUNCHED();
 }
 
@@ -240,17 +234,14 @@ size_t pointwiseWorkspace(const ConvProblem &p, ConvDirection d) {
 }
 
 template <class T> void preloadScatter() {
-  preloadKernel(scatterKernel<T, int32_t>);
-  preloadKernel(scatterKernel<T, int64_t>);
+  preloadKernel(scaleKernel<T>);
+  preloadKernel(addSampledKernel<T>);
 }
 
 void preloadConvPointwise() {
-  preloadKernel(gatherKernel<uint16_t, int32_t>);
-  preloadKernel(gatherKernel<uint32_t, int32_t>);
-  preloadKernel(gatherKernel<uint64_t, int32_t>);
-  preloadKernel(gatherKernel<uint16_t, int64_t>);
-  preloadKernel(gatherKernel<uint32_t, int64_t>);
-  preloadKernel(gatherKernel<uint64_t, int64_t>);
+  preloadKernel(gatherKernel<uint16_t>);
+  preloadKernel(gatherKernel<uint32_t>);
+  preloadKernel(gatherKernel<uint64_t>);
   LAMINA_CUDA_FOR_FLOAT_TYPES(preloadScatter);
 }
 
