@@ -216,7 +216,10 @@ elif [ $build_ok = 1 ] && [ $run_bench = 1 ]; then
   fi
   [ "$budget" -gt 0 ] && [ $((bench_left - 10)) -lt $btotal ] && btotal=$((bench_left - 10))
   # The peer: the faster of cuDNN's legacy API and its graph API (whose engines the legacy API misses).
-  args+=(--batch 64 --infer-batches "1,8" --skip-slow 5 --ceiling --peer cudnn,cudnn_graph)
+  # The layer list by path: a lamina-bench built elsewhere (--prebuilt) has that machine's default.
+  layers=$ROOT/bench/conv_layers.csv
+  [ -f "$ROOT/../shared/bench/conv_layers.csv" ] && layers=$ROOT/../shared/bench/conv_layers.csv
+  args+=(--layers "$layers" --batch 64 --infer-batches "1,8" --skip-slow 5 --ceiling --peer cudnn,cudnn_graph)
   : >"$OUTDIR/bench_cuda.txt"
   rm -f "$OUTDIR/bench_cuda.csv" "$OUTDIR/bench_results.csv"
   # The cuDNN 9.14 graph engine config(s) that fault on alexnet.conv1 tf32 NCHW at batch 1/8: found by
@@ -226,7 +229,7 @@ elif [ $build_ok = 1 ] && [ $run_bench = 1 ]; then
     skip=""
     for round in 1 2 3 4; do
       LAMINA_BENCH_GRAPH_TRACE=1 LAMINA_BENCH_GRAPH_SKIP="$skip" timeout 60 "$BENCH_BIN" --backend cuda --config tf32 \
-        --only alexnet.conv1 --batch 1,8 --dirs fwd --infer-batches none --peer cudnn_graph --iters 2 \
+        --layers "$layers" --only alexnet.conv1 --batch 1,8 --dirs fwd --infer-batches none --peer cudnn_graph --iters 2 \
         --max-seconds 0.2 >"$TMPLOG/graph_probe.txt" 2>&1 && break
       grep -qiE "kernel fault|context lost" "$TMPLOG/graph_probe.txt" || break
       id=$(grep '^cudnn_graph: ' "$TMPLOG/graph_probe.txt" | tail -1 | sed 's/^cudnn_graph: [^:]*: //')
