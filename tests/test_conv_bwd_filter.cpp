@@ -43,6 +43,7 @@ TEST(ConvBackwardFilter, ConformanceWinograd) {
                                   LAMINA_CONVOLUTION_BWD_FILTER_ALGO_WINOGRAD_NONFUSED};
   const char *list = "problems/conv_winograd.csv";
   setenv("LAMINA_CPU_WINOGRAD_CHUNK", "50", 1); // wino_chunks' 121 tiles in three chunks
+  setenv("LAMINA_CUDA_WINOGRAD_CHUNK", "50", 1);
   EXPECT_EQ(ct::runConformance(ct::Dir::BackwardFilter, algos, list), ct::expectedRuns(algos.size(), list));
 }
 

@@ -47,6 +47,7 @@ TEST(ConvForward, ConformanceWinograd) {
   std::sort(algos.begin(), algos.end());
   const char *list = "problems/conv_winograd.csv";
   setenv("LAMINA_CPU_WINOGRAD_CHUNK", "50", 1); // wino_chunks' 121 tiles in three chunks
+  setenv("LAMINA_CUDA_WINOGRAD_CHUNK", "50", 1);
   EXPECT_EQ(ct::runConformance(ct::Dir::Forward, algos, list), ct::expectedRuns(algos.size(), list));
 }
 

@@ -31,11 +31,11 @@ Form formOf(const ConvProblem &p) {
       return Form::None;
   if (p.G != 1 || p.w.strides[0] != p.C || p.w.strides[1] != 1)
     return Form::None;
-  if (p.x.isPackedNCHW() && p.y.isPackedNCHW())
-    return Form::Nchw;
-  if (p.x.isPackedNHWC() && p.y.isPackedNHWC())
+  const bool nchw = p.x.isPackedNCHW() && p.y.isPackedNCHW(), nhwc = p.x.isPackedNHWC() && p.y.isPackedNHWC();
+  // Packed both ways (one output pixel: fully connected layers): NHWC's one GEMM, not N GEMVs.
+  if (nhwc && (!nchw || p.outSize() == 1))
     return Form::Nhwc;
-  return Form::None;
+  return nchw ? Form::Nchw : Form::None;
 }
 
 bool strided(const ConvProblem &p) {
@@ -153,7 +153,7 @@ template <class T> void scatterT(const ConvArgs &a, const void *buf) {
   const int64_t n = p.x.numel();
   if (a.beta == 0)
     LAMINA_CUDA_CALL(cudaMemsetAsync(dx, 0, size_t(n) * sizeof(T), st));
-  else {
+  else if (a.beta != 1) {
     scaleKernel<T><<<gridFor(n), kBlock, 0, st>>>(dx, n, A(a.beta));
     LAMINA_CUDA_LAUNCHED();
   }

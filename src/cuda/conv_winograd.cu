@@ -14,9 +14,12 @@
 // amplify its rounding (8e-3 of max |y| against cuDNN on vgg16.conv4_2, past TF32's 5e-3 bound);
 // the split keeps float's accuracy. Half/bfloat16 keep exact float GEMMs.
 #include "core/winograd.h"
+
 #include "cuda/blas.h"
 #include "cuda/conv_algorithms.h"
 #include "cuda/conv_gemm_common.cuh"
+
+#include <cstdlib>
 
 namespace lamina::cuda {
 namespace {
@@ -35,7 +38,10 @@ constexpr size_t kChunkBudget = size_t(256) << 20;
 bool splitTf32(const ConvProblem &p) { return p.dataType == LAMINA_DATA_FLOAT && p.math == LAMINA_TENSOR_OP_MATH; }
 
 // wgrad: backward-filter, whose chunks hold V and Z (both split under 3xTF32); else V and M.
+// LAMINA_CUDA_WINOGRAD_CHUNK sets the tiles per chunk (the tests' small problems then span chunks).
 int64_t chunkTiles(const ConvProblem &p, const wg::View &v, bool wgrad = false) {
+  if (const char *e = std::getenv("LAMINA_CUDA_WINOGRAD_CHUNK"); e && std::atoll(e) > 0)
+    return std::min(v.T, int64_t(std::atoll(e)));
   const int64_t parts = splitTf32(p) ? 2 : 1;
   const int64_t perTile = kPoints * v.G * (parts * v.RCg + (wgrad ? parts : 1) * v.NCg) * int64_t(accSize(p));
   return std::min(v.T, std::max<int64_t>(1, int64_t(kChunkBudget) / perTile));
