@@ -38,13 +38,9 @@ TEST(ConvBackwardFilter, ConformanceTensorCorePath) {
 // algorithms, on both backends.
 TEST(ConvBackwardFilter, ConformanceWinograd) {
   LT_HANDLE_OR_SKIP(h);
-  const std::vector<int> algos = {LAMINA_CONVOLUTION_BWD_FILTER_ALGO_IMPLICIT_GEMM,
-                                  LAMINA_CONVOLUTION_BWD_FILTER_ALGO_GEMM,
-                                  LAMINA_CONVOLUTION_BWD_FILTER_ALGO_WINOGRAD_NONFUSED};
-  const char *list = "problems/conv_winograd.csv";
-  setenv("LAMINA_CPU_WINOGRAD_CHUNK", "50", 1); // wino_chunks' 121 tiles in three chunks
-  setenv("LAMINA_CUDA_WINOGRAD_CHUNK", "50", 1);
-  EXPECT_EQ(ct::runConformance(ct::Dir::BackwardFilter, algos, list), ct::expectedRuns(algos.size(), list));
+  ct::expectWinogradConformance(ct::Dir::BackwardFilter, {LAMINA_CONVOLUTION_BWD_FILTER_ALGO_IMPLICIT_GEMM,
+                                                          LAMINA_CONVOLUTION_BWD_FILTER_ALGO_GEMM,
+                                                          LAMINA_CONVOLUTION_BWD_FILTER_ALGO_WINOGRAD_NONFUSED});
 }
 
 TEST(ConvBackwardBias, Conformance) {

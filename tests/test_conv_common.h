@@ -253,6 +253,17 @@ inline int expectedRuns(size_t algos, const std::string &file = kConformanceList
   return int(loadSpecs(file).size() * perLayout * layouts().size() * algos * lt::mathTypes().size());
 }
 
+// The Winograd list (tests/problems/conv_winograd.csv) over `algos` (WINOGRAD_NONFUSED among them),
+// with chunks of 50 tiles on both backends so its small problems span several (wino_chunks: 121 tiles
+// in three chunks).
+inline void expectWinogradConformance(Dir d, std::vector<int> algos) {
+  std::sort(algos.begin(), algos.end());
+  const char *list = "problems/conv_winograd.csv";
+  setenv("LAMINA_CPU_WINOGRAD_CHUNK", "50", 1);
+  setenv("LAMINA_CUDA_WINOGRAD_CHUNK", "50", 1);
+  EXPECT_EQ(runConformance(d, algos, list), expectedRuns(algos.size(), list));
+}
+
 // One run of `algo` of direction d on the buffers (x, w, dy/y as the direction reads them), beta 0,
 // output poisoned NaN first; the output downloaded.
 inline std::vector<double> runOnce(const lt::Handle &h, Dir d, int algo, Setup &st, laminaDataType_t dt, const void *x,

@@ -40,15 +40,10 @@ TEST(ConvForward, ConformanceTensorCorePath) {
 // algorithms, on both backends.
 TEST(ConvForward, ConformanceWinograd) {
   LT_HANDLE_OR_SKIP(h);
-  std::vector<int> algos = {LAMINA_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM,
-                            LAMINA_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM, LAMINA_CONVOLUTION_FWD_ALGO_GEMM,
-                            LAMINA_CONVOLUTION_FWD_ALGO_DIRECT};
-  algos.push_back(LAMINA_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED);
-  std::sort(algos.begin(), algos.end());
-  const char *list = "problems/conv_winograd.csv";
-  setenv("LAMINA_CPU_WINOGRAD_CHUNK", "50", 1); // wino_chunks' 121 tiles in three chunks
-  setenv("LAMINA_CUDA_WINOGRAD_CHUNK", "50", 1);
-  EXPECT_EQ(ct::runConformance(ct::Dir::Forward, algos, list), ct::expectedRuns(algos.size(), list));
+  ct::expectWinogradConformance(ct::Dir::Forward,
+                                {LAMINA_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM,
+                                 LAMINA_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM, LAMINA_CONVOLUTION_FWD_ALGO_GEMM,
+                                 LAMINA_CONVOLUTION_FWD_ALGO_DIRECT, LAMINA_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED});
 }
 
 } // namespace
