@@ -76,6 +76,29 @@ __device__ __forceinline__ void storeSplit(float *dst, float *lo, int64_t i, flo
 }
 __device__ __forceinline__ void storeSplit(double *dst, double *, int64_t i, double x) { dst[i] = x; }
 
+// The GEMMs run in the accumulation type; only float keeps the problem's math (TENSOR_OP: TF32).
+GemmCall gemmOf(const ConvProblem &p) {
+  GemmCall gc;
+  gc.abType = gc.cType = accType(p);
+  gc.math = p.dataType == LAMINA_DATA_FLOAT ? p.math : LAMINA_DEFAULT_MATH;
+  return gc;
+}
+
+// Runs gc; with the operands' low parts (3xTF32, see the top) as lo * hi + hi * lo + hi * hi, the
+// small products first and the large one on top, all accumulating onto gc's beta.
+void gemmSplit(const laminaContext &h, GemmCall gc, const void *Alo, const void *Blo) {
+  if (Alo) {
+    const GemmCall hiHi = gc;
+    gc.A = Alo;
+    gemmStridedBatched(h, gc);
+    gc.A = hiHi.A, gc.B = Blo, gc.beta = 1.0;
+    gemmStridedBatched(h, gc);
+    gc = hiHi;
+    gc.beta = 1.0;
+  }
+  gemmStridedBatched(h, gc);
+}
+
 // U[((g * 36 + pt) * NCg + o) * RCg + c] for every (g, o, c), c fastest.
 template <class T>
 __global__ void filterTransformKernel(wg::View v, const T *__restrict__ w, acc_t<T> *__restrict__ U,
@@ -221,25 +244,13 @@ template <class T> void run(const ConvArgs &a, bool bwd) {
     LAMINA_CUDA_LAUNCHED();
     // Column-major view of M_b[NCg x nt] = U_b[NCg x RCg] * V_b[RCg x nt] (row-major, ld tc):
     // M_b^T[nt x NCg] = V_b^T[nt x RCg] * U_b^T[RCg x NCg].
-    GemmCall gc;
-    gc.abType = accType(p);
-    gc.cType = accType(p);
-    gc.math = p.dataType == LAMINA_DATA_FLOAT ? p.math : LAMINA_DEFAULT_MATH;
+    GemmCall gc = gemmOf(p);
     gc.m = nt, gc.n = v.NCg, gc.k = v.RCg;
     gc.A = V, gc.lda = tc, gc.strideA = v.RCg * tc;
     gc.B = U, gc.ldb = v.RCg, gc.strideB = v.NCg * v.RCg;
     gc.C = M, gc.ldc = tc, gc.strideC = v.NCg * tc;
     gc.batch = batches;
-    if (split) { // the small products first, then the large one on top
-      const GemmCall hiHi = gc;
-      gc.A = Vlo;
-      gemmStridedBatched(h, gc);
-      gc.A = V, gc.B = Ulo, gc.beta = 1.0;
-      gemmStridedBatched(h, gc);
-      gc = hiHi;
-      gc.beta = 1.0;
-    }
-    gemmStridedBatched(h, gc);
+    gemmSplit(h, gc, Vlo, Ulo);
     outputTransformKernel<T>
         <<<gridFor(v.G * v.NCg * nt), kBlock, 0, stream>>>(v, M, t0, nt, tc, A(a.alpha), A(a.beta), out);
     LAMINA_CUDA_LAUNCHED();
@@ -270,26 +281,14 @@ template <class T> void runWgrad(const ConvArgs &a) {
     LAMINA_CUDA_LAUNCHED();
     // Column-major view of M_b[NCg x RCg] += Z_b[NCg x nt] * V_b^T[nt x RCg] (row-major, ld tc):
     // M_b^T[RCg x NCg] = (V_b as nt x RCg)^T * (Z_b as nt x NCg).
-    GemmCall gc;
-    gc.abType = accType(p);
-    gc.cType = accType(p);
-    gc.math = p.dataType == LAMINA_DATA_FLOAT ? p.math : LAMINA_DEFAULT_MATH;
+    GemmCall gc = gemmOf(p);
     gc.m = v.RCg, gc.n = v.NCg, gc.k = nt;
     gc.transA = true, gc.A = V, gc.lda = tc, gc.strideA = v.RCg * tc;
     gc.B = Z, gc.ldb = tc, gc.strideB = v.NCg * tc;
     gc.C = M, gc.ldc = v.RCg, gc.strideC = v.NCg * v.RCg;
     gc.batch = batches;
     gc.beta = t0 == 0 ? 0.0 : 1.0;
-    if (split) { // the small products first, then the large one on top
-      const GemmCall hiHi = gc;
-      gc.A = Vlo;
-      gemmStridedBatched(h, gc);
-      gc.A = V, gc.B = Zlo, gc.beta = 1.0;
-      gemmStridedBatched(h, gc);
-      gc = hiHi;
-      gc.beta = 1.0;
-    }
-    gemmStridedBatched(h, gc);
+    gemmSplit(h, gc, Vlo, Zlo);
   }
   filterAdjointKernel<T>
       <<<gridFor(v.G * v.NCg * v.RCg), kBlock, 0, stream>>>(v, M, A(a.alpha), A(a.beta), static_cast<T *>(a.dw));
