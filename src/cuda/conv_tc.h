@@ -43,9 +43,13 @@ int forcedTile();
 int tmaForcing();
 void preloadBwdFilterKernels();
 
-// Forward and backward-data with TMA loads (conv_tc_tma.cu: half/bf16, stride 1, 2-D, ungrouped,
-// channels contiguous in 16-byte chunks, sm_90a). No workspace. runConv takes it where it applies and
-// its model beats the cp.async plan.
+// Forward and backward-data with TMA loads (conv_tc_tma.cu: half/bf16, float as TF32; forward strides up
+// to 8, backward-data stride 1; 2-D, ungrouped, channels contiguous in 16-byte chunks (float's
+// backward-data: a K-major filter), sm_90a). No workspace of its own: runConv takes it where it applies
+// and its model beats the cp.async plan, reading staged copies (kStage) where it cannot read in place.
+// whyNotTmaDevice: empty when the TMA kernels can run p's data and math types on this device (half,
+// bfloat16 or float under TENSOR_OP math, the sm_90a image loaded, the driver's encoder found).
+std::string whyNotTmaDevice(const ConvProblem &p);
 std::string whyNotTma(const ConvProblem &p, Dir dir);
 double tmaEstimateMs(const ConvProblem &p, Dir dir);
 bool runTma(const ConvArgs &a, Dir dir); // false: nothing launched (alignment, tensor-map limits)

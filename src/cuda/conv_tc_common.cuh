@@ -531,7 +531,7 @@ __device__ __forceinline__ bool mainLoopWs(uint8_t *smem, int iters, float (&acc
   const int cw = threadIdx.x / kThreads - 1; // consumer warpgroup: rows cw * BM / 2 ..
   const uint32_t aRow0 = uint32_t(cw * (Cfg::BM / 2) * Cfg::ROW_BYTES);
   static_assert(Cfg::ROW_BYTES == kRowBytes || (!A_MN && !B_MN), "128-byte rows: K-major operands only");
-  constexpr int KSTEPS = Cfg::ROW_BYTES / 32; // k16 steps per slice
+  constexpr int KSTEPS = Cfg::ROW_BYTES / 32; // 32-byte steps per slice (k16 of half, k8 of float)
   for (int it = 0; it < iters; ++it) {
     const int s = it % S;
     mbarWait(full + 8 * s, uint32_t((it / S) & 1));
@@ -548,7 +548,7 @@ __device__ __forceinline__ bool mainLoopWs(uint8_t *smem, int iters, float (&acc
         const uint32_t aBlock = sA + aRow0 + h * 64 * Cfg::ROW_BYTES; // 64 rows
         const uint64_t da =
             A_MN ? smemDescMn128B(aBlock + kk * 2048, 4096, 1024) : smemDescK<Cfg::ROW_BYTES>(aBlock + kk * 32);
-        wgmmaK16<N, MmaKind<T>::bf16, B_MN ? 1 : 0, A_MN ? 1 : 0>(d[h], da, db);
+        wgmmaStep<T, N, B_MN ? 1 : 0, A_MN ? 1 : 0>(d[h], da, db);
       }
     }
     wgmmaCommit();

@@ -576,6 +576,7 @@ template <class T> void preloadT() {
   cudaFuncAttributes attr;
   LAMINA_CUDA_CALL(cudaFuncGetAttributes(&attr, reduceSplits<T>));
   LAMINA_CUDA_CALL(cudaFuncGetAttributes(&attr, stageChannels<T>));
+  LAMINA_CUDA_CALL(cudaFuncGetAttributes(&attr, stagePlanes<T>));
 }
 
 // Whether this device runs the sm_90a kernels (wgmma): the image CUDA picked for it says so.
@@ -626,17 +627,135 @@ int forcedTile() {
   return -1;
 }
 
-// The TMA path where it applies: always when forced (LAMINA_TC_TILE=TMA), never when another tile is
-// forced, else when its estimate beats the cp.async plan's (small outputs keep split-K).
 namespace {
-bool pickTma(const ConvProblem &p, Dir dir, unsigned flags) {
+// The TMA path on staged operands (kStage, ungrouped): when it cannot read the source or the filter in
+// place (NCHW, KCRS, the flip, reduction channels not in 16-byte chunks), they are copied as for the
+// cp.async plan, channel-padded channels-last; float's backward-data always reads a [C][R][S][K] copy
+// (TF32 wgmma takes K-major operands only). `p` is the problem as the TMA path then sees it: the
+// staged operands' strides and padded reduction channels; the output is written in place.
+struct TmaStaging {
+  ConvProblem p;
+  bool src = false, w = false;
+  StageShape srcShape{}, wShape{};
+  size_t srcBytes = 0, wBytes = 0; // each stageAlign'ed
+  std::string why;                 // not empty: no staged TMA run
+  size_t total() const { return srcBytes + wBytes ? srcBytes + wBytes + 256 : 0; }
+};
+
+// Packed channels-last strides (n, channel, spatial...) of a tensor of `dims` spatial dims with cPad
+// channels, in the problem's dimension order.
+void packedChannelsLast(int spatialDims, const int64_t *spatial, int64_t cPad, int64_t *strides) {
+  int64_t s = cPad;
+  strides[1] = 1;
+  for (int i = spatialDims - 1; i >= 0; --i)
+    strides[2 + i] = s, s *= spatial[i];
+  strides[0] = s;
+}
+
+TmaStaging tmaStagingFor(const ConvProblem &p, Dir dir, unsigned flags) {
+  TmaStaging t;
+  t.p = p;
+  if (std::string why = whyNotTmaDevice(p); !why.empty()) {
+    t.why = why;
+    return t;
+  }
+  if (!(flags & kStage) || p.G != 1) {
+    t.why = "TMA path: staging copies only for ungrouped convolutions with a workspace";
+    return t;
+  }
+  const ConvGeom g = makeConvGeom(p);
+  const bool fwd = dir == Dir::Forward;
+  const int es = p.dataType == LAMINA_DATA_FLOAT ? 4 : 2, epc = 16 / es;
+  const int64_t RC = fwd ? g.C : g.K, NC = fwd ? g.K : g.C, rcPad = roundUp(RC, epc);
+  const int64_t *ss = fwd ? g.xs : g.ys;
+  const auto positiveChunks = [&](const int64_t *st) {
+    return st[2 + 1] % epc == 0 && st[2 + 2] % epc == 0 && (p.spatialDims < 3 || st[2] % epc == 0);
+  };
+  t.src = !(stridesOk(ss, epc) && RC % epc == 0);
+  bool wInPlace;
+  if (fwd)
+    wInPlace = g.ws[1] == 1 && g.ws[0] > 0 && g.ws[0] % epc == 0 && g.ws[3] > 0 && g.ws[4] > 0 && positiveChunks(g.ws);
+  else // 16-bit reads KRSC-style filters MN-major in place; float needs the K-major copy
+    wInPlace = es == 2 && g.ws[1] == 1 && g.ws[0] > 0 && g.ws[0] % epc == 0 && g.ws[3] > 0 && g.ws[4] > 0 &&
+               positiveChunks(g.ws) && NC % epc == 0;
+  t.w = !wInPlace || (t.src && rcPad != RC);
+  if (!t.src && !t.w) {
+    t.why = "TMA path: reads its operands in place";
+    return t;
+  }
+  ConvProblem &q = t.p;
+  if (t.src) {
+    StageShape &sh = t.srcShape;
+    sh.n = g.N, sh.c = RC, sh.cPad = rcPad;
+    for (int i = 0; i < 3; ++i)
+      sh.dims[i] = fwd ? g.in[i] : g.out[i];
+    for (int i = 0; i < 5; ++i)
+      sh.s[i] = ss[i];
+    t.srcBytes = stageAlign(sh.bytes(es));
+    TensorDesc &d = fwd ? q.x : q.y;
+    d.dims[1] = rcPad;
+    packedChannelsLast(p.spatialDims, fwd ? p.in : p.out, rcPad, d.strides);
+  }
+  (fwd ? q.C : q.K) = rcPad; // == RC unless the source is staged padded, and then the filter is too
+  if (t.w) {
+    StageShape &sh = t.wShape; // forward [K][taps][Cpad]; backward-data [C][taps][Kpad]; the flip applied
+    sh.n = NC, sh.c = RC, sh.cPad = rcPad;
+    for (int i = 0; i < 3; ++i)
+      sh.dims[i] = g.filt[i];
+    for (int i = 0; i < 5; ++i)
+      sh.s[i] = g.ws[i];
+    if (!fwd)
+      std::swap(sh.s[0], sh.s[1]);
+    t.wBytes = stageAlign(sh.bytes(es));
+    FilterDesc &w = q.w;
+    int64_t st[2 + 3];
+    packedChannelsLast(p.spatialDims, p.filt, rcPad, st); // [NC][taps][rcPad]
+    w.strides[fwd ? 0 : 1] = st[0], w.strides[fwd ? 1 : 0] = 1;
+    for (int i = 0; i < p.spatialDims; ++i)
+      w.strides[2 + i] = st[2 + i];
+    w.dims[fwd ? 1 : 0] = rcPad;
+    q.flip = false;
+  }
+  if (std::string why = whyNotTma(q, dir); !why.empty())
+    t.why = why;
+  return t;
+}
+
+// Model time of the staging copies (read and write once each, plus their launches).
+double stagingMs(const TmaStaging &t) {
+  return double(t.srcBytes + t.wBytes) * 2 / 2.5e9 + (t.src ? 0.004 : 0) + (t.w ? 0.004 : 0);
+}
+
+// The TF32 kernels (mma.sync m16n8k8) ran at 1.8-2x the model's time over the benchmark layers at
+// batch 64 on the H200, the 16-bit ones at 1.2x (lamina-heuristic-replay --all): TF32's compute term
+// is scaled (1.4 ranked best on the recorded run, 92% of rows within 10%; the launch and memory
+// terms, which decide batch 1, are not), so it ranks fairly against the cuBLAS paths.
+double cpAsyncEstimateMs(const ConvProblem &p, Dir dir, unsigned flags) {
+  const double tf32 = p.dataType == LAMINA_DATA_FLOAT ? 1.4 : 1.0;
+  return planEstimateMs(p, dir, setupFor(p, dir, flags), flags, tf32);
+}
+
+// The TMA path, in place or on staged operands, where it applies: always when forced
+// (LAMINA_TC_TILE=TMA), never when another tile is forced, else when its estimate beats the cp.async
+// plan's (small outputs keep split-K).
+enum class TmaUse { None, InPlace, Staged };
+TmaUse pickTma(const ConvProblem &p, Dir dir, unsigned flags, TmaStaging *staging = nullptr) {
   const int forcing = tmaForcing();
-  if (forcing < 0 || !whyNotTma(p, dir).empty())
-    return false;
-  if (forcing > 0)
-    return true;
-  const Setup st = setupFor(p, dir, flags);
-  return !st.why.empty() || tmaEstimateMs(p, dir) <= planEstimateMs(p, dir, st, flags);
+  if (forcing < 0)
+    return TmaUse::None;
+  const auto cpAsync = [&] {
+    const Setup st = setupFor(p, dir, flags);
+    return st.why.empty() && limits(p, dir, st).empty() ? cpAsyncEstimateMs(p, dir, flags) : INFINITY;
+  };
+  if (whyNotTma(p, dir).empty())
+    return forcing > 0 || tmaEstimateMs(p, dir) <= cpAsync() ? TmaUse::InPlace : TmaUse::None;
+  TmaStaging t = tmaStagingFor(p, dir, flags);
+  if (!t.why.empty())
+    return TmaUse::None;
+  const bool take = forcing > 0 || tmaEstimateMs(t.p, dir) + stagingMs(t) <= cpAsync();
+  if (take && staging)
+    *staging = std::move(t);
+  return take ? TmaUse::Staged : TmaUse::None;
 }
 } // namespace
 
@@ -651,34 +770,74 @@ void preloadKernels() {
 }
 
 std::string whyNotConv(const ConvProblem &p, Dir dir, unsigned flags) {
+  if (pickTma(p, dir, flags) != TmaUse::None)
+    return {};
   const Setup st = setupFor(p, dir, flags);
   return st.why.empty() ? limits(p, dir, st) : st.why;
 }
 
 size_t convWorkspace(const ConvProblem &p, Dir dir, unsigned flags) {
-  if (!whyNotConv(p, dir, flags).empty() || pickTma(p, dir, flags))
+  TmaStaging t;
+  switch (pickTma(p, dir, flags, &t)) {
+  case TmaUse::InPlace: return 0;
+  case TmaUse::Staged: return t.total();
+  default: break;
+  }
+  if (!whyNotConv(p, dir, flags).empty())
     return 0;
   const Setup st = setupFor(p, dir, flags);
   return wsLayout(p, st, makePlan(p, dir, st, flags)).total;
 }
 
 double convEstimateMs(const ConvProblem &p, Dir dir, unsigned flags) {
-  if (pickTma(p, dir, flags))
-    return tmaEstimateMs(p, dir);
-  // The TF32 kernels (mma.sync m16n8k8) ran at 1.8-2x the model's time over the benchmark layers at
-  // batch 64 on the H200, the 16-bit ones at 1.2x (lamina-heuristic-replay --all): TF32's compute term
-  // is scaled (1.4 ranked best on the recorded run, 92% of rows within 10%; the launch and memory
-  // terms, which decide batch 1, are not), so it ranks fairly against the cuBLAS paths.
-  const double tf32 = p.dataType == LAMINA_DATA_FLOAT ? 1.4 : 1.0;
-  return planEstimateMs(p, dir, setupFor(p, dir, flags), flags, tf32);
+  TmaStaging t;
+  switch (pickTma(p, dir, flags, &t)) {
+  case TmaUse::InPlace: return tmaEstimateMs(p, dir);
+  case TmaUse::Staged: return tmaEstimateMs(t.p, dir) + stagingMs(t);
+  default: return cpAsyncEstimateMs(p, dir, flags);
+  }
 }
+
+namespace {
+// Copies the operands t names into the workspace and runs the TMA path on them; false when the
+// workspace is too small or the TMA path declines (nothing launched but the copies, which are harmless).
+bool runTmaStaged(const ConvArgs &a, Dir dir, const TmaStaging &t) {
+  if (a.workspaceBytes < t.total())
+    return false;
+  const ConvProblem &p = *a.p;
+  const ConvGeom g = makeConvGeom(p);
+  const bool fwd = dir == Dir::Forward;
+  char *ws = reinterpret_cast<char *>((reinterpret_cast<uintptr_t>(a.workspace) + 255) / 256 * 256);
+  const cudaStream_t stream = streamOf(*a.handle);
+  ConvArgs b = a;
+  b.p = &t.p;
+  withTcType(p.dataType, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if (t.src) {
+      stage<T>(fwd ? a.x : a.dy, t.srcShape, ws, stream);
+      (fwd ? b.x : b.dy) = ws;
+    }
+    if (t.w) {
+      stage<T>(static_cast<const T *>(a.w) + g.wOff, t.wShape, ws + t.srcBytes, stream);
+      b.w = ws + t.srcBytes;
+    }
+  });
+  return runTma(b, dir);
+}
+} // namespace
 
 bool runConv(const ConvArgs &a, Dir dir, unsigned flags) {
   const ConvProblem &p = *a.p;
-  if (pickTma(p, dir, flags) && runTma(a, dir))
+  TmaStaging t;
+  const TmaUse use = pickTma(p, dir, flags, &t);
+  if (use == TmaUse::InPlace && runTma(a, dir))
+    return true;
+  if (use == TmaUse::Staged && runTmaStaged(a, dir, t))
     return true;
   const ConvGeom g = makeConvGeom(p);
   const Setup st = setupFor(p, dir, flags);
+  if (!st.why.empty() || !limits(p, dir, st).empty())
+    return false; // only the TMA path applied
   const int esize = st.ti.esize;
   const bool fwd = dir == Dir::Forward;
   const void *src = fwd ? a.x : a.dy;

@@ -3,7 +3,8 @@
 // NCHW or other strides, misaligned pixels), it is copied into the workspace as a packed channels-last
 // tensor with the channels zero-padded to a multiple of EPC: dst[n][s0][s1][s2][cPad]. The same copy
 // serves activations (n = image, s = pixel) and filters (n = output channel, s = tap, read through the
-// flip-folded strides). Memory-bound; each thread writes one 16-byte chunk of EPC channels.
+// flip-folded strides). Memory-bound; each thread writes one 16-byte chunk of EPC channels (planar
+// sources: a shared-memory transpose instead).
 #pragma once
 
 #include "cuda/device.cuh"
@@ -23,6 +24,18 @@ struct StageShape {
   }
 };
 
+// Float copies are rounded to TF32 (to nearest, as cvt.rna): their only readers are the tensor-core
+// paths, and the TMA ones hand shared memory to wgmma unconverted (which would truncate).
+template <class T> __device__ __forceinline__ T stagedValue(T v) {
+  if constexpr (sizeof(T) == 4) {
+    uint32_t r;
+    asm("cvt.rna.tf32.f32 %0, %1;\n" : "=r"(r) : "f"(v));
+    return __uint_as_float(r);
+  } else {
+    return v;
+  }
+}
+
 template <class T> __global__ void stageChannels(const T *__restrict__ src, StageShape sh, T *__restrict__ dst) {
   constexpr int EPC = 16 / int(sizeof(T));
   const int64_t chunks = sh.count() / EPC;
@@ -39,9 +52,36 @@ template <class T> __global__ void stageChannels(const T *__restrict__ src, Stag
     alignas(16) T v[EPC];
 #pragma unroll
     for (int k = 0; k < EPC; ++k)
-      v[k] = c0 + k < sh.c ? at[(c0 + k) * sh.s[1]] : fromAcc<T>(0.f);
+      v[k] = c0 + k < sh.c ? stagedValue(at[(c0 + k) * sh.s[1]]) : fromAcc<T>(0.f);
     *reinterpret_cast<uint4 *>(dst + i * EPC) = *reinterpret_cast<const uint4 *>(v);
   }
+}
+
+// The same copy when each channel's pixels are one contiguous plane (NCHW and the like: pixel p of
+// channel c of n at n*s[0] + c*s[1] + p): a 32 x 32 transpose through shared memory, so both the
+// reads (along a plane) and the writes (along the channels) are coalesced. Blocks: 32 x 8 threads,
+// grid (pixel tiles, channel tiles, n).
+template <class T>
+__global__ void stagePlanes(const T *__restrict__ src, StageShape sh, int64_t pixels, T *__restrict__ dst) {
+  __shared__ T tile[32][33];
+  const int64_t n = blockIdx.z, p0 = int64_t(blockIdx.x) * 32, c0 = int64_t(blockIdx.y) * 32;
+  const int tx = threadIdx.x, ty = threadIdx.y;
+  for (int j = ty; j < 32; j += 8) {
+    const int64_t c = c0 + j, px = p0 + tx;
+    tile[j][tx] = c < sh.c && px < pixels ? stagedValue(src[n * sh.s[0] + c * sh.s[1] + px]) : fromAcc<T>(0.f);
+  }
+  __syncthreads();
+  for (int j = ty; j < 32; j += 8) {
+    const int64_t px = p0 + j, c = c0 + tx;
+    if (px < pixels && c < sh.cPad)
+      dst[(n * pixels + px) * sh.cPad + c] = tile[tx][j];
+  }
+}
+
+// Whether sh's pixels form one contiguous plane per channel (stagePlanes applies).
+inline bool planar(const StageShape &sh) {
+  return sh.s[4] == 1 && (sh.dims[1] == 1 || sh.s[3] == sh.dims[2]) &&
+         (sh.dims[0] == 1 || sh.s[2] == sh.dims[1] * sh.dims[2]) && sh.n <= 65535;
 }
 
 inline size_t stageAlign(size_t b) { return (b + 255) / 256 * 256; }
@@ -51,6 +91,15 @@ template <class T> void stage(const void *src, const StageShape &sh, void *dst, 
   constexpr int EPC = 16 / int(sizeof(T));
   if (sh.count() == 0)
     return;
+  if (planar(sh)) {
+    const int64_t pixels = sh.dims[0] * sh.dims[1] * sh.dims[2];
+    const dim3 grid(unsigned((pixels + 31) / 32), unsigned((sh.cPad + 31) / 32), unsigned(sh.n));
+    if ((pixels + 31) / 32 < (int64_t(1) << 31) && (sh.cPad + 31) / 32 <= 65535) {
+      stagePlanes<T><<<grid, dim3(32, 8), 0, stream>>>(static_cast<const T *>(src), sh, pixels, static_cast<T *>(dst));
+      LAMINA_CUDA_LAUNCHED();
+      return;
+    }
+  }
   stageChannels<T>
       <<<gridFor(sh.count() / EPC), kBlock, 0, stream>>>(static_cast<const T *>(src), sh, static_cast<T *>(dst));
   LAMINA_CUDA_LAUNCHED();

@@ -130,9 +130,12 @@ __device__ __forceinline__ void storeTile(const TmaParams &p, const float (&acc)
       const float4 a0 = *reinterpret_cast<const float4 *>(&st[r * LD + 8 * ch]);
       const float4 a1 = *reinterpret_cast<const float4 *>(&st[r * LD + 8 * ch + 4]);
       float v[8] = {a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w};
+      constexpr int CHUNKS = 8 * int(sizeof(T)) / 16; // 16-byte chunks of 8 values: 1 (16-bit), 2 (float)
       alignas(16) T o[8];
       if (beta != 0.f) {
-        *reinterpret_cast<uint4 *>(o) = *reinterpret_cast<const uint4 *>(at);
+#pragma unroll
+        for (int j = 0; j < CHUNKS; ++j)
+          reinterpret_cast<uint4 *>(o)[j] = reinterpret_cast<const uint4 *>(at)[j];
 #pragma unroll
         for (int j = 0; j < 8; ++j)
           o[j] = fromAcc<T>(alpha * v[j] + beta * toAcc(o[j]));
@@ -141,7 +144,41 @@ __device__ __forceinline__ void storeTile(const TmaParams &p, const float (&acc)
         for (int j = 0; j < 8; ++j)
           o[j] = fromAcc<T>(alpha * v[j]);
       }
-      *reinterpret_cast<uint4 *>(at) = *reinterpret_cast<const uint4 *>(o);
+#pragma unroll
+      for (int j = 0; j < CHUNKS; ++j)
+        reinterpret_cast<uint4 *>(at)[j] = reinterpret_cast<const uint4 *>(o)[j];
+    }
+    return;
+  }
+
+  if (p.ys[1] != 1) {
+    // Channels not contiguous (NCHW): stage as above (scalar stores, rows BN + 1 apart against bank
+    // conflicts), then each thread keeps one output row and walks the columns, so a warp writes 32
+    // neighbouring pixels of one channel.
+    static_assert(Cfg::BM * (Cfg::BN + 1) * 4 <= Cfg::BAR_OFFSET, "staging fits in the stages");
+    constexpr int LD = Cfg::BN + 1, ROWS = Cfg::BM / 2, COLSTEP = kThreads / ROWS;
+    static_assert(kThreads % ROWS == 0, "whole rows per consumer warpgroup");
+    const int cw = threadIdx.x / kThreads - 1, row0 = cw * ROWS, t = threadIdx.x % kThreads;
+    asm volatile("bar.sync 1, 256;\n" ::: "memory");
+    float *st = reinterpret_cast<float *>(smem) + size_t(row0) * LD;
+    int cur = 0;
+    forEachRowPair<Cfg, true>(
+        acc,
+        [&](int row) {
+          cur = row - row0;
+          return true;
+        },
+        [&](int col, float v0, float v1) { st[cur * LD + col] = v0, st[cur * LD + col + 1] = v1; });
+    asm volatile("bar.sync %0, 128;\n" ::"r"(2 + cw) : "memory");
+    const int r = t % ROWS;
+    int64_t off;
+    if (!rowOffset(row0 + r, off))
+      return;
+    T *at = y + off;
+    for (int c = t / ROWS; c < Cfg::BN && k0 + c < p.K; c += COLSTEP) {
+      T *o = at + int64_t(k0 + c) * p.ys[1];
+      const float v = alpha * st[r * LD + c];
+      *o = fromAcc<T>(beta != 0.f ? v + beta * toAcc(*o) : v);
     }
     return;
   }
@@ -247,6 +284,11 @@ struct View {
   int64_t RC, NC;                 // reduction channels (C or K), output channels (K or C)
   int64_t srcH, srcW, outH, outW; // source and output spatial dims
   const int64_t *ss, *os;         // strides of source and output (n, channel, d, h, w)
+  // The filter read K-major: its reduction channels contiguous (forward: KRSC-style; backward-data: a
+  // [C][R][S][K] copy), read as the forward reads it. Else (backward-data, 16-bit): MN-major, the
+  // filter's C contiguous, multiplied with wgmma's transposed B.
+  bool bK;
+  int esize; // bytes per element
 };
 View viewOf(const ConvGeom &g, Dir dir) {
   View v;
@@ -255,6 +297,13 @@ View viewOf(const ConvGeom &g, Dir dir) {
   v.srcH = v.bwd ? g.out[1] : g.in[1], v.srcW = v.bwd ? g.out[2] : g.in[2];
   v.outH = v.bwd ? g.in[1] : g.out[1], v.outW = v.bwd ? g.in[2] : g.out[2];
   v.ss = v.bwd ? g.ys : g.xs, v.os = v.bwd ? g.xs : g.ys;
+  v.bK = !v.bwd || g.ws[0] == 1;
+  v.esize = 2;
+  return v;
+}
+View viewOf(const ConvGeom &g, Dir dir, laminaDataType_t dt) {
+  View v = viewOf(g, dir);
+  v.esize = dt == LAMINA_DATA_FLOAT ? 4 : 2;
   return v;
 }
 
@@ -263,20 +312,22 @@ bool flatOk(const ConvGeom &g, const View &v) {
          v.ss[3] == v.srcW * v.ss[4] && v.ss[0] == v.srcH * v.ss[3];
 }
 
-// The TMA tiles: BM output rows x BN output columns, DEPTH reduction channels per stage. The forward
-// takes 64-deep slices (128B swizzle, 4 stages: half the barrier round trips per flop) when the
-// reduction channels are a multiple of 64; the backward-data reads the filter MN-major, 32 deep only.
+// The TMA tiles: BM output rows x BN output columns, ROW_BYTES of reduction channels per stage and row
+// (64: 32 half or 16 float values; 128: 64 half or 32 float). K-major filters take 128-byte slices
+// (128B swizzle, 4 stages: half the barrier round trips per flop) when the reduction channels fill
+// them; the 16-bit backward-data reads the filter MN-major, 64-byte slices only.
 enum class TmaTile { W, WN, WK, W64, WK64 };
 struct TmaShape {
-  int bm, bn, depth;
+  int bm, bn, rowBytes;
+  int depth(int esize) const { return rowBytes / esize; } // reduction channels per slice
 };
 TmaShape shapeOf(TmaTile t) {
   switch (t) {
-  case TmaTile::WN: return {TileWN::BM, TileWN::BN, 32};
-  case TmaTile::WK: return {TileWK::BM, TileWK::BN, 32};
-  case TmaTile::W64: return {TileW64::BM, TileW64::BN, 64};
-  case TmaTile::WK64: return {TileWK64::BM, TileWK64::BN, 64};
-  default: return {TileW::BM, TileW::BN, 32};
+  case TmaTile::WN: return {TileWN::BM, TileWN::BN, 64};
+  case TmaTile::WK: return {TileWK::BM, TileWK::BN, 64};
+  case TmaTile::W64: return {TileW64::BM, TileW64::BN, 128};
+  case TmaTile::WK64: return {TileWK64::BM, TileWK64::BN, 128};
+  default: return {TileW::BM, TileW::BN, 64};
   }
 }
 
@@ -295,25 +346,27 @@ int tmaForcing() {
 
 namespace {
 // LAMINA_TC_TILE names one TMA tile for measuring and testing: TMAW (256 x 128 or 256 x 64, 32 deep),
-// TMAK (128 x 256), TMA64 (256 x 128, 64 deep), TMAK64 (128 x 256, 64 deep); TMA and unset: the rule.
-// The backward-data takes a forced deep tile's 32-deep counterpart.
+// TMAK (128 x 256), TMA64 (256 x 128, 128-byte slices), TMAK64 (128 x 256, 128-byte slices); TMA and
+// unset: the rule. An MN-major backward-data takes a forced deep tile's 64-byte counterpart.
 TmaTile tmaTile(const View &v) {
   const char *e = std::getenv("LAMINA_TC_TILE");
   const auto is = [e](const char *n) { return e && std::strcmp(e, n) == 0; };
   const TmaTile narrow = v.NC <= 64 ? TmaTile::WN : TmaTile::W;
   if (is("TMAW"))
     return narrow;
-  if (is("TMAK") || (v.bwd && is("TMAK64")))
+  if (is("TMAK") || (!v.bK && is("TMAK64")))
     return TmaTile::WK;
   if (is("TMA64"))
-    return v.bwd ? TmaTile::W : TmaTile::W64;
+    return !v.bK ? TmaTile::W : TmaTile::W64;
   if (is("TMAK64"))
     return TmaTile::WK64;
   // The rule, from the H200 sandbox: 128 x 256 for output channels in whole 256-column tiles with a
   // long reduction (vgg16 conv4_2 1.23x, conv3_2 1.02x; alexnet conv2's 96 channels 0.8x); 64-deep
   // slices where the channels fill them (vgg16 conv3_2 1.07x, resnet50 res3 3x3 1.09x, res4 1x1 1.05x).
-  // Forward only: the backward-data's 128 x 256 tile is tested (TMAK) but not yet timed.
-  const bool deep = !v.bwd && v.RC % 64 == 0, wide = !v.bwd && v.NC % 256 == 0 && v.RC >= 256;
+  // K-major filters only: the MN-major backward-data's 128 x 256 tile is tested (TMAK) but not yet timed.
+  // The same rule in bytes for float (TF32: 32-channel slices), measured on fp16 only.
+  const int per = 64 * 2 / v.esize; // channels of a 128-byte slice
+  const bool deep = v.bK && v.RC % per == 0, wide = v.bK && v.NC % 256 == 0 && v.RC * v.esize >= 512;
   if (wide)
     return deep ? TmaTile::WK64 : TmaTile::WK;
   return deep && v.NC > 64 ? TmaTile::W64 : narrow;
@@ -330,8 +383,8 @@ int64_t tmaBlocks(const ConvGeom &g, const View &v) {
 } // namespace
 
 std::string whyNotTmaDevice(const ConvProblem &p) {
-  if (p.dataType != LAMINA_DATA_HALF && p.dataType != LAMINA_DATA_BFLOAT16)
-    return "TMA path: half or bfloat16 only";
+  if (p.dataType != LAMINA_DATA_HALF && p.dataType != LAMINA_DATA_BFLOAT16 && p.dataType != LAMINA_DATA_FLOAT)
+    return "TMA path: half, bfloat16 or float (TF32) only";
   if (p.math != LAMINA_TENSOR_OP_MATH)
     return "TMA path: needs TENSOR_OP math";
   if (!wgmmaReady() || !encodeTiled())
@@ -343,22 +396,28 @@ std::string whyNotTma(const ConvProblem &p, Dir dir) {
   if (std::string why = whyNotTmaDevice(p); !why.empty())
     return why;
   const ConvGeom g = makeConvGeom(p);
-  const View v = viewOf(g, dir);
+  const View v = viewOf(g, dir, p.dataType);
+  const int64_t epc = 16 / v.esize; // elements per 16-byte chunk
   // Forward strides up to 8 (TMA's element strides); backward-data stride 1 (strided: phases, later).
   const int64_t maxStr = dir == Dir::Forward ? 8 : 1;
   if (g.G != 1 || p.spatialDims != 2 || g.str[1] > maxStr || g.str[2] > maxStr)
     return "TMA path: ungrouped 2-D convolutions with stride 1 (forward: up to 8)";
-  if (v.ss[1] != 1 || g.ws[1] != 1 || g.C % 8 != 0 || g.K % 8 != 0)
-    return "TMA path: channels contiguous, a multiple of 8";
-  // Strides of W, H, N (slots 2, 1 of ConvGeom's right-aligned spatial dims), in whole 16-byte chunks.
-  const int64_t ssTail[3] = {v.ss[4], v.ss[3], v.ss[0]}, wsTail[3] = {g.ws[4], g.ws[3], g.ws[0]};
+  // The filter: channels (forward) contiguous; backward-data: k contiguous (K-major) or, 16-bit, c.
+  const bool wOk = v.bwd ? (g.ws[0] == 1 || (g.ws[1] == 1 && v.esize == 2)) : g.ws[1] == 1;
+  if (v.ss[1] != 1 || !wOk || g.C % epc != 0 || g.K % epc != 0)
+    return v.esize == 2 ? "TMA path: channels contiguous, a multiple of 8"
+                        : "TMA path: channels contiguous (backward-data: the filter's k), a multiple of 4";
+  // Strides of W, H, N (slots 2, 1 of ConvGeom's right-aligned spatial dims) and of the filter's S, R
+  // and outer channel, in whole 16-byte chunks.
+  const int64_t ssTail[3] = {v.ss[4], v.ss[3], v.ss[0]},
+                wsTail[3] = {g.ws[4], g.ws[3], v.bK && v.bwd ? g.ws[1] : g.ws[0]};
   for (int i = 0; i < 3; ++i)
-    if (ssTail[i] <= 0 || ssTail[i] % 8 != 0 || wsTail[i] <= 0 || wsTail[i] % 8 != 0 ||
+    if (ssTail[i] <= 0 || ssTail[i] % epc != 0 || wsTail[i] <= 0 || wsTail[i] % epc != 0 ||
         ssTail[i] >= (int64_t(1) << 38) || wsTail[i] >= (int64_t(1) << 38))
       return "TMA path: positive strides of whole 16-byte chunks below 2^39 bytes (cross-correlation, NHWC-style)";
   if (g.N * g.I >= INT32_MAX / 2 || g.N * g.P >= INT32_MAX / 2 || g.in[1] > INT32_MAX / 4 || g.in[2] > INT32_MAX / 4 ||
       g.K > INT32_MAX / 2 || g.C > INT32_MAX / 2 || g.filt[1] * g.dil[1] > 65535 || g.filt[2] * g.dil[2] > 65535 ||
-      g.pad[1] > 65535 || g.pad[2] > 65535 || g.F * ceilDiv(v.RC, 32) > INT32_MAX / 2)
+      g.pad[1] > 65535 || g.pad[2] > 65535 || g.F * ceilDiv(v.RC, 16) > INT32_MAX / 2)
     return "TMA path: sizes beyond its 32-bit coordinates";
   if (tmaBlocks(g, v) >= INT32_MAX)
     return "TMA path: sizes beyond its grid";
@@ -367,29 +426,33 @@ std::string whyNotTma(const ConvProblem &p, Dir dir) {
 
 double tmaEstimateMs(const ConvProblem &p, Dir dir) {
   const ConvGeom g = makeConvGeom(p);
-  const View v = viewOf(g, dir);
+  const View v = viewOf(g, dir, p.dataType);
   const TmaShape t = shapeOf(tmaTile(v));
   const int64_t tiles = tmaBlocks(g, v);
   const double waves = std::ceil(double(tiles) / kPlanSMs);
-  const double blockFlops = 2.0 * t.bm * t.bn * double(g.F * ceilDiv(v.RC, t.depth) * t.depth);
+  const int depth = t.depth(v.esize);
+  const double blockFlops = 2.0 * t.bm * t.bn * double(g.F * ceilDiv(v.RC, depth) * depth);
   // 800 against the cp.async tiles' 600: the ratio measured on the H200 (TMA 1.25-1.55x TileL on six
-  // layers, bench/sandbox), the scale the other paths' models share.
-  const double bytes = double(p.x.numel() + p.w.numel() + p.y.numel()) * 2;
-  return 0.004 + waves * blockFlops / (800e9 / kPlanSMs) + bytes / 3.0e9;
+  // layers, bench/sandbox), the scale the other paths' models share. TF32 wgmma: half the rate.
+  const double rate = v.esize == 4 ? 400e9 : 800e9;
+  const double bytes = double(p.x.numel() + p.w.numel() + p.y.numel()) * v.esize;
+  return 0.004 + waves * blockFlops / (rate / kPlanSMs) + bytes / 3.0e9;
 }
 
 bool runTma(const ConvArgs &a, Dir dir) {
   const ConvProblem &p = *a.p;
   const ConvGeom g = makeConvGeom(p);
-  const View v = viewOf(g, dir);
+  const View v = viewOf(g, dir, p.dataType);
+  const int es = v.esize;
   const void *src = v.bwd ? a.dy : a.x;
   void *out = v.bwd ? a.dx : a.y;
-  const void *w = static_cast<const char *>(a.w) + g.wOff * 2;
+  const void *w = static_cast<const char *>(a.w) + g.wOff * es;
   if (!aligned16(src) || !aligned16(w))
     return false;
   const auto encode = encodeTiled();
-  const CUtensorMapDataType dt =
-      p.dataType == LAMINA_DATA_HALF ? CU_TENSOR_MAP_DATA_TYPE_FLOAT16 : CU_TENSOR_MAP_DATA_TYPE_BFLOAT16;
+  const CUtensorMapDataType dt = p.dataType == LAMINA_DATA_HALF       ? CU_TENSOR_MAP_DATA_TYPE_FLOAT16
+                                 : p.dataType == LAMINA_DATA_BFLOAT16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16
+                                                                      : CU_TENSOR_MAP_DATA_TYPE_FLOAT32;
   const bool flat = flatOk(g, v);
   const TmaTile tile = tmaTile(v);
   const TmaShape shape = shapeOf(tile);
@@ -398,8 +461,8 @@ bool runTma(const ConvArgs &a, Dir dir) {
   prm.flat = flat;
   prm.N = int(g.N), prm.P = int(v.outH), prm.Q = int(v.outW), prm.K = int(v.NC);
   prm.S = int(g.filt[2]);
-  const int chunk = shape.depth; // reduction channels per slice
-  const bool deep = chunk == 64;
+  const int chunk = shape.depth(es); // reduction channels per slice
+  const bool deep = shape.rowBytes == 128;
   const CUtensorMapSwizzle kSwizzle = deep ? CU_TENSOR_MAP_SWIZZLE_128B : CU_TENSOR_MAP_SWIZZLE_64B;
   prm.kChunks = int(ceilDiv(v.RC, chunk));
   prm.iters = int(g.F) * prm.kChunks;
@@ -411,8 +474,10 @@ bool runTma(const ConvArgs &a, Dir dir) {
   prm.y = out;
   prm.alpha = float(a.alpha), prm.beta = float(a.beta);
   prm.vec2 = v.os[1] == 1 && (reinterpret_cast<uintptr_t>(out) & 3) == 0;
-  prm.vec8 =
-      v.os[1] == 1 && aligned16(out) && v.os[0] % 8 == 0 && v.os[3] % 8 == 0 && v.os[4] % 8 == 0 && v.NC % 8 == 0;
+  // 8-value chunks of whole 16-byte pieces (float: two), every pixel's row aligned to one.
+  const int64_t epc = 16 / es;
+  prm.vec8 = v.os[1] == 1 && aligned16(out) && v.os[0] % epc == 0 && v.os[3] % epc == 0 && v.os[4] % epc == 0 &&
+             v.NC % 8 == 0;
 
   // Pairs of neighbouring column tiles (the same A box) load half of it each and multicast it, when
   // the box halves evenly at a swizzle-atom boundary (8 rows of 64 bytes).
@@ -424,7 +489,7 @@ bool runTma(const ConvArgs &a, Dir dir) {
     const int64_t M = g.N * v.srcH * v.srcW; // == the output pixels (1x1, stride 1, no padding)
     prm.BW = bm, prm.BH = 1, prm.NB = 1, prm.tilesQ = int(ceilDiv(M, bm)), prm.tilesP = 1, prm.tilesN = 1;
     const cuuint64_t dims[2] = {cuuint64_t(v.RC), cuuint64_t(M)};
-    const cuuint64_t strides[1] = {cuuint64_t(v.ss[4] * 2)};
+    const cuuint64_t strides[1] = {cuuint64_t(v.ss[4] * es)};
     cl = pairs ? 2 : 1;
     prm.halfRows = bm / 2, prm.halfAxis = 0;
     const cuuint32_t box[2] = {cuuint32_t(chunk), cuuint32_t(bm / cl)}, es[2] = {1, 1};
@@ -436,7 +501,7 @@ bool runTma(const ConvArgs &a, Dir dir) {
     prm.tilesQ = int(ceilDiv(v.outW, bx.BW)), prm.tilesP = int(ceilDiv(v.outH, bx.BH));
     prm.tilesN = int(ceilDiv(g.N, bx.NB));
     const cuuint64_t dims[4] = {cuuint64_t(v.RC), cuuint64_t(v.srcW), cuuint64_t(v.srcH), cuuint64_t(g.N)};
-    const cuuint64_t strides[3] = {cuuint64_t(v.ss[4] * 2), cuuint64_t(v.ss[3] * 2), cuuint64_t(v.ss[0] * 2)};
+    const cuuint64_t strides[3] = {cuuint64_t(v.ss[4] * es), cuuint64_t(v.ss[3] * es), cuuint64_t(v.ss[0] * es)};
     const int rows = bx.BW * bx.BH * bx.NB;
     prm.halfAxis = bx.NB % 2 == 0 ? 1 : 2;
     cl = pairs && (rows / 2) % 8 == 0 && (bx.NB % 2 == 0 || (bx.NB == 1 && bx.BH % 2 == 0)) ? 2 : 1;
@@ -450,14 +515,18 @@ bool runTma(const ConvArgs &a, Dir dir) {
     rx = encode(&mapX, dt, 4, const_cast<void *>(src), dims, strides, box, es, CU_TENSOR_MAP_INTERLEAVE_NONE, kSwizzle,
                 CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
   }
-  // The filter as [K][R][S][C] (its own strides): forward boxes of 32 channels x BN filters (K-major,
-  // 64B swizzle); backward-data boxes of 64 channels x 32 filters (MN-major, 128B swizzle).
-  const cuuint64_t wdims[4] = {cuuint64_t(g.C), cuuint64_t(g.filt[2]), cuuint64_t(g.filt[1]), cuuint64_t(g.K)};
-  const cuuint64_t wstrides[3] = {cuuint64_t(g.ws[4] * 2), cuuint64_t(g.ws[3] * 2), cuuint64_t(g.ws[0] * 2)};
+  // K-major: the filter as [output channel][R][S][reduction channel] (its own strides; forward: w's
+  // [K][R][S][C], backward-data: [C][R][S][K]), boxes of `chunk` reduction channels x BN filters.
+  // MN-major (16-bit backward-data): w's [K][R][S][C], boxes of 64 channels x 32 filters (128B swizzle).
+  const bool mn = !v.bK;
+  const cuuint64_t wdims[4] = {cuuint64_t(mn ? g.C : v.RC), cuuint64_t(g.filt[2]), cuuint64_t(g.filt[1]),
+                               cuuint64_t(mn ? g.K : v.NC)};
+  const int64_t outer = v.bwd && v.bK ? g.ws[1] : g.ws[0];
+  const cuuint64_t wstrides[3] = {cuuint64_t(g.ws[4] * es), cuuint64_t(g.ws[3] * es), cuuint64_t(outer * es)};
   const cuuint32_t wboxF[4] = {cuuint32_t(chunk), 1, 1, cuuint32_t(bn)}, wboxB[4] = {64, 1, 1, 32},
                    wes[4] = {1, 1, 1, 1};
-  const CUresult rw = encode(&mapW, dt, 4, const_cast<void *>(w), wdims, wstrides, v.bwd ? wboxB : wboxF, wes,
-                             CU_TENSOR_MAP_INTERLEAVE_NONE, v.bwd ? CU_TENSOR_MAP_SWIZZLE_128B : kSwizzle,
+  const CUresult rw = encode(&mapW, dt, 4, const_cast<void *>(w), wdims, wstrides, mn ? wboxB : wboxF, wes,
+                             CU_TENSOR_MAP_INTERLEAVE_NONE, mn ? CU_TENSOR_MAP_SWIZZLE_128B : kSwizzle,
                              CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
   if (rx != CUDA_SUCCESS || rw != CUDA_SUCCESS)
     return false; // the caller's general path runs instead
@@ -468,12 +537,14 @@ bool runTma(const ConvArgs &a, Dir dir) {
   auto launch = [&](auto tag, auto cfg, auto bwd) {
     using T = typename decltype(tag)::type;
     using Cfg = decltype(cfg);
-    constexpr bool B = decltype(bwd)::value;
-    if constexpr (Cfg::ROW_BYTES != kRowBytes) { // the deep tiles: forward only, unpaired
+    constexpr bool B = decltype(bwd)::value; // B read MN-major (the 16-bit backward-data's own filter)
+    if constexpr (Cfg::ROW_BYTES != kRowBytes) { // the deep tiles: K-major only, unpaired
       if constexpr (!B) {
         convTmaKernel<T, Cfg, false, 1><<<unsigned(blocks), Cfg::THREADS, Cfg::SMEM_BYTES, stream>>>(mapX, mapW, prm);
         LAMINA_CUDA_LAUNCHED();
       }
+    } else if constexpr (sizeof(T) == 4 && B) {
+      // never planned: float reads the filter K-major
     } else {
       if constexpr (std::is_same_v<Cfg, TileW>) { // only TileW pairs (clusters are opt-in, for measuring)
         if (cl == 2) {
@@ -487,7 +558,7 @@ bool runTma(const ConvArgs &a, Dir dir) {
     }
   };
   auto withDir = [&](auto tag, auto cfg) {
-    v.bwd ? launch(tag, cfg, std::true_type{}) : launch(tag, cfg, std::false_type{});
+    mn ? launch(tag, cfg, std::true_type{}) : launch(tag, cfg, std::false_type{});
   };
   auto withCfg = [&](auto tag) {
     switch (tile) {
@@ -498,7 +569,12 @@ bool runTma(const ConvArgs &a, Dir dir) {
     default: return withDir(tag, TileW{});
     }
   };
-  p.dataType == LAMINA_DATA_HALF ? withCfg(TypeTag<__half>{}) : withCfg(TypeTag<__nv_bfloat16>{});
+  if (p.dataType == LAMINA_DATA_HALF)
+    withCfg(TypeTag<__half>{});
+  else if (p.dataType == LAMINA_DATA_BFLOAT16)
+    withCfg(TypeTag<__nv_bfloat16>{});
+  else
+    withCfg(TypeTag<float>{});
   return true;
 }
 
@@ -508,17 +584,18 @@ template <class T, class Cfg, bool BWD, int CL> void preloadOne() {
                                         Cfg::SMEM_BYTES));
 }
 template <class T> void preloadT() {
-  preloadOne<T, TileW, false, 1>(), preloadOne<T, TileWN, false, 1>(), preloadOne<T, TileW, true, 1>(),
-      preloadOne<T, TileWN, true, 1>();
-  preloadOne<T, TileWK, false, 1>(), preloadOne<T, TileWK, true, 1>(), preloadOne<T, TileW64, false, 1>(),
-      preloadOne<T, TileWK64, false, 1>();
-  preloadOne<T, TileW, false, 2>(), preloadOne<T, TileW, true, 2>();
+  preloadOne<T, TileW, false, 1>(), preloadOne<T, TileWN, false, 1>(), preloadOne<T, TileWK, false, 1>(),
+      preloadOne<T, TileW64, false, 1>(), preloadOne<T, TileWK64, false, 1>(), preloadOne<T, TileW, false, 2>();
+  if constexpr (sizeof(T) == 2) // MN-major B: 16-bit only
+    preloadOne<T, TileW, true, 1>(), preloadOne<T, TileWN, true, 1>(), preloadOne<T, TileWK, true, 1>(),
+        preloadOne<T, TileW, true, 2>();
 }
 } // namespace
 
 void preloadTmaKernels() {
   preloadT<__half>();
   preloadT<__nv_bfloat16>();
+  preloadT<float>();
   encodeTiled(); // resolve the driver entry point now, not on the first call
 }
 

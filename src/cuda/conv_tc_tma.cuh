@@ -21,9 +21,6 @@ PFN_cuTensorMapEncodeTiled_v12000 encodeTiled();
 // LAMINA_TC_CLUSTER=1. Correct (conformance and memcheck on the H200) but measured 2x slower than
 // unpaired on vgg16.conv3_2 (230 vs 518 TFLOP/s; docs/perf_notes.md), so off by default. Read once.
 bool tmaClusters();
-// Empty when the TMA kernels can run p's data and math types on this device (half or bfloat16 under
-// TENSOR_OP math, the sm_90a image loaded, the driver's encoder found), else the reason.
-std::string whyNotTmaDevice(const ConvProblem &p);
 
 // The mbarrier expects `bytes` more bytes of copies in this phase (and counts one arrival).
 __device__ __forceinline__ void mbarExpectTx(uint32_t bar, uint32_t bytes) {

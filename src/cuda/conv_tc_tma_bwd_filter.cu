@@ -248,6 +248,8 @@ size_t partialBytes(const ConvGeom &g, const BfPlan &pl) {
 std::string whyNotTmaBwdFilter(const ConvProblem &p) {
   if (std::string why = whyNotTmaDevice(p); !why.empty())
     return why;
+  if (p.dataType == LAMINA_DATA_FLOAT) // it reads both operands MN-major: wgmma has no such TF32 form
+    return "TMA backward-filter: half or bfloat16 only";
   const ConvGeom g = makeConvGeom(p);
   if (g.G != 1 || p.spatialDims != 2 || g.str[1] > 8 || g.str[2] > 8)
     return "TMA path: ungrouped 2-D convolutions with strides up to 8";
