@@ -27,6 +27,26 @@ size_t workspace(const ConvProblem &p) {
          alignUp(size_t(p.C * p.filtSize() * pl.cols()) * accSize(p));
 }
 
+// The taps f of one spatial dim that reach input coordinate i (i = o * str - pad + f * dil for an output
+// o in [0, out)): f = first, first + step, ... < end. With dil == 1 only every str-th tap can (f = t mod
+// str, t = i + pad), so the gather visits ceil(filt / str) taps per dim instead of filt (alexnet.conv1,
+// 11 taps at stride 4: 9 of 121 per element); otherwise every tap, each checked (checkEach).
+struct TapRange {
+  int first, end, step;
+  bool checkEach;
+};
+__device__ __forceinline__ TapRange tapsReaching(int i, int pad, int filt, int str, int dil, int out) {
+  const int t = i + pad;
+  if (dil != 1)
+    return {0, filt, 1, true};
+  // o = (t - f) / str in [0, out): f <= t and f > t - out * str.
+  const int lo = max(0, t - out * str + 1);
+  int first = t % str; // the residue class of t; the first tap of it at or above lo
+  if (first < lo)
+    first += (lo - first + str - 1) / str * str;
+  return {first, min(filt, t + 1), str, false};
+}
+
 // dx(n0 + j, c, i) = alpha * sum over taps f with i = o * stride - pad + f * dil of
 // cols[c*F + f][j*P + o] + beta * dx(...).
 template <class T>
@@ -35,26 +55,34 @@ __global__ void col2imKernel(Geom g, const acc_t<T> *__restrict__ cols, int64_t 
   const int64_t ncols = nb * g.P, total = nb * g.C * g.I;
   LAMINA_GRID_STRIDE_LOOP(e, total) {
     const int64_t ii = e % g.I, c = (e / g.I) % g.C, j = e / (g.I * g.C);
-    const int64_t i2 = ii % g.in[2], i1 = (ii / g.in[2]) % g.in[1], i0 = ii / (g.in[2] * g.in[1]);
+    const int i2 = int(ii % g.in[2]), i1 = int((ii / g.in[2]) % g.in[1]), i0 = int(ii / (g.in[2] * g.in[1]));
     const acc_t<T> *base = cols + c * g.F * ncols + j * g.P;
     acc_t<T> sum = 0;
-    for (int64_t f0 = 0; f0 < g.filt[0]; ++f0) {
-      const int64_t t0 = i0 + g.pad[0] - f0 * g.dil[0];
-      if (t0 < 0 || t0 % g.str[0] != 0 || t0 / g.str[0] >= g.out[0])
+    // Output coordinate of tap f in dim d (-1: none), for the taps a range yields.
+    const auto outOf = [&](int d, int i, int f, bool check) {
+      const int t = i + int(g.pad[d]) - f * int(g.dil[d]), s = int(g.str[d]);
+      if (!check)
+        return t / s;
+      return t < 0 || t % s != 0 || t / s >= g.out[d] ? -1 : t / s;
+    };
+    const TapRange r0 = tapsReaching(i0, int(g.pad[0]), int(g.filt[0]), int(g.str[0]), int(g.dil[0]), int(g.out[0]));
+    const TapRange r1 = tapsReaching(i1, int(g.pad[1]), int(g.filt[1]), int(g.str[1]), int(g.dil[1]), int(g.out[1]));
+    const TapRange r2 = tapsReaching(i2, int(g.pad[2]), int(g.filt[2]), int(g.str[2]), int(g.dil[2]), int(g.out[2]));
+    for (int f0 = r0.first; f0 < r0.end; f0 += r0.step) {
+      const int o0 = outOf(0, i0, f0, r0.checkEach);
+      if (o0 < 0)
         continue;
-      const int64_t o0 = t0 / g.str[0];
-      for (int64_t f1 = 0; f1 < g.filt[1]; ++f1) {
-        const int64_t t1 = i1 + g.pad[1] - f1 * g.dil[1];
-        if (t1 < 0 || t1 % g.str[1] != 0 || t1 / g.str[1] >= g.out[1])
+      for (int f1 = r1.first; f1 < r1.end; f1 += r1.step) {
+        const int o1 = outOf(1, i1, f1, r1.checkEach);
+        if (o1 < 0)
           continue;
-        const int64_t o1 = t1 / g.str[1];
-        for (int64_t f2 = 0; f2 < g.filt[2]; ++f2) {
-          const int64_t t2 = i2 + g.pad[2] - f2 * g.dil[2];
-          if (t2 < 0 || t2 % g.str[2] != 0 || t2 / g.str[2] >= g.out[2])
+        const int64_t row = (int64_t(o0) * g.out[1] + o1) * g.out[2];
+        const int64_t frow = (int64_t(f0) * g.filt[1] + f1) * g.filt[2];
+        for (int f2 = r2.first; f2 < r2.end; f2 += r2.step) {
+          const int o2 = outOf(2, i2, f2, r2.checkEach);
+          if (o2 < 0)
             continue;
-          const int64_t o2 = t2 / g.str[2];
-          const int64_t f = (f0 * g.filt[1] + f1) * g.filt[2] + f2;
-          sum += base[f * ncols + (o0 * g.out[1] + o1) * g.out[2] + o2];
+          sum += base[(frow + f2) * ncols + row + o2];
         }
       }
     }
@@ -115,12 +143,13 @@ double estimate(const ConvProblem &p) {
   const double NP = double(p.N) * double(p.outSize());
   const double bytes = NP * (2.0 * p.K * T + 2.0 * p.C * p.filtSize() * Acc) + double(p.N) * p.C * p.inSize() * T;
   // The columns' round trip and the col2im gather run far below the 3 TB/s estimateMs assumes: on the
-  // H200 ~1 TB/s over all these bytes at stride 1 (vgg16 in fp32, tf32 and fp16 alike) and 0.26-0.43
-  // TB/s strided (alexnet.conv1, resnet50.conv1 and res3_proj: scattered adds into a sparse dx).
+  // H200 ~1 TB/s over all these bytes at stride 1 (vgg16 in fp32, tf32 and fp16 alike) and ~0.6 TB/s
+  // strided (alexnet.conv1 and resnet50.conv1 since the gather visits only the taps that reach; 0.26-0.43
+  // before).
   bool strided = false;
   for (int i = 0; i < p.spatialDims; ++i)
     strided = strided || p.stride[i] > 1;
-  return estimateMs(p, bytes * (strided ? 10.0 : 3.0), planOf(p).chunks, 2);
+  return estimateMs(p, bytes * (strided ? 5.0 : 3.0), planOf(p).chunks, 2);
 }
 
 // 1x1 convolutions on packed tensors skip the workspace: one cuBLAS call (conv_pointwise.cu).

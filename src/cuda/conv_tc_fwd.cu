@@ -668,6 +668,10 @@ TmaStaging tmaStagingFor(const ConvProblem &p, Dir dir, unsigned flags) {
   const int es = p.dataType == LAMINA_DATA_FLOAT ? 4 : 2, epc = 16 / es;
   const int64_t RC = fwd ? g.C : g.K, NC = fwd ? g.K : g.C, rcPad = roundUp(RC, epc);
   const int64_t *ss = fwd ? g.xs : g.ys;
+  if (rcPad * es < 64) { // one slice of the TMA tiles is 64 bytes of channels per tap
+    t.why = "TMA path: fewer reduction channels than a 64-byte slice (the cp.async plan packs taps)";
+    return t;
+  }
   const auto positiveChunks = [&](const int64_t *st) {
     return st[2 + 1] % epc == 0 && st[2 + 2] % epc == 0 && (p.spatialDims < 3 || st[2] % epc == 0);
   };
@@ -743,9 +747,15 @@ TmaUse pickTma(const ConvProblem &p, Dir dir, unsigned flags, TmaStaging *stagin
   const int forcing = tmaForcing();
   if (forcing < 0)
     return TmaUse::None;
+  // Against TMA, the cp.async TF32 plans count at 2x their model: what they ran at over the benchmark
+  // layers on the H200 (1.8-2x; the 1.4 of cpAsyncEstimateMs ranks them against cuBLAS at batch 1),
+  // where TMA's TF32 model held within 5% (vgg16.conv4_2 0.77 model / 0.78 ms, alexnet.conv3 0.134 /
+  // 0.128) and ran 1.3-2.3x faster on every layer forced both ways (alexnet conv2-5, resnet50 res5).
   const auto cpAsync = [&] {
     const Setup st = setupFor(p, dir, flags);
-    return st.why.empty() && limits(p, dir, st).empty() ? cpAsyncEstimateMs(p, dir, flags) : INFINITY;
+    if (!st.why.empty() || !limits(p, dir, st).empty())
+      return double(INFINITY);
+    return p.dataType == LAMINA_DATA_FLOAT ? planEstimateMs(p, dir, st, flags, 2.0) : cpAsyncEstimateMs(p, dir, flags);
   };
   if (whyNotTma(p, dir).empty())
     return forcing > 0 || tmaEstimateMs(p, dir) <= cpAsync() ? TmaUse::InPlace : TmaUse::None;

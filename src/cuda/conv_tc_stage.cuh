@@ -78,9 +78,11 @@ __global__ void stagePlanes(const T *__restrict__ src, StageShape sh, int64_t pi
   }
 }
 
-// Whether sh's pixels form one contiguous plane per channel (stagePlanes applies).
+// Whether sh's pixels form one contiguous plane per channel and the channels are many enough for the
+// transpose (stagePlanes): with a few (alexnet's 3), stageChannels' neighbouring threads already read
+// neighbouring pixels, and the transpose's blocks would idle most of their threads.
 inline bool planar(const StageShape &sh) {
-  return sh.s[4] == 1 && (sh.dims[1] == 1 || sh.s[3] == sh.dims[2]) &&
+  return sh.cPad >= 32 && sh.s[4] == 1 && (sh.dims[1] == 1 || sh.s[3] == sh.dims[2]) &&
          (sh.dims[0] == 1 || sh.s[2] == sh.dims[1] * sh.dims[2]) && sh.n <= 65535;
 }
 
