@@ -149,7 +149,7 @@ double estimate(const ConvProblem &p) {
   bool strided = false;
   for (int i = 0; i < p.spatialDims; ++i)
     strided = strided || p.stride[i] > 1;
-  return estimateMs(p, bytes * (strided ? 5.0 : 3.0), planOf(p).chunks, 2);
+  return estimateMs(p, bytes * (strided ? 3.5 : 3.0), planOf(p).chunks, 2);
 }
 
 // 1x1 convolutions on packed tensors skip the workspace: one cuBLAS call (conv_pointwise.cu).
