@@ -104,8 +104,8 @@ template <class T> void runTyped(const ConvArgs &a) {
 // Half/bf16, or float as TF32, under TENSOR_OP: the phase-split mma.sync pipeline (conv_tc_fwd.cu); else
 // the general kernel.
 void run(const ConvArgs &a) {
-  if (tc::whyNotConv(*a.p, tc::Dir::BackwardData, tc::kStage).empty() &&
-      tc::runConv(a, tc::Dir::BackwardData, tc::kStage))
+  if (tc::whyNotConv(*a.p, tc::Dir::BackwardData, tc::kStage | tc::kSplitK).empty() &&
+      tc::runConv(a, tc::Dir::BackwardData, tc::kStage | tc::kSplitK))
     return;
   LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, runTyped, a);
 }
@@ -113,10 +113,10 @@ void run(const ConvArgs &a) {
 std::string whyNot(const ConvProblem &p) { return convbwd::whyNotGeom(p); }
 // The tensor-core path may stage operands (channels padded to 16 bytes) in the workspace; the general
 // kernel needs none.
-size_t workspace(const ConvProblem &p) { return tc::convWorkspace(p, tc::Dir::BackwardData, tc::kStage); }
+size_t workspace(const ConvProblem &p) { return tc::convWorkspace(p, tc::Dir::BackwardData, tc::kStage | tc::kSplitK); }
 double estimate(const ConvProblem &p) {
-  if (tc::whyNotConv(p, tc::Dir::BackwardData, tc::kStage).empty())
-    return tc::convEstimateMs(p, tc::Dir::BackwardData, tc::kStage);
+  if (tc::whyNotConv(p, tc::Dir::BackwardData, tc::kStage | tc::kSplitK).empty())
+    return tc::convEstimateMs(p, tc::Dir::BackwardData, tc::kStage | tc::kSplitK);
   // Gather-bound tile kernel: a few TFLOP/s on the FMA path, more with tensor cores; few tiles
   // leave SMs idle. Only the ranking matters.
   const bool tc = p.math == LAMINA_TENSOR_OP_MATH && p.dataType != LAMINA_DATA_DOUBLE;

@@ -15,7 +15,7 @@ enum class Dir { Forward, BackwardData };
 
 // What a caller allows the path to use its workspace for.
 enum Flags : unsigned {
-  kSplitK = 1, // split the reduction over several blocks (fp32 partials; forward only)
+  kSplitK = 1, // split the reduction over several blocks (fp32 partials; the cp.async plans: forward only)
   kStage = 2,  // copy operands whose layout does not suit the 16-byte channel loads (channels per group
                // not a multiple of 8 half / 4 float, NCHW, odd strides) into channel-padded NHWC
                // (ungrouped only)
@@ -50,9 +50,13 @@ void preloadBwdFilterKernels();
 // whyNotTmaDevice: empty when the TMA kernels can run p's data and math types on this device (half,
 // bfloat16 or float under TENSOR_OP math, the sm_90a image loaded, the driver's encoder found).
 std::string whyNotTmaDevice(const ConvProblem &p);
+// With kSplitK in flags it may split the reduction over blocks (fp32 partials in tmaWorkspace bytes
+// at the workspace's start, summed by a second kernel in a fixed order).
 std::string whyNotTma(const ConvProblem &p, Dir dir);
-double tmaEstimateMs(const ConvProblem &p, Dir dir);
-bool runTma(const ConvArgs &a, Dir dir); // false: nothing launched (alignment, tensor-map limits)
+double tmaEstimateMs(const ConvProblem &p, Dir dir, unsigned flags);
+size_t tmaWorkspace(const ConvProblem &p, Dir dir, unsigned flags);
+// false: nothing launched (alignment, tensor-map limits, workspace)
+bool runTma(const ConvArgs &a, Dir dir, unsigned flags);
 void preloadTmaKernels();
 
 // Backward-filter (split-K always allowed; staging as kStage). runBwdFilter takes the TMA path below

@@ -638,8 +638,9 @@ struct TmaStaging {
   bool src = false, w = false;
   StageShape srcShape{}, wShape{};
   size_t srcBytes = 0, wBytes = 0; // each stageAlign'ed
+  size_t splitBytes = 0;           // the TMA run's own (split-K partials), after the copies
   std::string why;                 // not empty: no staged TMA run
-  size_t total() const { return srcBytes + wBytes ? srcBytes + wBytes + 256 : 0; }
+  size_t total() const { return srcBytes + wBytes + splitBytes + 256; }
 };
 
 // Packed channels-last strides (n, channel, spatial...) of a tensor of `dims` spatial dims with cPad
@@ -722,6 +723,8 @@ TmaStaging tmaStagingFor(const ConvProblem &p, Dir dir, unsigned flags) {
   }
   if (std::string why = whyNotTma(q, dir); !why.empty())
     t.why = why;
+  else
+    t.splitBytes = tmaWorkspace(q, dir, flags);
   return t;
 }
 
@@ -758,11 +761,11 @@ TmaUse pickTma(const ConvProblem &p, Dir dir, unsigned flags, TmaStaging *stagin
     return p.dataType == LAMINA_DATA_FLOAT ? planEstimateMs(p, dir, st, flags, 2.0) : cpAsyncEstimateMs(p, dir, flags);
   };
   if (whyNotTma(p, dir).empty())
-    return forcing > 0 || tmaEstimateMs(p, dir) <= cpAsync() ? TmaUse::InPlace : TmaUse::None;
+    return forcing > 0 || tmaEstimateMs(p, dir, flags) <= cpAsync() ? TmaUse::InPlace : TmaUse::None;
   TmaStaging t = tmaStagingFor(p, dir, flags);
   if (!t.why.empty())
     return TmaUse::None;
-  const bool take = forcing > 0 || tmaEstimateMs(t.p, dir) + stagingMs(t) <= cpAsync();
+  const bool take = forcing > 0 || tmaEstimateMs(t.p, dir, flags) + stagingMs(t) <= cpAsync();
   if (take && staging)
     *staging = std::move(t);
   return take ? TmaUse::Staged : TmaUse::None;
@@ -789,7 +792,7 @@ std::string whyNotConv(const ConvProblem &p, Dir dir, unsigned flags) {
 size_t convWorkspace(const ConvProblem &p, Dir dir, unsigned flags) {
   TmaStaging t;
   switch (pickTma(p, dir, flags, &t)) {
-  case TmaUse::InPlace: return 0;
+  case TmaUse::InPlace: return tmaWorkspace(p, dir, flags);
   case TmaUse::Staged: return t.total();
   default: break;
   }
@@ -802,8 +805,8 @@ size_t convWorkspace(const ConvProblem &p, Dir dir, unsigned flags) {
 double convEstimateMs(const ConvProblem &p, Dir dir, unsigned flags) {
   TmaStaging t;
   switch (pickTma(p, dir, flags, &t)) {
-  case TmaUse::InPlace: return tmaEstimateMs(p, dir);
-  case TmaUse::Staged: return tmaEstimateMs(t.p, dir) + stagingMs(t);
+  case TmaUse::InPlace: return tmaEstimateMs(p, dir, flags);
+  case TmaUse::Staged: return tmaEstimateMs(t.p, dir, flags) + stagingMs(t);
   default: return cpAsyncEstimateMs(p, dir, flags);
   }
 }
@@ -811,7 +814,7 @@ double convEstimateMs(const ConvProblem &p, Dir dir, unsigned flags) {
 namespace {
 // Copies the operands t names into the workspace and runs the TMA path on them; false when the
 // workspace is too small or the TMA path declines (nothing launched but the copies, which are harmless).
-bool runTmaStaged(const ConvArgs &a, Dir dir, const TmaStaging &t) {
+bool runTmaStaged(const ConvArgs &a, Dir dir, unsigned flags, const TmaStaging &t) {
   if (a.workspaceBytes < t.total())
     return false;
   const ConvProblem &p = *a.p;
@@ -832,7 +835,8 @@ bool runTmaStaged(const ConvArgs &a, Dir dir, const TmaStaging &t) {
       b.w = ws + t.srcBytes;
     }
   });
-  return runTma(b, dir);
+  b.workspace = ws + t.srcBytes + t.wBytes, b.workspaceBytes = t.splitBytes;
+  return runTma(b, dir, flags);
 }
 } // namespace
 
@@ -840,9 +844,9 @@ bool runConv(const ConvArgs &a, Dir dir, unsigned flags) {
   const ConvProblem &p = *a.p;
   TmaStaging t;
   const TmaUse use = pickTma(p, dir, flags, &t);
-  if (use == TmaUse::InPlace && runTma(a, dir))
+  if (use == TmaUse::InPlace && runTma(a, dir, flags))
     return true;
-  if (use == TmaUse::Staged && runTmaStaged(a, dir, t))
+  if (use == TmaUse::Staged && runTmaStaged(a, dir, flags, t))
     return true;
   const ConvGeom g = makeConvGeom(p);
   const Setup st = setupFor(p, dir, flags);

@@ -70,6 +70,10 @@ struct TmaParams {
   // Clusters of 2 (neighbouring column tiles, the same A box): each CTA loads half of the A box (its
   // rows halfRows * rank ..) and multicasts it to both; halfAxis: 0 flat rows, 1 images, 2 rows of P.
   int halfRows, halfAxis;
+  // Split-K: splits blocks per output tile, each over itersPerSplit slices, write fp32 partials
+  // [splits][N*P*Q][K] that reduceTmaSplits sums in split order (deterministic).
+  int splits, itersPerSplit;
+  float *partial;
 };
 
 // The consumers' accumulators to the output box (rows) x output channels k0 .. (columns).
@@ -194,6 +198,64 @@ __device__ __forceinline__ void storeTile(const TmaParams &p, const float (&acc)
       });
 }
 
+// Output pixel (n, h, w) of block row `row` as its index in N*P*Q order; false outside the output.
+__device__ __forceinline__ bool pixelOf(const TmaParams &p, int row, int q0, int p0, int n0, int64_t &m) {
+  if (uint32_t(row) >= uint32_t(p.BW * p.BH * p.NB))
+    return false;
+  if (p.flat) {
+    m = int64_t(q0) + row;
+    return m < int64_t(p.N) * p.P * p.Q;
+  }
+  const int w = q0 + row % p.BW, t = row / p.BW, h = p0 + t % p.BH, n = n0 + t / p.BH;
+  if (w >= p.Q || h >= p.P || n >= p.N)
+    return false;
+  m = (int64_t(n) * p.P + h) * p.Q + w;
+  return true;
+}
+
+// Split-K: this block's fp32 sums into its split's slice of the partials.
+template <class Cfg>
+__device__ __forceinline__ void storePartials(const TmaParams &p, const float (&acc)[Cfg::MI][Cfg::NI][4], int split,
+                                              int q0, int p0, int n0, int k0) {
+  float *part = p.partial + int64_t(split) * p.N * p.P * p.Q * p.K;
+  int64_t m = 0;
+  forEachRowPair<Cfg, true>(
+      acc, [&](int row) { return pixelOf(p, row, q0, p0, n0, m); },
+      [&](int col, float v0, float v1) {
+        const int k = k0 + col;
+        if (k >= p.K)
+          return;
+        float *at = part + m * p.K + k;
+        if (k + 1 < p.K && (p.K & 1) == 0)
+          *reinterpret_cast<float2 *>(at) = make_float2(v0, v1);
+        else {
+          at[0] = v0;
+          if (k + 1 < p.K)
+            at[1] = v1;
+        }
+      });
+}
+
+// out = alpha * (the splits' partials summed in split order) + beta * out, through the output strides.
+template <class T> __global__ void reduceTmaSplits(const TmaParams p) {
+  const int64_t total = int64_t(p.N) * p.P * p.Q * p.K;
+  T *y = static_cast<T *>(p.y);
+  LAMINA_GRID_STRIDE_LOOP(i, total) {
+    float s = 0.f;
+    for (int k = 0; k < p.splits; ++k)
+      s += p.partial[k * total + i];
+    const int64_t m = i / p.K;
+    const int k = int(i - m * p.K), w = int(m % p.Q);
+    const int64_t t = m / p.Q;
+    const int h = int(t % p.P), n = int(t / p.P);
+    T *at = y + int64_t(n) * p.ys[0] + int64_t(k) * p.ys[1] + int64_t(h) * p.ys[2] + int64_t(w) * p.ys[3];
+    float v = p.alpha * s;
+    if (p.beta != 0.f)
+      v += p.beta * toAcc(*at);
+    *at = fromAcc<T>(v);
+  }
+}
+
 template <class T, class Cfg, bool BWD, int CL>
 __global__ void __launch_bounds__(Cfg::THREADS, 1)
     convTmaKernel(const __grid_constant__ CUtensorMap mapX, const __grid_constant__ CUtensorMap mapW,
@@ -207,12 +269,14 @@ __global__ void __launch_bounds__(Cfg::THREADS, 1)
   const int qt = int(b % unsigned(p.tilesQ));
   b /= unsigned(p.tilesQ);
   const int pt = int(b % unsigned(p.tilesP));
-  const int nt = int(b / unsigned(p.tilesP));
+  b /= unsigned(p.tilesP);
+  const int nt = int(b % unsigned(p.tilesN)), split = int(b / unsigned(p.tilesN));
   const int q0 = qt * p.BW, p0 = pt * p.BH, n0 = nt * p.NB, k0 = kt * Cfg::BN;
   const uint32_t rowsA = uint32_t(p.BW * p.BH * p.NB);
   const uint32_t txBytes = (rowsA + Cfg::BN) * Cfg::ROW_BYTES;
+  const int it0 = split * p.itersPerSplit, iters = min(p.itersPerSplit, p.iters - it0);
 
-  int tap = 0, kc = 0; // the producer's running position (one thread)
+  int tap = it0 / p.kChunks, kc = it0 - tap * p.kChunks; // the producer's running position (one thread)
   const int rank = CL > 1 ? int(clusterRank()) : 0;
   auto produce = [&](uint32_t sA, uint32_t sB, uint32_t fullBar, int) {
     const int r = tap / p.S, s = tap - r * p.S, c0 = kc * int(Cfg::ROW_BYTES / sizeof(T));
@@ -244,8 +308,10 @@ __global__ void __launch_bounds__(Cfg::THREADS, 1)
       kc = 0, ++tap;
   };
   float acc[Cfg::MI][Cfg::NI][4];
-  const bool consumer = mainLoopWs<Cfg, T, 1, 1, BWD, false, CL>(smem, p.iters, acc, produce);
-  if (consumer)
+  const bool consumer = mainLoopWs<Cfg, T, 1, 1, BWD, false, CL>(smem, iters, acc, produce);
+  if (consumer && p.splits > 1)
+    storePartials<Cfg>(p, acc, split, q0, p0, n0, k0);
+  else if (consumer)
     storeTile<T, Cfg>(p, acc, smem, q0, p0, n0, k0);
   if constexpr (CL > 1)
     clusterSync(); // no CTA leaves while its peer may still arrive on its barriers
@@ -419,30 +485,69 @@ std::string whyNotTma(const ConvProblem &p, Dir dir) {
       g.K > INT32_MAX / 2 || g.C > INT32_MAX / 2 || g.filt[1] * g.dil[1] > 65535 || g.filt[2] * g.dil[2] > 65535 ||
       g.pad[1] > 65535 || g.pad[2] > 65535 || g.F * ceilDiv(v.RC, 16) > INT32_MAX / 2)
     return "TMA path: sizes beyond its 32-bit coordinates";
-  if (tmaBlocks(g, v) >= INT32_MAX)
+  if (tmaBlocks(g, v) >= INT32_MAX / 8) // split-K multiplies the blocks by up to 8
     return "TMA path: sizes beyond its grid";
   return {};
 }
 
-double tmaEstimateMs(const ConvProblem &p, Dir dir) {
+namespace {
+// The launch: output tiles, and the split of their slices over blocks (split-K, kSplitK only: when
+// the tiles leave SMs idle, e.g. resnet50 res5's 7x7 images in 52 tiles of 256 x 128).
+struct TmaPlan {
+  int64_t tiles = 0;
+  int iters = 0, splits = 1, itersPerSplit = 0;
+  double ms = 0; // the model's time
+};
+TmaPlan tmaPlan(const ConvProblem &p, Dir dir, unsigned flags) {
   const ConvGeom g = makeConvGeom(p);
   const View v = viewOf(g, dir, p.dataType);
   const TmaShape t = shapeOf(tmaTile(v));
-  const int64_t tiles = tmaBlocks(g, v);
-  const double waves = std::ceil(double(tiles) / kPlanSMs);
+  TmaPlan pl;
+  pl.tiles = tmaBlocks(g, v);
   const int depth = t.depth(v.esize);
-  const double blockFlops = 2.0 * t.bm * t.bn * double(g.F * ceilDiv(v.RC, depth) * depth);
+  pl.iters = int(g.F * ceilDiv(v.RC, depth));
+  pl.itersPerSplit = pl.iters;
   // 800 against the cp.async tiles' 600: the ratio measured on the H200 (TMA 1.25-1.55x TileL on six
   // layers, bench/sandbox), the scale the other paths' models share. TF32 wgmma: half the rate.
   const double rate = v.esize == 4 ? 400e9 : 800e9;
   const double bytes = double(p.x.numel() + p.w.numel() + p.y.numel()) * v.esize;
-  return 0.004 + waves * blockFlops / (rate / kPlanSMs) + bytes / 3.0e9;
+  const double outElems = double(g.N) * v.outH * v.outW * v.NC;
+  pl.ms = INFINITY;
+  const int maxSplits = (flags & kSplitK) ? int(std::min<int64_t>(8, pl.iters / 8)) : 1;
+  for (int s = 1; s <= std::max(1, maxSplits); ++s) {
+    const int ips = int(ceilDiv(pl.iters, s));
+    if (s > 1 && ceilDiv(pl.iters, ips) != s)
+      continue; // the same split as a smaller s
+    const double waves = std::ceil(double(pl.tiles * s) / kPlanSMs);
+    const double blockFlops = 2.0 * t.bm * t.bn * double(ips) * depth;
+    // Partials written and read back (fp32), plus the reduction's launch.
+    const double splitMs = s > 1 ? double(s) * outElems * 8.0 / 2.5e9 + 0.004 : 0.0;
+    const double ms = 0.004 + waves * blockFlops / (rate / kPlanSMs) + bytes / 3.0e9 + splitMs;
+    if (ms < pl.ms * 0.97)
+      pl.ms = ms, pl.splits = s, pl.itersPerSplit = ips;
+  }
+  return pl;
+}
+} // namespace
+
+double tmaEstimateMs(const ConvProblem &p, Dir dir, unsigned flags) { return tmaPlan(p, dir, flags).ms; }
+
+size_t tmaWorkspace(const ConvProblem &p, Dir dir, unsigned flags) {
+  const TmaPlan pl = tmaPlan(p, dir, flags);
+  if (pl.splits == 1)
+    return 0;
+  const ConvGeom g = makeConvGeom(p);
+  const View v = viewOf(g, dir, p.dataType);
+  return size_t(pl.splits) * size_t(g.N) * size_t(v.outH) * size_t(v.outW) * size_t(v.NC) * 4 + 256;
 }
 
-bool runTma(const ConvArgs &a, Dir dir) {
+bool runTma(const ConvArgs &a, Dir dir, unsigned flags) {
   const ConvProblem &p = *a.p;
   const ConvGeom g = makeConvGeom(p);
   const View v = viewOf(g, dir, p.dataType);
+  const TmaPlan plan = tmaPlan(p, dir, flags);
+  if (plan.splits > 1 && a.workspaceBytes < tmaWorkspace(p, dir, flags))
+    return false;
   const int es = v.esize;
   const void *src = v.bwd ? a.dy : a.x;
   void *out = v.bwd ? a.dx : a.y;
@@ -466,6 +571,9 @@ bool runTma(const ConvArgs &a, Dir dir) {
   const CUtensorMapSwizzle kSwizzle = deep ? CU_TENSOR_MAP_SWIZZLE_128B : CU_TENSOR_MAP_SWIZZLE_64B;
   prm.kChunks = int(ceilDiv(v.RC, chunk));
   prm.iters = int(g.F) * prm.kChunks;
+  prm.splits = plan.splits, prm.itersPerSplit = plan.itersPerSplit;
+  if (plan.splits > 1)
+    prm.partial = reinterpret_cast<float *>((reinterpret_cast<uintptr_t>(a.workspace) + 255) / 256 * 256);
   for (int i = 0; i < 2; ++i) { // h, w
     const int pad = int(g.pad[1 + i]), dil = int(g.dil[1 + i]);
     prm.str[i] = int(g.str[1 + i]), prm.base[i] = v.bwd ? pad : -pad, prm.tapMul[i] = v.bwd ? -dil : dil;
@@ -476,8 +584,8 @@ bool runTma(const ConvArgs &a, Dir dir) {
   prm.vec2 = v.os[1] == 1 && (reinterpret_cast<uintptr_t>(out) & 3) == 0;
   // 8-value chunks of whole 16-byte pieces (float: two), every pixel's row aligned to one.
   const int64_t epc = 16 / es;
-  prm.vec8 = v.os[1] == 1 && aligned16(out) && v.os[0] % epc == 0 && v.os[3] % epc == 0 && v.os[4] % epc == 0 &&
-             v.NC % 8 == 0;
+  prm.vec8 =
+      v.os[1] == 1 && aligned16(out) && v.os[0] % epc == 0 && v.os[3] % epc == 0 && v.os[4] % epc == 0 && v.NC % 8 == 0;
 
   // Pairs of neighbouring column tiles (the same A box) load half of it each and multicast it, when
   // the box halves evenly at a swizzle-atom boundary (8 rows of 64 bytes).
@@ -530,14 +638,14 @@ bool runTma(const ConvArgs &a, Dir dir) {
                              CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
   if (rx != CUDA_SUCCESS || rw != CUDA_SUCCESS)
     return false; // the caller's general path runs instead
-  const int64_t blocks = int64_t(prm.tilesQ) * prm.tilesP * prm.tilesN * ceilDiv(v.NC, bn);
+  const int64_t blocks = int64_t(prm.tilesQ) * prm.tilesP * prm.tilesN * ceilDiv(v.NC, bn) * plan.splits;
   if (blocks == 0)
     return true;
   const cudaStream_t stream = streamOf(*a.handle);
   auto launch = [&](auto tag, auto cfg, auto bwd) {
     using T = typename decltype(tag)::type;
     using Cfg = decltype(cfg);
-    constexpr bool B = decltype(bwd)::value; // B read MN-major (the 16-bit backward-data's own filter)
+    constexpr bool B = decltype(bwd)::value;     // B read MN-major (the 16-bit backward-data's own filter)
     if constexpr (Cfg::ROW_BYTES != kRowBytes) { // the deep tiles: K-major only, unpaired
       if constexpr (!B) {
         convTmaKernel<T, Cfg, false, 1><<<unsigned(blocks), Cfg::THREADS, Cfg::SMEM_BYTES, stream>>>(mapX, mapW, prm);
@@ -569,12 +677,20 @@ bool runTma(const ConvArgs &a, Dir dir) {
     default: return withDir(tag, TileW{});
     }
   };
+  auto withType = [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    withCfg(tag);
+    if (plan.splits > 1) {
+      reduceTmaSplits<T><<<gridFor(int64_t(g.N) * v.outH * v.outW * v.NC), kBlock, 0, stream>>>(prm);
+      LAMINA_CUDA_LAUNCHED();
+    }
+  };
   if (p.dataType == LAMINA_DATA_HALF)
-    withCfg(TypeTag<__half>{});
+    withType(TypeTag<__half>{});
   else if (p.dataType == LAMINA_DATA_BFLOAT16)
-    withCfg(TypeTag<__nv_bfloat16>{});
+    withType(TypeTag<__nv_bfloat16>{});
   else
-    withCfg(TypeTag<float>{});
+    withType(TypeTag<float>{});
   return true;
 }
 
@@ -589,6 +705,8 @@ template <class T> void preloadT() {
   if constexpr (sizeof(T) == 2) // MN-major B: 16-bit only
     preloadOne<T, TileW, true, 1>(), preloadOne<T, TileWN, true, 1>(), preloadOne<T, TileWK, true, 1>(),
         preloadOne<T, TileW, true, 2>();
+  cudaFuncAttributes attr;
+  LAMINA_CUDA_CALL(cudaFuncGetAttributes(&attr, reduceTmaSplits<T>));
 }
 } // namespace
 
