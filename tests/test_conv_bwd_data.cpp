@@ -61,7 +61,7 @@ TEST(ConvBackwardData, HostPointerOnGpu) {
   }
 }
 
-// 3x3 stride-1 rows (tests/problems/conv_winograd.csv): WINOGRAD_NONFUSED besides the general
+// 3x3 and 5x5 stride-1 rows (tests/problems/conv_winograd*.csv): WINOGRAD_NONFUSED besides the general
 // algorithms, on both backends.
 TEST(ConvBackwardData, ConformanceWinograd) {
   LT_HANDLE_OR_SKIP(h);

@@ -253,15 +253,18 @@ inline int expectedRuns(size_t algos, const std::string &file = kConformanceList
   return int(loadSpecs(file).size() * perLayout * layouts().size() * algos * lt::mathTypes().size());
 }
 
-// The Winograd list (tests/problems/conv_winograd.csv) over `algos` (WINOGRAD_NONFUSED among them),
-// with chunks of 50 tiles on both backends so its small problems span several (wino_chunks: 121 tiles
-// in three chunks).
-inline void expectWinogradConformance(Dir d, std::vector<int> algos) {
+// The Winograd lists (tests/problems/conv_winograd.csv: 3x3; conv_winograd5x5.csv: 5x5) over `algos`
+// (WINOGRAD_NONFUSED among them; on the 5x5 list without notOn5x5, the algorithm that does not take
+// them), with chunks of 50 tiles on both backends so their small problems span several (wino_chunks:
+// 121 tiles in three chunks).
+inline void expectWinogradConformance(Dir d, std::vector<int> algos, int notOn5x5 = -1) {
   std::sort(algos.begin(), algos.end());
-  const char *list = "problems/conv_winograd.csv";
   setenv("LAMINA_CPU_WINOGRAD_CHUNK", "50", 1);
   setenv("LAMINA_CUDA_WINOGRAD_CHUNK", "50", 1);
-  EXPECT_EQ(runConformance(d, algos, list), expectedRuns(algos.size(), list));
+  const char *list3 = "problems/conv_winograd.csv", *list5 = "problems/conv_winograd5x5.csv";
+  EXPECT_EQ(runConformance(d, algos, list3), expectedRuns(algos.size(), list3));
+  algos.erase(std::remove(algos.begin(), algos.end(), notOn5x5), algos.end());
+  EXPECT_EQ(runConformance(d, algos, list5), expectedRuns(algos.size(), list5));
 }
 
 // One run of `algo` of direction d on the buffers (x, w, dy/y as the direction reads them), beta 0,

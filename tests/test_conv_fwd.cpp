@@ -36,7 +36,7 @@ TEST(ConvForward, ConformanceTensorCorePath) {
   EXPECT_EQ(ct::runConformance(ct::Dir::Forward, algos, list), ct::expectedRuns(algos.size(), list));
 }
 
-// 3x3 stride-1 rows (tests/problems/conv_winograd.csv): WINOGRAD_NONFUSED besides the general
+// 3x3 and 5x5 stride-1 rows (tests/problems/conv_winograd*.csv): WINOGRAD_NONFUSED besides the general
 // algorithms, on both backends.
 TEST(ConvForward, ConformanceWinograd) {
   LT_HANDLE_OR_SKIP(h);

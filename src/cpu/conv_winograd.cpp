@@ -1,4 +1,4 @@
-// WINOGRAD_NONFUSED, forward and backward-data: F(4x4, 3x3) (core/winograd.h) with the transformed
+// WINOGRAD_NONFUSED, forward and backward-data: F(4x4, 3x3) or F(2x2, 5x5) (core/winograd.h) with the transformed
 // filter U, a chunk of transformed input tiles V and the products M in the workspace; the 36 GEMMs
 // per group run through BLAS, one per thread. Tiles are processed in chunks of about kChunkBytes so
 // the GEMMs stay efficient and V and M stay bounded. Backward-filter (the forward's adjoint) keeps M
@@ -58,7 +58,8 @@ void transformInputs(const laminaContext &h, const wg::View &v, const T *src, in
   });
 }
 
-template <class T> void run(const ConvArgs &a, bool bwd) {
+template <class T, class W> void run(const ConvArgs &a, bool bwd) {
+  constexpr int R = W::kR, E = W::kTile; // taps, output tile edge
   using A = acc_t<T>;
   const ConvProblem &p = *a.p;
   const wg::View v = wg::makeView(p, bwd);
@@ -76,11 +77,11 @@ template <class T> void run(const ConvArgs &a, bool bwd) {
     const int64_t g = i / v.NCg, o = i % v.NCg;
     const T *wo = w + v.wOff + g * v.wsGroup + o * v.wsOut;
     for (int64_t c = 0; c < v.RCg; ++c) {
-      A f[9], u[kPoints];
-      for (int r = 0; r < 3; ++r)
-        for (int s = 0; s < 3; ++s)
-          f[r * 3 + s] = A(ld(wo + c * v.wsRed + r * v.wsR + s * v.wsS));
-      wg::filterTransform(f, u);
+      A f[R * R], u[kPoints];
+      for (int r = 0; r < R; ++r)
+        for (int s = 0; s < R; ++s)
+          f[r * R + s] = A(ld(wo + c * v.wsRed + r * v.wsR + s * v.wsS));
+      W::filter(f, u);
       for (int pt = 0; pt < kPoints; ++pt)
         U[((g * kPoints + pt) * v.NCg + o) * v.RCg + c] = u[pt];
     }
@@ -98,14 +99,14 @@ template <class T> void run(const ConvArgs &a, bool bwd) {
       const int64_t g = i / v.NCg, o = i % v.NCg;
       for (int64_t t = 0; t < nt; ++t) {
         const wg::TilePos tp = wg::tilePos(v, t0 + t);
-        A m[kPoints], y[16];
+        A m[kPoints], y[E * E];
         for (int pt = 0; pt < kPoints; ++pt)
           m[pt] = M[((g * kPoints + pt) * v.NCg + o) * tc + t];
-        wg::outputTransform(m, y);
+        W::output(m, y);
         T *yo = out + tp.n * v.os[0] + (g * v.NCg + o) * v.os[1];
-        for (int ii = 0; ii < wg::kTile && tp.h0 + ii < v.outH; ++ii)
-          for (int jj = 0; jj < wg::kTile && tp.w0 + jj < v.outW; ++jj)
-            storeScaled(yo + (tp.h0 + ii) * v.os[2] + (tp.w0 + jj) * v.os[3], compute_t<T>(y[ii * wg::kTile + jj]),
+        for (int ii = 0; ii < E && tp.h0 + ii < v.outH; ++ii)
+          for (int jj = 0; jj < E && tp.w0 + jj < v.outW; ++jj)
+            storeScaled(yo + (tp.h0 + ii) * v.os[2] + (tp.w0 + jj) * v.os[3], compute_t<T>(y[ii * E + jj]),
                         compute_t<T>(alpha), compute_t<T>(beta));
       }
     });
@@ -113,7 +114,8 @@ template <class T> void run(const ConvArgs &a, bool bwd) {
 }
 
 // Backward-filter: M[g][point][o][c] = sum over all tiles of Z (dy) times V (x), then dw = G^T M G.
-template <class T> void runFilter(const ConvArgs &a) {
+template <class T, class W> void runFilter(const ConvArgs &a) {
+  constexpr int R = W::kR, E = W::kTile; // taps, output tile edge
   using A = acc_t<T>;
   const ConvProblem &p = *a.p;
   const wg::View v = wg::makeView(p, false);
@@ -133,13 +135,13 @@ template <class T> void runFilter(const ConvArgs &a) {
       for (int64_t t = 0; t < nt; ++t) {
         const wg::TilePos tp = wg::tilePos(v, t0 + t);
         const T *yo = dy + tp.n * v.os[0] + (g * v.NCg + o) * v.os[1];
-        A d[16], z[kPoints];
-        for (int ii = 0; ii < wg::kTile; ++ii)
-          for (int jj = 0; jj < wg::kTile; ++jj) {
+        A d[E * E], z[kPoints];
+        for (int ii = 0; ii < E; ++ii)
+          for (int jj = 0; jj < E; ++jj) {
             const bool in = tp.h0 + ii < v.outH && tp.w0 + jj < v.outW;
-            d[ii * wg::kTile + jj] = in ? A(ld(yo + (tp.h0 + ii) * v.os[2] + (tp.w0 + jj) * v.os[3])) : A(0);
+            d[ii * E + jj] = in ? A(ld(yo + (tp.h0 + ii) * v.os[2] + (tp.w0 + jj) * v.os[3])) : A(0);
           }
-        wg::outputAdjoint(d, z);
+        W::outputAdj(d, z);
         for (int pt = 0; pt < kPoints; ++pt)
           Z[((g * kPoints + pt) * v.NCg + o) * tc + t] = z[pt];
       }
@@ -154,13 +156,13 @@ template <class T> void runFilter(const ConvArgs &a) {
     const int64_t g = i / v.NCg, o = i % v.NCg;
     T *wo = dw + v.wOff + g * v.wsGroup + o * v.wsOut;
     for (int64_t c = 0; c < v.RCg; ++c) {
-      A m[kPoints], f[9];
+      A m[kPoints], f[R * R];
       for (int pt = 0; pt < kPoints; ++pt)
         m[pt] = M[((g * kPoints + pt) * v.NCg + o) * v.RCg + c];
-      wg::filterAdjoint(m, f);
-      for (int r = 0; r < 3; ++r)
-        for (int s = 0; s < 3; ++s)
-          storeScaled(wo + c * v.wsRed + r * v.wsR + s * v.wsS, compute_t<T>(f[r * 3 + s]), alpha, beta);
+      W::filterAdj(m, f);
+      for (int r = 0; r < R; ++r)
+        for (int s = 0; s < R; ++s)
+          storeScaled(wo + c * v.wsRed + r * v.wsR + s * v.wsS, compute_t<T>(f[r * R + s]), alpha, beta);
     }
   });
 }
@@ -182,12 +184,20 @@ double estimateAny(const ConvProblem &p, bool bwd) {
   const double gemmMs = 2.0 * kPoints * v.G * v.NCg * v.RCg * double(v.T) / (kBlasGflops * 1e6);
   const double transformMs =
       1e-4 * v.G * (double(v.T) * (v.RCg + v.NCg) + double(v.RCg) * v.NCg) * (double(computeSize(p)) / 4.0);
-  return 4 * kCallOverheadMs + gemmMs + transformMs / typeFactor(p);
+  // F(2x2, 5x5) has 4x the tiles per output and generic (matrix-loop) transforms: it ran 1.0-1.6x
+  // GEMM's time on 5x5 layers here (GEMM already does 25 taps per column), so it is ranked after it.
+  const double variant = p.filt[0] == 5 ? 2.0 : 1.0;
+  return 4 * kCallOverheadMs + (gemmMs + transformMs / typeFactor(p)) * variant;
 }
 
-template <class T> void runFwd(const ConvArgs &a) { run<T>(a, false); }
-template <class T> void runBwd(const ConvArgs &a) { run<T>(a, true); }
-template <class T> void runWgrad(const ConvArgs &a) { runFilter<T>(a); }
+// The variant by filter size (whyNot admits 3x3 and 5x5 only).
+template <class T> void runFwd(const ConvArgs &a) {
+  a.p->filt[0] == 5 ? run<T, wg::F25>(a, false) : run<T, wg::F43>(a, false);
+}
+template <class T> void runBwd(const ConvArgs &a) {
+  a.p->filt[0] == 5 ? run<T, wg::F25>(a, true) : run<T, wg::F43>(a, true);
+}
+template <class T> void runWgrad(const ConvArgs &a) { runFilter<T, wg::F43>(a); } // 3x3 only (wg::whyNotFilter)
 
 } // namespace
 
@@ -220,7 +230,10 @@ const ConvAlgorithm kConvBwdFilterWinogradNonfused = {
     LAMINA_CONVOLUTION_BWD_FILTER_ALGO_WINOGRAD_NONFUSED,
     "WINOGRAD_NONFUSED",
     LAMINA_DETERMINISTIC,
-    [](const ConvProblem &p) { return whyNotAny(p, false); },
+    [](const ConvProblem &p) {
+      const std::string why = wg::whyNotFilter(p);
+      return why.empty() ? whyNotAny(p, false) : why;
+    },
     [](const ConvProblem &p) { return workspaceOf(p, false); },
     [](const ConvProblem &p) { return estimateAny(p, false); },
     [](const ConvArgs &a) {

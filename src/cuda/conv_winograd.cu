@@ -1,5 +1,5 @@
-// WINOGRAD_NONFUSED on the GPU, forward and backward-data (2-D 3x3, stride 1, dilation 1): the
-// F(4x4, 3x3) transforms of core/winograd.h (the CPU algorithm's, tested there) around one cuBLAS
+// WINOGRAD_NONFUSED on the GPU, all three directions (2-D 3x3 or 5x5, stride 1, dilation 1): the
+// F(4x4, 3x3) or F(2x2, 5x5) transforms of core/winograd.h (the CPU algorithm's, tested there) around one cuBLAS
 // strided-batched GEMM over the 36 transform points x groups per chunk of tiles:
 //   U[g][pt][o][c]  filter transform                     (once per call)
 //   V[g][pt][c][t]  input transform of a chunk of tiles  (threads over t: coalesced stores)
@@ -100,7 +100,7 @@ void gemmSplit(const laminaContext &h, GemmCall gc, const void *Alo, const void 
 }
 
 // U[((g * 36 + pt) * NCg + o) * RCg + c] for every (g, o, c), c fastest.
-template <class T>
+template <class T, class W>
 __global__ void filterTransformKernel(wg::View v, const T *__restrict__ w, acc_t<T> *__restrict__ U,
                                       acc_t<T> *__restrict__ Ulo) {
   using A = acc_t<T>;
@@ -108,13 +108,14 @@ __global__ void filterTransformKernel(wg::View v, const T *__restrict__ w, acc_t
   LAMINA_GRID_STRIDE_LOOP(i, total) {
     const int64_t c = i % v.RCg, rest = i / v.RCg, o = rest % v.NCg, g = rest / v.NCg;
     const T *f = w + v.wOff + g * v.wsGroup + o * v.wsOut + c * v.wsRed;
-    A taps[9], u[kPoints];
+    constexpr int R = W::kR;
+    A taps[R * R], u[kPoints];
 #pragma unroll
-    for (int r = 0; r < 3; ++r)
+    for (int r = 0; r < R; ++r)
 #pragma unroll
-      for (int s = 0; s < 3; ++s)
-        taps[r * 3 + s] = toAcc(f[r * v.wsR + s * v.wsS]);
-    wg::filterTransform(taps, u);
+      for (int s = 0; s < R; ++s)
+        taps[r * R + s] = toAcc(f[r * v.wsR + s * v.wsS]);
+    W::filter(taps, u);
 #pragma unroll
     for (int pt = 0; pt < kPoints; ++pt)
       storeSplit(U, Ulo, ((g * kPoints + pt) * v.NCg + o) * v.RCg + c, u[pt]);
@@ -150,31 +151,32 @@ __global__ void inputTransformKernel(wg::View v, const T *__restrict__ src, int6
 }
 
 // out tile t of channel o = A^T M A, stored as alpha * value + beta * out (out unread when beta == 0).
-template <class T>
+template <class T, class W>
 __global__ void outputTransformKernel(wg::View v, const acc_t<T> *__restrict__ M, int64_t t0, int64_t nt, int64_t tc,
                                       acc_t<T> alpha, acc_t<T> beta, T *__restrict__ out) {
   using A = acc_t<T>;
   const int64_t total = v.G * v.NCg * nt;
   LAMINA_GRID_STRIDE_LOOP(i, total) {
     const int64_t t = i % nt, go = i / nt, o = go % v.NCg, g = go / v.NCg;
-    A m[kPoints], y[16];
+    constexpr int E = W::kTile;
+    A m[kPoints], y[E * E];
 #pragma unroll
     for (int pt = 0; pt < kPoints; ++pt)
       m[pt] = M[((g * kPoints + pt) * v.NCg + o) * tc + t];
-    wg::outputTransform(m, y);
+    W::output(m, y);
     const wg::TilePos tp = wg::tilePos(v, t0 + t);
     T *yo = out + tp.n * v.os[0] + (g * v.NCg + o) * v.os[1];
 #pragma unroll
-    for (int ii = 0; ii < wg::kTile; ++ii)
+    for (int ii = 0; ii < E; ++ii)
 #pragma unroll
-      for (int jj = 0; jj < wg::kTile; ++jj)
+      for (int jj = 0; jj < E; ++jj)
         if (tp.h0 + ii < v.outH && tp.w0 + jj < v.outW)
-          storeScaled(yo + (tp.h0 + ii) * v.os[2] + (tp.w0 + jj) * v.os[3], y[ii * wg::kTile + jj], alpha, beta);
+          storeScaled(yo + (tp.h0 + ii) * v.os[2] + (tp.w0 + jj) * v.os[3], y[ii * E + jj], alpha, beta);
   }
 }
 
 // Z[((g * 36 + pt) * NCg + o) * tc + t] = A dy A^T of dy tile t0 + t of output channel o (0 outside dy).
-template <class T>
+template <class T, class W>
 __global__ void dyTransformKernel(wg::View v, const T *__restrict__ dy, int64_t t0, int64_t nt, int64_t tc,
                                   acc_t<T> *__restrict__ Z, acc_t<T> *__restrict__ Zlo) {
   using A = acc_t<T>;
@@ -183,15 +185,16 @@ __global__ void dyTransformKernel(wg::View v, const T *__restrict__ dy, int64_t 
     const int64_t t = i % nt, go = i / nt, o = go % v.NCg, g = go / v.NCg;
     const wg::TilePos tp = wg::tilePos(v, t0 + t);
     const T *yo = dy + tp.n * v.os[0] + (g * v.NCg + o) * v.os[1];
-    A d[16], z[kPoints];
+    constexpr int M = W::kTile;
+    A d[M * M], z[kPoints];
 #pragma unroll
-    for (int ii = 0; ii < wg::kTile; ++ii)
+    for (int ii = 0; ii < M; ++ii)
 #pragma unroll
-      for (int jj = 0; jj < wg::kTile; ++jj) {
+      for (int jj = 0; jj < M; ++jj) {
         const bool in = tp.h0 + ii < v.outH && tp.w0 + jj < v.outW;
-        d[ii * wg::kTile + jj] = in ? toAcc(yo[(tp.h0 + ii) * v.os[2] + (tp.w0 + jj) * v.os[3]]) : A(0);
+        d[ii * M + jj] = in ? toAcc(yo[(tp.h0 + ii) * v.os[2] + (tp.w0 + jj) * v.os[3]]) : A(0);
       }
-    wg::outputAdjoint(d, z);
+    W::outputAdj(d, z);
 #pragma unroll
     for (int pt = 0; pt < kPoints; ++pt)
       storeSplit(Z, Zlo, ((g * kPoints + pt) * v.NCg + o) * tc + t, z[pt]);
@@ -199,28 +202,29 @@ __global__ void dyTransformKernel(wg::View v, const T *__restrict__ dy, int64_t 
 }
 
 // dw of (g, o, c) = alpha * G^T M G + beta * dw (dw unread when beta == 0); threads over c.
-template <class T>
+template <class T, class W>
 __global__ void filterAdjointKernel(wg::View v, const acc_t<T> *__restrict__ M, acc_t<T> alpha, acc_t<T> beta,
                                     T *__restrict__ dw) {
   using A = acc_t<T>;
   const int64_t total = v.G * v.NCg * v.RCg;
   LAMINA_GRID_STRIDE_LOOP(i, total) {
     const int64_t c = i % v.RCg, go = i / v.RCg, o = go % v.NCg, g = go / v.NCg;
-    A m[kPoints], f[9];
+    constexpr int R = W::kR;
+    A m[kPoints], f[R * R];
 #pragma unroll
     for (int pt = 0; pt < kPoints; ++pt)
       m[pt] = M[((g * kPoints + pt) * v.NCg + o) * v.RCg + c];
-    wg::filterAdjoint(m, f);
+    W::filterAdj(m, f);
     T *wo = dw + v.wOff + g * v.wsGroup + o * v.wsOut + c * v.wsRed;
 #pragma unroll
-    for (int r = 0; r < 3; ++r)
+    for (int r = 0; r < R; ++r)
 #pragma unroll
-      for (int s = 0; s < 3; ++s)
-        storeScaled(wo + r * v.wsR + s * v.wsS, f[r * 3 + s], alpha, beta);
+      for (int s = 0; s < R; ++s)
+        storeScaled(wo + r * v.wsR + s * v.wsS, f[r * R + s], alpha, beta);
   }
 }
 
-template <class T> void run(const ConvArgs &a, bool bwd) {
+template <class T, class W> void run(const ConvArgs &a, bool bwd) {
   using A = acc_t<T>;
   const ConvProblem &p = *a.p;
   const laminaContext &h = *a.handle;
@@ -236,7 +240,8 @@ template <class T> void run(const ConvArgs &a, bool bwd) {
   A *M = ws.take<A>(batches * v.NCg * tc);
   A *Ulo = split ? U + batches * v.NCg * v.RCg : nullptr;
   A *Vlo = split ? V + batches * v.RCg * tc : nullptr;
-  filterTransformKernel<T><<<gridFor(v.G * v.NCg * v.RCg), kBlock, 0, stream>>>(v, static_cast<const T *>(a.w), U, Ulo);
+  filterTransformKernel<T, W>
+      <<<gridFor(v.G * v.NCg * v.RCg), kBlock, 0, stream>>>(v, static_cast<const T *>(a.w), U, Ulo);
   LAMINA_CUDA_LAUNCHED();
   for (int64_t t0 = 0; t0 < v.T; t0 += tc) {
     const int64_t nt = std::min(tc, v.T - t0);
@@ -251,13 +256,13 @@ template <class T> void run(const ConvArgs &a, bool bwd) {
     gc.C = M, gc.ldc = tc, gc.strideC = v.NCg * tc;
     gc.batch = batches;
     gemmSplit(h, gc, Vlo, Ulo);
-    outputTransformKernel<T>
+    outputTransformKernel<T, W>
         <<<gridFor(v.G * v.NCg * nt), kBlock, 0, stream>>>(v, M, t0, nt, tc, A(a.alpha), A(a.beta), out);
     LAMINA_CUDA_LAUNCHED();
   }
 }
 
-template <class T> void runWgrad(const ConvArgs &a) {
+template <class T, class W> void runWgrad(const ConvArgs &a) {
   using A = acc_t<T>;
   const ConvProblem &p = *a.p;
   const laminaContext &h = *a.handle;
@@ -276,7 +281,7 @@ template <class T> void runWgrad(const ConvArgs &a) {
     inputTransformKernel<T>
         <<<gridFor(v.G * v.RCg * nt), kBlock, 0, stream>>>(v, static_cast<const T *>(a.x), t0, nt, tc, V, Vlo);
     LAMINA_CUDA_LAUNCHED();
-    dyTransformKernel<T>
+    dyTransformKernel<T, W>
         <<<gridFor(v.G * v.NCg * nt), kBlock, 0, stream>>>(v, static_cast<const T *>(a.dy), t0, nt, tc, Z, Zlo);
     LAMINA_CUDA_LAUNCHED();
     // Column-major view of M_b[NCg x RCg] += Z_b[NCg x nt] * V_b^T[nt x RCg] (row-major, ld tc):
@@ -290,7 +295,7 @@ template <class T> void runWgrad(const ConvArgs &a) {
     gc.beta = t0 == 0 ? 0.0 : 1.0;
     gemmSplit(h, gc, Vlo, Zlo);
   }
-  filterAdjointKernel<T>
+  filterAdjointKernel<T, W>
       <<<gridFor(v.G * v.NCg * v.RCg), kBlock, 0, stream>>>(v, M, A(a.alpha), A(a.beta), static_cast<T *>(a.dw));
   LAMINA_CUDA_LAUNCHED();
 }
@@ -319,11 +324,19 @@ double estimateAny(const ConvProblem &p, bool bwd) {
   return flops / (tflops * 1e9 * std::max(small, 0.02)) + bytes / 2.5e9 + 0.008 * double(1 + 3 * chunks);
 }
 
-template <class T> void runFwd(const ConvArgs &a) { run<T>(a, false); }
-template <class T> void runBwd(const ConvArgs &a) { run<T>(a, true); }
+// The variant by filter size (whyNot admits 3x3 and 5x5 only).
+template <class T> void runFwd(const ConvArgs &a) {
+  a.p->filt[0] == 5 ? run<T, wg::F25>(a, false) : run<T, wg::F43>(a, false);
+}
+template <class T> void runBwd(const ConvArgs &a) {
+  a.p->filt[0] == 5 ? run<T, wg::F25>(a, true) : run<T, wg::F43>(a, true);
+}
+template <class T> void runWgradAny(const ConvArgs &a) {
+  runWgrad<T, wg::F43>(a); // 3x3 only (wg::whyNotFilter)
+}
 
 std::string whyNotWgrad(const ConvProblem &p) {
-  if (std::string why = wg::whyNot(p); !why.empty())
+  if (std::string why = wg::whyNotFilter(p); !why.empty())
     return why;
   const wg::View v = wg::makeView(p, false);
   const int64_t tc = chunkTiles(p, v, true);
@@ -332,12 +345,16 @@ std::string whyNotWgrad(const ConvProblem &p) {
   return {};
 }
 
+template <class T, class W> void preloadVariant() {
+  preloadKernel(filterTransformKernel<T, W>);
+  preloadKernel(outputTransformKernel<T, W>);
+}
 template <class T> void preloadT() {
-  preloadKernel(filterTransformKernel<T>);
   preloadKernel(inputTransformKernel<T>);
-  preloadKernel(outputTransformKernel<T>);
-  preloadKernel(dyTransformKernel<T>);
-  preloadKernel(filterAdjointKernel<T>);
+  preloadVariant<T, wg::F43>();
+  preloadVariant<T, wg::F25>();
+  preloadKernel(dyTransformKernel<T, wg::F43>); // backward-filter: F(4x4, 3x3) only
+  preloadKernel(filterAdjointKernel<T, wg::F43>);
 }
 
 } // namespace
@@ -370,6 +387,6 @@ const ConvAlgorithm kConvBwdFilterWinogradNonfused = {
     // The forward's work (the same GEMM sizes and transforms); the dy transform replaces U's. The
     // 3xTF32 GEMMs reduce over all tiles (long k) and ran at 0.62x the forward's model on the H200.
     [](const ConvProblem &p) { return estimateAny(p, false) * (splitTf32(p) ? 0.65 : 1.0); },
-    [](const ConvArgs &a) { LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, runWgrad, a); }};
+    [](const ConvArgs &a) { LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, runWgradAny, a); }};
 
 } // namespace lamina::cuda
