@@ -133,6 +133,11 @@ std::string whyNot(const ConvProblem &p) {
   std::string why = whyNotGemm(p);
   if (why.empty() && p.outSize() > INT_MAX)
     return "an image's output positions exceed the 32-bit range of cuBLAS";
+  // col2im's per-dim coordinates are 32-bit (tapsReaching).
+  for (int i = 0; why.empty() && i < p.spatialDims; ++i)
+    if (p.in[i] + p.pad[i] > INT_MAX / 2 || p.out[i] * p.stride[i] > INT_MAX / 2 ||
+        p.filt[i] * p.dil[i] > INT_MAX / 2)
+      why = "a spatial size, padding, stride or dilated filter beyond col2im's 32-bit coordinates";
   return why;
 }
 

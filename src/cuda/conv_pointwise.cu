@@ -49,13 +49,21 @@ bool strided(const ConvProblem &p) {
   return false;
 }
 
+// NCHW backward-filter as one GEMM per image (else: channel-major copies and one GEMM): at stride 1,
+// with images of 128+ positions (the per-image GEMMs' reduction; resnet50 res5's 49 ran 1.5-2.5x
+// slower that way on the H200 than the copies) and its per-image buffer within the copy budget.
+bool perImageFilter(const ConvProblem &p) {
+  const size_t acc = p.dataType == LAMINA_DATA_DOUBLE ? 8 : 4;
+  return !strided(p) && p.outSize() >= 128 && size_t(p.N) * size_t(p.K) * size_t(p.C) * acc <= kPackBudget;
+}
+
 // Workspace bytes of a direction (without the 256-byte alignment slack).
 size_t copyBytes(const ConvProblem &p, ConvDirection d) {
   const size_t NP = size_t(p.N) * size_t(p.outSize()), elem = dataTypeSize(p.dataType);
   const size_t acc = p.dataType == LAMINA_DATA_DOUBLE ? 8 : 4;
   if (d == ConvDirection::BackwardFilter && formOf(p) == Form::Nchw)
-    return strided(p) ? size_t(p.C + p.K) * NP * elem                  // x' and dy'
-                      : size_t(p.N) * size_t(p.K) * size_t(p.C) * acc; // one dw per image
+    return perImageFilter(p) ? size_t(p.N) * size_t(p.K) * size_t(p.C) * acc // one dw per image
+                             : size_t(p.C + p.K) * NP * elem;                // x' and dy'
   if (!strided(p))
     return 0;
   if (d == ConvDirection::BackwardData)
@@ -214,7 +222,7 @@ GemmCall callOf(const ConvProblem &p, ConvDirection d) {
     g.transB = true, g.ldb = p.C, g.strideB = 0;
     g.ldc = P, g.strideC = p.C * P;
     g.batch = p.N;
-  } else if (f == Form::Nchw && d == ConvDirection::BackwardFilter && !strided(p)) {
+  } else if (f == Form::Nchw && d == ConvDirection::BackwardFilter && perImageFilter(p)) {
     // per image: dw[n]^T [C x K] = x[n] [C x P] * dy[n]^T [P x K], into the float (double) buffer
     g.m = p.C, g.n = p.K, g.k = P;
     g.transA = true, g.lda = P, g.strideA = p.C * P;
@@ -305,7 +313,7 @@ double pointwiseEstimateMs(const ConvProblem &p, ConvDirection d) {
   // pixels) at ~0.45 TB/s (res3_proj: 0.09 ms for fp16's 26 MB); NCHW backward-filter's channel-major
   // copies at stride 1 (long merged rows) at ~1 TB/s counting reads and writes.
   const double copies = double(copyBytes(p, d));
-  if (d == ConvDirection::BackwardFilter && formOf(p) == Form::Nchw && !strided(p)) {
+  if (d == ConvDirection::BackwardFilter && formOf(p) == Form::Nchw && perImageFilter(p)) {
     // One GEMM per image (output K x C, reduction P), then the per-image sums read once: not yet
     // measured; modelled as the one-GEMM form at half its rate.
     return 2.0 * ms * 1.4 + copies / 2.0e9 + 0.008;
@@ -322,7 +330,8 @@ void runPointwise(const ConvArgs &a, ConvDirection d) {
   const Form f = formOf(p);
   const bool nchw = f == Form::Nchw, str = strided(p);
   const size_t elem = dataTypeSize(p.dataType);
-  char *ws = static_cast<char *>(a.workspace); // the caller checked its size (pointwiseWorkspace)
+  // The caller checked its size (pointwiseWorkspace, with 256 bytes of slack for this alignment).
+  char *ws = reinterpret_cast<char *>((reinterpret_cast<uintptr_t>(a.workspace) + 255) / 256 * 256);
   // x, or with a stride its sampled pixels packed in the same layout.
   auto sampledX = [&]() -> const void * {
     if (!str)
@@ -339,7 +348,7 @@ void runPointwise(const ConvArgs &a, ConvDirection d) {
       g.alpha = 1, g.beta = 0;
   } else if (!nchw) {
     g.A = sampledX(), g.B = a.dy, g.C = a.dw;
-  } else if (!str) { // one GEMM per image into ws, then the sum over images
+  } else if (perImageFilter(p)) { // one GEMM per image into ws, then the sum over images
     g.A = a.x, g.B = a.dy, g.C = ws, g.alpha = 1, g.beta = 0;
     gemmStridedBatched(h, g);
     LAMINA_CUDA_DISPATCH_FLOAT_TYPES(p.dataType, sumImagesT, a, ws);

@@ -650,9 +650,11 @@ bool runTma(const ConvArgs &a, Dir dir, unsigned flags) {
       if constexpr (!B) {
         convTmaKernel<T, Cfg, false, 1><<<unsigned(blocks), Cfg::THREADS, Cfg::SMEM_BYTES, stream>>>(mapX, mapW, prm);
         LAMINA_CUDA_LAUNCHED();
+      } else {
+        ::lamina::fail(LAMINA_STATUS_INTERNAL_ERROR, "TMA path: a 128-byte tile planned with an MN-major filter");
       }
     } else if constexpr (sizeof(T) == 4 && B) {
-      // never planned: float reads the filter K-major
+      ::lamina::fail(LAMINA_STATUS_INTERNAL_ERROR, "TMA path: float planned with an MN-major filter");
     } else {
       if constexpr (std::is_same_v<Cfg, TileW>) { // only TileW pairs (clusters are opt-in, for measuring)
         if (cl == 2) {
