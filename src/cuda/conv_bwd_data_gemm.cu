@@ -135,8 +135,7 @@ std::string whyNot(const ConvProblem &p) {
     return "an image's output positions exceed the 32-bit range of cuBLAS";
   // col2im's per-dim coordinates are 32-bit (tapsReaching).
   for (int i = 0; why.empty() && i < p.spatialDims; ++i)
-    if (p.in[i] + p.pad[i] > INT_MAX / 2 || p.out[i] * p.stride[i] > INT_MAX / 2 ||
-        p.filt[i] * p.dil[i] > INT_MAX / 2)
+    if (p.in[i] + p.pad[i] > INT_MAX / 2 || p.out[i] * p.stride[i] > INT_MAX / 2 || p.filt[i] * p.dil[i] > INT_MAX / 2)
       why = "a spatial size, padding, stride or dilated filter beyond col2im's 32-bit coordinates";
   return why;
 }

@@ -76,6 +76,33 @@ struct TmaParams {
   float *partial;
 };
 
+// Each consumer warpgroup's BM / 2 x BN accumulators (fp32) into the now idle pipeline stages, rows LD
+// floats apart (pairs as float2 when LD is even), for a coalesced write-out by the same warpgroup;
+// returns its first staged row. Every slice was consumed by both warpgroups first: no wgmma still reads
+// a stage, no copy still writes one.
+template <class Cfg, int LD>
+__device__ __forceinline__ float *stageAccumulators(const float (&acc)[Cfg::MI][Cfg::NI][4], uint8_t *smem) {
+  static_assert(Cfg::BM * LD * 4 <= Cfg::BAR_OFFSET, "staging fits in the stages");
+  const int cw = threadIdx.x / kThreads - 1, row0 = cw * (Cfg::BM / 2);
+  asm volatile("bar.sync 1, 256;\n" ::: "memory");
+  float *st = reinterpret_cast<float *>(smem) + size_t(row0) * LD;
+  int cur = 0;
+  forEachRowPair<Cfg, true>(
+      acc,
+      [&](int row) {
+        cur = row - row0;
+        return true;
+      },
+      [&](int col, float v0, float v1) {
+        if constexpr (LD % 2 == 0)
+          *reinterpret_cast<float2 *>(&st[cur * LD + col]) = make_float2(v0, v1);
+        else
+          st[cur * LD + col] = v0, st[cur * LD + col + 1] = v1;
+      });
+  asm volatile("bar.sync %0, 128;\n" ::"r"(2 + cw) : "memory");
+  return st;
+}
+
 // The consumers' accumulators to the output box (rows) x output channels k0 .. (columns).
 template <class T, class Cfg>
 __device__ __forceinline__ void storeTile(const TmaParams &p, const float (&acc)[Cfg::MI][Cfg::NI][4], uint8_t *smem,
@@ -110,21 +137,9 @@ __device__ __forceinline__ void storeTile(const TmaParams &p, const float (&acc)
     // Coalesced: each consumer warpgroup stages its 128 x BN accumulators (fp32) in the now idle
     // pipeline stages, then writes whole 16-byte chunks of output rows (16 threads per 256-byte row
     // for BN = 128) instead of scattered pairs.
-    static_assert(Cfg::BM * (Cfg::BN + 4) * 4 <= Cfg::BAR_OFFSET, "staging fits in the stages");
     constexpr int LD = Cfg::BN + 4, ROWS = Cfg::BM / 2, CPR = Cfg::BN / 8;
-    const int cw = threadIdx.x / kThreads - 1, row0 = cw * ROWS, t = threadIdx.x % kThreads;
-    // Every slice was consumed by both warpgroups: no wgmma still reads a stage, no copy still writes one.
-    asm volatile("bar.sync 1, 256;\n" ::: "memory");
-    float *st = reinterpret_cast<float *>(smem) + size_t(row0) * LD;
-    int cur = 0;
-    forEachRowPair<Cfg, true>(
-        acc,
-        [&](int row) {
-          cur = row - row0;
-          return true;
-        },
-        [&](int col, float v0, float v1) { *reinterpret_cast<float2 *>(&st[cur * LD + col]) = make_float2(v0, v1); });
-    asm volatile("bar.sync %0, 128;\n" ::"r"(2 + cw) : "memory");
+    const int row0 = (threadIdx.x / kThreads - 1) * ROWS, t = threadIdx.x % kThreads;
+    const float *st = stageAccumulators<Cfg, LD>(acc, smem);
     for (int i = t; i < ROWS * CPR; i += kThreads) {
       const int r = i / CPR, ch = i - r * CPR, k = k0 + 8 * ch;
       int64_t off;
@@ -159,21 +174,10 @@ __device__ __forceinline__ void storeTile(const TmaParams &p, const float (&acc)
     // Channels not contiguous (NCHW): stage as above (scalar stores, rows BN + 1 apart against bank
     // conflicts), then each thread keeps one output row and walks the columns, so a warp writes 32
     // neighbouring pixels of one channel.
-    static_assert(Cfg::BM * (Cfg::BN + 1) * 4 <= Cfg::BAR_OFFSET, "staging fits in the stages");
     constexpr int LD = Cfg::BN + 1, ROWS = Cfg::BM / 2, COLSTEP = kThreads / ROWS;
     static_assert(kThreads % ROWS == 0, "whole rows per consumer warpgroup");
-    const int cw = threadIdx.x / kThreads - 1, row0 = cw * ROWS, t = threadIdx.x % kThreads;
-    asm volatile("bar.sync 1, 256;\n" ::: "memory");
-    float *st = reinterpret_cast<float *>(smem) + size_t(row0) * LD;
-    int cur = 0;
-    forEachRowPair<Cfg, true>(
-        acc,
-        [&](int row) {
-          cur = row - row0;
-          return true;
-        },
-        [&](int col, float v0, float v1) { st[cur * LD + col] = v0, st[cur * LD + col + 1] = v1; });
-    asm volatile("bar.sync %0, 128;\n" ::"r"(2 + cw) : "memory");
+    const int row0 = (threadIdx.x / kThreads - 1) * ROWS, t = threadIdx.x % kThreads;
+    const float *st = stageAccumulators<Cfg, LD>(acc, smem);
     const int r = t % ROWS;
     int64_t off;
     if (!rowOffset(row0 + r, off))
