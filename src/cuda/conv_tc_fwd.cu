@@ -782,11 +782,12 @@ void preloadKernels() {
   preloadBwdFilterKernels();
 }
 
+// Applies when the cp.async plan does, or else the TMA path (checked second: the algorithms call this
+// before every run, and the TMA choice costs the model of both paths).
 std::string whyNotConv(const ConvProblem &p, Dir dir, unsigned flags) {
-  if (pickTma(p, dir, flags) != TmaUse::None)
-    return {};
   const Setup st = setupFor(p, dir, flags);
-  return st.why.empty() ? limits(p, dir, st) : st.why;
+  const std::string why = st.why.empty() ? limits(p, dir, st) : st.why;
+  return why.empty() || pickTma(p, dir, flags) == TmaUse::None ? why : std::string();
 }
 
 size_t convWorkspace(const ConvProblem &p, Dir dir, unsigned flags) {

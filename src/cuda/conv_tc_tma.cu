@@ -536,13 +536,18 @@ TmaPlan tmaPlan(const ConvProblem &p, Dir dir, unsigned flags) {
 
 double tmaEstimateMs(const ConvProblem &p, Dir dir, unsigned flags) { return tmaPlan(p, dir, flags).ms; }
 
-size_t tmaWorkspace(const ConvProblem &p, Dir dir, unsigned flags) {
-  const TmaPlan pl = tmaPlan(p, dir, flags);
+namespace {
+// The split partials' bytes (and alignment slack) of a plan.
+size_t splitBytes(const ConvGeom &g, const View &v, const TmaPlan &pl) {
   if (pl.splits == 1)
     return 0;
-  const ConvGeom g = makeConvGeom(p);
-  const View v = viewOf(g, dir, p.dataType);
   return size_t(pl.splits) * size_t(g.N) * size_t(v.outH) * size_t(v.outW) * size_t(v.NC) * 4 + 256;
+}
+} // namespace
+
+size_t tmaWorkspace(const ConvProblem &p, Dir dir, unsigned flags) {
+  const ConvGeom g = makeConvGeom(p);
+  return splitBytes(g, viewOf(g, dir, p.dataType), tmaPlan(p, dir, flags));
 }
 
 bool runTma(const ConvArgs &a, Dir dir, unsigned flags) {
@@ -550,7 +555,7 @@ bool runTma(const ConvArgs &a, Dir dir, unsigned flags) {
   const ConvGeom g = makeConvGeom(p);
   const View v = viewOf(g, dir, p.dataType);
   const TmaPlan plan = tmaPlan(p, dir, flags);
-  if (plan.splits > 1 && a.workspaceBytes < tmaWorkspace(p, dir, flags))
+  if (a.workspaceBytes < splitBytes(g, v, plan))
     return false;
   const int es = v.esize;
   const void *src = v.bwd ? a.dy : a.x;
