@@ -8,11 +8,12 @@
 // Backward-filter (the adjoint): V of x and Z[g][pt][o][t] = A dy A^T per chunk, M[g][pt][o][c] +=
 // Z[g][pt] (NCg x tiles) * V[g][pt]^T (tiles x RCg) accumulated over the chunks by cuBLAS, then
 // dw = G^T M G with alpha/beta.
-// in the accumulation type (float; double for double). Float under TENSOR_OP math runs the GEMMs on
-// TF32 tensor cores as 3xTF32: U and V are stored split, x = hi + lo with hi rounded to TF32, and
-// M = Vlo Uhi + Vhi Ulo + Vhi Uhi. A single TF32 GEMM was 3x faster than FP32 but the transforms
-// amplify its rounding (8e-3 of max |y| against cuDNN on vgg16.conv4_2, past TF32's 5e-3 bound);
-// the split keeps float's accuracy. Half/bfloat16 keep exact float GEMMs.
+// in the accumulation type (float; double for double). Float under TENSOR_OP math keeps float's
+// accuracy: a single TF32 GEMM was 3x faster than FP32 but the transforms amplify its rounding (8e-3 of
+// max |y| against cuDNN on vgg16.conv4_2, past TF32's 5e-3 bound). Its backward-filter runs 3xTF32
+// where that measured faster (splitTf32): U and V stored split, x = hi + lo with hi rounded to TF32,
+// M = Vlo Uhi + Vhi Ulo + Vhi Uhi; everything else runs exact FP32 GEMMs, which beat 3xTF32 on 50 of
+// the 54 forward and backward-data rows of the H200 run v7 (up to 2.2x). Half/bfloat16: float GEMMs.
 #include "core/winograd.h"
 
 #include "cuda/blas.h"
@@ -34,15 +35,27 @@ using wg::kPoints;
 // V and M of one chunk of tiles are kept near this.
 constexpr size_t kChunkBudget = size_t(256) << 20;
 
-// 3xTF32 (see the top): U and V stored twice, hi and lo.
-bool splitTf32(const ConvProblem &p) { return p.dataType == LAMINA_DATA_FLOAT && p.math == LAMINA_TENSOR_OP_MATH; }
+// 3xTF32 (see the top; U and V stored twice, hi and lo): float under TENSOR_OP math, backward-filter,
+// at least 128 channels each side, and below 512 channels or in one chunk of tiles. On the H200 (v7,
+// batch 64) 3xTF32 ran 1.11-1.27x faster than FP32 on alexnet conv3-5, resnet50 res3-5 and vgg16
+// conv2_2, tied on conv3_2, and 1.6-1.9x slower on 64 channels (vgg16 conv1_2, res2_3x3) and 512
+// channels over several chunks (conv4_2 2.85 against 1.71 ms, conv5_2 1.03 / 0.61).
+bool splitTf32(const ConvProblem &p, bool wgrad) {
+  if (p.dataType != LAMINA_DATA_FLOAT || p.math != LAMINA_TENSOR_OP_MATH || !wgrad)
+    return false;
+  const wg::View v = wg::makeView(p, false);
+  if (std::min(v.NCg, v.RCg) < 128)
+    return false;
+  const int64_t perTile = kPoints * v.G * 2 * (v.RCg + v.NCg) * int64_t(sizeof(float)); // split V and Z
+  return std::max(v.NCg, v.RCg) < 512 || v.T <= int64_t(kChunkBudget) / perTile;
+}
 
 // wgrad: backward-filter, whose chunks hold V and Z (both split under 3xTF32); else V and M.
 // LAMINA_CUDA_WINOGRAD_CHUNK sets the tiles per chunk (the tests' small problems then span chunks).
 int64_t chunkTiles(const ConvProblem &p, const wg::View &v, bool wgrad = false) {
   if (const char *e = std::getenv("LAMINA_CUDA_WINOGRAD_CHUNK"); e && std::atoll(e) > 0)
     return std::min(v.T, int64_t(std::atoll(e)));
-  const int64_t parts = splitTf32(p) ? 2 : 1;
+  const int64_t parts = splitTf32(p, wgrad) ? 2 : 1;
   const int64_t perTile = kPoints * v.G * (parts * v.RCg + (wgrad ? parts : 1) * v.NCg) * int64_t(accSize(p));
   return std::min(v.T, std::max<int64_t>(1, int64_t(kChunkBudget) / perTile));
 }
@@ -50,7 +63,7 @@ int64_t chunkTiles(const ConvProblem &p, const wg::View &v, bool wgrad = false) 
 size_t workspaceWgrad(const ConvProblem &p) {
   const wg::View v = wg::makeView(p, false);
   const int64_t tc = chunkTiles(p, v, true), a = int64_t(accSize(p)), b = v.G * kPoints;
-  const int64_t parts = splitTf32(p) ? 2 : 1;
+  const int64_t parts = splitTf32(p, true) ? 2 : 1;
   return alignUp(size_t(a * b * v.NCg * v.RCg)) + alignUp(size_t(a * b * v.RCg * tc * parts)) +
          alignUp(size_t(a * b * v.NCg * tc * parts));
 }
@@ -58,7 +71,7 @@ size_t workspaceWgrad(const ConvProblem &p) {
 size_t workspaceOf(const ConvProblem &p, bool bwd) {
   const wg::View v = wg::makeView(p, bwd);
   const int64_t tc = chunkTiles(p, v), a = int64_t(accSize(p)), b = v.G * kPoints;
-  const int64_t parts = splitTf32(p) ? 2 : 1;
+  const int64_t parts = splitTf32(p, false) ? 2 : 1;
   return alignUp(size_t(a * b * v.NCg * v.RCg * parts)) + alignUp(size_t(a * b * v.RCg * tc * parts)) +
          alignUp(size_t(a * b * v.NCg * tc));
 }
@@ -76,11 +89,11 @@ __device__ __forceinline__ void storeSplit(float *dst, float *lo, int64_t i, flo
 }
 __device__ __forceinline__ void storeSplit(double *dst, double *, int64_t i, double x) { dst[i] = x; }
 
-// The GEMMs run in the accumulation type; only float keeps the problem's math (TENSOR_OP: TF32).
-GemmCall gemmOf(const ConvProblem &p) {
+// The GEMMs run in the accumulation type, on TF32 tensor cores only when split (3xTF32).
+GemmCall gemmOf(const ConvProblem &p, bool split) {
   GemmCall gc;
   gc.abType = gc.cType = accType(p);
-  gc.math = p.dataType == LAMINA_DATA_FLOAT ? p.math : LAMINA_DEFAULT_MATH;
+  gc.math = split ? LAMINA_TENSOR_OP_MATH : LAMINA_DEFAULT_MATH;
   return gc;
 }
 
@@ -234,7 +247,7 @@ template <class T, class W> void run(const ConvArgs &a, bool bwd) {
   T *out = static_cast<T *>(bwd ? a.dx : a.y);
   const int64_t tc = chunkTiles(p, v), batches = v.G * kPoints;
   WsCarver ws{static_cast<char *>(a.workspace)};
-  const bool split = splitTf32(p);
+  const bool split = splitTf32(p, false);
   A *U = ws.take<A>(batches * v.NCg * v.RCg * (split ? 2 : 1));
   A *V = ws.take<A>(batches * v.RCg * tc * (split ? 2 : 1));
   A *M = ws.take<A>(batches * v.NCg * tc);
@@ -249,7 +262,7 @@ template <class T, class W> void run(const ConvArgs &a, bool bwd) {
     LAMINA_CUDA_LAUNCHED();
     // Column-major view of M_b[NCg x nt] = U_b[NCg x RCg] * V_b[RCg x nt] (row-major, ld tc):
     // M_b^T[nt x NCg] = V_b^T[nt x RCg] * U_b^T[RCg x NCg].
-    GemmCall gc = gemmOf(p);
+    GemmCall gc = gemmOf(p, split);
     gc.m = nt, gc.n = v.NCg, gc.k = v.RCg;
     gc.A = V, gc.lda = tc, gc.strideA = v.RCg * tc;
     gc.B = U, gc.ldb = v.RCg, gc.strideB = v.NCg * v.RCg;
@@ -269,7 +282,7 @@ template <class T, class W> void runWgrad(const ConvArgs &a) {
   const cudaStream_t stream = streamOf(h);
   const wg::View v = wg::makeView(p, false);
   const int64_t tc = chunkTiles(p, v, true), batches = v.G * kPoints;
-  const bool split = splitTf32(p);
+  const bool split = splitTf32(p, true);
   WsCarver ws{static_cast<char *>(a.workspace)};
   A *M = ws.take<A>(batches * v.NCg * v.RCg);
   A *V = ws.take<A>(batches * v.RCg * tc * (split ? 2 : 1));
@@ -286,7 +299,7 @@ template <class T, class W> void runWgrad(const ConvArgs &a) {
     LAMINA_CUDA_LAUNCHED();
     // Column-major view of M_b[NCg x RCg] += Z_b[NCg x nt] * V_b^T[nt x RCg] (row-major, ld tc):
     // M_b^T[RCg x NCg] = (V_b as nt x RCg)^T * (Z_b as nt x NCg).
-    GemmCall gc = gemmOf(p);
+    GemmCall gc = gemmOf(p, split);
     gc.m = v.RCg, gc.n = v.NCg, gc.k = nt;
     gc.transA = true, gc.A = V, gc.lda = tc, gc.strideA = v.RCg * tc;
     gc.B = Z, gc.ldb = tc, gc.strideB = v.NCg * tc;
@@ -309,18 +322,19 @@ std::string whyNotAny(const ConvProblem &p, bool bwd) {
   return {};
 }
 
-double estimateAny(const ConvProblem &p, bool bwd) {
+double estimateAny(const ConvProblem &p, bool bwd, bool wgrad = false) {
   // The GEMMs at cuBLAS's rate for the math (fp32 ~45 TFLOP/s on the H200, 3xTF32 ~300 / 3, fp64 ~50)
   // plus V and M written and read (split: V in two parts read by three GEMMs, M accumulated three
   // times) and the source read at 2.5 TB/s, three launches per chunk.
   const wg::View v = wg::makeView(p, bwd);
+  const bool split = splitTf32(p, wgrad);
   const double flops = 2.0 * kPoints * v.G * v.NCg * v.RCg * double(v.T);
-  const double tflops = p.dataType == LAMINA_DATA_DOUBLE ? 50 : splitTf32(p) ? 100 : 45;
+  const double tflops = p.dataType == LAMINA_DATA_DOUBLE ? 50 : split ? 100 : 45;
   const double small = std::min(1.0, double(v.NCg) / 64.0) * std::min(1.0, double(v.RCg) / 64.0);
   const double bytes =
-      double(accSize(p)) * kPoints * v.G * (splitTf32(p) ? 5 * v.RCg + 6 * v.NCg : 2 * (v.RCg + v.NCg)) * double(v.T) +
+      double(accSize(p)) * kPoints * v.G * (split ? 5 * v.RCg + 6 * v.NCg : 2 * (v.RCg + v.NCg)) * double(v.T) +
       double(dataTypeSize(p.dataType)) * double(v.N) * v.G * (v.RCg * v.srcH * v.srcW + v.NCg * v.outH * v.outW);
-  const int64_t chunks = (v.T + chunkTiles(p, v) - 1) / chunkTiles(p, v);
+  const int64_t chunks = (v.T + chunkTiles(p, v, wgrad) - 1) / chunkTiles(p, v, wgrad);
   return flops / (tflops * 1e9 * std::max(small, 0.02)) + bytes / 2.5e9 + 0.008 * double(1 + 3 * chunks);
 }
 
@@ -385,8 +399,14 @@ const ConvAlgorithm kConvBwdFilterWinogradNonfused = {
     ConvDirection::BackwardFilter, LAMINA_CONVOLUTION_BWD_FILTER_ALGO_WINOGRAD_NONFUSED, "WINOGRAD_NONFUSED",
     LAMINA_DETERMINISTIC, whyNotWgrad, workspaceWgrad,
     // The forward's work (the same GEMM sizes and transforms); the dy transform replaces U's. The
-    // 3xTF32 GEMMs reduce over all tiles (long k) and ran at 0.62x the forward's model on the H200.
-    [](const ConvProblem &p) { return estimateAny(p, false) * (splitTf32(p) ? 0.65 : 1.0); },
+    // 3xTF32 GEMMs reduce over all tiles (long k) and ran at 0.62x the forward's model on the H200; the
+    // FP32 ones at 1.5-1.8x it with 64 channels a side (64 x 64 GEMMs over long k: vgg16 conv1_2 9.52
+    // against 5.28 ms, res2_3x3 0.524 / 0.34), at 0.9-1.2x otherwise.
+    [](const ConvProblem &p) {
+      const wg::View v = wg::makeView(p, false);
+      const double scale = splitTf32(p, true) ? 0.65 : std::min(v.NCg, v.RCg) <= 64 ? 1.8 : 1.0;
+      return estimateAny(p, false, true) * scale;
+    },
     [](const ConvArgs &a) { LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, runWgradAny, a); }};
 
 } // namespace lamina::cuda
