@@ -518,17 +518,23 @@ TmaPlan tmaPlan(const ConvProblem &p, Dir dir, unsigned flags) {
   const double outElems = double(g.N) * v.outH * v.outW * v.NC;
   pl.ms = INFINITY;
   const int maxSplits = (flags & kSplitK) ? int(std::min<int64_t>(8, pl.iters / 8)) : 1;
-  for (int s = 1; s <= std::max(1, maxSplits); ++s) {
+  // LAMINA_TC_TMA_SPLITS=S (measuring only): the one split S, where the plan allows that many.
+  const char *forced = std::getenv("LAMINA_TC_TMA_SPLITS");
+  const int only = forced ? std::clamp(std::atoi(forced), 1, std::max(1, maxSplits)) : 0;
+  for (int s = only ? only : 1; s <= (only ? only : std::max(1, maxSplits)); ++s) {
     const int ips = int(ceilDiv(pl.iters, s));
-    if (s > 1 && ceilDiv(pl.iters, ips) != s)
+    if (!only && s > 1 && ceilDiv(pl.iters, ips) != s)
       continue; // the same split as a smaller s
     const double waves = std::ceil(double(pl.tiles * s) / kPlanSMs);
     const double blockFlops = 2.0 * t.bm * t.bn * double(ips) * depth;
     // Partials written and read back (fp32), plus the reduction's launch.
     const double splitMs = s > 1 ? double(s) * outElems * 8.0 / 2.5e9 + 0.004 : 0.0;
-    const double ms = 0.004 + waves * blockFlops / (rate / kPlanSMs) + bytes / 3.0e9 + splitMs;
+    // 8 us fixed: the launch and the host's tensor-map encoding, which the GPU waits for on small
+    // problems. fp16 batch 1 on the H200 (v8): 1x1 layers where both paths do the same work ran TMA
+    // 0.0106 / cp.async 0.0064 ms (res2_1x1b), 0.0114 / 0.0079 (res3_proj), 0.0137 / 0.0100 (res5_1x1).
+    const double ms = 0.008 + waves * blockFlops / (rate / kPlanSMs) + bytes / 3.0e9 + splitMs;
     if (ms < pl.ms * 0.97)
-      pl.ms = ms, pl.splits = s, pl.itersPerSplit = ips;
+      pl.ms = ms, pl.splits = int(ceilDiv(pl.iters, ips)), pl.itersPerSplit = ips;
   }
   return pl;
 }
