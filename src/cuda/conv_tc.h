@@ -74,4 +74,14 @@ double tmaBwdFilterEstimateMs(const ConvProblem &p);
 bool runTmaBwdFilter(const ConvArgs &a); // false: nothing launched (alignment, workspace, tensor maps)
 void preloadTmaBwdFilterKernels();
 
+// TF32 backward-filter with TMA loads and wgmma (conv_tc_tma_wgrad_tf32.cu: float under TENSOR_OP math,
+// 2-D, ungrouped, stride 1, pixels contiguous along W as in NCHW, sm_90a): per tap a GEMM over the
+// zero-padded, flattened planes of x and dy (staged in the workspace), split over blocks, fp32
+// partials summed in a fixed order.
+std::string whyNotTf32BwdFilter(const ConvProblem &p);
+size_t tf32BwdFilterWorkspace(const ConvProblem &p);
+double tf32BwdFilterEstimateMs(const ConvProblem &p);
+bool runTf32BwdFilter(const ConvArgs &a); // false: nothing launched (workspace, tensor maps)
+void preloadTf32BwdFilterKernels();
+
 } // namespace lamina::cuda::tc

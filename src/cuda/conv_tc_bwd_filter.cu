@@ -323,11 +323,19 @@ bool pickTma(const ConvProblem &p) {
   return forcing > 0 || tmaBwdFilterEstimateMs(p) <= 1.5 * cpAsyncEstimateMs(p);
 }
 
+// The TF32 TMA path (float, NCHW-style): only when forced (LAMINA_TC_TILE=TMA; the GPU tests run it).
+// Measured slower than the default picks on the H200 (tf32, batch 64, v8): vgg16 conv1_2 6.76 against
+// 5.25 ms, conv2_2 4.29 / 3.03, resnet50 res2_3x3 0.56 / 0.36, res4_1x1 0.18 / 0.10 (35-55 TFLOP/s:
+// 128-row tiles for 64 output channels, image chunks of 4 under the staging budget, three dyS copies).
+bool pickTf32(const ConvProblem &p) {
+  return tmaForcing() > 0 && p.dataType == LAMINA_DATA_FLOAT && whyNotTf32BwdFilter(p).empty();
+}
+
 } // namespace
 
 void preloadBwdFilterKernels() {
   if (wgmmaReady())
-    preloadTmaBwdFilterKernels();
+    preloadTmaBwdFilterKernels(), preloadTf32BwdFilterKernels();
   preloadT<__half>();
   preloadT<__nv_bfloat16>();
   preloadT<float>();
@@ -358,6 +366,8 @@ size_t bwdFilterWorkspace(const ConvProblem &p) {
     return 0;
   if (pickTma(p))
     return tmaBwdFilterWorkspace(p);
+  if (pickTf32(p))
+    return tf32BwdFilterWorkspace(p);
   const Setup st = setupFor(p);
   return wsLayout(p, st, makePlan(p, st.CgPad)).total;
 }
@@ -365,6 +375,8 @@ size_t bwdFilterWorkspace(const ConvProblem &p) {
 double bwdFilterEstimateMs(const ConvProblem &p) {
   if (pickTma(p))
     return tmaBwdFilterEstimateMs(p);
+  if (pickTf32(p))
+    return tf32BwdFilterEstimateMs(p);
   // TF32 ran at ~2x the model over the benchmark layers on the H200 (lamina-heuristic-replay --all)
   // but for 1x1 filters over large images (resnet50 res2: ~1.15x), as the 16-bit types (~1.1x):
   // scaled to match, so TF32 ranks fairly against the cuBLAS paths (Winograd, GEMM).
@@ -376,6 +388,8 @@ double bwdFilterEstimateMs(const ConvProblem &p) {
 bool runBwdFilter(const ConvArgs &a) {
   const ConvProblem &p = *a.p;
   if (pickTma(p) && runTmaBwdFilter(a))
+    return true;
+  if (pickTf32(p) && runTf32BwdFilter(a))
     return true;
   const ConvGeom g = makeConvGeom(p);
   const Setup st = setupFor(p);
