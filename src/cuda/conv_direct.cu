@@ -69,9 +69,13 @@ std::string whyNot(const ConvProblem &) { return {}; }
 size_t workspace(const ConvProblem &) { return 0; }
 double estimate(const ConvProblem &p) {
   // One output per thread, every input read from cache once per tap: ~1.5 TFLOP/s in fp32 (less
-  // for double and the 16-bit types), but no tile is wasted on thin problems.
+  // for double and the 16-bit types), but no tile is wasted on thin problems. No faster than one
+  // thread's walk over its window, ~120 ns a tap past the first ~32 (which the launch's latency
+  // covers): on the H200 lenet.conv2's 500 taps ran 0.063-0.076 ms at batch 1 and 8, where the rate
+  // alone said 0.006; lenet.conv1's 25 taps ran 0.0066 ms in all.
   const double rate = p.dataType == LAMINA_DATA_DOUBLE ? 1000.0 : p.dataType == LAMINA_DATA_FLOAT ? 1500.0 : 1200.0;
-  return igemm::kLaunchMs + p.flops() / (rate * 1e6) + igemm::bytesMs(p);
+  const double walkMs = std::max(0.0, double(p.Cg()) * double(p.filtSize()) - 32.0) * 1.2e-4;
+  return igemm::kLaunchMs + std::max(p.flops() / (rate * 1e6), walkMs) + igemm::bytesMs(p);
 }
 
 void run(const ConvArgs &a) {
