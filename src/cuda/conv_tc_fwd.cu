@@ -737,9 +737,14 @@ double stagingMs(const TmaStaging &t) {
 // batch 64 on the H200, the 16-bit ones at 1.2x (lamina-heuristic-replay --all): TF32's compute term
 // is scaled (1.4 ranked best on the recorded run, 92% of rows within 10%; the launch and memory
 // terms, which decide batch 1, are not), so it ranks fairly against the cuBLAS paths.
+// Strided backward-data (one plan per phase) ran 1.2-2.2x its model on every such benchmark row (v7:
+// 16-bit alexnet.conv1 1.21 ms against 0.546, resnet50.conv1 1.23 / 0.64, res3_proj 0.176 / 0.144;
+// TF32 1.4-1.9x past its own scale), so GEMM (col2im) now takes alexnet.conv1 and res3_proj (0.89, 0.153).
 double cpAsyncEstimateMs(const ConvProblem &p, Dir dir, unsigned flags) {
-  const double tf32 = p.dataType == LAMINA_DATA_FLOAT ? 1.4 : 1.0;
-  return planEstimateMs(p, dir, setupFor(p, dir, flags), flags, tf32);
+  const ConvGeom g = makeConvGeom(p);
+  const bool phased = dir == Dir::BackwardData && (g.str[0] > 1 || g.str[1] > 1 || g.str[2] > 1);
+  const double scale = (p.dataType == LAMINA_DATA_FLOAT ? 1.4 : 1.0) * (phased ? 1.8 : 1.0);
+  return planEstimateMs(p, dir, setupFor(p, dir, flags), flags, scale);
 }
 
 // The TMA path, in place or on staged operands, where it applies: always when forced
