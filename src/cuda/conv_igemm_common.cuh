@@ -380,7 +380,10 @@ inline double tiledEstimateMs(const ConvProblem &p, double speedup, int launches
   // Fewer tiles than SMs leave the rest idle (one block per tile).
   const double tiles = std::ceil(M / kBM) * std::ceil(Kg / kBN) * double(p.G);
   const double busy = std::min(1.0, tiles / 132.0);
-  return launches * kLaunchMs + p.flops() / (rate * speedup * fill * busy * 1e6) + bytesMs(p);
+  // No faster than a block's walk down the reduction, ~130 ns an element (H200, batch 1: alexnet.conv5
+  // fp32 0.54-0.61 ms for 3456, resnet50 res5_3x3 0.75 for 4608, 16-bit alexnet.conv1 0.053 for 363).
+  const double walkMs = double(p.Cg()) * double(p.filtSize()) * 1.3e-4;
+  return launches * kLaunchMs + std::max(p.flops() / (rate * speedup * fill * busy * 1e6), walkMs) + bytesMs(p);
 }
 
 // forwardKernel's instances for T and Decode (tensor cores or not), loaded now.
