@@ -767,11 +767,14 @@ TmaUse pickTma(const ConvProblem &p, Dir dir, unsigned flags, TmaStaging *stagin
       return planEstimateMs(p, dir, st, flags, 2.0);
     // Under 50 us, 16-bit cp.async forward plans of 0.6+ GFLOP ran 1.3-1.55x their model (fp16 batch 1
     // on the H200, v8: vgg16 conv1_2 0.0243 ms, conv2_2 0.0279, conv3_2 0.0412, conv4_2 0.0368; model
-    // 0.016-0.028), where TMA's held (0.0226, 0.0203, 0.0235, 0.0208). Smaller ones (0.23-0.45 GFLOP:
-    // alexnet conv3-5, resnet50 res3-5 3x3) ran cp.async at 0.012-0.016 ms, TMA's split plans at 0.015-0.02;
-    // 1x1: res3_proj at batch 8 went to TMA, 0.0157 against 0.0129 ms.
+    // 0.016-0.028), where TMA's held (0.0226, 0.0203, 0.0235, 0.0208); res3_proj at batch 8: cp.async
+    // 0.0157, TMA 0.0118. Smaller ones (0.23-0.45 GFLOP: alexnet conv3-5, resnet50 res3-5 3x3) ran
+    // cp.async at 0.012-0.016 ms, TMA's split plans at 0.015-0.02. Backward-data: near ties go to TMA
+    // (vgg16 conv4_2 at batch 64: cp.async 0.78-0.79 ms, TMA 0.51; conv3_2 0.85 / 0.49).
     const double ms = cpAsyncEstimateMs(p, dir, flags);
-    return dir == Dir::Forward && p.filtSize() > 1 && p.flops() >= 0.6e9 && ms < 0.05 ? ms * 1.25 : ms;
+    if (dir == Dir::BackwardData)
+      return ms * 1.1;
+    return p.flops() >= 0.6e9 && ms < 0.05 ? ms * 1.25 : ms;
   };
   if (whyNotTma(p, dir).empty())
     return forcing > 0 || tmaEstimateMs(p, dir, flags) <= cpAsync() ? TmaUse::InPlace : TmaUse::None;
