@@ -5,7 +5,9 @@
 // 2-D problems whose window patch and filter slab fit in 48 KiB of shared memory run a tiled form:
 // a block stages one image's input patch for a tile of output pixels (all Cg channels of a group)
 // and KB output channels' filters, then each thread sums KB outputs of one pixel over the same
-// (c, r, s) order as the simple kernel (padding read as zeros), so the results match it.
+// (c, r, s) order as the simple kernel, so finite results match it. Padding is read as zeros and
+// multiplied in (as the GEMM algorithms do), where the simple kernel skips those taps: an Inf or NaN
+// weight at a padded tap gives NaN only in the tiled form.
 #include "cuda/conv_algorithms.h"
 #include "cuda/conv_igemm_common.cuh"
 
@@ -75,7 +77,8 @@ constexpr size_t kTiledSmem = 48 * 1024;
 TiledPlan tiledPlan(const ConvProblem &p) {
   TiledPlan t;
   const ConvGeom g = makeConvGeom(p);
-  if (g.in[0] != 1 || g.out[0] != 1 || g.filt[0] != 1 || g.N > 65535 || g.P == 0)
+  // 2-D only (a 3-D problem of depth 1 may still pad that depth, which the patch does not model).
+  if (g.in[0] != 1 || g.out[0] != 1 || g.filt[0] != 1 || g.pad[0] != 0 || g.N > 65535 || g.P == 0)
     return t;
   const int64_t Q = g.out[2], taps = g.Cg * g.filt[1] * g.filt[2];
   t.TW = Q <= 8 ? 8 : Q <= 16 ? 16 : 32;

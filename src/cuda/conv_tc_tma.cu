@@ -520,7 +520,7 @@ TmaPlan tmaPlan(const ConvProblem &p, Dir dir, unsigned flags) {
   const int maxSplits = (flags & kSplitK) ? int(std::min<int64_t>(8, pl.iters / 8)) : 1;
   // LAMINA_TC_TMA_SPLITS=S (measuring only): the one split S, where the plan allows that many.
   const char *forced = std::getenv("LAMINA_TC_TMA_SPLITS");
-  const int only = forced ? std::clamp(std::atoi(forced), 1, std::max(1, maxSplits)) : 0;
+  const int only = forced && std::atoi(forced) > 0 ? std::clamp(std::atoi(forced), 1, std::max(1, maxSplits)) : 0;
   for (int s = only ? only : 1; s <= (only ? only : std::max(1, maxSplits)); ++s) {
     const int ips = int(ceilDiv(pl.iters, s));
     if (!only && s > 1 && ceilDiv(pl.iters, ips) != s)

@@ -15,7 +15,9 @@
 // 32-pixel chunks) is split over blocks; each writes fp32 partials [split][tap][K][C] (chunks of images
 // after the first add to them), and a second kernel sums them in split order and applies alpha/beta
 // through dw's strides (deterministic). The 16-bit backward-filter (conv_tc_tma_bwd_filter.cu) reads
-// NHWC operands MN-major, which TF32 wgmma has no form for. Runs only when forced (LAMINA_TC_TILE=TMA):
+// NHWC operands MN-major, which TF32 wgmma has no form for. The zero columns of dyS (Q to Wp) meet
+// real x pixels, so an Inf or NaN in x reaches taps that never read it (NaN in dw where other
+// algorithms stay finite). Runs only when forced (LAMINA_TC_TILE=TMA):
 // slower than the default picks so far (pickTf32 in conv_tc_bwd_filter.cu has the figures).
 #include "cuda/conv_tc.h"
 #include "cuda/conv_tc_common.cuh"

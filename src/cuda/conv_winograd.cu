@@ -89,11 +89,14 @@ __device__ __forceinline__ void storeSplit(float *dst, float *lo, int64_t i, flo
 }
 __device__ __forceinline__ void storeSplit(double *dst, double *, int64_t i, double x) { dst[i] = x; }
 
-// The GEMMs run in the accumulation type, on TF32 tensor cores only when split (3xTF32).
+// The GEMMs run in the accumulation type, on TF32 tensor cores only when split (3xTF32); float under
+// FMA math keeps it (cuBLAS's pedantic FP32).
 GemmCall gemmOf(const ConvProblem &p, bool split) {
   GemmCall gc;
   gc.abType = gc.cType = accType(p);
-  gc.math = split ? LAMINA_TENSOR_OP_MATH : LAMINA_DEFAULT_MATH;
+  gc.math = split                                                          ? LAMINA_TENSOR_OP_MATH
+            : p.dataType == LAMINA_DATA_FLOAT && p.math == LAMINA_FMA_MATH ? LAMINA_FMA_MATH
+                                                                           : LAMINA_DEFAULT_MATH;
   return gc;
 }
 
