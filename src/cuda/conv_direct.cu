@@ -216,9 +216,7 @@ double tiledMs(const ConvProblem &p, const TiledPlan &t) {
   const double rounds = std::ceil(double(g.Cg) * t.PH * t.PW / kTiledThreads) + std::ceil(taps * t.KB / kTiledThreads);
   const double serial = rounds * 0.65e-3 + taps * t.KB * 2e-6;
   const double dbl = p.dataType == LAMINA_DATA_DOUBLE ? 2.0 : 1.0;
-  const double tiled =
-      igemm::kLaunchMs + std::max(serial, slotFma * (0.085 + 1.78 / t.KB) * 1e-9 * dbl) + igemm::bytesMs(p);
-  return tiled;
+  return igemm::kLaunchMs + std::max(serial, slotFma * (0.085 + 1.78 / t.KB) * 1e-9 * dbl) + igemm::bytesMs(p);
 }
 
 // The form a run takes (and the estimate reports): the tiled one where it applies and its model is

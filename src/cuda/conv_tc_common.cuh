@@ -617,6 +617,33 @@ __device__ __forceinline__ void forEachRowPair(const float (&acc)[Cfg::MI][Cfg::
   }
 }
 
+// Each consumer warpgroup's BM / 2 x BN accumulators (fp32) into the now idle pipeline stages, rows LD
+// floats apart (pairs as float2 when LD is even), for a coalesced write-out by the same warpgroup (TileWs);
+// returns its first staged row. Every slice was consumed by both warpgroups first: no wgmma still reads
+// a stage, no copy still writes one.
+template <class Cfg, int LD>
+__device__ __forceinline__ float *stageAccumulators(const float (&acc)[Cfg::MI][Cfg::NI][4], uint8_t *smem) {
+  static_assert(Cfg::BM * LD * 4 <= Cfg::BAR_OFFSET, "staging fits in the stages");
+  const int cw = threadIdx.x / kThreads - 1, row0 = cw * (Cfg::BM / 2);
+  asm volatile("bar.sync 1, 256;\n" ::: "memory");
+  float *st = reinterpret_cast<float *>(smem) + size_t(row0) * LD;
+  int cur = 0;
+  forEachRowPair<Cfg, true>(
+      acc,
+      [&](int row) {
+        cur = row - row0;
+        return true;
+      },
+      [&](int col, float v0, float v1) {
+        if constexpr (LD % 2 == 0)
+          *reinterpret_cast<float2 *>(&st[cur * LD + col]) = make_float2(v0, v1);
+        else
+          st[cur * LD + col] = v0, st[cur * LD + col + 1] = v1;
+      });
+  asm volatile("bar.sync %0, 128;\n" ::"r"(2 + cw) : "memory");
+  return st;
+}
+
 // Two adjacent outputs as one store (at: aligned to two elements).
 __device__ __forceinline__ void storePair(__half *at, __half a, __half b) {
   *reinterpret_cast<uint32_t *>(at) = uint32_t(__half_as_ushort(a)) | (uint32_t(__half_as_ushort(b)) << 16);

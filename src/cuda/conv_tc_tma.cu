@@ -76,33 +76,6 @@ struct TmaParams {
   float *partial;
 };
 
-// Each consumer warpgroup's BM / 2 x BN accumulators (fp32) into the now idle pipeline stages, rows LD
-// floats apart (pairs as float2 when LD is even), for a coalesced write-out by the same warpgroup;
-// returns its first staged row. Every slice was consumed by both warpgroups first: no wgmma still reads
-// a stage, no copy still writes one.
-template <class Cfg, int LD>
-__device__ __forceinline__ float *stageAccumulators(const float (&acc)[Cfg::MI][Cfg::NI][4], uint8_t *smem) {
-  static_assert(Cfg::BM * LD * 4 <= Cfg::BAR_OFFSET, "staging fits in the stages");
-  const int cw = threadIdx.x / kThreads - 1, row0 = cw * (Cfg::BM / 2);
-  asm volatile("bar.sync 1, 256;\n" ::: "memory");
-  float *st = reinterpret_cast<float *>(smem) + size_t(row0) * LD;
-  int cur = 0;
-  forEachRowPair<Cfg, true>(
-      acc,
-      [&](int row) {
-        cur = row - row0;
-        return true;
-      },
-      [&](int col, float v0, float v1) {
-        if constexpr (LD % 2 == 0)
-          *reinterpret_cast<float2 *>(&st[cur * LD + col]) = make_float2(v0, v1);
-        else
-          st[cur * LD + col] = v0, st[cur * LD + col + 1] = v1;
-      });
-  asm volatile("bar.sync %0, 128;\n" ::"r"(2 + cw) : "memory");
-  return st;
-}
-
 // The consumers' accumulators to the output box (rows) x output channels k0 .. (columns).
 template <class T, class Cfg>
 __device__ __forceinline__ void storeTile(const TmaParams &p, const float (&acc)[Cfg::MI][Cfg::NI][4], uint8_t *smem,

@@ -86,19 +86,8 @@ __global__ void __launch_bounds__(Cfg::THREADS, 1)
   // Through shared memory (the idle pipeline stages): each consumer warpgroup stages its BM / 2 rows,
   // then writes them to the partials row by row (neighbouring threads, neighbouring channels).
   constexpr int LD = Cfg::BN + 4, ROWS = Cfg::BM / 2;
-  static_assert(Cfg::BM * LD * 4 <= Cfg::BAR_OFFSET, "staging fits in the stages");
-  const int cw = threadIdx.x / kThreads - 1, row0 = cw * ROWS, t = threadIdx.x % kThreads;
-  asm volatile("bar.sync 1, 256;\n" ::: "memory"); // every stage consumed by both warpgroups
-  float *st = reinterpret_cast<float *>(smem) + size_t(row0) * LD;
-  int cur = 0;
-  forEachRowPair<Cfg, true>(
-      acc,
-      [&](int row) {
-        cur = row - row0;
-        return true;
-      },
-      [&](int col, float v0, float v1) { *reinterpret_cast<float2 *>(&st[cur * LD + col]) = make_float2(v0, v1); });
-  asm volatile("bar.sync %0, 128;\n" ::"r"(2 + cw) : "memory");
+  const int row0 = (threadIdx.x / kThreads - 1) * ROWS, t = threadIdx.x % kThreads;
+  const float *st = stageAccumulators<Cfg, LD>(acc, smem);
   float *part = p.partial + (int64_t(split) * p.taps + tap) * p.K * p.C;
   for (int i = t; i < ROWS * Cfg::BN; i += kThreads) {
     const int r = i / Cfg::BN, c = i - r * Cfg::BN, k = k0 + row0 + r, cc = c0 + c;
@@ -151,9 +140,7 @@ __global__ void stagePlaneKernel(const float *__restrict__ src, PlaneCopy pc, fl
       const int js = j - pc.shift, hp = js / pc.Wp, h = hp - pc.padH, w = js - hp * pc.Wp - pc.padW;
       float v = 0.f;
       if (js >= 0 && h >= 0 && h < pc.rows && w >= 0 && w < pc.cols) {
-        uint32_t bits;
-        asm("cvt.rna.tf32.f32 %0, %1;\n" : "=r"(bits) : "f"(from[h * pc.s2 + w * pc.s3]));
-        v = __uint_as_float(bits);
+        v = __uint_as_float(toTf32(__float_as_uint(from[h * pc.s2 + w * pc.s3])));
       }
       to[j] = v;
     }
