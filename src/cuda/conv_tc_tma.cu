@@ -8,7 +8,9 @@
 // x[n0 .. n0+NB)[p0*str+r*dil-pad ..+BH*str)[q0*str+s*dil-pad ..+BW*str)[c0 ..+32), which TMA copies
 // with its 64-byte swizzle (the layout wgmma reads) and zero-fills where the box leaves the tensor (the
 // padding, the channel tail). The block's output rows are that box of output pixels (BW x BH x NB <= BM
-// rows; the rest of the tile idles). 1x1 stride-1 convolutions without padding over densely packed
+// rows; the rest of the tile idles: a third of it on 13x13 images). Im2col mode, the default where its
+// corners fit, instead copies BM consecutive output pixels of the N*P*Q order, across rows and
+// images, for one tap: no idle rows. 1x1 stride-1 convolutions without padding over densely packed
 // pixels read A as the plain [N*H*W][C] matrix instead. B is the box w[k0 ..+BN)[r][s][c0 ..+32)
 // (backward-data: w[c0 ..+32 filters)[r][s][64-channel blocks], MN-major, multiplied with wgmma's
 // transposed B). The cp.async producer needed ~360 instructions per slice and starved the consumers
@@ -41,6 +43,19 @@ PFN_cuTensorMapEncodeTiled_v12000 encodeTiled() {
   return fn;
 }
 
+PFN_cuTensorMapEncodeIm2col_v12000 encodeIm2col() {
+  static PFN_cuTensorMapEncodeIm2col_v12000 fn = nullptr;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    void *f = nullptr;
+    cudaDriverEntryPointQueryResult q{};
+    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeIm2col", &f, 12000, cudaEnableDefault, &q) == cudaSuccess &&
+        q == cudaDriverEntryPointSuccess)
+      fn = reinterpret_cast<PFN_cuTensorMapEncodeIm2col_v12000>(f);
+  });
+  return fn;
+}
+
 bool tmaClusters() {
   static const bool on = [] {
     const char *e = std::getenv("LAMINA_TC_CLUSTER");
@@ -55,14 +70,19 @@ namespace {
 // forward of dy with the flipped filter): rows = dx pixels, columns = C, reduction (r, s, k), the source
 // box of tap (r, s) at pixel - (tap * dil - pad), B read MN-major (the filter's c is contiguous).
 struct TmaParams {
-  int flat;                       // A as the [N*H*W][channels] matrix (1x1, no padding, packed pixels)
+  // How A is read. 0: boxes of output pixels (tiled mode). Rows over the N*P*Q output pixels in BM-row
+  // slices: 1, the plain [N*H*W][channels] matrix (1x1, no padding, packed pixels); 2, im2col mode.
+  int flat;
   int BW, BH, NB;                 // the output box of one block (flat: BW = BM, BH = NB = 1)
   int tilesQ, tilesP;             // boxes along Q and P (flat: tilesQ = row tiles, tilesP = 1)
   int tilesN;                     // boxes along the batch
   int N, P, Q, K;                 // batch, output rows and columns, output channels (backward-data: dx's, C)
   int S, kChunks, iters;          // filter width, reduction-channel slices per tap, slices
   int str[2], base[2], tapMul[2]; // h, w: source coordinate = output * str + base + tap * tapMul
-  int64_t ys[4];                  // output strides: n, channel, h, w
+  // Im2col (h, w): the box walks source coordinates output * str + lower; tap t reads at + offBase +
+  // t * tapMul (>= 0: backward-data's negative tapMul starts from the last tap, offBase).
+  int lower[2], offBase[2];
+  int64_t ys[4]; // output strides: n, channel, h, w
   void *y;
   float alpha, beta;
   bool vec2; // output channels contiguous, pairs aligned: 4-byte pair stores
@@ -255,13 +275,21 @@ __global__ void __launch_bounds__(Cfg::THREADS, 1)
 
   int tap = it0 / p.kChunks, kc = it0 - tap * p.kChunks; // the producer's running position (one thread)
   const int rank = CL > 1 ? int(clusterRank()) : 0;
+  int imW = 0, imH = 0, imN = 0; // im2col: the box position of the tile's first output pixel
+  if (p.flat == 2) {
+    const int pq = p.P * p.Q, rem = q0 % pq;
+    imN = q0 / pq, imH = rem / p.Q * p.str[0] + p.lower[0], imW = rem % p.Q * p.str[1] + p.lower[1];
+  }
   auto produce = [&](uint32_t sA, uint32_t sB, uint32_t fullBar, int) {
     const int r = tap / p.S, s = tap - r * p.S, c0 = kc * int(Cfg::ROW_BYTES / sizeof(T));
     mbarExpectTx(fullBar, txBytes);
     const int qx = q0 * p.str[1] + p.base[1] + s * p.tapMul[1], px = p0 * p.str[0] + p.base[0] + r * p.tapMul[0];
     if constexpr (CL == 1) {
-      if (p.flat)
+      if (p.flat == 1)
         tmaLoad2d(sA, &mapX, c0, q0, fullBar);
+      else if (p.flat == 2)
+        tmaLoadIm2col4d(sA, &mapX, c0, imW, imH, imN, uint16_t(p.offBase[1] + s * p.tapMul[1]),
+                        uint16_t(p.offBase[0] + r * p.tapMul[0]), fullBar);
       else
         tmaLoad4d(sA, &mapX, c0, qx, px, n0, fullBar);
     } else { // this CTA's half of the box, to both CTAs
@@ -355,6 +383,38 @@ bool flatOk(const ConvGeom &g, const View &v) {
          v.ss[3] == v.srcW * v.ss[4] && v.ss[0] == v.srcH * v.ss[3];
 }
 
+// Im2col mode's bounding box per spatial dim (h, w), as the tensor map and the kernel take it: the
+// walk's corners relative to the source's edges and the offset of the first tap.
+struct Im2colBox {
+  int lower[2], upper[2], offBase[2];
+};
+// LAMINA_TC_IM2COL (measuring and tests): 0 boxes only, 1 im2col wherever it applies; unset: the rule.
+int im2colForcing() {
+  static const int f = [] {
+    const char *e = std::getenv("LAMINA_TC_IM2COL");
+    return !e ? -1 : std::strcmp(e, "0") == 0 ? 0 : std::strcmp(e, "1") == 0 ? 1 : -1;
+  }();
+  return f;
+}
+// False where im2col mode does not apply: paired CTAs (they split boxes), no encoder, or corners
+// outside a 4-D map's [-128, 127].
+bool im2colOf(const ConvGeom &g, const View &v, Im2colBox &b) {
+  if (tmaClusters() || !encodeIm2col())
+    return false;
+  for (int i = 0; i < 2; ++i) {
+    const int64_t pad = g.pad[1 + i], dil = g.dil[1 + i], str = g.str[1 + i], taps = g.filt[1 + i];
+    const int64_t out = i == 0 ? v.outH : v.outW, src = i == 0 ? v.srcH : v.srcW;
+    // Output pixel o reads source o * str - pad + tap * dil (forward), o + pad - tap * dil (backward-data,
+    // stride 1): the walk starts from the lowest of the taps' coordinates, the offsets are non-negative.
+    const int64_t mul = v.bwd ? -dil : dil, first = std::min<int64_t>(0, mul * (taps - 1));
+    const int64_t lower = (v.bwd ? pad : -pad) + first, upper = (out - 1) * str + lower - (src - 1);
+    if (lower < -128 || lower > 127 || upper < -128 || upper > 127 || (taps - 1) * dil > 65535)
+      return false;
+    b.lower[i] = int(lower), b.upper[i] = int(upper), b.offBase[i] = int(-first);
+  }
+  return true;
+}
+
 // The TMA tiles: BM output rows x BN output columns, ROW_BYTES of reduction channels per stage and row
 // (64: 32 half or 16 float values; 128: 64 half or 32 float). K-major filters take 128-byte slices
 // (128B swizzle, 4 stages: half the barrier round trips per flop) when the reduction channels fill
@@ -415,12 +475,42 @@ TmaTile tmaTile(const View &v) {
   return deep && v.NC > 64 ? TmaTile::W64 : narrow;
 }
 
-// Blocks of the launch: boxes of output pixels (or BM-row slices of the flat matrix) x column tiles.
+// How the launch reads A (TmaParams::flat) and its row tiles: the flat matrix, im2col or boxes.
+struct AMode {
+  int kind = 0; // TmaParams::flat
+  int64_t rowTiles = 0;
+  Box box;
+  Im2colBox im2col;
+};
+// Im2col reads every row of the tile, but its copies are slower than a box's on wide rows (H200,
+// fp16: vgg16 conv1_2 and conv2_2, rows of 224 and 112 pixels, 0.93-0.94x), so it is chosen where the
+// boxes leave enough rows idle to cost whole waves and their rows are narrow: 1.1-1.3x on vgg16
+// conv3_2 / conv4_2 (56 and 28 pixels), 1.65-2x on alexnet's 13x13 (v9, docs/perf_notes.md). Equal
+// waves keep the boxes (batch 1 and 8: the im2col copies ran ~5% slower there).
+AMode aModeOf(const ConvGeom &g, const View &v, const TmaShape &t) {
+  AMode m;
+  const int64_t pixels = g.N * v.outH * v.outW, cols = ceilDiv(v.NC, t.bn);
+  if (flatOk(g, v)) {
+    m.kind = 1, m.rowTiles = ceilDiv(pixels, t.bm);
+    return m;
+  }
+  m.box = chooseBox(g.N, v.outH, v.outW, t.bm, int(g.str[1]), int(g.str[2]));
+  m.rowTiles = m.box.tiles;
+  const int forcing = im2colForcing();
+  if (forcing == 0 || !im2colOf(g, v, m.im2col))
+    return m;
+  const int64_t tiles = ceilDiv(pixels, t.bm);
+  const auto waves = [&](int64_t rowTiles) { return std::ceil(double(rowTiles * cols) / kPlanSMs); };
+  if (forcing == 1 || (m.box.BW < 64 && waves(tiles) * 1.04 < waves(m.box.tiles)))
+    m.kind = 2, m.rowTiles = tiles;
+  return m;
+}
+
+// Blocks of the launch: row tiles (boxes of output pixels, or BM-row slices of the N*P*Q rows) x
+// column tiles.
 int64_t tmaBlocks(const ConvGeom &g, const View &v) {
   const TmaShape t = shapeOf(tmaTile(v));
-  const int64_t rows = flatOk(g, v) ? ceilDiv(g.N * v.outH * v.outW, t.bm)
-                                    : chooseBox(g.N, v.outH, v.outW, t.bm, int(g.str[1]), int(g.str[2])).tiles;
-  return rows * ceilDiv(v.NC, t.bn);
+  return aModeOf(g, v, t).rowTiles * ceilDiv(v.NC, t.bn);
 }
 
 } // namespace
@@ -546,9 +636,10 @@ bool runTma(const ConvArgs &a, Dir dir, unsigned flags) {
   const CUtensorMapDataType dt = p.dataType == LAMINA_DATA_HALF       ? CU_TENSOR_MAP_DATA_TYPE_FLOAT16
                                  : p.dataType == LAMINA_DATA_BFLOAT16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16
                                                                       : CU_TENSOR_MAP_DATA_TYPE_FLOAT32;
-  const bool flat = flatOk(g, v);
   const TmaTile tile = tmaTile(v);
   const TmaShape shape = shapeOf(tile);
+  const AMode am = aModeOf(g, v, shape);
+  const bool flat = am.kind == 1;
   const int bm = shape.bm, bn = shape.bn;
   TmaParams prm{};
   prm.flat = flat;
@@ -581,7 +672,23 @@ bool runTma(const ConvArgs &a, Dir dir, unsigned flags) {
   int cl = 1;
   CUtensorMap mapX, mapW;
   CUresult rx;
-  if (flat) {
+  if (am.kind == 2) {
+    const Im2colBox &ib = am.im2col;
+    // Rows over the N*P*Q output pixels as in the flat case, each tap's A slice one im2col copy.
+    prm.flat = 2;
+    prm.BW = bm, prm.BH = 1, prm.NB = 1, prm.tilesQ = int(ceilDiv(g.N * v.outH * v.outW, bm)), prm.tilesP = 1;
+    prm.tilesN = 1;
+    for (int i = 0; i < 2; ++i)
+      prm.lower[i] = ib.lower[i], prm.offBase[i] = ib.offBase[i];
+    const cuuint64_t dims[4] = {cuuint64_t(v.RC), cuuint64_t(v.srcW), cuuint64_t(v.srcH), cuuint64_t(g.N)};
+    const cuuint64_t strides[3] = {cuuint64_t(v.ss[4] * es), cuuint64_t(v.ss[3] * es), cuuint64_t(v.ss[0] * es)};
+    // Corners innermost first (w, h), as the map's dims.
+    const int lowerWH[2] = {ib.lower[1], ib.lower[0]}, upperWH[2] = {ib.upper[1], ib.upper[0]};
+    const cuuint32_t es[4] = {1, cuuint32_t(prm.str[1]), cuuint32_t(prm.str[0]), 1};
+    rx = encodeIm2col()(&mapX, dt, 4, const_cast<void *>(src), dims, strides, lowerWH, upperWH, cuuint32_t(chunk),
+                        cuuint32_t(bm), es, CU_TENSOR_MAP_INTERLEAVE_NONE, kSwizzle, CU_TENSOR_MAP_L2_PROMOTION_L2_128B,
+                        CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  } else if (flat) {
     const int64_t M = g.N * v.srcH * v.srcW; // == the output pixels (1x1, stride 1, no padding)
     prm.BW = bm, prm.BH = 1, prm.NB = 1, prm.tilesQ = int(ceilDiv(M, bm)), prm.tilesP = 1, prm.tilesN = 1;
     const cuuint64_t dims[2] = {cuuint64_t(v.RC), cuuint64_t(M)};
@@ -592,7 +699,7 @@ bool runTma(const ConvArgs &a, Dir dir, unsigned flags) {
     rx = encode(&mapX, dt, 2, const_cast<void *>(src), dims, strides, box, es, CU_TENSOR_MAP_INTERLEAVE_NONE, kSwizzle,
                 CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
   } else {
-    const Box bx = chooseBox(g.N, v.outH, v.outW, bm, prm.str[0], prm.str[1]);
+    const Box &bx = am.box;
     prm.BW = bx.BW, prm.BH = bx.BH, prm.NB = bx.NB;
     prm.tilesQ = int(ceilDiv(v.outW, bx.BW)), prm.tilesP = int(ceilDiv(v.outH, bx.BH));
     prm.tilesN = int(ceilDiv(g.N, bx.NB));
@@ -704,7 +811,8 @@ void preloadTmaKernels() {
   preloadT<__half>();
   preloadT<__nv_bfloat16>();
   preloadT<float>();
-  encodeTiled(); // resolve the driver entry point now, not on the first call
+  encodeTiled(); // resolve the driver entry points now, not on the first call
+  encodeIm2col();
 }
 
 } // namespace lamina::cuda::tc

@@ -17,6 +17,8 @@ namespace lamina::cuda::tc {
 
 // The driver's cuTensorMapEncodeTiled, or null when the driver lacks it.
 PFN_cuTensorMapEncodeTiled_v12000 encodeTiled();
+// The driver's cuTensorMapEncodeIm2col, or null.
+PFN_cuTensorMapEncodeIm2col_v12000 encodeIm2col();
 // Whether the TMA kernels pair CTAs into clusters that share their A loads (multicast): only with
 // LAMINA_TC_CLUSTER=1. Correct (conformance and memcheck on the H200) but measured 2x slower than
 // unpaired on vgg16.conv3_2 (230 vs 518 TFLOP/s; docs/perf_notes.md), so off by default. Read once.
@@ -44,6 +46,17 @@ __device__ __forceinline__ void tmaLoad4d(uint32_t dst, const CUtensorMap *map, 
   asm volatile("cp.async.bulk.tensor.4d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], [%1, {%2, "
                "%3, %4, %5}], [%6];\n" ::"r"(dst),
                "l"(map), "r"(c0), "r"(c1), "r"(c2), "r"(c3), "r"(bar)
+               : "memory");
+}
+// Im2col mode: the map's pixelsPerColumn pixels of channelsPerPixel channels from c0, starting at the
+// bounding-box position (w, h, n) and walking the box W, then H, then N (every element-stride-th
+// pixel), each pixel read at its position + (offW, offH): one filter tap of consecutive output pixels,
+// across rows and images. Outside the tensor: zeros.
+__device__ __forceinline__ void tmaLoadIm2col4d(uint32_t dst, const CUtensorMap *map, int c0, int w, int h, int n,
+                                                uint16_t offW, uint16_t offH, uint32_t bar) {
+  asm volatile("cp.async.bulk.tensor.4d.shared::cluster.global.im2col.mbarrier::complete_tx::bytes [%0], [%1, {%2, "
+               "%3, %4, %5}], [%6], {%7, %8};\n" ::"r"(dst),
+               "l"(map), "r"(c0), "r"(w), "r"(h), "r"(n), "r"(bar), "h"(offW), "h"(offH)
                : "memory");
 }
 
