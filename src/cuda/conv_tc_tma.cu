@@ -56,6 +56,14 @@ PFN_cuTensorMapEncodeIm2col_v12000 encodeIm2col() {
   return fn;
 }
 
+int im2colForcing() {
+  static const int f = [] {
+    const char *e = std::getenv("LAMINA_TC_IM2COL");
+    return !e ? -1 : std::strcmp(e, "0") == 0 ? 0 : std::strcmp(e, "1") == 0 ? 1 : -1;
+  }();
+  return f;
+}
+
 bool tmaClusters() {
   static const bool on = [] {
     const char *e = std::getenv("LAMINA_TC_CLUSTER");
@@ -388,14 +396,6 @@ bool flatOk(const ConvGeom &g, const View &v) {
 struct Im2colBox {
   int lower[2], upper[2], offBase[2];
 };
-// LAMINA_TC_IM2COL (measuring and tests): 0 boxes only, 1 im2col wherever it applies; unset: the rule.
-int im2colForcing() {
-  static const int f = [] {
-    const char *e = std::getenv("LAMINA_TC_IM2COL");
-    return !e ? -1 : std::strcmp(e, "0") == 0 ? 0 : std::strcmp(e, "1") == 0 ? 1 : -1;
-  }();
-  return f;
-}
 // False where im2col mode does not apply: paired CTAs (they split boxes), no encoder, or corners
 // outside a 4-D map's [-128, 127].
 bool im2colOf(const ConvGeom &g, const View &v, Im2colBox &b) {

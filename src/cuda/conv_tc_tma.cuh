@@ -19,6 +19,9 @@ namespace lamina::cuda::tc {
 PFN_cuTensorMapEncodeTiled_v12000 encodeTiled();
 // The driver's cuTensorMapEncodeIm2col, or null.
 PFN_cuTensorMapEncodeIm2col_v12000 encodeIm2col();
+// LAMINA_TC_IM2COL (measuring and tests): 0, the TMA kernels read activations in boxes only; 1, in
+// im2col mode wherever it applies; -1 (unset): each kernel's rule. Read once.
+int im2colForcing();
 // Whether the TMA kernels pair CTAs into clusters that share their A loads (multicast): only with
 // LAMINA_TC_CLUSTER=1. Correct (conformance and memcheck on the H200) but measured 2x slower than
 // unpaired on vgg16.conv3_2 (230 vs 518 TFLOP/s; docs/perf_notes.md), so off by default. Read once.

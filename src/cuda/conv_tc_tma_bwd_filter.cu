@@ -10,8 +10,11 @@
 // the tap's offset (read every str-th pixel through TMA element strides) and B one box of dy per 64
 // columns; both are MN-major in the 128B swizzle (32 pixel rows x 128 bytes per 4 KB block) and feed
 // wgmma transposed. TMA zero-fills where a box leaves the tensors (padding, image edges, channel
-// tails); rows of a box under 32 pixels stay zero from the start. The pixel boxes are split over
-// blocks (fp32 partials, summed in a fixed order by a transposing reduction: deterministic).
+// tails); rows of a box under 32 pixels stay zero from the start. Where such boxes leave many rows
+// idle (13x13 images: 25%) and dy's pixels are packed, the slices are instead 32 consecutive pixels of
+// the N*P*Q order: x in TMA im2col mode (one copy per row block, the tap as its offsets), dy as the
+// plain [N*P*Q][K] matrix. The slices are split over blocks
+// (fp32 partials, summed in a fixed order by a transposing reduction: deterministic).
 #include "cuda/conv_tc.h"
 #include "cuda/conv_tc_common.cuh"
 #include "cuda/conv_tc_tma.cuh"
@@ -35,6 +38,9 @@ struct BfParams {
   int rowTiles, colTiles; // tiles of BM rows and BN columns
   int BW, BH, NB;         // the pixel box
   int tilesQ, tilesP;     // boxes along Q, P (and along N: the rest)
+  // 1: slices of 32 consecutive output pixels (0: boxes). P, Q: output rows and columns; lower: x's
+  // walk corner (h, w) as the forward's.
+  int im2col, P, Q, lower[2];
   int boxes, splits, slicesPerSplit;
   int str[2], dil[2], pad[2]; // h, w
   int64_t ws[4];              // dw strides: k, c, h, w (flip folded in)
@@ -103,7 +109,8 @@ __global__ void __launch_bounds__(Cfg::THREADS, 1)
   const uint32_t boxRows = uint32_t(p.BW * p.BH * p.NB);
   const uint32_t txBytes = (Cfg::BM / 64 + Cfg::BN / 64) * boxRows * 128;
 
-  if (boxRows < kBoxRows) { // the rows no box writes must read as zeros (generic writes -> TMA / wgmma)
+  if (p.im2col == 0 &&
+      boxRows < kBoxRows) { // the rows no box writes must read as zeros (generic writes -> TMA / wgmma)
     uint4 *z = reinterpret_cast<uint4 *>(smem);
     for (int i = threadIdx.x; i < Cfg::BAR_OFFSET / 16; i += Cfg::THREADS)
       z[i] = make_uint4(0, 0, 0, 0);
@@ -113,15 +120,30 @@ __global__ void __launch_bounds__(Cfg::THREADS, 1)
   // Per row block of this tile: tap (r, s) and channel block; past the end, the last one again (its
   // rows are not stored).
   int tapH[Cfg::BM / 64], tapW[Cfg::BM / 64], cOff[Cfg::BM / 64];
+  uint16_t offH[Cfg::BM / 64], offW[Cfg::BM / 64]; // im2col: the tap as x's offsets
 #pragma unroll
   for (int j = 0; j < Cfg::BM / 64; ++j) {
     const int rb = min(rb0 + j, p.rowBlocks - 1), tap = rb / p.cBlocks;
     const int r = tap / p.S, s = tap - r * p.S;
     cOff[j] = (rb - tap * p.cBlocks) * 64;
     tapH[j] = r * p.dil[0] - p.pad[0], tapW[j] = s * p.dil[1] - p.pad[1];
+    offH[j] = uint16_t(r * p.dil[0]), offW[j] = uint16_t(s * p.dil[1]);
   }
   const int rank = CL > 1 ? int(clusterRank()) : 0;
   auto produce = [&](uint32_t sA, uint32_t sB, uint32_t fullBar, int it) {
+    if (p.im2col) { // pixels m0 .. m0 + 32 of N*P*Q
+      const int m0 = (boxBegin + it) * kBoxRows, pq = p.P * p.Q, n = m0 / pq, rem = m0 - n * pq;
+      const int oh = rem / p.Q, ow = rem - oh * p.Q;
+      const int xw = ow * p.str[1] + p.lower[1], xh = oh * p.str[0] + p.lower[0];
+      mbarExpectTx(fullBar, txBytes);
+#pragma unroll
+      for (int j = 0; j < Cfg::BM / 64; ++j)
+        tmaLoadIm2col4d(sA + j * 4096, &mapX, cOff[j], xw, xh, n, offW[j], offH[j], fullBar);
+#pragma unroll
+      for (int j = 0; j < Cfg::BN / 64; ++j)
+        tmaLoad2d(sB + j * 4096, &mapDy, k0 + 64 * j, m0, fullBar);
+      return;
+    }
     int box = boxBegin + it;
     const int qt = box % p.tilesQ;
     box /= p.tilesQ;
@@ -204,8 +226,21 @@ PixBox choosePixBox(int64_t N, int64_t P, int64_t Q) {
 
 int columnTile(int64_t K) { return K <= 64 ? TileWN::BN : TileW::BN; }
 
+// X's im2col walk (h, w) as the forward's: corners -pad and (out - 1) * str - pad - (in - 1), which a
+// 4-D map holds within [-128, 127]; false where they do not fit.
+bool bfIm2colCorners(const ConvGeom &g, int lower[2], int upper[2]) {
+  for (int i = 0; i < 2; ++i) {
+    const int64_t lo = -g.pad[1 + i], up = (g.out[1 + i] - 1) * g.str[1 + i] + lo - (g.in[1 + i] - 1);
+    if (lo < -128 || lo > 127 || up < -128 || up > 127)
+      return false;
+    lower[i] = int(lo), upper[i] = int(up);
+  }
+  return true;
+}
+
 struct BfPlan {
   PixBox box;
+  bool im2col = false; // BfParams::im2col
   int bn = 0;
   int64_t rowBlocks = 0, rowTiles = 0, colTiles = 0;
   int splits = 1, slicesPerSplit = 0;
@@ -217,6 +252,18 @@ struct BfPlan {
 BfPlan makeBfPlan(const ConvGeom &g) {
   BfPlan pl;
   pl.box = choosePixBox(g.N, g.out[1], g.out[2]);
+  // Im2col slices where the boxes leave over 4% of the rows idle (its copies cost a few percent more:
+  // the forward's measurements, v9) or where forced (LAMINA_TC_IM2COL=1), over packed dy pixels.
+  const int forcing = im2colForcing();
+  int lower[2], upper[2];
+  const int64_t pixels = g.N * g.out[1] * g.out[2], slices = ceilDiv(pixels, kBoxRows);
+  const bool dyFlat = g.ys[3] == g.out[2] * g.ys[4] && g.ys[0] == g.out[1] * g.ys[3];
+  if (forcing != 0 && dyFlat && encodeIm2col() && !tmaClusters() && bfIm2colCorners(g, lower, upper) &&
+      (forcing == 1 || double(slices) < 0.96 * double(pl.box.boxes))) {
+    pl.im2col = true;
+    pl.box = PixBox{};
+    pl.box.BW = kBoxRows, pl.box.tilesQ = slices, pl.box.tilesP = 1, pl.box.boxes = slices;
+  }
   pl.bn = columnTile(g.K);
   pl.rowBlocks = g.F * ceilDiv(g.C, 64);
   pl.rowTiles = ceilDiv(pl.rowBlocks, TileW::BM / 64), pl.colTiles = ceilDiv(g.K, pl.bn);
@@ -297,6 +344,7 @@ bool runTmaBwdFilter(const ConvArgs &a) {
   prm.rowTiles = int(pl.rowTiles), prm.colTiles = int(pl.colTiles);
   prm.BW = pl.box.BW, prm.BH = pl.box.BH, prm.NB = pl.box.NB;
   prm.tilesQ = int(pl.box.tilesQ), prm.tilesP = int(pl.box.tilesP), prm.boxes = int(pl.box.boxes);
+  prm.im2col = pl.im2col ? 1 : 0, prm.P = int(g.out[1]), prm.Q = int(g.out[2]);
   prm.splits = pl.splits, prm.slicesPerSplit = pl.slicesPerSplit;
   for (int i = 0; i < 2; ++i)
     prm.str[i] = int(g.str[1 + i]), prm.dil[i] = int(g.dil[1 + i]), prm.pad[i] = int(g.pad[1 + i]);
@@ -316,12 +364,28 @@ bool runTmaBwdFilter(const ConvArgs &a) {
   const cuuint64_t ydims[4] = {cuuint64_t(g.K), cuuint64_t(g.out[2]), cuuint64_t(g.out[1]), cuuint64_t(g.N)};
   const cuuint64_t ystr[3] = {cuuint64_t(g.ys[4] * 2), cuuint64_t(g.ys[3] * 2), cuuint64_t(g.ys[0] * 2)};
   const cuuint32_t ybox[4] = {64, cuuint32_t(prm.BW), cuuint32_t(prm.BH), cuuint32_t(prm.NB)}, yes[4] = {1, 1, 1, 1};
-  const CUresult rx =
-      encode(&mapX, dt, 4, const_cast<void *>(a.x), xdims, xstr, xbox, xes, CU_TENSOR_MAP_INTERLEAVE_NONE,
-             CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
-  const CUresult ry =
-      encode(&mapDy, dt, 4, const_cast<void *>(a.dy), ydims, ystr, ybox, yes, CU_TENSOR_MAP_INTERLEAVE_NONE,
-             CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  CUresult rx, ry;
+  if (pl.im2col) {
+    // x: 32 pixels x 64 channels per copy, walking every str-th pixel; dy: the [N*P*Q][K] matrix in
+    // 32-row boxes.
+    int lower[2], upper[2];
+    bfIm2colCorners(g, lower, upper);
+    prm.lower[0] = lower[0], prm.lower[1] = lower[1];
+    const int lowerWH[2] = {lower[1], lower[0]}, upperWH[2] = {upper[1], upper[0]};
+    rx = encodeIm2col()(&mapX, dt, 4, const_cast<void *>(a.x), xdims, xstr, lowerWH, upperWH, 64, kBoxRows, xes,
+                        CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B,
+                        CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+    const cuuint64_t dims2[2] = {cuuint64_t(g.K), cuuint64_t(g.N * g.out[1] * g.out[2])};
+    const cuuint64_t str2[1] = {cuuint64_t(g.ys[4] * 2)};
+    const cuuint32_t box2[2] = {64, kBoxRows}, es2[2] = {1, 1};
+    ry = encode(&mapDy, dt, 2, const_cast<void *>(a.dy), dims2, str2, box2, es2, CU_TENSOR_MAP_INTERLEAVE_NONE,
+                CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  } else {
+    rx = encode(&mapX, dt, 4, const_cast<void *>(a.x), xdims, xstr, xbox, xes, CU_TENSOR_MAP_INTERLEAVE_NONE,
+                CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+    ry = encode(&mapDy, dt, 4, const_cast<void *>(a.dy), ydims, ystr, ybox, yes, CU_TENSOR_MAP_INTERLEAVE_NONE,
+                CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  }
   if (rx != CUDA_SUCCESS || ry != CUDA_SUCCESS)
     return false; // the caller's cp.async path runs instead
   const int64_t blocks = pl.rowTiles * pl.colTiles * pl.splits;
@@ -329,7 +393,7 @@ bool runTmaBwdFilter(const ConvArgs &a) {
     return true;
   const cudaStream_t stream = streamOf(*a.handle);
   // Pairs of neighbouring column tiles share their x boxes through multicast when they pair up evenly.
-  const bool cluster = pl.colTiles % 2 == 0 && tmaClusters();
+  const bool cluster = pl.colTiles % 2 == 0 && tmaClusters() && !pl.im2col;
   auto launch = [&](auto tag, auto cfg) {
     using T = typename decltype(tag)::type;
     using Cfg = decltype(cfg);
