@@ -74,6 +74,7 @@ using TileWN = TileWs<256, 64, 8>;         // for 64 output channels
 using TileWK = TileWs<128, 256, 8>;        // for many output channels and fewer rows
 using TileW64 = TileWs<256, 128, 4, 128>;  // 64-deep slices (TMA forward)
 using TileWK64 = TileWs<128, 256, 4, 128>; // 128 x 256, 64 deep (TMA forward)
+using TileWN64 = TileWs<256, 64, 5, 128>;  // 256 x 64, 64 deep (TMA backward-filter, 64 output channels)
 enum TileId { kTileL, kTileM, kTileS, kTileT, kTileW, kTileWN, kTileWK, kTileCount };
 constexpr bool isWsTile(int t) { return t >= kTileW; }
 
@@ -484,8 +485,9 @@ __device__ __forceinline__ void mbarArriveCluster(uint32_t bar, uint32_t rank) {
 // copies). Warpgroups 1, 2 wait for full, multiply, keep one wgmma group in flight and release the
 // stage of the slice before. Returns true in consumer threads (their acc holds the result), false in
 // the producer's.
-// B_MN: the B stage is MN-major in the 128B swizzle (64-column blocks of 32 rows x 128 bytes, 4 KB
-// apart), else K-major in the 64B swizzle. A_MN: the same for A (64-row blocks; each m64 block is one).
+// B_MN: the B stage is MN-major in the 128B swizzle (64-column blocks of ROW_BYTES / 2 reduction rows x
+// 128 bytes: 4 KB apart for 64-byte rows, 8 KB for 128), else K-major in the ROW_BYTES swizzle. A_MN:
+// the same for A (64-row blocks; each m64 block is one).
 // CLUSTER = 2: the two CTAs of a cluster fill each other's stages (TMA multicast), so a stage is free
 // only when the consumers of both have released it: each consumer warp arrives on the empty barrier
 // of both CTAs. The caller syncs the cluster before any CTA exits (clusterSync), since a peer may
@@ -530,8 +532,8 @@ __device__ __forceinline__ bool mainLoopWs(uint8_t *smem, int iters, float (&acc
       d[h][e] = 0.f;
   const int cw = threadIdx.x / kThreads - 1; // consumer warpgroup: rows cw * BM / 2 ..
   const uint32_t aRow0 = uint32_t(cw * (Cfg::BM / 2) * Cfg::ROW_BYTES);
-  static_assert(Cfg::ROW_BYTES == kRowBytes || (!A_MN && !B_MN), "128-byte rows: K-major operands only");
-  constexpr int KSTEPS = Cfg::ROW_BYTES / 32; // 32-byte steps per slice (k16 of half, k8 of float)
+  constexpr uint32_t MN_BLOCK = 64 * Cfg::ROW_BYTES; // bytes of one 64-wide MN-major block
+  constexpr int KSTEPS = Cfg::ROW_BYTES / 32;        // 32-byte steps per slice (k16 of half, k8 of float)
   for (int it = 0; it < iters; ++it) {
     const int s = it % S;
     mbarWait(full + 8 * s, uint32_t((it / S) & 1));
@@ -542,12 +544,13 @@ __device__ __forceinline__ bool mainLoopWs(uint8_t *smem, int iters, float (&acc
 #pragma unroll
     for (int kk = 0; kk < KSTEPS; ++kk) {
       // MN-major: a 16-deep step is two 8-row groups (2 KB) further; K-major: 32 bytes along the row.
-      const uint64_t db = B_MN ? smemDescMn128B(sB + kk * 2048, 4096, 1024) : smemDescK<Cfg::ROW_BYTES>(sB + kk * 32);
+      const uint64_t db =
+          B_MN ? smemDescMn128B(sB + kk * 2048, MN_BLOCK, 1024) : smemDescK<Cfg::ROW_BYTES>(sB + kk * 32);
 #pragma unroll
       for (int h = 0; h < Cfg::MI; ++h) {
         const uint32_t aBlock = sA + aRow0 + h * 64 * Cfg::ROW_BYTES; // 64 rows
         const uint64_t da =
-            A_MN ? smemDescMn128B(aBlock + kk * 2048, 4096, 1024) : smemDescK<Cfg::ROW_BYTES>(aBlock + kk * 32);
+            A_MN ? smemDescMn128B(aBlock + kk * 2048, MN_BLOCK, 1024) : smemDescK<Cfg::ROW_BYTES>(aBlock + kk * 32);
         wgmmaStep<T, N, B_MN ? 1 : 0, A_MN ? 1 : 0>(d[h], da, db);
       }
     }

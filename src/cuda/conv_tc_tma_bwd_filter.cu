@@ -26,11 +26,16 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <type_traits>
 
 namespace lamina::cuda::tc {
 namespace {
 
-constexpr int kBoxRows = 32; // pixels per slice: the stage's 32 rows of 128 bytes per 64-wide block
+// Pixels per slice: a stage's rows of 128 bytes per 64-wide block. 64 for the deep tiles (TileW64,
+// TileWN64: 128-byte "rows" of reduction, i.e. 64 pixels): half the copies and barrier round trips per
+// product of the 32-pixel tiles, whose many small copies kept the consumers waiting (ncu, H200: 58% of
+// their samples on the full barrier with L2 11% busy).
+template <class Cfg> constexpr int kSliceRows = Cfg::ROW_BYTES / 2;
 
 struct BfParams {
   int C, K, S;            // input channels, output channels, filter width
@@ -106,11 +111,12 @@ __global__ void __launch_bounds__(Cfg::THREADS, 1)
   const int k0 = kt * Cfg::BN, rb0 = mt * (Cfg::BM / 64);
   const int boxBegin = split * p.slicesPerSplit;
   const int iters = max(0, min(p.slicesPerSplit, p.boxes - boxBegin));
+  constexpr int SR = kSliceRows<Cfg>, BLOCK = SR * 128; // pixels per slice, bytes per 64-wide block
   const uint32_t boxRows = uint32_t(p.BW * p.BH * p.NB);
   const uint32_t txBytes = (Cfg::BM / 64 + Cfg::BN / 64) * boxRows * 128;
 
-  if (p.im2col == 0 &&
-      boxRows < kBoxRows) { // the rows no box writes must read as zeros (generic writes -> TMA / wgmma)
+  // The rows no box writes must read as zeros (generic writes, then read by TMA / wgmma).
+  if (p.im2col == 0 && boxRows < uint32_t(SR)) {
     uint4 *z = reinterpret_cast<uint4 *>(smem);
     for (int i = threadIdx.x; i < Cfg::BAR_OFFSET / 16; i += Cfg::THREADS)
       z[i] = make_uint4(0, 0, 0, 0);
@@ -132,16 +138,16 @@ __global__ void __launch_bounds__(Cfg::THREADS, 1)
   const int rank = CL > 1 ? int(clusterRank()) : 0;
   auto produce = [&](uint32_t sA, uint32_t sB, uint32_t fullBar, int it) {
     if (p.im2col) { // pixels m0 .. m0 + 32 of N*P*Q
-      const int m0 = (boxBegin + it) * kBoxRows, pq = p.P * p.Q, n = m0 / pq, rem = m0 - n * pq;
+      const int m0 = (boxBegin + it) * SR, pq = p.P * p.Q, n = m0 / pq, rem = m0 - n * pq;
       const int oh = rem / p.Q, ow = rem - oh * p.Q;
       const int xw = ow * p.str[1] + p.lower[1], xh = oh * p.str[0] + p.lower[0];
       mbarExpectTx(fullBar, txBytes);
 #pragma unroll
       for (int j = 0; j < Cfg::BM / 64; ++j)
-        tmaLoadIm2col4d(sA + j * 4096, &mapX, cOff[j], xw, xh, n, offW[j], offH[j], fullBar);
+        tmaLoadIm2col4d(sA + j * BLOCK, &mapX, cOff[j], xw, xh, n, offW[j], offH[j], fullBar);
 #pragma unroll
       for (int j = 0; j < Cfg::BN / 64; ++j)
-        tmaLoad2d(sB + j * 4096, &mapDy, k0 + 64 * j, m0, fullBar);
+        tmaLoad2d(sB + j * BLOCK, &mapDy, k0 + 64 * j, m0, fullBar);
       return;
     }
     int box = boxBegin + it;
@@ -154,13 +160,13 @@ __global__ void __launch_bounds__(Cfg::THREADS, 1)
     for (int j = 0; j < Cfg::BM / 64; ++j) {
       const int qx = q0 * p.str[1] + tapW[j], px = p0 * p.str[0] + tapH[j];
       if constexpr (CL == 1)
-        tmaLoad4d(sA + j * 4096, &mapX, cOff[j], qx, px, n0, fullBar);
+        tmaLoad4d(sA + j * BLOCK, &mapX, cOff[j], qx, px, n0, fullBar);
       else if (j / (Cfg::BM / 64 / CL) == rank)
-        tmaLoad4dMulticast(sA + j * 4096, &mapX, cOff[j], qx, px, n0, fullBar, uint16_t((1u << CL) - 1));
+        tmaLoad4dMulticast(sA + j * BLOCK, &mapX, cOff[j], qx, px, n0, fullBar, uint16_t((1u << CL) - 1));
     }
 #pragma unroll
     for (int j = 0; j < Cfg::BN / 64; ++j)
-      tmaLoad4d(sB + j * 4096, &mapDy, k0 + 64 * j, q0, p0, n0, fullBar);
+      tmaLoad4d(sB + j * BLOCK, &mapDy, k0 + 64 * j, q0, p0, n0, fullBar);
   };
   float acc[Cfg::MI][Cfg::NI][4];
   if (mainLoopWs<Cfg, T, 1, 1, true, true, CL>(smem, iters, acc, produce))
@@ -207,15 +213,15 @@ struct PixBox {
   int BW = 1, BH = 1, NB = 1;
   int64_t tilesQ = 0, tilesP = 0, boxes = 0;
 };
-// The box of at most 32 output pixels (bw x bh x nb) that wastes the fewest rows over the batch.
-PixBox choosePixBox(int64_t N, int64_t P, int64_t Q) {
+// The box of at most `rows` output pixels (bw x bh x nb) that wastes the fewest rows over the batch.
+PixBox choosePixBox(int64_t N, int64_t P, int64_t Q, int rows) {
   PixBox best;
   double bestWaste = 2;
-  for (int bw = int(std::min<int64_t>(Q, kBoxRows)); bw >= 1; --bw) {
-    const int bh = int(std::min<int64_t>(P, kBoxRows / bw));
-    const int nb = bh == P ? int(std::min<int64_t>(N, kBoxRows / (bw * bh))) : 1;
+  for (int bw = int(std::min<int64_t>(Q, rows)); bw >= 1; --bw) {
+    const int bh = int(std::min<int64_t>(P, rows / bw));
+    const int nb = bh == P ? int(std::min<int64_t>(N, rows / (bw * bh))) : 1;
     const int64_t tq = ceilDiv(Q, bw), tp = ceilDiv(P, bh), boxes = tq * tp * ceilDiv(N, nb);
-    const double waste = 1.0 - double(N * P * Q) / (double(boxes) * kBoxRows);
+    const double waste = 1.0 - double(N * P * Q) / (double(boxes) * rows);
     if (waste < bestWaste - 1e-9) {
       bestWaste = waste;
       best.BW = bw, best.BH = bh, best.NB = nb, best.tilesQ = tq, best.tilesP = tp, best.boxes = boxes;
@@ -225,6 +231,14 @@ PixBox choosePixBox(int64_t N, int64_t P, int64_t Q) {
 }
 
 int columnTile(int64_t K) { return K <= 64 ? TileWN::BN : TileW::BN; }
+// The deep tiles (64-pixel slices) unless LAMINA_TC_BF_DEEP=0 (measuring) or paired CTAs (TileW only).
+bool deepSlices() {
+  static const bool off = [] {
+    const char *e = std::getenv("LAMINA_TC_BF_DEEP");
+    return e && std::strcmp(e, "0") == 0;
+  }();
+  return !off && !tmaClusters();
+}
 
 // X's im2col walk (h, w) as the forward's: corners -pad and (out - 1) * str - pad - (in - 1), which a
 // 4-D map holds within [-128, 127]; false where they do not fit.
@@ -239,6 +253,7 @@ bool bfIm2colCorners(const ConvGeom &g, int lower[2], int upper[2]) {
 }
 
 struct BfPlan {
+  int sliceRows = 32; // pixels per slice: 64 on the deep tiles
   PixBox box;
   bool im2col = false; // BfParams::im2col
   int bn = 0;
@@ -251,25 +266,26 @@ struct BfPlan {
 // cost a write and a read of fp32 rows x K each, and the reduction a launch.
 BfPlan makeBfPlan(const ConvGeom &g) {
   BfPlan pl;
-  pl.box = choosePixBox(g.N, g.out[1], g.out[2]);
+  pl.sliceRows = deepSlices() ? 64 : 32;
+  pl.box = choosePixBox(g.N, g.out[1], g.out[2], pl.sliceRows);
   // Im2col slices where the boxes leave over 4% of the rows idle (its copies cost a few percent more:
   // the forward's measurements, v9) or where forced (LAMINA_TC_IM2COL=1), over packed dy pixels.
   const int forcing = im2colForcing();
   int lower[2], upper[2];
-  const int64_t pixels = g.N * g.out[1] * g.out[2], slices = ceilDiv(pixels, kBoxRows);
+  const int64_t pixels = g.N * g.out[1] * g.out[2], slices = ceilDiv(pixels, pl.sliceRows);
   const bool dyFlat = g.ys[3] == g.out[2] * g.ys[4] && g.ys[0] == g.out[1] * g.ys[3];
   if (forcing != 0 && dyFlat && encodeIm2col() && !tmaClusters() && bfIm2colCorners(g, lower, upper) &&
       (forcing == 1 || double(slices) < 0.96 * double(pl.box.boxes))) {
     pl.im2col = true;
     pl.box = PixBox{};
-    pl.box.BW = kBoxRows, pl.box.tilesQ = slices, pl.box.tilesP = 1, pl.box.boxes = slices;
+    pl.box.BW = pl.sliceRows, pl.box.tilesQ = slices, pl.box.tilesP = 1, pl.box.boxes = slices;
   }
   pl.bn = columnTile(g.K);
   pl.rowBlocks = g.F * ceilDiv(g.C, 64);
   pl.rowTiles = ceilDiv(pl.rowBlocks, TileW::BM / 64), pl.colTiles = ceilDiv(g.K, pl.bn);
   const int64_t tiles = pl.rowTiles * pl.colTiles, boxes = pl.box.boxes;
   // 700 TFLOP/s per the whole card on full tiles: the forward TMA path's 800 less the heavier producer.
-  const double sliceMs = 2.0 * TileW::BM * pl.bn * kBoxRows / (700e9 / kPlanSMs);
+  const double sliceMs = 2.0 * TileW::BM * pl.bn * pl.sliceRows / (700e9 / kPlanSMs);
   const double partialBytes = double(pl.rowBlocks) * 64 * g.K * 4 * 2;
   pl.ms = INFINITY;
   for (int waves = 1; waves <= 8; ++waves) {
@@ -372,12 +388,12 @@ bool runTmaBwdFilter(const ConvArgs &a) {
     bfIm2colCorners(g, lower, upper);
     prm.lower[0] = lower[0], prm.lower[1] = lower[1];
     const int lowerWH[2] = {lower[1], lower[0]}, upperWH[2] = {upper[1], upper[0]};
-    rx = encodeIm2col()(&mapX, dt, 4, const_cast<void *>(a.x), xdims, xstr, lowerWH, upperWH, 64, kBoxRows, xes,
-                        CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B,
-                        CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+    rx = encodeIm2col()(&mapX, dt, 4, const_cast<void *>(a.x), xdims, xstr, lowerWH, upperWH, 64,
+                        cuuint32_t(pl.sliceRows), xes, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+                        CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
     const cuuint64_t dims2[2] = {cuuint64_t(g.K), cuuint64_t(g.N * g.out[1] * g.out[2])};
     const cuuint64_t str2[1] = {cuuint64_t(g.ys[4] * 2)};
-    const cuuint32_t box2[2] = {64, kBoxRows}, es2[2] = {1, 1};
+    const cuuint32_t box2[2] = {64, cuuint32_t(pl.sliceRows)}, es2[2] = {1, 1};
     ry = encode(&mapDy, dt, 2, const_cast<void *>(a.dy), dims2, str2, box2, es2, CU_TENSOR_MAP_INTERLEAVE_NONE,
                 CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
   } else {
@@ -398,7 +414,7 @@ bool runTmaBwdFilter(const ConvArgs &a) {
     using T = typename decltype(tag)::type;
     using Cfg = decltype(cfg);
     bool paired = false;
-    if constexpr (Cfg::BN == TileW::BN) { // TileWN (K <= 64) has one column tile: nothing to pair
+    if constexpr (std::is_same_v<Cfg, TileW>) { // TileWN (K <= 64): one column tile, nothing to pair
       if (cluster) {
         LAMINA_CUDA_CALL(launchClustered(bwdFilterTmaKernel<T, Cfg, 2>, unsigned(blocks), Cfg::THREADS, Cfg::SMEM_BYTES,
                                          stream, 2, mapX, mapDy, prm));
@@ -415,7 +431,12 @@ bool runTmaBwdFilter(const ConvArgs &a) {
       LAMINA_CUDA_LAUNCHED();
     }
   };
-  auto withCfg = [&](auto tag) { pl.bn == TileWN::BN ? launch(tag, TileWN{}) : launch(tag, TileW{}); };
+  auto withCfg = [&](auto tag) {
+    if (pl.sliceRows == 64)
+      pl.bn == TileWN::BN ? launch(tag, TileWN64{}) : launch(tag, TileW64{});
+    else
+      pl.bn == TileWN::BN ? launch(tag, TileWN{}) : launch(tag, TileW{});
+  };
   p.dataType == LAMINA_DATA_HALF ? withCfg(TypeTag<__half>{}) : withCfg(TypeTag<__nv_bfloat16>{});
   return true;
 }
@@ -427,6 +448,10 @@ void preloadTmaBwdFilterKernels() {
   one(bwdFilterTmaKernel<__half, TileW, 1>, TileW::SMEM_BYTES);
   one(bwdFilterTmaKernel<__half, TileW, 2>, TileW::SMEM_BYTES);
   one(bwdFilterTmaKernel<__half, TileWN, 1>, TileWN::SMEM_BYTES);
+  one(bwdFilterTmaKernel<__half, TileW64, 1>, TileW64::SMEM_BYTES);
+  one(bwdFilterTmaKernel<__half, TileWN64, 1>, TileWN64::SMEM_BYTES);
+  one(bwdFilterTmaKernel<__nv_bfloat16, TileW64, 1>, TileW64::SMEM_BYTES);
+  one(bwdFilterTmaKernel<__nv_bfloat16, TileWN64, 1>, TileWN64::SMEM_BYTES);
   one(bwdFilterTmaKernel<__nv_bfloat16, TileW, 1>, TileW::SMEM_BYTES);
   one(bwdFilterTmaKernel<__nv_bfloat16, TileW, 2>, TileW::SMEM_BYTES);
   one(bwdFilterTmaKernel<__nv_bfloat16, TileWN, 1>, TileWN::SMEM_BYTES);
