@@ -310,10 +310,10 @@ __global__ void __launch_bounds__(Cfg::THREADS, 1)
       else
         tmaLoad4dMulticast(dst, &mapX, c0, qx, px + rank * (p.BH / 2) * p.str[0], n0, fullBar, both);
     }
-    if constexpr (BWD) { // 64-column blocks of w[c0 ..+32)[r][s][k0 ..+64), 32 x 128 bytes each
+    if constexpr (BWD) { // 64-column blocks of w[c0 ..+depth)[r][s][k0 ..+64), depth x 128 bytes each
 #pragma unroll
       for (int j = 0; j < Cfg::BN / 64; ++j)
-        tmaLoad4d(sB + j * 4096, &mapW, k0 + 64 * j, s, r, c0, fullBar);
+        tmaLoad4d(sB + j * (64 * Cfg::ROW_BYTES), &mapW, k0 + 64 * j, s, r, c0, fullBar);
     } else {
       tmaLoad4d(sB, &mapW, c0, s, r, k0, fullBar);
     }
@@ -450,26 +450,27 @@ int tmaForcing() {
 namespace {
 // LAMINA_TC_TILE names one TMA tile for measuring and testing: TMAW (256 x 128 or 256 x 64, 32 deep),
 // TMAK (128 x 256), TMA64 (256 x 128, 128-byte slices), TMAK64 (128 x 256, 128-byte slices); TMA and
-// unset: the rule. An MN-major backward-data takes a forced deep tile's 64-byte counterpart.
+// unset: the rule.
 TmaTile tmaTile(const View &v) {
   const char *e = std::getenv("LAMINA_TC_TILE");
   const auto is = [e](const char *n) { return e && std::strcmp(e, n) == 0; };
   const TmaTile narrow = v.NC <= 64 ? TmaTile::WN : TmaTile::W;
   if (is("TMAW"))
     return narrow;
-  if (is("TMAK") || (!v.bK && is("TMAK64")))
+  if (is("TMAK"))
     return TmaTile::WK;
   if (is("TMA64"))
-    return !v.bK ? TmaTile::W : TmaTile::W64;
+    return TmaTile::W64;
   if (is("TMAK64"))
     return TmaTile::WK64;
   // The rule, from the H200 sandbox: 128 x 256 for output channels in whole 256-column tiles with a
   // long reduction (vgg16 conv4_2 1.23x, conv3_2 1.02x; alexnet conv2's 96 channels 0.8x); 64-deep
   // slices where the channels fill them (vgg16 conv3_2 1.07x, resnet50 res3 3x3 1.09x, res4 1x1 1.05x).
-  // K-major filters only: the MN-major backward-data's 128 x 256 tile is tested (TMAK) but not yet timed.
+  // The 128 x 256 tiles for K-major filters only: the MN-major backward-data's are tested (TMAK,
+  // TMAK64) but not yet timed; its 64-deep slices (8 KB filter blocks of 64 k x 64 c) are (v9).
   // The same rule in bytes for float (TF32: 32-channel slices), measured on fp16 only.
   const int per = 64 * 2 / v.esize; // channels of a 128-byte slice
-  const bool deep = v.bK && v.RC % per == 0, wide = v.bK && v.NC % 256 == 0 && v.RC * v.esize >= 512;
+  const bool deep = v.RC % per == 0, wide = v.bK && v.NC % 256 == 0 && v.RC * v.esize >= 512;
   if (wide)
     return deep ? TmaTile::WK64 : TmaTile::WK;
   return deep && v.NC > 64 ? TmaTile::W64 : narrow;
@@ -726,7 +727,7 @@ bool runTma(const ConvArgs &a, Dir dir, unsigned flags) {
                                cuuint64_t(mn ? g.K : v.NC)};
   const int64_t outer = v.bwd && v.bK ? g.ws[1] : g.ws[0];
   const cuuint64_t wstrides[3] = {cuuint64_t(g.ws[4] * es), cuuint64_t(g.ws[3] * es), cuuint64_t(outer * es)};
-  const cuuint32_t wboxF[4] = {cuuint32_t(chunk), 1, 1, cuuint32_t(bn)}, wboxB[4] = {64, 1, 1, 32},
+  const cuuint32_t wboxF[4] = {cuuint32_t(chunk), 1, 1, cuuint32_t(bn)}, wboxB[4] = {64, 1, 1, cuuint32_t(chunk)},
                    wes[4] = {1, 1, 1, 1};
   const CUresult rw = encode(&mapW, dt, 4, const_cast<void *>(w), wdims, wstrides, mn ? wboxB : wboxF, wes,
                              CU_TENSOR_MAP_INTERLEAVE_NONE, mn ? CU_TENSOR_MAP_SWIZZLE_128B : kSwizzle,
@@ -740,16 +741,12 @@ bool runTma(const ConvArgs &a, Dir dir, unsigned flags) {
   auto launch = [&](auto tag, auto cfg, auto bwd) {
     using T = typename decltype(tag)::type;
     using Cfg = decltype(cfg);
-    constexpr bool B = decltype(bwd)::value;     // B read MN-major (the 16-bit backward-data's own filter)
-    if constexpr (Cfg::ROW_BYTES != kRowBytes) { // the deep tiles: K-major only, unpaired
-      if constexpr (!B) {
-        convTmaKernel<T, Cfg, false, 1><<<unsigned(blocks), Cfg::THREADS, Cfg::SMEM_BYTES, stream>>>(mapX, mapW, prm);
-        LAMINA_CUDA_LAUNCHED();
-      } else {
-        ::lamina::fail(LAMINA_STATUS_INTERNAL_ERROR, "TMA path: a 128-byte tile planned with an MN-major filter");
-      }
-    } else if constexpr (sizeof(T) == 4 && B) {
+    constexpr bool B = decltype(bwd)::value; // B read MN-major (the 16-bit backward-data's own filter)
+    if constexpr (sizeof(T) == 4 && B) {
       ::lamina::fail(LAMINA_STATUS_INTERNAL_ERROR, "TMA path: float planned with an MN-major filter");
+    } else if constexpr (Cfg::ROW_BYTES != kRowBytes) { // the deep tiles: unpaired
+      convTmaKernel<T, Cfg, B, 1><<<unsigned(blocks), Cfg::THREADS, Cfg::SMEM_BYTES, stream>>>(mapX, mapW, prm);
+      LAMINA_CUDA_LAUNCHED();
     } else {
       if constexpr (std::is_same_v<Cfg, TileW>) { // only TileW pairs (clusters are opt-in, for measuring)
         if (cl == 2) {
@@ -801,7 +798,7 @@ template <class T> void preloadT() {
       preloadOne<T, TileW64, false, 1>(), preloadOne<T, TileWK64, false, 1>(), preloadOne<T, TileW, false, 2>();
   if constexpr (sizeof(T) == 2) // MN-major B: 16-bit only
     preloadOne<T, TileW, true, 1>(), preloadOne<T, TileWN, true, 1>(), preloadOne<T, TileWK, true, 1>(),
-        preloadOne<T, TileW, true, 2>();
+        preloadOne<T, TileW, true, 2>(), preloadOne<T, TileW64, true, 1>(), preloadOne<T, TileWK64, true, 1>();
   cudaFuncAttributes attr;
   LAMINA_CUDA_CALL(cudaFuncGetAttributes(&attr, reduceTmaSplits<T>));
 }
