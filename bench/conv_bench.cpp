@@ -346,7 +346,7 @@ RowResult benchRow(laminaHandle_t h, Layer &layer, Layer *probe, Dir dir, Peer *
             if (st == LAMINA_STATUS_SUCCESS)
               st = layer.run(dir, a, d1[k]->p, d2[k]->p, out.p, ws.p, wsBytes);
           },
-          &at.firstMs, &at.singleMs);
+          &at.firstMs, &at.singleMs, &at.issueMs);
       check(st, algoName(dir, a));
     } catch (const std::exception &e) {
       at.ms = -1;
@@ -356,7 +356,7 @@ RowResult benchRow(laminaHandle_t h, Layer &layer, Layer *probe, Dir dir, Peer *
     if (at.ms > 0 && (r.bestMs < 0 || at.ms < r.bestMs))
       r.bestMs = at.ms, r.best = a;
     if (a == r.pick)
-      r.pickMs = at.ms, r.pickFirstMs = at.firstMs, r.pickSingleMs = at.singleMs;
+      r.pickMs = at.ms, r.pickFirstMs = at.firstMs, r.pickSingleMs = at.singleMs, r.pickIssueMs = at.issueMs;
     r.algos.push_back(at);
   }
 

@@ -48,6 +48,7 @@ struct AlgoTime {
   double ms = -1;       // median steady time; the estimate when skipped; -1 when it failed
   double firstMs = -1;  // its first call on this layer (the timed warm-up)
   double singleMs = -1; // a later call timed alone like the first (what the first is compared with)
+  double issueMs = -1;  // the host's time to issue one call in the timed groups (-1: not measured)
   bool skipped = false;
   double estRatio = -1; // skipped by --skip-slow: its batch-1 time / the pick's
   std::string err;
@@ -56,7 +57,7 @@ struct AlgoTime {
 struct RowResult {
   std::vector<AlgoTime> algos; // the pick first
   int pick = -1, best = -1;    // best: the fastest measured (skipped ones never count)
-  double pickMs = -1, bestMs = -1, pickFirstMs = -1, pickSingleMs = -1;
+  double pickMs = -1, bestMs = -1, pickFirstMs = -1, pickSingleMs = -1, pickIssueMs = -1;
   int notRun = 0; // algorithms skipped on an estimate
   bool peerRan = false;
   PeerResult peer;

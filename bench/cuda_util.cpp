@@ -27,8 +27,12 @@ public:
   }
   EventClock(const EventClock &) = delete;
   EventClock &operator=(const EventClock &) = delete;
-  void start() override { check(cudaEventRecord(start_, stream_), "cudaEventRecord"); }
+  void start() override {
+    check(cudaEventRecord(start_, stream_), "cudaEventRecord");
+    hostStart_ = nowMs();
+  }
   double stopMs() override {
+    issueMs_ = nowMs() - hostStart_;
     check(cudaEventRecord(stop_, stream_), "cudaEventRecord");
     check(cudaEventSynchronize(stop_), "cudaEventSynchronize (a kernel of the timed run failed?)");
     float ms = 0;
@@ -36,8 +40,11 @@ public:
     return ms;
   }
 
+  double issueMs() const override { return issueMs_; }
+
 private:
   cudaStream_t stream_;
+  double hostStart_ = 0, issueMs_ = -1;
   cudaEvent_t start_ = nullptr, stop_ = nullptr;
 };
 

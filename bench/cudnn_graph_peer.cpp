@@ -561,10 +561,13 @@ private:
       packs.push_back(makeVariantPack(tp[0], tp[1], tp[2], ws ? ws->p : nullptr));
     }
     cudnnStatus_t st = CUDNN_STATUS_SUCCESS;
-    r.plainMs = timeMedianMs(t, [&](int i) {
-      if (st == CUDNN_STATUS_SUCCESS)
-        st = cudnnBackendExecute(h_, bestPlan->plan.get(), packs[size_t(i) % sets].get());
-    });
+    r.plainMs = timeMedianMs(
+        t,
+        [&](int i) {
+          if (st == CUDNN_STATUS_SUCCESS)
+            st = cudnnBackendExecute(h_, bestPlan->plan.get(), packs[size_t(i) % sets].get());
+        },
+        nullptr, nullptr, &r.plainIssueMs);
     checkG(st, "cudnnBackendExecute");
     // The output on set 0, for the bench's comparison with Lamina.
     checkG(cudnnBackendExecute(h_, bestPlan->plan.get(), packs[0].get()), "cudnnBackendExecute");

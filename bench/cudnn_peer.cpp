@@ -238,10 +238,13 @@ private:
       return st;
     };
     cudnnStatus_t st = CUDNN_STATUS_SUCCESS;
-    r.plainMs = timeMedianMs(t, [&](int i) {
-      if (st == CUDNN_STATUS_SUCCESS)
-        st = runOnce(size_t(i) % sets);
-    });
+    r.plainMs = timeMedianMs(
+        t,
+        [&](int i) {
+          if (st == CUDNN_STATUS_SUCCESS)
+            st = runOnce(size_t(i) % sets);
+        },
+        nullptr, nullptr, &r.plainIssueMs);
     check(st, algoName(dir, algo));
     // The output on set 0, for the bench's comparison with Lamina.
     check(runOnce(0), algoName(dir, algo));

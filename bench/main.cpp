@@ -528,10 +528,11 @@ void writeCsvRows(std::FILE *csv, const Config &cfg, const ConvSpec &s, Dir dir,
       std::snprintf(note, sizeof note, "not run: estimated from batch 1");
     else if (!a.err.empty())
       std::snprintf(note, sizeof note, "failed");
-    std::fprintf(csv, "%s,%s,%d,%d,%.4f,%.4f,%s,%s,%s,%s,%s,%s\n", head, algoName(dir, a.algo),
+    std::fprintf(csv, "%s,%s,%d,%d,%.4f,%.4f,%s,%s,%s,%s,%s,%s,%s,%s\n", head, algoName(dir, a.algo),
                  a.algo == r.pick ? 1 : 0, a.algo == r.best ? 1 : 0, a.ms, tflops(a.ms), peerCols.c_str(), ratioA, relS,
                  csvQuote(note).c_str(), a.skipped ? "" : msCell(a.firstMs).c_str(),
-                 a.skipped ? "" : msCell(a.singleMs).c_str());
+                 a.skipped ? "" : msCell(a.singleMs).c_str(), a.skipped ? "" : msCell(a.issueMs).c_str(),
+                 r.peer.ok ? msCell(r.peer.plainIssueMs).c_str() : "");
   }
   std::fflush(csv);
 }
@@ -602,7 +603,7 @@ int runBench(const Options &o) {
   std::FILE *csv =
       openCsv(o.csv, "layer,config,direction,batch,dtype,layout,math,C,K,G,in,filt,pad,stride,dil,algorithm,picked,"
                      "best,lamina_ms,lamina_tflops,peer,peer_ms,peer_tflops,peer_algo,peer_over_lamina,rel_err,note,"
-                     "first_ms,single_ms");
+                     "first_ms,single_ms,issue_ms,peer_issue_ms");
   std::FILE *results = openCsv(o.resultsCsv, "layer,config,direction,batch,lamina_ms,cudnn_ms,algorithm");
 
   ReportInput report;
@@ -687,6 +688,7 @@ int runBench(const Options &o) {
           rec.pickMs = r.pickMs, rec.bestMs = r.bestMs, rec.firstMs = r.pickFirstMs, rec.singleMs = r.pickSingleMs;
           rec.peerMs = r.peer.ok ? r.peer.plainMs : -1;
           rec.nativeMs = r.peer.ok ? r.peer.nativeMs : -1;
+          rec.issueMs = r.pickIssueMs, rec.peerIssueMs = r.peer.ok ? r.peer.plainIssueMs : -1;
           rec.notRun = r.notRun;
           rec.mismatch = r.mismatch;
           report.rows.push_back(rec);

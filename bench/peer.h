@@ -44,6 +44,9 @@ public:
   virtual ~Clock() = default;
   virtual void start() = 0;
   virtual double stopMs() = 0; // waits for the work queued since start()
+  // The host's time from start() to the last stopMs() (issuing the calls, before waiting), in ms; -1
+  // when the clock does not tell it apart. Near the device time per call, the host sets the pace.
+  virtual double issueMs() const { return -1; }
 };
 
 struct TimingOptions {
@@ -56,11 +59,12 @@ struct TimingOptions {
 
 struct PeerResult {
   bool ok = false;
-  std::string why;        // when !ok
-  double plainMs = -1;    // plain (same layout as Lamina) memory in and out, reorders counted
-  double nativeMs = -1;   // the peer's own preferred layouts, reorders excluded (information; -1: none)
-  std::string impl;       // the peer's implementation name
-  std::vector<float> out; // the output for set 0, in the same memory order as the inputs
+  std::string why;          // when !ok
+  double plainMs = -1;      // plain (same layout as Lamina) memory in and out, reorders counted
+  double plainIssueMs = -1; // the host's time to issue one plain call (Clock::issueMs), -1: unknown
+  double nativeMs = -1;     // the peer's own preferred layouts, reorders excluded (information; -1: none)
+  std::string impl;         // the peer's implementation name
+  std::vector<float> out;   // the output for set 0, in the same memory order as the inputs
 };
 
 class Peer {
@@ -106,9 +110,11 @@ std::vector<GemmCeiling> measureGemmCeilings(void *stream, int64_t n, const Timi
 
 // Median of the timed runs (milliseconds) of f, after t.warmup runs outside the median; f(i) gets the
 // run index (for rotating input sets). Shared by Lamina's and the peers' timing so both are measured
-// alike. firstMs, when given, receives the time of the first call (timing.h).
+// alike. firstMs, when given, receives the time of the first call (timing.h); issueMs, the median
+// host time to issue one call (-1 when the clock does not measure it).
 template <class F>
-double timeMedianMs(const TimingOptions &t, F &&f, double *firstMs = nullptr, double *singleMs = nullptr);
+double timeMedianMs(const TimingOptions &t, F &&f, double *firstMs = nullptr, double *singleMs = nullptr,
+                    double *issueMs = nullptr);
 
 } // namespace bench
 

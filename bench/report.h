@@ -21,6 +21,7 @@ struct RowRecord {
   double pickMs = -1, bestMs = -1, firstMs = -1; // firstMs: the pick's first call on the layer
   double singleMs = -1;                          // a later call of the pick timed alone like the first
   double peerMs = -1, nativeMs = -1;             // the peer's plain-memory time; -1: did not run
+  double issueMs = -1, peerIssueMs = -1;         // the host's time to issue one call (pick, peer); -1: unknown
   int notRun = 0;                                // algorithms not run on an estimate
   bool mismatch = false;
 };

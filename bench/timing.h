@@ -39,7 +39,8 @@ template <class F> double timeOnceMs(const TimingOptions &t, F &f, int i) { retu
 // a millisecond are timed in back-to-back groups (up to 64 calls between two events), so the figure is the device's
 // time per call rather than the host's call latency (an idle GPU waiting for the next launch); the same rule holds for
 // Lamina and for the peers.
-template <class F> double timeMedianMs(const TimingOptions &t, F &&f, double *firstMs, double *singleMs) {
+template <class F>
+double timeMedianMs(const TimingOptions &t, F &&f, double *firstMs, double *singleMs, double *issueMs) {
   double last = 0, single = -1;
   const int warmup = std::max(1, t.warmup) + (singleMs && t.warmup < 2 ? 1 : 0);
   for (int i = 0; i < warmup; ++i) {
@@ -58,18 +59,25 @@ template <class F> double timeMedianMs(const TimingOptions &t, F &&f, double *fi
   // started that would take the timed runs past the budget (a run takes about as long as the last).
   const double budget = t.maxSeconds * 1000.0;
   const size_t iters = size_t(std::max(1, t.iters));
-  std::vector<double> ms;
+  std::vector<double> ms, issue;
   double total = 0;
   while (ms.size() < iters) {
     const double groupMs = timeGroupMs(t, f, 1 + int(ms.size()) * group, group);
     ms.push_back(groupMs / group);
+    if (t.clock && t.clock->issueMs() >= 0)
+      issue.push_back(t.clock->issueMs() / group);
     total += groupMs;
     if (total + groupMs > budget)
       break;
   }
-  std::sort(ms.begin(), ms.end());
-  size_t n = ms.size();
-  return n % 2 ? ms[n / 2] : 0.5 * (ms[n / 2 - 1] + ms[n / 2]);
+  auto median = [](std::vector<double> &v) {
+    std::sort(v.begin(), v.end());
+    const size_t n = v.size();
+    return n == 0 ? -1.0 : n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+  };
+  if (issueMs)
+    *issueMs = median(issue);
+  return median(ms);
 }
 
 } // namespace bench
