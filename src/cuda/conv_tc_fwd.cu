@@ -18,6 +18,7 @@
 #include "cuda/conv_tc_stage.cuh"
 
 #include "core/conv_geom.h"
+#include "core/plan_memo.h"
 
 #include <algorithm>
 #include <atomic>
@@ -25,6 +26,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <numeric>
 
 namespace lamina::cuda::tc {
@@ -507,7 +509,16 @@ Plan makePlan(const ConvProblem &p, Dir dir, const Setup &st, unsigned flags) {
 
 template <class T, class Cfg, bool BWD> void launchAs(const Params &prm, dim3 grid, cudaStream_t stream) {
   auto kernel = convKernel<T, Cfg, BWD>;
-  LAMINA_CUDA_CALL(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Cfg::SMEM_BYTES));
+  // The shared-memory limit once per device (preloadKernels sets it at handle creation; this covers
+  // a device made current later), not on every launch.
+  static std::atomic<uint64_t> set{0};
+  int dev = 0;
+  (void)cudaGetDevice(&dev);
+  if (dev >= 64 || !((set.load(std::memory_order_relaxed) >> dev) & 1)) {
+    LAMINA_CUDA_CALL(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Cfg::SMEM_BYTES));
+    if (dev < 64)
+      set.fetch_or(uint64_t(1) << dev);
+  }
   kernel<<<grid, Cfg::THREADS, Cfg::SMEM_BYTES, stream>>>(prm);
   LAMINA_CUDA_LAUNCHED();
 }
@@ -751,7 +762,7 @@ double cpAsyncEstimateMs(const ConvProblem &p, Dir dir, unsigned flags) {
 // (LAMINA_TC_TILE=TMA), never when another tile is forced, else when its estimate beats the cp.async
 // plan's (small outputs keep split-K).
 enum class TmaUse { None, InPlace, Staged };
-TmaUse pickTma(const ConvProblem &p, Dir dir, unsigned flags, TmaStaging *staging = nullptr) {
+TmaUse pickTmaFresh(const ConvProblem &p, Dir dir, unsigned flags, TmaStaging *staging) {
   const int forcing = tmaForcing();
   if (forcing < 0)
     return TmaUse::None;
@@ -786,6 +797,49 @@ TmaUse pickTma(const ConvProblem &p, Dir dir, unsigned flags, TmaStaging *stagin
     *staging = std::move(t);
   return take ? TmaUse::Staged : TmaUse::None;
 }
+
+// Everything the entry points ask of a problem, planned once (plan_memo.h): whether a path applies,
+// which one, its workspace and model time, and the cp.async launch's plan (the path itself, or the
+// fallback when a TMA run declines at run time).
+struct ConvChoice {
+  std::string why; // not empty: no tensor-core path applies
+  TmaUse use = TmaUse::None;
+  TmaStaging staging; // use == Staged
+  size_t workspace = 0;
+  double ms = INFINITY;
+  Setup st; // the cp.async plan, where cpOk
+  bool cpOk = false;
+  Plan plan;
+  WsLayout wl;
+};
+
+std::shared_ptr<const ConvChoice> choiceFresh(const ConvProblem &p, Dir dir, unsigned flags) {
+  auto c = std::make_shared<ConvChoice>();
+  c->st = setupFor(p, dir, flags);
+  const std::string cpWhy = c->st.why.empty() ? limits(p, dir, c->st) : c->st.why;
+  c->cpOk = cpWhy.empty();
+  if (c->cpOk) {
+    c->plan = makePlan(p, dir, c->st, flags);
+    c->wl = wsLayout(p, c->st, c->plan);
+  }
+  c->use = pickTmaFresh(p, dir, flags, &c->staging);
+  c->why = c->cpOk || c->use != TmaUse::None ? std::string() : cpWhy;
+  switch (c->use) {
+  case TmaUse::InPlace: c->workspace = tmaWorkspace(p, dir, flags), c->ms = tmaEstimateMs(p, dir, flags); break;
+  case TmaUse::Staged:
+    c->workspace = c->staging.total(), c->ms = tmaEstimateMs(c->staging.p, dir, flags) + stagingMs(c->staging);
+    break;
+  default: c->workspace = c->cpOk ? c->wl.total : 0, c->ms = cpAsyncEstimateMs(p, dir, flags);
+  }
+  return c;
+}
+
+std::shared_ptr<const ConvChoice> choiceFor(const ConvProblem &p, Dir dir, unsigned flags) {
+  static PlanMemo<std::shared_ptr<const ConvChoice>> memo;
+  int dev = 0;
+  (void)cudaGetDevice(&dev);
+  return memo.get(PlanKey(p, int(dir), flags, dev), [&] { return choiceFresh(p, dir, flags); });
+}
 } // namespace
 
 void preloadKernels() {
@@ -798,35 +852,12 @@ void preloadKernels() {
   preloadBwdFilterKernels();
 }
 
-// Applies when the cp.async plan does, or else the TMA path (checked second: the algorithms call this
-// before every run, and the TMA choice costs the model of both paths).
-std::string whyNotConv(const ConvProblem &p, Dir dir, unsigned flags) {
-  const Setup st = setupFor(p, dir, flags);
-  const std::string why = st.why.empty() ? limits(p, dir, st) : st.why;
-  return why.empty() || pickTma(p, dir, flags) == TmaUse::None ? why : std::string();
-}
+// Applies when the cp.async plan or the TMA path does.
+std::string whyNotConv(const ConvProblem &p, Dir dir, unsigned flags) { return choiceFor(p, dir, flags)->why; }
 
-size_t convWorkspace(const ConvProblem &p, Dir dir, unsigned flags) {
-  TmaStaging t;
-  switch (pickTma(p, dir, flags, &t)) {
-  case TmaUse::InPlace: return tmaWorkspace(p, dir, flags);
-  case TmaUse::Staged: return t.total();
-  default: break;
-  }
-  if (!whyNotConv(p, dir, flags).empty())
-    return 0;
-  const Setup st = setupFor(p, dir, flags);
-  return wsLayout(p, st, makePlan(p, dir, st, flags)).total;
-}
+size_t convWorkspace(const ConvProblem &p, Dir dir, unsigned flags) { return choiceFor(p, dir, flags)->workspace; }
 
-double convEstimateMs(const ConvProblem &p, Dir dir, unsigned flags) {
-  TmaStaging t;
-  switch (pickTma(p, dir, flags, &t)) {
-  case TmaUse::InPlace: return tmaEstimateMs(p, dir, flags);
-  case TmaUse::Staged: return tmaEstimateMs(t.p, dir, flags) + stagingMs(t);
-  default: return cpAsyncEstimateMs(p, dir, flags);
-  }
-}
+double convEstimateMs(const ConvProblem &p, Dir dir, unsigned flags) { return choiceFor(p, dir, flags)->ms; }
 
 namespace {
 // Copies the operands t names into the workspace and runs the TMA path on them; false when the
@@ -859,16 +890,15 @@ bool runTmaStaged(const ConvArgs &a, Dir dir, unsigned flags, const TmaStaging &
 
 bool runConv(const ConvArgs &a, Dir dir, unsigned flags) {
   const ConvProblem &p = *a.p;
-  TmaStaging t;
-  const TmaUse use = pickTma(p, dir, flags, &t);
-  if (use == TmaUse::InPlace && runTma(a, dir, flags))
+  const std::shared_ptr<const ConvChoice> c = choiceFor(p, dir, flags);
+  if (c->use == TmaUse::InPlace && runTma(a, dir, flags))
     return true;
-  if (use == TmaUse::Staged && runTmaStaged(a, dir, flags, t))
+  if (c->use == TmaUse::Staged && runTmaStaged(a, dir, flags, c->staging))
     return true;
-  const ConvGeom g = makeConvGeom(p);
-  const Setup st = setupFor(p, dir, flags);
-  if (!st.why.empty() || !limits(p, dir, st).empty())
+  if (!c->cpOk)
     return false; // only the TMA path applied
+  const ConvGeom g = makeConvGeom(p);
+  const Setup &st = c->st;
   const int esize = st.ti.esize;
   const bool fwd = dir == Dir::Forward;
   const void *src = fwd ? a.x : a.dy;
@@ -876,8 +906,8 @@ bool runConv(const ConvArgs &a, Dir dir, unsigned flags) {
   void *dst = fwd ? a.y : a.dx;
   if ((!st.stageSrc && !aligned16(src)) || (!st.stageW && !aligned16(wp)))
     return false;
-  const Plan pl = makePlan(p, dir, st, flags);
-  const WsLayout wl = wsLayout(p, st, pl);
+  const Plan &pl = c->plan;
+  const WsLayout &wl = c->wl;
   if (a.workspaceBytes < wl.total)
     return false; // the caller's fallback runs without it
   char *ws = reinterpret_cast<char *>((reinterpret_cast<uintptr_t>(a.workspace) + 255) / 256 * 256);

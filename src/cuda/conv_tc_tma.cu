@@ -20,11 +20,13 @@
 #include "cuda/conv_tc_tma.cuh"
 
 #include "core/conv_geom.h"
+#include "core/plan_memo.h"
 
 #include <algorithm>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <type_traits>
 
@@ -72,6 +74,19 @@ bool tmaClusters() {
   return on;
 }
 
+// LAMINA_TC_SPLIT_FUSED=1 (measuring, tests): split-K partials summed by each tile's last block in the
+// one launch (finishSplits) instead of the second kernel. Off by default: it saves the second launch's
+// ~3.3 us of host time, but one SM summing a tile's partials is bound by the L2's latency; H200, fp16,
+// with 16-byte loads, two rounds of every split's in flight: vgg16 conv3_2-conv5_2 at batch 1 0.045-0.048
+// ms against 0.017-0.024 with the kernel, res4/res5 3x3 at batch 8 0.042-0.048 against 0.018.
+static bool splitFused() {
+  static const bool on = [] {
+    const char *e = std::getenv("LAMINA_TC_SPLIT_FUSED");
+    return e && std::strcmp(e, "1") == 0;
+  }();
+  return on;
+}
+
 namespace {
 
 // Forward: rows = y pixels (n, P, Q), columns = K, reduction (r, s, c). Backward-data (stride 1, the
@@ -99,9 +114,11 @@ struct TmaParams {
   // rows halfRows * rank ..) and multicasts it to both; halfAxis: 0 flat rows, 1 images, 2 rows of P.
   int halfRows, halfAxis;
   // Split-K: splits blocks per output tile, each over itersPerSplit slices, write fp32 partials
-  // [splits][N*P*Q][K] that reduceTmaSplits sums in split order (deterministic).
+  // [splits][N*P*Q][K] summed in split order (deterministic): by the tile's last block to finish
+  // (counters: one per output tile, zero between calls; finishSplits), else by reduceTmaSplits.
   int splits, itersPerSplit;
   float *partial;
+  int *counters;
 };
 
 // The consumers' accumulators to the output box (rows) x output channels k0 .. (columns).
@@ -241,24 +258,107 @@ __device__ __forceinline__ void storePartials(const TmaParams &p, const float (&
       });
 }
 
+// Output element i of the [N*P*Q][K] order: alpha * (the splits' partials summed in split order) +
+// beta * out, through the output strides.
+template <class T> __device__ __forceinline__ void finishElement(const TmaParams &p, int64_t total, int64_t i) {
+  float s = 0.f;
+  for (int k = 0; k < p.splits; ++k)
+    s += __ldcg(p.partial + k * total + i); // L2: other SMs wrote them
+  const int64_t m = i / p.K;
+  const int k = int(i - m * p.K), w = int(m % p.Q);
+  const int64_t t = m / p.Q;
+  const int h = int(t % p.P), n = int(t / p.P);
+  T *at =
+      static_cast<T *>(p.y) + int64_t(n) * p.ys[0] + int64_t(k) * p.ys[1] + int64_t(h) * p.ys[2] + int64_t(w) * p.ys[3];
+  float v = p.alpha * s;
+  if (p.beta != 0.f)
+    v += p.beta * toAcc(*at);
+  *at = fromAcc<T>(v);
+}
+
+constexpr int kMaxFusedSplits = 8; // tmaPlan's most splits: the fused sums' registers
+
+// Split-K in one launch (LAMINA_TC_SPLIT_FUSED=1; a second kernel costs ~3.3 us of host time per call,
+// as much as the batch-1 convolutions' own time): each block of output tile `tile` counts itself done once its partials
+// are out; the last one (count splits - 1) resets the counter for the next call and writes the tile from every split's
+// partials, in split order (the same sums as reduceTmaSplits). Consumer threads only; `flag` is an idle word of shared
+// memory.
+template <class T, class Cfg>
+__device__ __forceinline__ void finishSplits(const TmaParams &p, int tile, int q0, int p0, int n0, int k0, int *flag) {
+  const int ct = int(threadIdx.x) - kThreads; // 0 .. 255
+  __threadfence();                            // this thread's partials before the count
+  asm volatile("bar.sync 1, 256;\n" ::: "memory");
+  if (ct == 0) {
+    const bool last = atomicAdd(&p.counters[tile], 1) == p.splits - 1;
+    if (last)
+      p.counters[tile] = 0; // every block of the tile has counted
+    *flag = last;
+  }
+  asm volatile("bar.sync 1, 256;\n" ::: "memory");
+  if (!*flag)
+    return;
+  __threadfence(); // the other blocks' partials after their counts
+  const int64_t total = int64_t(p.N) * p.P * p.Q * p.K;
+  const int rows = p.BW * p.BH * p.NB;
+  if ((p.K & 3) != 0 || p.splits > kMaxFusedSplits) {
+    for (int e = ct; e < rows * Cfg::BN; e += 2 * kThreads) {
+      const int row = e / Cfg::BN, k = k0 + e % Cfg::BN;
+      int64_t m;
+      if (k < p.K && pixelOf(p, row, q0, p0, n0, m))
+        finishElement<T>(p, total, m * p.K + k);
+    }
+    return;
+  }
+  // One SM sums splits x BM x BN partials: 16-byte loads, every split's issued before the sums (in
+  // split order) and two groups of 4 outputs per round (one scalar load at a time ran vgg16 conv3_2 at
+  // batch 1 in 0.139 ms; this in 0.045, the second kernel 0.024: still latency-bound; bulk copies into
+  // the idle stages would keep more in flight).
+  constexpr int Q4 = Cfg::BN / 4, kRound = 2;
+  const int64_t total4 = total / 4;
+  const float4 *part = reinterpret_cast<const float4 *>(p.partial);
+  for (int e0 = ct; e0 < rows * Q4; e0 += 2 * kThreads * kRound) {
+    float4 v[kRound][kMaxFusedSplits];
+    int64_t at[kRound];
+#pragma unroll
+    for (int u = 0; u < kRound; ++u) {
+      const int e = e0 + u * 2 * kThreads, row = e / Q4, k = k0 + 4 * (e % Q4);
+      int64_t m;
+      at[u] = e < rows * Q4 && k < p.K && pixelOf(p, row, q0, p0, n0, m) ? (m * p.K + k) / 4 : -1;
+#pragma unroll
+      for (int sp = 0; sp < kMaxFusedSplits; ++sp)
+        if (at[u] >= 0 && sp < p.splits)
+          v[u][sp] = __ldcg(part + sp * total4 + at[u]);
+    }
+#pragma unroll
+    for (int u = 0; u < kRound; ++u) {
+      if (at[u] < 0)
+        continue;
+      float sum[4] = {0.f, 0.f, 0.f, 0.f};
+#pragma unroll
+      for (int sp = 0; sp < kMaxFusedSplits; ++sp)
+        if (sp < p.splits)
+          sum[0] += v[u][sp].x, sum[1] += v[u][sp].y, sum[2] += v[u][sp].z, sum[3] += v[u][sp].w;
+      const int64_t m = at[u] * 4 / p.K;
+      const int k = int(at[u] * 4 - m * p.K), w = int(m % p.Q);
+      const int64_t t = m / p.Q;
+      const int h = int(t % p.P), n = int(t / p.P);
+      T *y = static_cast<T *>(p.y) + int64_t(n) * p.ys[0] + int64_t(k) * p.ys[1] + int64_t(h) * p.ys[2] +
+             int64_t(w) * p.ys[3];
+#pragma unroll
+      for (int j = 0; j < 4; ++j) {
+        float o = p.alpha * sum[j];
+        if (p.beta != 0.f)
+          o += p.beta * toAcc(y[j * p.ys[1]]);
+        y[j * p.ys[1]] = fromAcc<T>(o);
+      }
+    }
+  }
+}
+
 // out = alpha * (the splits' partials summed in split order) + beta * out, through the output strides.
 template <class T> __global__ void reduceTmaSplits(const TmaParams p) {
   const int64_t total = int64_t(p.N) * p.P * p.Q * p.K;
-  T *y = static_cast<T *>(p.y);
-  LAMINA_GRID_STRIDE_LOOP(i, total) {
-    float s = 0.f;
-    for (int k = 0; k < p.splits; ++k)
-      s += p.partial[k * total + i];
-    const int64_t m = i / p.K;
-    const int k = int(i - m * p.K), w = int(m % p.Q);
-    const int64_t t = m / p.Q;
-    const int h = int(t % p.P), n = int(t / p.P);
-    T *at = y + int64_t(n) * p.ys[0] + int64_t(k) * p.ys[1] + int64_t(h) * p.ys[2] + int64_t(w) * p.ys[3];
-    float v = p.alpha * s;
-    if (p.beta != 0.f)
-      v += p.beta * toAcc(*at);
-    *at = fromAcc<T>(v);
-  }
+  LAMINA_GRID_STRIDE_LOOP(i, total) { finishElement<T>(p, total, i); }
 }
 
 template <class T, class Cfg, bool BWD, int CL>
@@ -322,9 +422,12 @@ __global__ void __launch_bounds__(Cfg::THREADS, 1)
   };
   float acc[Cfg::MI][Cfg::NI][4];
   const bool consumer = mainLoopWs<Cfg, T, 1, 1, BWD, false, CL>(smem, iters, acc, produce);
-  if (consumer && p.splits > 1)
+  if (consumer && p.splits > 1) {
     storePartials<Cfg>(p, acc, split, q0, p0, n0, k0);
-  else if (consumer)
+    if (p.counters) // the stages are idle: every slice was consumed
+      finishSplits<T, Cfg>(p, int(blockIdx.x) - split * int(gridDim.x / unsigned(p.splits)), q0, p0, n0, k0,
+                           reinterpret_cast<int *>(smem));
+  } else if (consumer)
     storeTile<T, Cfg>(p, acc, smem, q0, p0, n0, k0);
   if constexpr (CL > 1)
     clusterSync(); // no CTA leaves while its peer may still arrive on its barriers
@@ -566,7 +669,7 @@ struct TmaPlan {
   int iters = 0, splits = 1, itersPerSplit = 0;
   double ms = 0; // the model's time
 };
-TmaPlan tmaPlan(const ConvProblem &p, Dir dir, unsigned flags) {
+TmaPlan tmaPlanFresh(const ConvProblem &p, Dir dir, unsigned flags) {
   const ConvGeom g = makeConvGeom(p);
   const View v = viewOf(g, dir, p.dataType);
   const TmaShape t = shapeOf(tmaTile(v));
@@ -602,6 +705,13 @@ TmaPlan tmaPlan(const ConvProblem &p, Dir dir, unsigned flags) {
   }
   return pl;
 }
+// tmaPlanFresh, memoised (the model runs per call otherwise; plan_memo.h).
+TmaPlan tmaPlan(const ConvProblem &p, Dir dir, unsigned flags) {
+  static PlanMemo<TmaPlan> memo;
+  int dev = 0;
+  (void)cudaGetDevice(&dev);
+  return memo.get(PlanKey(p, int(dir), flags, dev), [&] { return tmaPlanFresh(p, dir, flags); });
+}
 } // namespace
 
 double tmaEstimateMs(const ConvProblem &p, Dir dir, unsigned flags) { return tmaPlan(p, dir, flags).ms; }
@@ -620,29 +730,65 @@ size_t tmaWorkspace(const ConvProblem &p, Dir dir, unsigned flags) {
   return splitBytes(g, viewOf(g, dir, p.dataType), tmaPlan(p, dir, flags));
 }
 
-bool runTma(const ConvArgs &a, Dir dir, unsigned flags) {
-  const ConvProblem &p = *a.p;
+namespace {
+// A tensor map's arguments but the address.
+struct MapSpec {
+  bool im2col = false;
+  cuuint32_t rank = 0;
+  cuuint64_t dims[4]{};
+  cuuint64_t strides[3]{};
+  cuuint32_t box[4]{}, es[4]{}; // im2col: box[0] channels, box[1] pixels
+  int lowerWH[2]{}, upperWH[2]{};
+  CUtensorMapSwizzle swizzle = CU_TENSOR_MAP_SWIZZLE_NONE;
+};
+
+CUresult encodeMap(CUtensorMap *map, CUtensorMapDataType dt, const MapSpec &m, const void *base) {
+  void *ptr = const_cast<void *>(base);
+  if (m.im2col)
+    return encodeIm2col()(map, dt, m.rank, ptr, m.dims, m.strides, m.lowerWH, m.upperWH, m.box[0], m.box[1], m.es,
+                          CU_TENSOR_MAP_INTERLEAVE_NONE, m.swizzle, CU_TENSOR_MAP_L2_PROMOTION_L2_128B,
+                          CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  return encodeTiled()(map, dt, m.rank, ptr, m.dims, m.strides, m.box, m.es, CU_TENSOR_MAP_INTERLEAVE_NONE, m.swizzle,
+                       CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+}
+
+// Everything of a launch that follows from the problem (memoised: ~1 us of host work per call
+// otherwise); a run adds the pointers, alpha and beta, and encodes the two tensor maps.
+struct TmaRecipe {
+  TmaPlan plan;
+  size_t splitBytes = 0;
+  TmaParams prm{};                 // but y, partial, alpha, beta, vec2, vec8
+  bool vec2 = false, vec8 = false; // as the strides allow (the output pointer's alignment at run time)
+  bool bwd = false;
+  int64_t wOff = 0; // bytes
+  CUtensorMapDataType dt = CU_TENSOR_MAP_DATA_TYPE_FLOAT32;
+  MapSpec x, w;
+  TmaTile tile = TmaTile::W;
+  bool mn = false; // B read MN-major
+  int cl = 1;      // CTAs per cluster
+  int64_t blocks = 0, reduceItems = 0;
+};
+
+std::shared_ptr<const TmaRecipe> recipeFresh(const ConvProblem &p, Dir dir, unsigned flags) {
+  auto r = std::make_shared<TmaRecipe>();
   const ConvGeom g = makeConvGeom(p);
   const View v = viewOf(g, dir, p.dataType);
   const TmaPlan plan = tmaPlan(p, dir, flags);
-  if (a.workspaceBytes < splitBytes(g, v, plan))
-    return false;
+  r->plan = plan;
+  r->splitBytes = splitBytes(g, v, plan);
+  r->bwd = v.bwd;
   const int es = v.esize;
-  const void *src = v.bwd ? a.dy : a.x;
-  void *out = v.bwd ? a.dx : a.y;
-  const void *w = static_cast<const char *>(a.w) + g.wOff * es;
-  if (!aligned16(src) || !aligned16(w))
-    return false;
-  const auto encode = encodeTiled();
-  const CUtensorMapDataType dt = p.dataType == LAMINA_DATA_HALF       ? CU_TENSOR_MAP_DATA_TYPE_FLOAT16
-                                 : p.dataType == LAMINA_DATA_BFLOAT16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16
-                                                                      : CU_TENSOR_MAP_DATA_TYPE_FLOAT32;
+  r->wOff = g.wOff * es;
+  r->dt = p.dataType == LAMINA_DATA_HALF       ? CU_TENSOR_MAP_DATA_TYPE_FLOAT16
+          : p.dataType == LAMINA_DATA_BFLOAT16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16
+                                               : CU_TENSOR_MAP_DATA_TYPE_FLOAT32;
   const TmaTile tile = tmaTile(v);
+  r->tile = tile;
   const TmaShape shape = shapeOf(tile);
   const AMode am = aModeOf(g, v, shape);
   const bool flat = am.kind == 1;
   const int bm = shape.bm, bn = shape.bn;
-  TmaParams prm{};
+  TmaParams &prm = r->prm;
   prm.flat = flat;
   prm.N = int(g.N), prm.P = int(v.outH), prm.Q = int(v.outW), prm.K = int(v.NC);
   prm.S = int(g.filt[2]);
@@ -652,27 +798,22 @@ bool runTma(const ConvArgs &a, Dir dir, unsigned flags) {
   prm.kChunks = int(ceilDiv(v.RC, chunk));
   prm.iters = int(g.F) * prm.kChunks;
   prm.splits = plan.splits, prm.itersPerSplit = plan.itersPerSplit;
-  if (plan.splits > 1)
-    prm.partial = reinterpret_cast<float *>((reinterpret_cast<uintptr_t>(a.workspace) + 255) / 256 * 256);
   for (int i = 0; i < 2; ++i) { // h, w
     const int pad = int(g.pad[1 + i]), dil = int(g.dil[1 + i]);
     prm.str[i] = int(g.str[1 + i]), prm.base[i] = v.bwd ? pad : -pad, prm.tapMul[i] = v.bwd ? -dil : dil;
   }
   prm.ys[0] = v.os[0], prm.ys[1] = v.os[1], prm.ys[2] = v.os[3], prm.ys[3] = v.os[4];
-  prm.y = out;
-  prm.alpha = float(a.alpha), prm.beta = float(a.beta);
-  prm.vec2 = v.os[1] == 1 && (reinterpret_cast<uintptr_t>(out) & 3) == 0;
+  r->vec2 = v.os[1] == 1;
   // 8-value chunks of whole 16-byte pieces (float: two), every pixel's row aligned to one.
   const int64_t epc = 16 / es;
-  prm.vec8 =
-      v.os[1] == 1 && aligned16(out) && v.os[0] % epc == 0 && v.os[3] % epc == 0 && v.os[4] % epc == 0 && v.NC % 8 == 0;
+  r->vec8 = v.os[1] == 1 && v.os[0] % epc == 0 && v.os[3] % epc == 0 && v.os[4] % epc == 0 && v.NC % 8 == 0;
 
   // Pairs of neighbouring column tiles (the same A box) load half of it each and multicast it, when
   // the box halves evenly at a swizzle-atom boundary (8 rows of 64 bytes).
   const bool pairs = tile == TmaTile::W && ceilDiv(v.NC, bn) % 2 == 0 && tmaClusters();
   int cl = 1;
-  CUtensorMap mapX, mapW;
-  CUresult rx;
+  MapSpec &mx = r->x;
+  mx.swizzle = kSwizzle;
   if (am.kind == 2) {
     const Im2colBox &ib = am.im2col;
     // Rows over the N*P*Q output pixels as in the flat case, each tap's A slice one im2col copy.
@@ -681,62 +822,103 @@ bool runTma(const ConvArgs &a, Dir dir, unsigned flags) {
     prm.tilesN = 1;
     for (int i = 0; i < 2; ++i)
       prm.lower[i] = ib.lower[i], prm.offBase[i] = ib.offBase[i];
+    mx.im2col = true, mx.rank = 4;
     const cuuint64_t dims[4] = {cuuint64_t(v.RC), cuuint64_t(v.srcW), cuuint64_t(v.srcH), cuuint64_t(g.N)};
     const cuuint64_t strides[3] = {cuuint64_t(v.ss[4] * es), cuuint64_t(v.ss[3] * es), cuuint64_t(v.ss[0] * es)};
+    std::copy(dims, dims + 4, mx.dims), std::copy(strides, strides + 3, mx.strides);
     // Corners innermost first (w, h), as the map's dims.
-    const int lowerWH[2] = {ib.lower[1], ib.lower[0]}, upperWH[2] = {ib.upper[1], ib.upper[0]};
-    const cuuint32_t es[4] = {1, cuuint32_t(prm.str[1]), cuuint32_t(prm.str[0]), 1};
-    rx = encodeIm2col()(&mapX, dt, 4, const_cast<void *>(src), dims, strides, lowerWH, upperWH, cuuint32_t(chunk),
-                        cuuint32_t(bm), es, CU_TENSOR_MAP_INTERLEAVE_NONE, kSwizzle, CU_TENSOR_MAP_L2_PROMOTION_L2_128B,
-                        CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+    mx.lowerWH[0] = ib.lower[1], mx.lowerWH[1] = ib.lower[0], mx.upperWH[0] = ib.upper[1], mx.upperWH[1] = ib.upper[0];
+    mx.box[0] = cuuint32_t(chunk), mx.box[1] = cuuint32_t(bm);
+    mx.es[0] = 1, mx.es[1] = cuuint32_t(prm.str[1]), mx.es[2] = cuuint32_t(prm.str[0]), mx.es[3] = 1;
   } else if (flat) {
     const int64_t M = g.N * v.srcH * v.srcW; // == the output pixels (1x1, stride 1, no padding)
     prm.BW = bm, prm.BH = 1, prm.NB = 1, prm.tilesQ = int(ceilDiv(M, bm)), prm.tilesP = 1, prm.tilesN = 1;
-    const cuuint64_t dims[2] = {cuuint64_t(v.RC), cuuint64_t(M)};
-    const cuuint64_t strides[1] = {cuuint64_t(v.ss[4] * es)};
     cl = pairs ? 2 : 1;
     prm.halfRows = bm / 2, prm.halfAxis = 0;
-    const cuuint32_t box[2] = {cuuint32_t(chunk), cuuint32_t(bm / cl)}, es[2] = {1, 1};
-    rx = encode(&mapX, dt, 2, const_cast<void *>(src), dims, strides, box, es, CU_TENSOR_MAP_INTERLEAVE_NONE, kSwizzle,
-                CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+    mx.rank = 2;
+    mx.dims[0] = cuuint64_t(v.RC), mx.dims[1] = cuuint64_t(M);
+    mx.strides[0] = cuuint64_t(v.ss[4] * es);
+    mx.box[0] = cuuint32_t(chunk), mx.box[1] = cuuint32_t(bm / cl), mx.es[0] = mx.es[1] = 1;
   } else {
     const Box &bx = am.box;
     prm.BW = bx.BW, prm.BH = bx.BH, prm.NB = bx.NB;
     prm.tilesQ = int(ceilDiv(v.outW, bx.BW)), prm.tilesP = int(ceilDiv(v.outH, bx.BH));
     prm.tilesN = int(ceilDiv(g.N, bx.NB));
-    const cuuint64_t dims[4] = {cuuint64_t(v.RC), cuuint64_t(v.srcW), cuuint64_t(v.srcH), cuuint64_t(g.N)};
-    const cuuint64_t strides[3] = {cuuint64_t(v.ss[4] * es), cuuint64_t(v.ss[3] * es), cuuint64_t(v.ss[0] * es)};
     const int rows = bx.BW * bx.BH * bx.NB;
     prm.halfAxis = bx.NB % 2 == 0 ? 1 : 2;
     cl = pairs && (rows / 2) % 8 == 0 && (bx.NB % 2 == 0 || (bx.NB == 1 && bx.BH % 2 == 0)) ? 2 : 1;
     prm.halfRows = rows / 2;
     const int nb = cl == 2 && prm.halfAxis == 1 ? bx.NB / 2 : bx.NB,
               bh = cl == 2 && prm.halfAxis == 2 ? bx.BH / 2 : bx.BH;
+    mx.rank = 4;
+    const cuuint64_t dims[4] = {cuuint64_t(v.RC), cuuint64_t(v.srcW), cuuint64_t(v.srcH), cuuint64_t(g.N)};
+    const cuuint64_t strides[3] = {cuuint64_t(v.ss[4] * es), cuuint64_t(v.ss[3] * es), cuuint64_t(v.ss[0] * es)};
+    std::copy(dims, dims + 4, mx.dims), std::copy(strides, strides + 3, mx.strides);
     // Strided forward: a box of BW * str input columns read every str-th (TMA loads ceil(box / stride)).
-    const cuuint32_t box[4] = {cuuint32_t(chunk), cuuint32_t(bx.BW * prm.str[1]), cuuint32_t(bh * prm.str[0]),
-                               cuuint32_t(nb)},
-                     es[4] = {1, cuuint32_t(prm.str[1]), cuuint32_t(prm.str[0]), 1};
-    rx = encode(&mapX, dt, 4, const_cast<void *>(src), dims, strides, box, es, CU_TENSOR_MAP_INTERLEAVE_NONE, kSwizzle,
-                CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+    mx.box[0] = cuuint32_t(chunk), mx.box[1] = cuuint32_t(bx.BW * prm.str[1]), mx.box[2] = cuuint32_t(bh * prm.str[0]);
+    mx.box[3] = cuuint32_t(nb);
+    mx.es[0] = 1, mx.es[1] = cuuint32_t(prm.str[1]), mx.es[2] = cuuint32_t(prm.str[0]), mx.es[3] = 1;
   }
+  r->cl = cl;
   // K-major: the filter as [output channel][R][S][reduction channel] (its own strides; forward: w's
   // [K][R][S][C], backward-data: [C][R][S][K]), boxes of `chunk` reduction channels x BN filters.
   // MN-major (16-bit backward-data): w's [K][R][S][C], boxes of 64 channels x 32 filters (128B swizzle).
   const bool mn = !v.bK;
-  const cuuint64_t wdims[4] = {cuuint64_t(mn ? g.C : v.RC), cuuint64_t(g.filt[2]), cuuint64_t(g.filt[1]),
-                               cuuint64_t(mn ? g.K : v.NC)};
+  r->mn = mn;
+  MapSpec &mw = r->w;
+  mw.rank = 4;
+  mw.dims[0] = cuuint64_t(mn ? g.C : v.RC), mw.dims[1] = cuuint64_t(g.filt[2]), mw.dims[2] = cuuint64_t(g.filt[1]);
+  mw.dims[3] = cuuint64_t(mn ? g.K : v.NC);
   const int64_t outer = v.bwd && v.bK ? g.ws[1] : g.ws[0];
-  const cuuint64_t wstrides[3] = {cuuint64_t(g.ws[4] * es), cuuint64_t(g.ws[3] * es), cuuint64_t(outer * es)};
-  const cuuint32_t wboxF[4] = {cuuint32_t(chunk), 1, 1, cuuint32_t(bn)}, wboxB[4] = {64, 1, 1, cuuint32_t(chunk)},
-                   wes[4] = {1, 1, 1, 1};
-  const CUresult rw = encode(&mapW, dt, 4, const_cast<void *>(w), wdims, wstrides, mn ? wboxB : wboxF, wes,
-                             CU_TENSOR_MAP_INTERLEAVE_NONE, mn ? CU_TENSOR_MAP_SWIZZLE_128B : kSwizzle,
-                             CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
-  if (rx != CUDA_SUCCESS || rw != CUDA_SUCCESS)
+  mw.strides[0] = cuuint64_t(g.ws[4] * es), mw.strides[1] = cuuint64_t(g.ws[3] * es);
+  mw.strides[2] = cuuint64_t(outer * es);
+  if (mn)
+    mw.box[0] = 64, mw.box[1] = 1, mw.box[2] = 1, mw.box[3] = cuuint32_t(chunk);
+  else
+    mw.box[0] = cuuint32_t(chunk), mw.box[1] = 1, mw.box[2] = 1, mw.box[3] = cuuint32_t(bn);
+  mw.es[0] = mw.es[1] = mw.es[2] = mw.es[3] = 1;
+  mw.swizzle = mn ? CU_TENSOR_MAP_SWIZZLE_128B : kSwizzle;
+  r->blocks = int64_t(prm.tilesQ) * prm.tilesP * prm.tilesN * ceilDiv(v.NC, bn) * plan.splits;
+  r->reduceItems = int64_t(g.N) * v.outH * v.outW * v.NC;
+  return r;
+}
+
+std::shared_ptr<const TmaRecipe> recipeFor(const ConvProblem &p, Dir dir, unsigned flags) {
+  static PlanMemo<std::shared_ptr<const TmaRecipe>> memo;
+  int dev = 0;
+  (void)cudaGetDevice(&dev);
+  return memo.get(PlanKey(p, int(dir), flags, dev), [&] { return recipeFresh(p, dir, flags); });
+}
+} // namespace
+
+bool runTma(const ConvArgs &a, Dir dir, unsigned flags) {
+  const std::shared_ptr<const TmaRecipe> rp = recipeFor(*a.p, dir, flags);
+  const TmaRecipe &r = *rp;
+  if (a.workspaceBytes < r.splitBytes)
+    return false;
+  const void *src = r.bwd ? a.dy : a.x;
+  void *out = r.bwd ? a.dx : a.y;
+  const void *w = static_cast<const char *>(a.w) + r.wOff;
+  if (!aligned16(src) || !aligned16(w))
+    return false;
+  TmaParams prm = r.prm;
+  if (r.plan.splits > 1) {
+    prm.partial = reinterpret_cast<float *>((reinterpret_cast<uintptr_t>(a.workspace) + 255) / 256 * 256);
+    const CudaState &cs = stateOf(*a.handle);
+    prm.counters =
+        r.blocks / r.plan.splits <= int64_t(cs.splitCounterCount) && splitFused() ? cs.splitCounters : nullptr;
+  }
+  prm.y = out;
+  prm.alpha = float(a.alpha), prm.beta = float(a.beta);
+  prm.vec2 = r.vec2 && (reinterpret_cast<uintptr_t>(out) & 3) == 0;
+  prm.vec8 = r.vec8 && aligned16(out);
+  CUtensorMap mapX, mapW;
+  if (encodeMap(&mapX, r.dt, r.x, src) != CUDA_SUCCESS || encodeMap(&mapW, r.dt, r.w, w) != CUDA_SUCCESS)
     return false; // the caller's general path runs instead
-  const int64_t blocks = int64_t(prm.tilesQ) * prm.tilesP * prm.tilesN * ceilDiv(v.NC, bn) * plan.splits;
+  const int64_t blocks = r.blocks;
   if (blocks == 0)
     return true;
+  const int cl = r.cl;
   const cudaStream_t stream = streamOf(*a.handle);
   auto launch = [&](auto tag, auto cfg, auto bwd) {
     using T = typename decltype(tag)::type;
@@ -760,10 +942,10 @@ bool runTma(const ConvArgs &a, Dir dir, unsigned flags) {
     }
   };
   auto withDir = [&](auto tag, auto cfg) {
-    mn ? launch(tag, cfg, std::true_type{}) : launch(tag, cfg, std::false_type{});
+    r.mn ? launch(tag, cfg, std::true_type{}) : launch(tag, cfg, std::false_type{});
   };
   auto withCfg = [&](auto tag) {
-    switch (tile) {
+    switch (r.tile) {
     case TmaTile::WN: return withDir(tag, TileWN{});
     case TmaTile::WK: return withDir(tag, TileWK{});
     case TmaTile::W64: return withDir(tag, TileW64{});
@@ -774,14 +956,14 @@ bool runTma(const ConvArgs &a, Dir dir, unsigned flags) {
   auto withType = [&](auto tag) {
     using T = typename decltype(tag)::type;
     withCfg(tag);
-    if (plan.splits > 1) {
-      reduceTmaSplits<T><<<gridFor(int64_t(g.N) * v.outH * v.outW * v.NC), kBlock, 0, stream>>>(prm);
+    if (r.plan.splits > 1 && !prm.counters) {
+      reduceTmaSplits<T><<<gridFor(r.reduceItems), kBlock, 0, stream>>>(prm);
       LAMINA_CUDA_LAUNCHED();
     }
   };
-  if (p.dataType == LAMINA_DATA_HALF)
+  if (r.dt == CU_TENSOR_MAP_DATA_TYPE_FLOAT16)
     withType(TypeTag<__half>{});
-  else if (p.dataType == LAMINA_DATA_BFLOAT16)
+  else if (r.dt == CU_TENSOR_MAP_DATA_TYPE_BFLOAT16)
     withType(TypeTag<__nv_bfloat16>{});
   else
     withType(TypeTag<float>{});

@@ -22,6 +22,10 @@ struct CudaState {
   void *blasWorkspace = nullptr;
   size_t blasWorkspaceBytes = 0;
   cudaEvent_t timerStart = nullptr, timerStop = nullptr; // Find's timing
+  // Split-K's per-tile counters (zero between calls: the kernels reset what they count), for the
+  // handle's calls in stream order, as the cuBLAS workspace: concurrent calls take separate handles.
+  int *splitCounters = nullptr;
+  size_t splitCounterCount = 0;
 };
 
 namespace cuda {

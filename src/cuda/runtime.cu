@@ -143,6 +143,9 @@ void cudaCreateHandle(laminaContext &h) {
     // cublasSetStream resets cuBLAS to its own workspace: set ours after it (and after every stream change).
     LAMINA_CUBLAS_CALL(cublasSetStream(st->blas, nullptr));
     LAMINA_CUBLAS_CALL(cublasSetWorkspace(st->blas, st->blasWorkspace, st->blasWorkspaceBytes));
+    st->splitCounterCount = 16384;
+    LAMINA_CUDA_CALL(cudaMalloc(&st->splitCounters, st->splitCounterCount * sizeof(int)));
+    LAMINA_CUDA_CALL(cudaMemset(st->splitCounters, 0, st->splitCounterCount * sizeof(int)));
     LAMINA_CUDA_CALL(cudaEventCreate(&st->timerStart));
     LAMINA_CUDA_CALL(cudaEventCreate(&st->timerStop));
     // Load the convolution kernels now (CUDA loads modules lazily, on first launch), so a convolution's
@@ -174,6 +177,8 @@ void cudaDestroyHandle(laminaContext &h) noexcept {
     cublasLtDestroy(st->blasLt);
   if (st->blasWorkspace)
     cudaFree(st->blasWorkspace); // waits for work that may still use it
+  if (st->splitCounters)
+    cudaFree(st->splitCounters);
   delete st;
   h.cuda = nullptr;
 }
