@@ -5,10 +5,11 @@
 // Links the library's objects directly (the estimates are internal). usage:
 //   lamina-heuristic-replay BENCH_CSV [--misses | --all]   (--all: every row's estimates and times)
 // The recorded files must come from the same kernels: a kernel change makes its old times stale.
-// Without a GPU the sm_90a paths (wgmma, TMA) are not planned, so half/bf16 tensor-core entries are
-// estimated by their cp.async plans (the ranking against the other algorithms rarely changes).
+// It plans as on an sm_90a device with the driver's tensor-map encoder (tc::assumeHopperForPlanning),
+// GPU or not, so the wgmma/TMA paths' estimates take part as on the H200 the CSVs come from.
 #include "core/conv_problem.h"
 #include "core/descriptors.h"
+#include "cuda/conv_tc.h"
 #include "lamina/lamina.h"
 
 #include <algorithm>
@@ -140,6 +141,7 @@ std::string replayPick(const std::vector<std::string> &v, const std::map<std::st
 } // namespace
 
 int main(int argc, char **argv) {
+  cuda::tc::assumeHopperForPlanning();
   if (argc < 2) {
     std::fprintf(stderr, "usage: lamina-heuristic-replay BENCH_CSV [--misses | --all]\n");
     return 2;

@@ -35,6 +35,10 @@ bool runConv(const ConvArgs &a, Dir dir, unsigned flags);
 void preloadKernels();
 // Whether the current device runs the sm_90a (wgmma) kernels: known after preloadKernels on it.
 bool wgmmaReady();
+// Tools only (lamina-heuristic-replay): plan as on an sm_90a device with the driver's tensor-map
+// encoder where there is none, so the wgmma/TMA paths' estimates replay offline. Nothing runs then.
+void assumeHopperForPlanning();
+bool planningAssumesHopper();
 // LAMINA_TC_TILE=L|M|S|T|W|WN|WK|TMA forces the tile of the forward/backward-data plans where it applies
 // (tests and the kernel sandbox); -1 when unset.
 int forcedTile();

@@ -622,7 +622,15 @@ double planEstimateMs(const ConvProblem &p, Dir dir, const Setup &st, unsigned f
 
 } // namespace
 
+namespace {
+std::atomic<bool> gAssumeHopper{false};
+}
+void assumeHopperForPlanning() { gAssumeHopper.store(true); }
+bool planningAssumesHopper() { return gAssumeHopper.load(std::memory_order_relaxed); }
+
 bool wgmmaReady() {
+  if (planningAssumesHopper())
+    return true;
   int dev = 0;
   return cudaGetDevice(&dev) == cudaSuccess && dev < kMaxDevices && gWgmma[dev].load() == 2;
 }

@@ -502,7 +502,7 @@ struct Im2colBox {
 // False where im2col mode does not apply: paired CTAs (they split boxes), no encoder, or corners
 // outside a 4-D map's [-128, 127].
 bool im2colOf(const ConvGeom &g, const View &v, Im2colBox &b) {
-  if (tmaClusters() || !encodeIm2col())
+  if (tmaClusters() || (!encodeIm2col() && !planningAssumesHopper()))
     return false;
   for (int i = 0; i < 2; ++i) {
     const int64_t pad = g.pad[1 + i], dil = g.dil[1 + i], str = g.str[1 + i], taps = g.filt[1 + i];
@@ -624,7 +624,7 @@ std::string whyNotTmaDevice(const ConvProblem &p) {
     return "TMA path: half, bfloat16 or float (TF32) only";
   if (p.math != LAMINA_TENSOR_OP_MATH)
     return "TMA path: needs TENSOR_OP math";
-  if (!wgmmaReady() || !encodeTiled())
+  if (!wgmmaReady() || (!encodeTiled() && !planningAssumesHopper()))
     return "TMA path: needs the sm_90a kernels and the driver's tensor-map encoder";
   return {};
 }

@@ -274,8 +274,8 @@ BfPlan makeBfPlan(const ConvGeom &g) {
   int lower[2], upper[2];
   const int64_t pixels = g.N * g.out[1] * g.out[2], slices = ceilDiv(pixels, pl.sliceRows);
   const bool dyFlat = g.ys[3] == g.out[2] * g.ys[4] && g.ys[0] == g.out[1] * g.ys[3];
-  if (forcing != 0 && dyFlat && encodeIm2col() && !tmaClusters() && bfIm2colCorners(g, lower, upper) &&
-      (forcing == 1 || double(slices) < 0.96 * double(pl.box.boxes))) {
+  if (forcing != 0 && dyFlat && (encodeIm2col() || planningAssumesHopper()) && !tmaClusters() &&
+      bfIm2colCorners(g, lower, upper) && (forcing == 1 || double(slices) < 0.96 * double(pl.box.boxes))) {
     pl.im2col = true;
     pl.box = PixBox{};
     pl.box.BW = pl.sliceRows, pl.box.tilesQ = slices, pl.box.tilesP = 1, pl.box.boxes = slices;
