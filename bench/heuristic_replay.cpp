@@ -4,6 +4,8 @@
 // ones recorded (a heuristic change checked against past measurements before device time is spent).
 // Links the library's objects directly (the estimates are internal). usage:
 //   lamina-heuristic-replay BENCH_CSV [--misses | --all]   (--all: every row's estimates and times)
+// Last: per config x direction x batch, the geomean of peer / pick time for the recorded and the replayed
+// picks (the measured times of each), what a heuristic change would have given on that run.
 // The recorded files must come from the same kernels: a kernel change makes its old times stale.
 // It plans as on an sm_90a device with the driver's tensor-map encoder (tc::assumeHopperForPlanning),
 // GPU or not, so the wgmma/TMA paths' estimates take part as on the H200 the CSVs come from.
@@ -180,6 +182,7 @@ int main(int argc, char **argv) {
     std::vector<std::string> v;
     std::map<std::string, double> ms;
     std::string picked;
+    double peerMs = NAN;
   };
   std::map<std::string, Row> rows;
   std::vector<std::string> order;
@@ -204,7 +207,19 @@ int main(int argc, char **argv) {
     }
     if (at(v, "picked") == "1")
       rows[key].picked = at(v, "algorithm");
+    if (col.count("peer_ms") && std::isnan(rows[key].peerMs) && !at(v, "peer_ms").empty())
+      try {
+        rows[key].peerMs = std::stod(at(v, "peer_ms"));
+      } catch (const std::exception &) {
+      }
   }
+  // Per config x direction x batch: log(peer / pick) summed, recorded and replayed picks (rows where both
+  // picks and the peer were measured), for the geomeans a change of the heuristic would give.
+  struct Geo {
+    int n = 0, unmeasured = 0;
+    double logOld = 0, logNew = 0;
+  };
+  std::map<std::string, Geo> geo;
   int total = 0, good = 0, goodOld = 0, changed = 0;
   for (const auto &key : order) {
     Row &r = rows[key];
@@ -225,6 +240,14 @@ int main(int argc, char **argv) {
       continue;
     }
     auto within = [&](const std::string &a) { return r.ms.count(a) && r.ms[a] <= 1.1 * bestMs; };
+    const double oldMs = r.ms.count(r.picked) ? r.ms[r.picked] : NAN, newMs = r.ms.count(pick) ? r.ms[pick] : NAN;
+    if (r.peerMs > 0) {
+      Geo &gm = geo[at(r.v, "config") + " " + at(r.v, "direction") + " " + at(r.v, "batch")];
+      if (oldMs > 0 && newMs > 0)
+        ++gm.n, gm.logOld += std::log(r.peerMs / oldMs), gm.logNew += std::log(r.peerMs / newMs);
+      else
+        ++gm.unmeasured;
+    }
     ++total;
     good += within(pick);
     goodOld += within(r.picked);
@@ -246,6 +269,11 @@ int main(int argc, char **argv) {
     std::fprintf(stderr, "lamina-heuristic-replay: no rows in %s\n", argv[1]);
     return 1;
   }
+  for (const auto &[name, gm] : geo)
+    if (gm.n > 0)
+      std::printf("geomean %-26s peer / pick: recorded %.3f, replayed %.3f (%d rows%s)\n", name.c_str(),
+                  std::exp(gm.logOld / gm.n), std::exp(gm.logNew / gm.n), gm.n,
+                  gm.unmeasured ? ", some picks not measured: left out" : "");
   std::printf("rows %d: recorded picks within 10%% of best %d (%.1f%%), replayed picks %d (%.1f%%), %d changed; "
               "%d skipped\n",
               total, goodOld, 100.0 * goodOld / total, good, 100.0 * good / total, changed, skipped);
