@@ -139,9 +139,40 @@ void printCeilings(const ReportInput &in) {
   }
 }
 
-} // namespace
+// Whether the host or the device sets the pace of back-to-back calls: a row is host-bound when issuing a
+// call takes at least 80% of the time per call (the GPU then idles between launches).
+void printIssueLine(const ReportInput &in) {
+  struct Side {
+    int rows = 0, bound = 0;
+    std::vector<double> issueUs;
+  };
+  Side lam, peer, lam1, peer1; // all rows; batch 1
+  auto add = [](Side &s, double issueMs, double ms) {
+    if (!(issueMs > 0) || !(ms > 0))
+      return;
+    ++s.rows, s.bound += issueMs >= 0.8 * ms;
+    s.issueUs.push_back(1000 * issueMs);
+  };
+  for (const RowRecord &r : in.rows) {
+    add(lam, r.issueMs, r.pickMs), add(peer, r.peerIssueMs, r.peerMs);
+    if (r.batch == 1)
+      add(lam1, r.issueMs, r.pickMs), add(peer1, r.peerIssueMs, r.peerMs);
+  }
+  if (lam.rows == 0)
+    return;
+  auto median = [](std::vector<double> v) {
+    if (v.empty())
+      return -1.0;
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  std::printf("issue: host-bound rows (issuing a call takes >= 80%% of the time per call): Lamina %d of %d, %s %d of "
+              "%d; batch 1: Lamina %d of %d (median issue %.1f us), %s %d of %d (%.1f us)\n",
+              lam.bound, lam.rows, in.peer.c_str(), peer.bound, peer.rows, lam1.bound, lam1.rows, median(lam1.issueUs),
+              in.peer.c_str(), peer1.bound, peer1.rows, median(peer1.issueUs));
+}
 
-void printIssueLine(const ReportInput &in); // below
+} // namespace
 
 void printReport(const ReportInput &in) {
   printCeilings(in);
@@ -223,39 +254,6 @@ void printReport(const ReportInput &in) {
     std::printf("first call: no pick measured\n");
   }
   printIssueLine(in);
-}
-
-// Whether the host or the device sets the pace of back-to-back calls: a row is host-bound when issuing a
-// call takes at least 80% of the time per call (the GPU then idles between launches).
-void printIssueLine(const ReportInput &in) {
-  struct Side {
-    int rows = 0, bound = 0;
-    std::vector<double> issueUs;
-  };
-  Side lam, peer, lam1, peer1; // all rows; batch 1
-  auto add = [](Side &s, double issueMs, double ms) {
-    if (!(issueMs > 0) || !(ms > 0))
-      return;
-    ++s.rows, s.bound += issueMs >= 0.8 * ms;
-    s.issueUs.push_back(1000 * issueMs);
-  };
-  for (const RowRecord &r : in.rows) {
-    add(lam, r.issueMs, r.pickMs), add(peer, r.peerIssueMs, r.peerMs);
-    if (r.batch == 1)
-      add(lam1, r.issueMs, r.pickMs), add(peer1, r.peerIssueMs, r.peerMs);
-  }
-  if (lam.rows == 0)
-    return;
-  auto median = [](std::vector<double> v) {
-    if (v.empty())
-      return -1.0;
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-  };
-  std::printf("issue: host-bound rows (issuing a call takes >= 80%% of the time per call): Lamina %d of %d, %s %d of "
-              "%d; batch 1: Lamina %d of %d (median issue %.1f us), %s %d of %d (%.1f us)\n",
-              lam.bound, lam.rows, in.peer.c_str(), peer.bound, peer.rows, lam1.bound, lam1.rows, median(lam1.issueUs),
-              in.peer.c_str(), peer1.bound, peer1.rows, median(peer1.issueUs));
 }
 
 std::string summaryLine(const ReportInput &in, const std::string &config, bool nameBatch) {

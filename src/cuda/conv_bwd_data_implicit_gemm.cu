@@ -104,8 +104,7 @@ template <class T> void runTyped(const ConvArgs &a) {
 // Half/bf16, or float as TF32, under TENSOR_OP: the phase-split mma.sync pipeline (conv_tc_fwd.cu); else
 // the general kernel.
 void run(const ConvArgs &a) {
-  if (tc::whyNotConv(*a.p, tc::Dir::BackwardData, tc::kStage | tc::kSplitK).empty() &&
-      tc::runConv(a, tc::Dir::BackwardData, tc::kStage | tc::kSplitK))
+  if (tc::runConv(a, tc::Dir::BackwardData, tc::kStage | tc::kSplitK))
     return;
   LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, runTyped, a);
 }

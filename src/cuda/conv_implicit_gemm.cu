@@ -19,7 +19,7 @@ double estimate(const ConvProblem &p) {
 void run(const ConvArgs &a) {
   // Half/bf16, or float as TF32, NHWC under TENSOR_OP: the mma.sync pipeline (conv_tc_fwd.cu); else the
   // general kernel.
-  if (tc::whyNotConv(*a.p, tc::Dir::Forward, 0).empty() && tc::runConv(a, tc::Dir::Forward, 0))
+  if (tc::runConv(a, tc::Dir::Forward, 0))
     return;
   const igemm::Geom g = igemm::makeGeom(*a.p);
   LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, igemm::launchForward, a, g, igemm::DivideDecoder{});

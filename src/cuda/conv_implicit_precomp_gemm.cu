@@ -29,8 +29,7 @@ double estimate(const ConvProblem &p) {
 }
 
 void run(const ConvArgs &a) {
-  if (tc::whyNotConv(*a.p, tc::Dir::Forward, tc::kSplitK | tc::kStage).empty() &&
-      tc::runConv(a, tc::Dir::Forward, tc::kSplitK | tc::kStage))
+  if (tc::runConv(a, tc::Dir::Forward, tc::kSplitK | tc::kStage))
     return;
   const igemm::Geom g = igemm::makeGeom(*a.p);
   const uintptr_t raw = reinterpret_cast<uintptr_t>(a.workspace);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "core/conv_problem.h"
+#include "core/plan_memo.h"
 
 #include <string>
 
@@ -26,9 +27,11 @@ enum Flags : unsigned {
 std::string whyNotConv(const ConvProblem &p, Dir dir, unsigned flags);
 size_t convWorkspace(const ConvProblem &p, Dir dir, unsigned flags);
 double convEstimateMs(const ConvProblem &p, Dir dir, unsigned flags);
-// Runs the convolution; false (nothing launched) when a pointer read in place is not aligned or the
-// workspace is too small.
+// Runs the convolution; false (nothing launched) when no tensor-core path applies (whyNotConv), a
+// pointer read in place is not aligned or the workspace is too small.
 bool runConv(const ConvArgs &a, Dir dir, unsigned flags);
+// The plan memos' key (plan_memo.h) of a problem on the current device.
+PlanKey planKey(const ConvProblem &p, Dir dir, unsigned flags);
 
 // Loads every kernel of these paths and sets their shared-memory limits on the current device
 // (at handle creation: modules are otherwise loaded on first launch, which makes first calls slow).

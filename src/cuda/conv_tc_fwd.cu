@@ -844,9 +844,7 @@ std::shared_ptr<const ConvChoice> choiceFresh(const ConvProblem &p, Dir dir, uns
 
 std::shared_ptr<const ConvChoice> choiceFor(const ConvProblem &p, Dir dir, unsigned flags) {
   static PlanMemo<std::shared_ptr<const ConvChoice>> memo;
-  int dev = 0;
-  (void)cudaGetDevice(&dev);
-  return memo.get(PlanKey(p, int(dir), flags, dev), [&] { return choiceFresh(p, dir, flags); });
+  return memo.get(planKey(p, dir, flags), [&] { return choiceFresh(p, dir, flags); });
 }
 } // namespace
 
@@ -858,6 +856,12 @@ void preloadKernels() {
   preloadT<__nv_bfloat16>();
   preloadT<float>();
   preloadBwdFilterKernels();
+}
+
+PlanKey planKey(const ConvProblem &p, Dir dir, unsigned flags) {
+  int dev = 0;
+  (void)cudaGetDevice(&dev);
+  return PlanKey(p, int(dir), flags, dev);
 }
 
 // Applies when the cp.async plan or the TMA path does.

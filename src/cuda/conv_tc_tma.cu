@@ -708,9 +708,7 @@ TmaPlan tmaPlanFresh(const ConvProblem &p, Dir dir, unsigned flags) {
 // tmaPlanFresh, memoised (the model runs per call otherwise; plan_memo.h).
 TmaPlan tmaPlan(const ConvProblem &p, Dir dir, unsigned flags) {
   static PlanMemo<TmaPlan> memo;
-  int dev = 0;
-  (void)cudaGetDevice(&dev);
-  return memo.get(PlanKey(p, int(dir), flags, dev), [&] { return tmaPlanFresh(p, dir, flags); });
+  return memo.get(planKey(p, dir, flags), [&] { return tmaPlanFresh(p, dir, flags); });
 }
 } // namespace
 
@@ -885,9 +883,7 @@ std::shared_ptr<const TmaRecipe> recipeFresh(const ConvProblem &p, Dir dir, unsi
 
 std::shared_ptr<const TmaRecipe> recipeFor(const ConvProblem &p, Dir dir, unsigned flags) {
   static PlanMemo<std::shared_ptr<const TmaRecipe>> memo;
-  int dev = 0;
-  (void)cudaGetDevice(&dev);
-  return memo.get(PlanKey(p, int(dir), flags, dev), [&] { return recipeFresh(p, dir, flags); });
+  return memo.get(planKey(p, dir, flags), [&] { return recipeFresh(p, dir, flags); });
 }
 } // namespace
 
