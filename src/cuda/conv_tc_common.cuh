@@ -492,38 +492,51 @@ __device__ __forceinline__ void mbarArriveCluster(uint32_t bar, uint32_t rank) {
 // only when the consumers of both have released it: each consumer warp arrives on the empty barrier
 // of both CTAs. The caller syncs the cluster before any CTA exits (clusterSync), since a peer may
 // still arrive on its barriers.
-template <class Cfg, class T, int PRODUCERS, int FULL_COUNT, bool B_MN = false, bool A_MN = false, int CLUSTER = 1,
-          class Produce>
-__device__ __forceinline__ bool mainLoopWs(uint8_t *smem, int iters, float (&acc)[Cfg::MI][Cfg::NI][4],
-                                           Produce &produce) {
-#if LAMINA_TC_WGMMA
-  constexpr int S = Cfg::STAGES, N = Cfg::BN;
-  const uint32_t base = smemAddr(smem);
-  const uint32_t full = base + Cfg::BAR_OFFSET, empty = full + 8 * S;
+// The pipeline's shared-memory addresses: the stages from base, full[STAGES] then empty[STAGES] mbarriers.
+template <class Cfg> struct WsPipe {
+  uint32_t base, full, empty;
+  __device__ __forceinline__ explicit WsPipe(uint8_t *smem)
+      : base(smemAddr(smem)), full(base + Cfg::BAR_OFFSET), empty(base + Cfg::BAR_OFFSET + 8 * Cfg::STAGES) {}
+};
+
+// Initializes the barriers (thread 0), then syncs the block (CLUSTER > 1: the cluster, so the peer's
+// barriers are initialized before any copy or arrival reaches them).
+template <class Cfg, int FULL_COUNT, int CLUSTER> __device__ __forceinline__ void wsInit(const WsPipe<Cfg> &pp) {
   if (threadIdx.x == 0) {
-    for (int s = 0; s < S; ++s) {
-      mbarInit(full + 8 * s, FULL_COUNT);
-      mbarInit(empty + 8 * s, 8 * CLUSTER); // consumer warps of every CTA that writes the stage
+    for (int s = 0; s < Cfg::STAGES; ++s) {
+      mbarInit(pp.full + 8 * s, FULL_COUNT);
+      mbarInit(pp.empty + 8 * s, 8 * CLUSTER); // consumer warps of every CTA that writes the stage
     }
     asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
   }
   if constexpr (CLUSTER > 1)
-    clusterSync(); // the peer's barriers are initialized before any copy or arrival reaches them
+    clusterSync();
   else
     __syncthreads();
-  if (threadIdx.x < kThreads) {
-    if (threadIdx.x < PRODUCERS) {
-      for (int it = 0; it < iters; ++it) {
-        const int s = it % S;
-        if (it >= S)
-          mbarWait(empty + 8 * s, uint32_t((it / S - 1) & 1));
-        const uint32_t sA = base + uint32_t(s * Cfg::STAGE_BYTES);
-        produce(sA, sA + Cfg::A_BYTES, full + 8 * s, it);
-      }
-      cpAsyncWait<0>();
-    }
-    return false;
+}
+
+// Producer: slices g0 .. g0 + iters of the block's running slice sequence (a persistent block continues
+// it over its tiles), slice g into stage g % STAGES once the consumers released its previous use.
+template <class Cfg, class Produce>
+__device__ __forceinline__ void wsProduce(const WsPipe<Cfg> &pp, int g0, int iters, Produce &produce) {
+  constexpr int S = Cfg::STAGES;
+  for (int it = 0; it < iters; ++it) {
+    const int g = g0 + it, s = g % S;
+    if (g >= S)
+      mbarWait(pp.empty + 8 * s, uint32_t((g / S - 1) & 1));
+    const uint32_t sA = pp.base + uint32_t(s * Cfg::STAGE_BYTES);
+    produce(sA, sA + Cfg::A_BYTES, pp.full + 8 * s, it);
   }
+}
+
+// Consumer warpgroups: multiply slices g0 .. g0 + iters into acc (zeroed first), one wgmma group in
+// flight, releasing each slice's stage once its products are done; the last one too when releaseLast
+// (a persistent block's producer goes on filling stages).
+template <class Cfg, class T, bool B_MN, bool A_MN, int CLUSTER>
+__device__ __forceinline__ void wsConsume(const WsPipe<Cfg> &pp, int g0, int iters, float (&acc)[Cfg::MI][Cfg::NI][4],
+                                          bool releaseLast, bool fenceProxy) {
+#if LAMINA_TC_WGMMA
+  constexpr int S = Cfg::STAGES, N = Cfg::BN;
   float(&d)[Cfg::MI][N / 2] = *reinterpret_cast<float(*)[Cfg::MI][N / 2]>(&acc[0][0][0]);
 #pragma unroll
   for (int h = 0; h < Cfg::MI; ++h)
@@ -534,12 +547,23 @@ __device__ __forceinline__ bool mainLoopWs(uint8_t *smem, int iters, float (&acc
   const uint32_t aRow0 = uint32_t(cw * (Cfg::BM / 2) * Cfg::ROW_BYTES);
   constexpr uint32_t MN_BLOCK = 64 * Cfg::ROW_BYTES; // bytes of one 64-wide MN-major block
   constexpr int KSTEPS = Cfg::ROW_BYTES / 32;        // 32-byte steps per slice (k16 of half, k8 of float)
+  auto release = [&](int g) {
+    if ((threadIdx.x & 31) == 0) {
+      if constexpr (CLUSTER > 1) {
+#pragma unroll
+        for (int r = 0; r < CLUSTER; ++r)
+          mbarArriveCluster(pp.empty + 8 * (g % S), uint32_t(r));
+      } else {
+        mbarArrive(pp.empty + 8 * (g % S));
+      }
+    }
+  };
   for (int it = 0; it < iters; ++it) {
-    const int s = it % S;
-    mbarWait(full + 8 * s, uint32_t((it / S) & 1));
-    if constexpr (PRODUCERS > 1) // cp.async writes through the generic proxy, wgmma reads the async one
+    const int g = g0 + it, s = g % S;
+    mbarWait(pp.full + 8 * s, uint32_t((g / S) & 1));
+    if (fenceProxy) // cp.async writes through the generic proxy, wgmma reads the async one
       asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
-    const uint32_t sA = base + uint32_t(s * Cfg::STAGE_BYTES), sB = sA + Cfg::A_BYTES;
+    const uint32_t sA = pp.base + uint32_t(s * Cfg::STAGE_BYTES), sB = sA + Cfg::A_BYTES;
     wgmmaFence();
 #pragma unroll
     for (int kk = 0; kk < KSTEPS; ++kk) {
@@ -555,21 +579,14 @@ __device__ __forceinline__ bool mainLoopWs(uint8_t *smem, int iters, float (&acc
       }
     }
     wgmmaCommit();
-    wgmmaWait<1>(); // slice it - 1's products are done: its stage goes back to the producer
+    wgmmaWait<1>(); // slice g - 1's products are done: its stage goes back to the producer
 #pragma unroll
     for (int h = 0; h < Cfg::MI; ++h)
 #pragma unroll
       for (int e = 0; e < N / 2; ++e)
         asm volatile("" : "+f"(d[h][e])::"memory");
-    if (it > 0 && (threadIdx.x & 31) == 0) {
-      if constexpr (CLUSTER > 1) {
-#pragma unroll
-        for (int r = 0; r < CLUSTER; ++r)
-          mbarArriveCluster(empty + 8 * ((it - 1) % S), uint32_t(r));
-      } else {
-        mbarArrive(empty + 8 * ((it - 1) % S));
-      }
-    }
+    if (it > 0)
+      release(g - 1);
   }
   wgmmaWait<0>();
 #pragma unroll
@@ -577,6 +594,29 @@ __device__ __forceinline__ bool mainLoopWs(uint8_t *smem, int iters, float (&acc
 #pragma unroll
     for (int e = 0; e < N / 2; ++e)
       asm volatile("" : "+f"(d[h][e])::"memory");
+  if (releaseLast && iters > 0)
+    release(g0 + iters - 1);
+#endif
+}
+
+// One tile's whole pipeline: wsInit, then the producer's PRODUCERS threads run wsProduce and the
+// consumers wsConsume. Returns true in consumer threads (their acc holds the result), false in the
+// producer's.
+template <class Cfg, class T, int PRODUCERS, int FULL_COUNT, bool B_MN = false, bool A_MN = false, int CLUSTER = 1,
+          class Produce>
+__device__ __forceinline__ bool mainLoopWs(uint8_t *smem, int iters, float (&acc)[Cfg::MI][Cfg::NI][4],
+                                           Produce &produce) {
+#if LAMINA_TC_WGMMA
+  const WsPipe<Cfg> pp(smem);
+  wsInit<Cfg, FULL_COUNT, CLUSTER>(pp);
+  if (threadIdx.x < kThreads) {
+    if (threadIdx.x < PRODUCERS) {
+      wsProduce(pp, 0, iters, produce);
+      cpAsyncWait<0>();
+    }
+    return false;
+  }
+  wsConsume<Cfg, T, B_MN, A_MN, CLUSTER>(pp, 0, iters, acc, false, PRODUCERS > 1);
   return true;
 #else
   return false; // never launched without wgmma (wgmmaReady)

@@ -18,6 +18,7 @@
 #include "cuda/conv_tc.h"
 #include "cuda/conv_tc_common.cuh"
 #include "cuda/conv_tc_tma.cuh"
+#include "cuda/conv_tc_tma_kernel.cuh"
 
 #include "core/conv_geom.h"
 #include "core/plan_memo.h"
@@ -89,350 +90,6 @@ static bool splitFused() {
 
 namespace {
 
-// Forward: rows = y pixels (n, P, Q), columns = K, reduction (r, s, c). Backward-data (stride 1, the
-// forward of dy with the flipped filter): rows = dx pixels, columns = C, reduction (r, s, k), the source
-// box of tap (r, s) at pixel - (tap * dil - pad), B read MN-major (the filter's c is contiguous).
-struct TmaParams {
-  // How A is read. 0: boxes of output pixels (tiled mode). Rows over the N*P*Q output pixels in BM-row
-  // slices: 1, the plain [N*H*W][channels] matrix (1x1, no padding, packed pixels); 2, im2col mode.
-  int flat;
-  int BW, BH, NB;                 // the output box of one block (flat: BW = BM, BH = NB = 1)
-  int tilesQ, tilesP;             // boxes along Q and P (flat: tilesQ = row tiles, tilesP = 1)
-  int tilesN;                     // boxes along the batch
-  int N, P, Q, K;                 // batch, output rows and columns, output channels (backward-data: dx's, C)
-  int S, kChunks, iters;          // filter width, reduction-channel slices per tap, slices
-  int str[2], base[2], tapMul[2]; // h, w: source coordinate = output * str + base + tap * tapMul
-  // Im2col (h, w): the box walks source coordinates output * str + lower; tap t reads at + offBase +
-  // t * tapMul (>= 0: backward-data's negative tapMul starts from the last tap, offBase).
-  int lower[2], offBase[2];
-  int64_t ys[4]; // output strides: n, channel, h, w
-  void *y;
-  float alpha, beta;
-  bool vec2; // output channels contiguous, pairs aligned: 4-byte pair stores
-  bool vec8; // output channels contiguous, every pixel's row 16-byte aligned: the staged epilogue
-  // Clusters of 2 (neighbouring column tiles, the same A box): each CTA loads half of the A box (its
-  // rows halfRows * rank ..) and multicasts it to both; halfAxis: 0 flat rows, 1 images, 2 rows of P.
-  int halfRows, halfAxis;
-  // Split-K: splits blocks per output tile, each over itersPerSplit slices, write fp32 partials
-  // [splits][N*P*Q][K] summed in split order (deterministic): by the tile's last block to finish
-  // (counters: one per output tile, zero between calls; finishSplits), else by reduceTmaSplits.
-  int splits, itersPerSplit;
-  float *partial;
-  int *counters;
-};
-
-// The consumers' accumulators to the output box (rows) x output channels k0 .. (columns).
-template <class T, class Cfg>
-__device__ __forceinline__ void storeTile(const TmaParams &p, const float (&acc)[Cfg::MI][Cfg::NI][4], uint8_t *smem,
-                                          int q0, int p0, int n0, int k0) {
-  const uint32_t rowsA = uint32_t(p.BW * p.BH * p.NB);
-  T *y = static_cast<T *>(p.y);
-  const float alpha = p.alpha, beta = p.beta;
-  // Output offset of block row `row` (false: outside the output).
-  auto rowOffset = [&](int row, int64_t &off) {
-    if (uint32_t(row) >= rowsA)
-      return false;
-    int n, h, w;
-    if (p.flat) { // row q0 + row of the [N*P*Q] pixels
-      const int64_t m = int64_t(q0) + row;
-      if (m >= int64_t(p.N) * p.P * p.Q)
-        return false;
-      w = int(m % p.Q);
-      const int64_t t = m / p.Q;
-      h = int(t % p.P), n = int(t / p.P);
-    } else {
-      w = q0 + row % p.BW;
-      const int t = row / p.BW;
-      h = p0 + t % p.BH, n = n0 + t / p.BH;
-      if (w >= p.Q || h >= p.P || n >= p.N)
-        return false;
-    }
-    off = int64_t(n) * p.ys[0] + int64_t(h) * p.ys[2] + int64_t(w) * p.ys[3];
-    return true;
-  };
-
-  if (p.vec8) {
-    // Coalesced: each consumer warpgroup stages its 128 x BN accumulators (fp32) in the now idle
-    // pipeline stages, then writes whole 16-byte chunks of output rows (16 threads per 256-byte row
-    // for BN = 128) instead of scattered pairs.
-    constexpr int LD = Cfg::BN + 4, ROWS = Cfg::BM / 2, CPR = Cfg::BN / 8;
-    const int row0 = (threadIdx.x / kThreads - 1) * ROWS, t = threadIdx.x % kThreads;
-    const float *st = stageAccumulators<Cfg, LD>(acc, smem);
-    for (int i = t; i < ROWS * CPR; i += kThreads) {
-      const int r = i / CPR, ch = i - r * CPR, k = k0 + 8 * ch;
-      int64_t off;
-      if (k >= p.K || !rowOffset(row0 + r, off))
-        continue;
-      T *at = y + off + k;
-      const float4 a0 = *reinterpret_cast<const float4 *>(&st[r * LD + 8 * ch]);
-      const float4 a1 = *reinterpret_cast<const float4 *>(&st[r * LD + 8 * ch + 4]);
-      float v[8] = {a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w};
-      constexpr int CHUNKS = 8 * int(sizeof(T)) / 16; // 16-byte chunks of 8 values: 1 (16-bit), 2 (float)
-      alignas(16) T o[8];
-      if (beta != 0.f) {
-#pragma unroll
-        for (int j = 0; j < CHUNKS; ++j)
-          reinterpret_cast<uint4 *>(o)[j] = reinterpret_cast<const uint4 *>(at)[j];
-#pragma unroll
-        for (int j = 0; j < 8; ++j)
-          o[j] = fromAcc<T>(alpha * v[j] + beta * toAcc(o[j]));
-      } else {
-#pragma unroll
-        for (int j = 0; j < 8; ++j)
-          o[j] = fromAcc<T>(alpha * v[j]);
-      }
-#pragma unroll
-      for (int j = 0; j < CHUNKS; ++j)
-        reinterpret_cast<uint4 *>(at)[j] = reinterpret_cast<const uint4 *>(o)[j];
-    }
-    return;
-  }
-
-  if (p.ys[1] != 1) {
-    // Channels not contiguous (NCHW): stage as above (scalar stores, rows BN + 1 apart against bank
-    // conflicts), then each thread keeps one output row and walks the columns, so a warp writes 32
-    // neighbouring pixels of one channel.
-    constexpr int LD = Cfg::BN + 1, ROWS = Cfg::BM / 2, COLSTEP = kThreads / ROWS;
-    static_assert(kThreads % ROWS == 0, "whole rows per consumer warpgroup");
-    const int row0 = (threadIdx.x / kThreads - 1) * ROWS, t = threadIdx.x % kThreads;
-    const float *st = stageAccumulators<Cfg, LD>(acc, smem);
-    const int r = t % ROWS;
-    int64_t off;
-    if (!rowOffset(row0 + r, off))
-      return;
-    T *at = y + off;
-    for (int c = t / ROWS; c < Cfg::BN && k0 + c < p.K; c += COLSTEP) {
-      T *o = at + int64_t(k0 + c) * p.ys[1];
-      const float v = alpha * st[r * LD + c];
-      *o = fromAcc<T>(beta != 0.f ? v + beta * toAcc(*o) : v);
-    }
-    return;
-  }
-
-  int64_t rowOff = 0;
-  forEachRowPair<Cfg, true>(
-      acc, [&](int row) { return rowOffset(row, rowOff); },
-      [&](int col, float v0, float v1) {
-        const int k = k0 + col;
-        if (k >= p.K)
-          return;
-        storeScaledPair(y + rowOff + int64_t(k) * p.ys[1], p.ys[1], k + 1 < p.K, p.vec2, p.alpha, p.beta, v0, v1);
-      });
-}
-
-// Output pixel (n, h, w) of block row `row` as its index in N*P*Q order; false outside the output.
-__device__ __forceinline__ bool pixelOf(const TmaParams &p, int row, int q0, int p0, int n0, int64_t &m) {
-  if (uint32_t(row) >= uint32_t(p.BW * p.BH * p.NB))
-    return false;
-  if (p.flat) {
-    m = int64_t(q0) + row;
-    return m < int64_t(p.N) * p.P * p.Q;
-  }
-  const int w = q0 + row % p.BW, t = row / p.BW, h = p0 + t % p.BH, n = n0 + t / p.BH;
-  if (w >= p.Q || h >= p.P || n >= p.N)
-    return false;
-  m = (int64_t(n) * p.P + h) * p.Q + w;
-  return true;
-}
-
-// Split-K: this block's fp32 sums into its split's slice of the partials.
-template <class Cfg>
-__device__ __forceinline__ void storePartials(const TmaParams &p, const float (&acc)[Cfg::MI][Cfg::NI][4], int split,
-                                              int q0, int p0, int n0, int k0) {
-  float *part = p.partial + int64_t(split) * p.N * p.P * p.Q * p.K;
-  int64_t m = 0;
-  forEachRowPair<Cfg, true>(
-      acc, [&](int row) { return pixelOf(p, row, q0, p0, n0, m); },
-      [&](int col, float v0, float v1) {
-        const int k = k0 + col;
-        if (k >= p.K)
-          return;
-        float *at = part + m * p.K + k;
-        if (k + 1 < p.K && (p.K & 1) == 0)
-          *reinterpret_cast<float2 *>(at) = make_float2(v0, v1);
-        else {
-          at[0] = v0;
-          if (k + 1 < p.K)
-            at[1] = v1;
-        }
-      });
-}
-
-// Output element i of the [N*P*Q][K] order: alpha * (the splits' partials summed in split order) +
-// beta * out, through the output strides.
-template <class T> __device__ __forceinline__ void finishElement(const TmaParams &p, int64_t total, int64_t i) {
-  float s = 0.f;
-  for (int k = 0; k < p.splits; ++k)
-    s += __ldcg(p.partial + k * total + i); // L2: other SMs wrote them
-  const int64_t m = i / p.K;
-  const int k = int(i - m * p.K), w = int(m % p.Q);
-  const int64_t t = m / p.Q;
-  const int h = int(t % p.P), n = int(t / p.P);
-  T *at =
-      static_cast<T *>(p.y) + int64_t(n) * p.ys[0] + int64_t(k) * p.ys[1] + int64_t(h) * p.ys[2] + int64_t(w) * p.ys[3];
-  float v = p.alpha * s;
-  if (p.beta != 0.f)
-    v += p.beta * toAcc(*at);
-  *at = fromAcc<T>(v);
-}
-
-constexpr int kMaxFusedSplits = 8; // tmaPlan's most splits: the fused sums' registers
-
-// Split-K in one launch (LAMINA_TC_SPLIT_FUSED=1; a second kernel costs ~3.3 us of host time per call,
-// as much as the batch-1 convolutions' own time): each block of output tile `tile` counts itself done once its partials
-// are out; the last one (count splits - 1) resets the counter for the next call and writes the tile from every split's
-// partials, in split order (the same sums as reduceTmaSplits). Consumer threads only; `flag` is an idle word of shared
-// memory.
-template <class T, class Cfg>
-__device__ __forceinline__ void finishSplits(const TmaParams &p, int tile, int q0, int p0, int n0, int k0, int *flag) {
-  const int ct = int(threadIdx.x) - kThreads; // 0 .. 255
-  __threadfence();                            // this thread's partials before the count
-  asm volatile("bar.sync 1, 256;\n" ::: "memory");
-  if (ct == 0) {
-    const bool last = atomicAdd(&p.counters[tile], 1) == p.splits - 1;
-    if (last)
-      p.counters[tile] = 0; // every block of the tile has counted
-    *flag = last;
-  }
-  asm volatile("bar.sync 1, 256;\n" ::: "memory");
-  if (!*flag)
-    return;
-  __threadfence(); // the other blocks' partials after their counts
-  const int64_t total = int64_t(p.N) * p.P * p.Q * p.K;
-  const int rows = p.BW * p.BH * p.NB;
-  if ((p.K & 3) != 0 || p.splits > kMaxFusedSplits) {
-    for (int e = ct; e < rows * Cfg::BN; e += 2 * kThreads) {
-      const int row = e / Cfg::BN, k = k0 + e % Cfg::BN;
-      int64_t m;
-      if (k < p.K && pixelOf(p, row, q0, p0, n0, m))
-        finishElement<T>(p, total, m * p.K + k);
-    }
-    return;
-  }
-  // One SM sums splits x BM x BN partials: 16-byte loads, every split's issued before the sums (in
-  // split order) and two groups of 4 outputs per round (one scalar load at a time ran vgg16 conv3_2 at
-  // batch 1 in 0.139 ms; this in 0.045, the second kernel 0.024: still latency-bound; bulk copies into
-  // the idle stages would keep more in flight).
-  constexpr int Q4 = Cfg::BN / 4, kRound = 2;
-  const int64_t total4 = total / 4;
-  const float4 *part = reinterpret_cast<const float4 *>(p.partial);
-  for (int e0 = ct; e0 < rows * Q4; e0 += 2 * kThreads * kRound) {
-    float4 v[kRound][kMaxFusedSplits];
-    int64_t at[kRound];
-#pragma unroll
-    for (int u = 0; u < kRound; ++u) {
-      const int e = e0 + u * 2 * kThreads, row = e / Q4, k = k0 + 4 * (e % Q4);
-      int64_t m;
-      at[u] = e < rows * Q4 && k < p.K && pixelOf(p, row, q0, p0, n0, m) ? (m * p.K + k) / 4 : -1;
-#pragma unroll
-      for (int sp = 0; sp < kMaxFusedSplits; ++sp)
-        if (at[u] >= 0 && sp < p.splits)
-          v[u][sp] = __ldcg(part + sp * total4 + at[u]);
-    }
-#pragma unroll
-    for (int u = 0; u < kRound; ++u) {
-      if (at[u] < 0)
-        continue;
-      float sum[4] = {0.f, 0.f, 0.f, 0.f};
-#pragma unroll
-      for (int sp = 0; sp < kMaxFusedSplits; ++sp)
-        if (sp < p.splits)
-          sum[0] += v[u][sp].x, sum[1] += v[u][sp].y, sum[2] += v[u][sp].z, sum[3] += v[u][sp].w;
-      const int64_t m = at[u] * 4 / p.K;
-      const int k = int(at[u] * 4 - m * p.K), w = int(m % p.Q);
-      const int64_t t = m / p.Q;
-      const int h = int(t % p.P), n = int(t / p.P);
-      T *y = static_cast<T *>(p.y) + int64_t(n) * p.ys[0] + int64_t(k) * p.ys[1] + int64_t(h) * p.ys[2] +
-             int64_t(w) * p.ys[3];
-#pragma unroll
-      for (int j = 0; j < 4; ++j) {
-        float o = p.alpha * sum[j];
-        if (p.beta != 0.f)
-          o += p.beta * toAcc(y[j * p.ys[1]]);
-        y[j * p.ys[1]] = fromAcc<T>(o);
-      }
-    }
-  }
-}
-
-// out = alpha * (the splits' partials summed in split order) + beta * out, through the output strides.
-template <class T> __global__ void reduceTmaSplits(const TmaParams p) {
-  const int64_t total = int64_t(p.N) * p.P * p.Q * p.K;
-  LAMINA_GRID_STRIDE_LOOP(i, total) { finishElement<T>(p, total, i); }
-}
-
-template <class T, class Cfg, bool BWD, int CL>
-__global__ void __launch_bounds__(Cfg::THREADS, 1)
-    convTmaKernel(const __grid_constant__ CUtensorMap mapX, const __grid_constant__ CUtensorMap mapW,
-                  const TmaParams p) {
-  extern __shared__ __align__(1024) uint8_t smem[];
-  // Block -> (k tile, q box, p box, n box); the k tile varies fastest, so neighbouring blocks share A.
-  unsigned b = blockIdx.x;
-  const int tilesK = (p.K + Cfg::BN - 1) / Cfg::BN;
-  const int kt = int(b % unsigned(tilesK));
-  b /= unsigned(tilesK);
-  const int qt = int(b % unsigned(p.tilesQ));
-  b /= unsigned(p.tilesQ);
-  const int pt = int(b % unsigned(p.tilesP));
-  b /= unsigned(p.tilesP);
-  const int nt = int(b % unsigned(p.tilesN)), split = int(b / unsigned(p.tilesN));
-  const int q0 = qt * p.BW, p0 = pt * p.BH, n0 = nt * p.NB, k0 = kt * Cfg::BN;
-  const uint32_t rowsA = uint32_t(p.BW * p.BH * p.NB);
-  const uint32_t txBytes = (rowsA + Cfg::BN) * Cfg::ROW_BYTES;
-  const int it0 = split * p.itersPerSplit, iters = min(p.itersPerSplit, p.iters - it0);
-
-  int tap = it0 / p.kChunks, kc = it0 - tap * p.kChunks; // the producer's running position (one thread)
-  const int rank = CL > 1 ? int(clusterRank()) : 0;
-  int imW = 0, imH = 0, imN = 0; // im2col: the box position of the tile's first output pixel
-  if (p.flat == 2) {
-    const int pq = p.P * p.Q, rem = q0 % pq;
-    imN = q0 / pq, imH = rem / p.Q * p.str[0] + p.lower[0], imW = rem % p.Q * p.str[1] + p.lower[1];
-  }
-  auto produce = [&](uint32_t sA, uint32_t sB, uint32_t fullBar, int) {
-    const int r = tap / p.S, s = tap - r * p.S, c0 = kc * int(Cfg::ROW_BYTES / sizeof(T));
-    mbarExpectTx(fullBar, txBytes);
-    const int qx = q0 * p.str[1] + p.base[1] + s * p.tapMul[1], px = p0 * p.str[0] + p.base[0] + r * p.tapMul[0];
-    if constexpr (CL == 1) {
-      if (p.flat == 1)
-        tmaLoad2d(sA, &mapX, c0, q0, fullBar);
-      else if (p.flat == 2)
-        tmaLoadIm2col4d(sA, &mapX, c0, imW, imH, imN, uint16_t(p.offBase[1] + s * p.tapMul[1]),
-                        uint16_t(p.offBase[0] + r * p.tapMul[0]), fullBar);
-      else
-        tmaLoad4d(sA, &mapX, c0, qx, px, n0, fullBar);
-    } else { // this CTA's half of the box, to both CTAs
-      const uint32_t dst = sA + uint32_t(rank * p.halfRows * Cfg::ROW_BYTES);
-      const uint16_t both = 3;
-      if (p.halfAxis == 0)
-        tmaLoad2dMulticast(dst, &mapX, c0, q0 + rank * p.halfRows, fullBar, both);
-      else if (p.halfAxis == 1)
-        tmaLoad4dMulticast(dst, &mapX, c0, qx, px, n0 + rank * (p.NB / 2), fullBar, both);
-      else
-        tmaLoad4dMulticast(dst, &mapX, c0, qx, px + rank * (p.BH / 2) * p.str[0], n0, fullBar, both);
-    }
-    if constexpr (BWD) { // 64-column blocks of w[c0 ..+depth)[r][s][k0 ..+64), depth x 128 bytes each
-#pragma unroll
-      for (int j = 0; j < Cfg::BN / 64; ++j)
-        tmaLoad4d(sB + j * (64 * Cfg::ROW_BYTES), &mapW, k0 + 64 * j, s, r, c0, fullBar);
-    } else {
-      tmaLoad4d(sB, &mapW, c0, s, r, k0, fullBar);
-    }
-    if (++kc == p.kChunks)
-      kc = 0, ++tap;
-  };
-  float acc[Cfg::MI][Cfg::NI][4];
-  const bool consumer = mainLoopWs<Cfg, T, 1, 1, BWD, false, CL>(smem, iters, acc, produce);
-  if (consumer && p.splits > 1) {
-    storePartials<Cfg>(p, acc, split, q0, p0, n0, k0);
-    if (p.counters) // the stages are idle: every slice was consumed
-      finishSplits<T, Cfg>(p, int(blockIdx.x) - split * int(gridDim.x / unsigned(p.splits)), q0, p0, n0, k0,
-                           reinterpret_cast<int *>(smem));
-  } else if (consumer)
-    storeTile<T, Cfg>(p, acc, smem, q0, p0, n0, k0);
-  if constexpr (CL > 1)
-    clusterSync(); // no CTA leaves while its peer may still arrive on its barriers
-}
-
 // ---- Host side ----------------------------------------------------------------------------------
 
 // The output box per block: the fewest idle rows over the whole output (ties: larger boxes).
@@ -487,6 +144,25 @@ View viewOf(const ConvGeom &g, Dir dir, laminaDataType_t dt) {
   View v = viewOf(g, dir);
   v.esize = dt == LAMINA_DATA_FLOAT ? 4 : 2;
   return v;
+}
+
+// LAMINA_TC_PERSIST (measuring and tests): 0, no persistent launches; N > 0, persistent launches of at
+// most N blocks wherever they apply (tests: several tiles per block on small problems); unset: the SMs'
+// count of blocks where the tiles take more than one wave. Read once.
+int persistForcing() {
+  static const int f = [] {
+    const char *e = std::getenv("LAMINA_TC_PERSIST");
+    return e ? std::max(0, std::atoi(e)) : -1;
+  }();
+  return f;
+}
+
+// The output's pixels as rows of a 2-D map (the TMA-store epilogue of persistent launches): channels
+// contiguous, pixels packed, rows a multiple of 16 bytes apart.
+bool outputPacked(const View &v) {
+  const int64_t *os = v.os;
+  return os[1] == 1 && (os[4] * v.esize) % 16 == 0 && os[3] == v.outW * os[4] && os[0] == v.outH * os[3] &&
+         os[4] * v.esize < (int64_t(1) << 39);
 }
 
 bool flatOk(const ConvGeom &g, const View &v) {
@@ -590,7 +266,10 @@ struct AMode {
 // fp16: vgg16 conv1_2 and conv2_2, rows of 224 and 112 pixels, 0.93-0.94x), so it is chosen where the
 // boxes leave enough rows idle to cost whole waves and their rows are narrow: 1.1-1.3x on vgg16
 // conv3_2 / conv4_2 (56 and 28 pixels), 1.65-2x on alexnet's 13x13 (v9, docs/perf_notes.md). Equal
-// waves keep the boxes (batch 1 and 8: the im2col copies ran ~5% slower there).
+// waves keep the boxes (batch 1 and 8: the im2col copies ran ~5% slower there). Where the tiles take
+// more than a wave and the output is packed, im2col's flat rows let the launch be persistent (runTma),
+// which outweighs the slower copies: vgg16 conv1_2 / conv2_2 1.4x, resnet50 res3_3x3 1.35x, vgg16
+// conv5_2 and alexnet conv2 1.1x (H200, fp16 / bf16, batch 64, v11).
 AMode aModeOf(const ConvGeom &g, const View &v, const TmaShape &t) {
   AMode m;
   const int64_t pixels = g.N * v.outH * v.outW, cols = ceilDiv(v.NC, t.bn);
@@ -605,7 +284,8 @@ AMode aModeOf(const ConvGeom &g, const View &v, const TmaShape &t) {
     return m;
   const int64_t tiles = ceilDiv(pixels, t.bm);
   const auto waves = [&](int64_t rowTiles) { return std::ceil(double(rowTiles * cols) / kPlanSMs); };
-  if (forcing == 1 || (m.box.BW < 64 && waves(tiles) * 1.04 < waves(m.box.tiles)))
+  const bool persistent = persistForcing() != 0 && outputPacked(v) && tiles * cols > kPlanSMs;
+  if (forcing == 1 || persistent || (m.box.BW < 64 && waves(tiles) * 1.04 < waves(m.box.tiles)))
     m.kind = 2, m.rowTiles = tiles;
   return m;
 }
@@ -761,6 +441,10 @@ struct TmaRecipe {
   int64_t wOff = 0; // bytes
   CUtensorMapDataType dt = CU_TENSOR_MAP_DATA_TYPE_FLOAT32;
   MapSpec x, w;
+  // The output as a [pixels][channels] map for the TMA-store epilogue (persistent launches), where the
+  // rows are flat and the pixels packed (persist).
+  MapSpec y;
+  bool persist = false;
   TmaTile tile = TmaTile::W;
   bool mn = false; // B read MN-major
   int cl = 1;      // CTAs per cluster
@@ -877,6 +561,18 @@ std::shared_ptr<const TmaRecipe> recipeFresh(const ConvProblem &p, Dir dir, unsi
   mw.es[0] = mw.es[1] = mw.es[2] = mw.es[3] = 1;
   mw.swizzle = mn ? CU_TENSOR_MAP_SWIZZLE_128B : kSwizzle;
   r->blocks = int64_t(prm.tilesQ) * prm.tilesP * prm.tilesN * ceilDiv(v.NC, bn) * plan.splits;
+  prm.items = int(r->blocks);
+  // Persistent launches: flat rows (the tile's rows are consecutive pixels), one split, unpaired, and
+  // the output's pixels packed rows of 16-byte multiples (a 2-D map over N*P*Q pixels).
+  r->persist = prm.flat >= 1 && plan.splits == 1 && cl == 1 && outputPacked(v);
+  if (r->persist) {
+    const int64_t *os = v.os;
+    MapSpec &my = r->y;
+    my.rank = 2, my.swizzle = CU_TENSOR_MAP_SWIZZLE_128B;
+    my.dims[0] = cuuint64_t(v.NC), my.dims[1] = cuuint64_t(g.N * v.outH * v.outW);
+    my.strides[0] = cuuint64_t(os[4] * es);
+    my.box[0] = cuuint32_t(128 / es), my.box[1] = 64, my.es[0] = my.es[1] = 1;
+  }
   r->reduceItems = int64_t(g.N) * v.outH * v.outW * v.NC;
   return r;
 }
@@ -908,12 +604,24 @@ bool runTma(const ConvArgs &a, Dir dir, unsigned flags) {
   prm.alpha = float(a.alpha), prm.beta = float(a.beta);
   prm.vec2 = r.vec2 && (reinterpret_cast<uintptr_t>(out) & 3) == 0;
   prm.vec8 = r.vec8 && aligned16(out);
-  CUtensorMap mapX, mapW;
+  CUtensorMap mapX, mapW, mapY;
   if (encodeMap(&mapX, r.dt, r.x, src) != CUDA_SUCCESS || encodeMap(&mapW, r.dt, r.w, w) != CUDA_SUCCESS)
     return false; // the caller's general path runs instead
-  const int64_t blocks = r.blocks;
-  if (blocks == 0)
+  if (r.blocks == 0)
     return true;
+  // Persistent: one block per SM taking the tiles in turn, the epilogue by TMA stores (beta = 0 only:
+  // the stores do not read the old output).
+  int64_t blocks = r.blocks;
+  const int forcing = persistForcing();
+  const int64_t persistBlocks = forcing > 0 ? forcing : stateOf(*a.handle).smCount;
+  if (r.persist && forcing != 0 && prm.beta == 0.f && aligned16(out) && persistBlocks > 0 && persistBlocks < blocks &&
+      encodeMap(&mapY, r.dt, r.y, out) == CUDA_SUCCESS) {
+    blocks = persistBlocks;
+    prm.tmaStore = 1;
+  } else {
+    std::memset(&mapY, 0, sizeof mapY); // not read
+    prm.tmaStore = 0;
+  }
   const int cl = r.cl;
   const cudaStream_t stream = streamOf(*a.handle);
   auto launch = [&](auto tag, auto cfg, auto bwd) {
@@ -923,17 +631,19 @@ bool runTma(const ConvArgs &a, Dir dir, unsigned flags) {
     if constexpr (sizeof(T) == 4 && B) {
       ::lamina::fail(LAMINA_STATUS_INTERNAL_ERROR, "TMA path: float planned with an MN-major filter");
     } else if constexpr (Cfg::ROW_BYTES != kRowBytes) { // the deep tiles: unpaired
-      convTmaKernel<T, Cfg, B, 1><<<unsigned(blocks), Cfg::THREADS, Cfg::SMEM_BYTES, stream>>>(mapX, mapW, prm);
+      convTmaKernel<T, Cfg, B, 1>
+          <<<unsigned(blocks), Cfg::THREADS, tmaSmemBytes<Cfg>(), stream>>>(mapX, mapW, mapY, prm);
       LAMINA_CUDA_LAUNCHED();
     } else {
       if constexpr (std::is_same_v<Cfg, TileW>) { // only TileW pairs (clusters are opt-in, for measuring)
         if (cl == 2) {
-          LAMINA_CUDA_CALL(launchClustered(convTmaKernel<T, Cfg, B, 2>, unsigned(blocks), Cfg::THREADS, Cfg::SMEM_BYTES,
-                                           stream, 2, mapX, mapW, prm));
+          LAMINA_CUDA_CALL(launchClustered(convTmaKernel<T, Cfg, B, 2>, unsigned(blocks), Cfg::THREADS,
+                                           tmaSmemBytes<Cfg>(), stream, 2, mapX, mapW, mapY, prm));
           return;
         }
       }
-      convTmaKernel<T, Cfg, B, 1><<<unsigned(blocks), Cfg::THREADS, Cfg::SMEM_BYTES, stream>>>(mapX, mapW, prm);
+      convTmaKernel<T, Cfg, B, 1>
+          <<<unsigned(blocks), Cfg::THREADS, tmaSmemBytes<Cfg>(), stream>>>(mapX, mapW, mapY, prm);
       LAMINA_CUDA_LAUNCHED();
     }
   };
@@ -969,7 +679,7 @@ bool runTma(const ConvArgs &a, Dir dir, unsigned flags) {
 namespace {
 template <class T, class Cfg, bool BWD, int CL> void preloadOne() {
   LAMINA_CUDA_CALL(cudaFuncSetAttribute(convTmaKernel<T, Cfg, BWD, CL>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                        Cfg::SMEM_BYTES));
+                                        tmaSmemBytes<Cfg>()));
 }
 template <class T> void preloadT() {
   preloadOne<T, TileW, false, 1>(), preloadOne<T, TileWN, false, 1>(), preloadOne<T, TileWK, false, 1>(),

@@ -80,6 +80,21 @@ __device__ __forceinline__ void tmaLoad4dMulticast(uint32_t dst, const CUtensorM
                : "memory");
 }
 
+// Bulk tensor store: the box at shared memory src to the 2-D map's coordinates (c0 innermost, c1), out of
+// bounds parts not written; tracked per thread in bulk groups (commit, then wait).
+__device__ __forceinline__ void tmaStore2d(const CUtensorMap *map, uint32_t src, int c0, int c1) {
+  asm volatile("cp.async.bulk.tensor.2d.global.shared::cta.bulk_group [%0, {%2, %3}], [%1];\n" ::"l"(map), "r"(src),
+               "r"(c0), "r"(c1)
+               : "memory");
+}
+__device__ __forceinline__ void bulkCommit() { asm volatile("cp.async.bulk.commit_group;\n" ::: "memory"); }
+// Until at most N of this thread's bulk groups still read shared memory (their sources may be rewritten).
+template <int N> __device__ __forceinline__ void bulkWaitRead() {
+  asm volatile("cp.async.bulk.wait_group.read %0;\n" ::"n"(N) : "memory");
+}
+// Until all of this thread's bulk groups are complete (written to global memory).
+__device__ __forceinline__ void bulkWaitAll() { asm volatile("cp.async.bulk.wait_group 0;\n" ::: "memory"); }
+
 // Launches kernel on grid x block with dynamic shared memory, in clusters of `cluster` CTAs along x
 // (grid a multiple of it).
 template <class Kernel, class... Args>
