@@ -3,7 +3,9 @@
 // how many picks fall within 10% of the fastest measured algorithm, and which picks differ from the
 // ones recorded (a heuristic change checked against past measurements before device time is spent).
 // Links the library's objects directly (the estimates are internal). usage:
-//   lamina-heuristic-replay BENCH_CSV [--misses | --all]   (--all: every row's estimates and times)
+//   lamina-heuristic-replay BENCH_CSV [--misses | --all | --paths]   (--all: every row's estimates and times;
+//   --paths: for the forward and backward-data IMPLICIT_GEMM / IMPLICIT_PRECOMP_GEMM rows, the tensor-core
+//   path each plans (TMA, staged TMA, cp.async) with both models, beside the measured time)
 // Last: per config x direction x batch, the geomean of peer / pick time for the recorded and the replayed
 // picks (the measured times of each), what a heuristic change would have given on that run.
 // The recorded files must come from the same kernels: a kernel change makes its old times stale.
@@ -74,11 +76,10 @@ double measuredMs(const std::string &ms, const std::string &note) {
   return v > 0 ? v : NAN;
 }
 
-// The CUDA backend's PREFER_FASTEST pick for a 2-D row: the applicable algorithm with the smallest
-// estimate, ties to the smaller public value (the library's stable sort over values). ests lists them.
-std::string replayPick(const std::vector<std::string> &v, const std::map<std::string, int> &col, std::string &ests) {
+// The problem of a 2-D row.
+ConvProblem problemOf(const std::vector<std::string> &v, const std::map<std::string, int> &col) {
   auto at = [&](const char *name) -> const std::string & { return v[size_t(col.at(name))]; };
-  const std::string &dtype = at("dtype"), &layout = at("layout"), &math = at("math"), &dir = at("direction");
+  const std::string &dtype = at("dtype"), &layout = at("layout"), &math = at("math");
   const laminaDataType_t dt = dtype == "half"       ? LAMINA_DATA_HALF
                               : dtype == "bfloat16" ? LAMINA_DATA_BFLOAT16
                               : dtype == "double"   ? LAMINA_DATA_DOUBLE
@@ -121,6 +122,14 @@ std::string replayPick(const std::vector<std::string> &v, const std::map<std::st
   }
   const ConvProblem p = makeConvProblem(x->d, "x", w->d, "w", c->d, y->d, "y");
   cleanup();
+  return p;
+}
+
+// The CUDA backend's PREFER_FASTEST pick for a 2-D row: the applicable algorithm with the smallest
+// estimate, ties to the smaller public value (the library's stable sort over values). ests lists them.
+std::string replayPick(const std::vector<std::string> &v, const std::map<std::string, int> &col, std::string &ests) {
+  const ConvProblem p = problemOf(v, col);
+  const std::string &dir = v[size_t(col.at("direction"))];
   const ConvDirection d = dir == "fwd"        ? ConvDirection::Forward
                           : dir == "bwd_data" ? ConvDirection::BackwardData
                                               : ConvDirection::BackwardFilter;
@@ -145,11 +154,12 @@ std::string replayPick(const std::vector<std::string> &v, const std::map<std::st
 int main(int argc, char **argv) {
   cuda::tc::assumeHopperForPlanning();
   if (argc < 2) {
-    std::fprintf(stderr, "usage: lamina-heuristic-replay BENCH_CSV [--misses | --all]\n");
+    std::fprintf(stderr, "usage: lamina-heuristic-replay BENCH_CSV [--misses | --all | --paths]\n");
     return 2;
   }
   const bool all = argc > 2 && std::string(argv[2]) == "--all";
   const bool misses = all || (argc > 2 && std::string(argv[2]) == "--misses");
+  const bool paths = argc > 2 && std::string(argv[2]) == "--paths";
   std::ifstream f(argv[1]);
   if (!f) {
     std::fprintf(stderr, "lamina-heuristic-replay: cannot read %s\n", argv[1]);
@@ -251,6 +261,20 @@ int main(int argc, char **argv) {
     ++total;
     good += within(pick);
     goodOld += within(r.picked);
+    if (paths) { // the flags of conv_implicit_gemm.cu, conv_implicit_precomp_gemm.cu, conv_bwd_data_implicit_gemm.cu
+      const std::string &dir = at(r.v, "direction");
+      for (const char *algo : {"implicit", "precomp"}) {
+        if (!r.ms.count(algo) || dir == "bwd_filter" || (dir == "bwd_data" && std::string(algo) == "precomp"))
+          continue;
+        const bool fwd = dir == "fwd", pre = std::string(algo) == "precomp";
+        const unsigned flags = fwd && !pre ? 0u : unsigned(cuda::tc::kSplitK | cuda::tc::kStage);
+        const std::string path = cuda::tc::convPathName(
+            problemOf(r.v, col), fwd ? cuda::tc::Dir::Forward : cuda::tc::Dir::BackwardData, flags);
+        if (!path.empty())
+          std::printf("PATH %-43s %-8s %-44s measured %.4g%s\n", key.c_str(), algo, path.c_str(), r.ms[algo],
+                      r.picked == algo ? " (pick)" : "");
+      }
+    }
     const bool show = all || pick != r.picked || (misses && !within(pick));
     if (!show)
       continue;

@@ -30,6 +30,9 @@ double convEstimateMs(const ConvProblem &p, Dir dir, unsigned flags);
 // Runs the convolution; false (nothing launched) when no tensor-core path applies (whyNotConv), a
 // pointer read in place is not aligned or the workspace is too small.
 bool runConv(const ConvArgs &a, Dir dir, unsigned flags);
+// Tools (lamina-heuristic-replay --paths): the path runConv takes ("tma", "tma staged", "cp.async"; empty
+// when none applies) with the TMA and cp.async models' times, e.g. "tma (tma 0.041, cp.async 0.035 ms)".
+std::string convPathName(const ConvProblem &p, Dir dir, unsigned flags);
 // The plan memos' key (plan_memo.h) of a problem on the current device.
 PlanKey planKey(const ConvProblem &p, Dir dir, unsigned flags);
 
@@ -61,6 +64,8 @@ std::string whyNotTmaDevice(const ConvProblem &p);
 // at the workspace's start, summed by a second kernel in a fixed order).
 std::string whyNotTma(const ConvProblem &p, Dir dir);
 double tmaEstimateMs(const ConvProblem &p, Dir dir, unsigned flags);
+// Whether the TMA plan is a persistent launch (one block per SM taking the tiles in turn).
+bool tmaPersistent(const ConvProblem &p, Dir dir, unsigned flags);
 size_t tmaWorkspace(const ConvProblem &p, Dir dir, unsigned flags);
 // false: nothing launched (alignment, tensor-map limits, workspace)
 bool runTma(const ConvArgs &a, Dir dir, unsigned flags);

@@ -347,7 +347,8 @@ namespace {
 struct TmaPlan {
   int64_t tiles = 0;
   int iters = 0, splits = 1, itersPerSplit = 0;
-  double ms = 0; // the model's time
+  double ms = 0;           // the model's time
+  bool persistent = false; // runTma launches it persistent (where beta = 0 and the output is aligned)
 };
 TmaPlan tmaPlanFresh(const ConvProblem &p, Dir dir, unsigned flags) {
   const ConvGeom g = makeConvGeom(p);
@@ -364,6 +365,9 @@ TmaPlan tmaPlanFresh(const ConvProblem &p, Dir dir, unsigned flags) {
   const double bytes = double(p.x.numel() + p.w.numel() + p.y.numel()) * v.esize;
   const double outElems = double(g.N) * v.outH * v.outW * v.NC;
   pl.ms = INFINITY;
+  // As recipeFresh and runTma decide: flat rows, packed output, more tiles than SMs, unpaired, one split.
+  const bool canPersist =
+      persistForcing() != 0 && aModeOf(g, v, t).kind >= 1 && outputPacked(v) && !tmaClusters() && pl.tiles > kPlanSMs;
   const int maxSplits = (flags & kSplitK) ? int(std::min<int64_t>(8, pl.iters / 8)) : 1;
   // LAMINA_TC_TMA_SPLITS=S (measuring only): the one split S, where the plan allows that many.
   const char *forced = std::getenv("LAMINA_TC_TMA_SPLITS");
@@ -379,9 +383,14 @@ TmaPlan tmaPlanFresh(const ConvProblem &p, Dir dir, unsigned flags) {
     // 8 us fixed: the launch and the host's tensor-map encoding, which the GPU waits for on small
     // problems. fp16 batch 1 on the H200 (v8): 1x1 layers where both paths do the same work ran TMA
     // 0.0106 / cp.async 0.0064 ms (res2_1x1b), 0.0114 / 0.0079 (res3_proj), 0.0137 / 0.0100 (res5_1x1).
-    const double ms = 0.008 + waves * blockFlops / (rate / kPlanSMs) + bytes / 3.0e9 + splitMs;
+    // Persistent launches overlap a tile's loads and stores with the others' math: the longer of the
+    // two (H200, v11: vgg16 conv3_2 fp16 0.317 ms measured, 0.307 this way, 0.341 summed; resnet50
+    // res2_1x1b 0.040 / 0.051 / 0.059 at batch 64, 0.0092 / 0.0134 / 0.0148 at batch 8).
+    const double mathMs = waves * blockFlops / (rate / kPlanSMs), memMs = bytes / 3.0e9;
+    const bool persistent = canPersist && s == 1;
+    const double ms = 0.008 + (persistent ? std::max(mathMs, memMs) : mathMs + memMs) + splitMs;
     if (ms < pl.ms * 0.97)
-      pl.ms = ms, pl.splits = int(ceilDiv(pl.iters, ips)), pl.itersPerSplit = ips;
+      pl.ms = ms, pl.splits = int(ceilDiv(pl.iters, ips)), pl.itersPerSplit = ips, pl.persistent = persistent;
   }
   return pl;
 }
@@ -393,6 +402,7 @@ TmaPlan tmaPlan(const ConvProblem &p, Dir dir, unsigned flags) {
 } // namespace
 
 double tmaEstimateMs(const ConvProblem &p, Dir dir, unsigned flags) { return tmaPlan(p, dir, flags).ms; }
+bool tmaPersistent(const ConvProblem &p, Dir dir, unsigned flags) { return tmaPlan(p, dir, flags).persistent; }
 
 namespace {
 // The split partials' bytes (and alignment slack) of a plan.
