@@ -65,6 +65,8 @@ std::string shortName(const char *n) {
     return "direct";
   if (s == "WINOGRAD_NONFUSED")
     return "wino_nf";
+  if (s == "FFT")
+    return "fft";
   return s;
 }
 // One algorithm's recorded time, or NaN when the row was not a measurement (not run: estimated from

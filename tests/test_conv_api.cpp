@@ -62,8 +62,8 @@ TEST(ConvSelect, ForwardGetHeuristicsFind) {
   LT_HANDLE_OR_SKIP(h);
   auto s = smallSpec();
   ct::Setup st(s, F, lt::Layout::NCHW);
-  // Heuristics: ranked, applicable first, FFT and fused Winograd not supported; WINOGRAD_NONFUSED
-  // applies to this 3x3 stride-1 problem.
+  // Heuristics: ranked, applicable first, FFT_TILING and fused Winograd not supported; WINOGRAD_NONFUSED
+  // applies to this 3x3 stride-1 problem (and FFT on CUDA only).
   laminaConvolutionFwdAlgoPerf_t perf[8];
   int n = 0;
   LAMINA_ASSERT_OK(laminaGetConvolutionForwardAlgorithmHeuristics(h, *st.x, *st.w, st.conv, *st.y, 8, &n, perf));
@@ -71,7 +71,7 @@ TEST(ConvSelect, ForwardGetHeuristicsFind) {
   for (int i = 0; i < n; ++i)
     if (perf[i].algo == LAMINA_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED)
       EXPECT_EQ(perf[i].status, LAMINA_STATUS_SUCCESS);
-    else if (perf[i].algo >= LAMINA_CONVOLUTION_FWD_ALGO_FFT)
+    else if (perf[i].algo >= LAMINA_CONVOLUTION_FWD_ALGO_FFT_TILING)
       EXPECT_EQ(perf[i].status, LAMINA_STATUS_NOT_SUPPORTED);
   // Fewer requested than exist.
   LAMINA_ASSERT_OK(laminaGetConvolutionForwardAlgorithmHeuristics(h, *st.x, *st.w, st.conv, *st.y, 2, &n, perf));
@@ -207,6 +207,21 @@ TEST(ConvSelect, InapplicableAlgorithmSaysWhy) {
                                                               LAMINA_CONVOLUTION_FWD_ALGO_GEMM, &ws));
     EXPECT_GT(ws, 0u);
     EXPECT_LE(ws, size_t(512) << 20);
+    // FFT transforms whole planes: up to 256 a side, a phased filter up to 16 a side, one group.
+    LAMINA_EXPECT_STATUS(
+        laminaGetConvolutionForwardWorkspaceSize(h, *st.x, *st.w, st.conv, *st.y, LAMINA_CONVOLUTION_FWD_ALGO_FFT, &ws),
+        LAMINA_STATUS_NOT_SUPPORTED, "256 a side");
+    lt::ref::ConvSpec big;
+    big.N = 2, big.C = 4, big.K = 4, big.in[0] = 20, big.in[1] = 20, big.filt[0] = 17, big.filt[1] = 3;
+    ct::Setup sb(big, F, lt::Layout::NCHW);
+    LAMINA_EXPECT_STATUS(laminaGetConvolutionBackwardFilterWorkspaceSize(h, *sb.x, *sb.y, sb.conv, *sb.w,
+                                                                         LAMINA_CONVOLUTION_BWD_FILTER_ALGO_FFT, &ws),
+                         LAMINA_STATUS_NOT_SUPPORTED, "16 points");
+    big.filt[0] = 3, big.G = 2;
+    ct::Setup sg(big, F, lt::Layout::NCHW);
+    LAMINA_EXPECT_STATUS(laminaGetConvolutionBackwardDataWorkspaceSize(h, *sg.w, *sg.y, sg.conv, *sg.x,
+                                                                       LAMINA_CONVOLUTION_BWD_DATA_ALGO_FFT, &ws),
+                         LAMINA_STATUS_NOT_SUPPORTED, "one group");
     return;
   }
   LAMINA_EXPECT_STATUS(
@@ -300,9 +315,9 @@ TEST(ConvBadInput, Forward) {
   LAMINA_EXPECT_STATUS(
       fwd(h, al, *st.x, b.x.p, *st.w, b.w.p, st.conv, laminaConvolutionFwdAlgo_t(42), nullptr, 0, be, *st.y, b.y.p),
       LAMINA_STATUS_BAD_PARAM, "algo");
-  LAMINA_EXPECT_STATUS(
-      fwd(h, al, *st.x, b.x.p, *st.w, b.w.p, st.conv, LAMINA_CONVOLUTION_FWD_ALGO_FFT, nullptr, 0, be, *st.y, b.y.p),
-      LAMINA_STATUS_NOT_SUPPORTED, "algo");
+  LAMINA_EXPECT_STATUS(fwd(h, al, *st.x, b.x.p, *st.w, b.w.p, st.conv, LAMINA_CONVOLUTION_FWD_ALGO_FFT_TILING, nullptr,
+                           0, be, *st.y, b.y.p),
+                       LAMINA_STATUS_NOT_SUPPORTED, "algo");
   // Workspace: missing, too small.
   size_t need = 0;
   LAMINA_ASSERT_OK(laminaGetConvolutionForwardWorkspaceSize(h, *st.x, *st.w, st.conv, *st.y,
@@ -381,7 +396,7 @@ TEST(ConvBadInput, SelectionQueries) {
                                                                      laminaConvolutionBwdDataAlgo_t(7), &ws),
                        LAMINA_STATUS_BAD_PARAM, "algo");
   LAMINA_EXPECT_STATUS(laminaGetConvolutionBackwardDataWorkspaceSize(h, *st.w, *st.y, st.conv, *st.x,
-                                                                     LAMINA_CONVOLUTION_BWD_DATA_ALGO_FFT, &ws),
+                                                                     LAMINA_CONVOLUTION_BWD_DATA_ALGO_FFT_TILING, &ws),
                        LAMINA_STATUS_NOT_SUPPORTED, "algo");
   LAMINA_EXPECT_STATUS(laminaGetConvolutionBackwardDataAlgorithm(h, *st.w, *st.y, st.conv, *st.x,
                                                                  laminaConvolutionPreference_t(5), 0, &da),
@@ -482,8 +497,8 @@ TEST(ConvBadInput, BackwardDataAndFilter) {
       laminaConvolutionBackwardFilter(h, al, *st.x, b.x.p, *st.y, b.y.p, st.conv, FA, nullptr, 0, be, dwHalf, b.w.p),
       LAMINA_STATUS_TYPE_MISMATCH, "'dw'");
   LAMINA_EXPECT_STATUS(laminaConvolutionBackwardFilter(h, al, *st.x, b.x.p, *st.y, b.y.p, st.conv,
-                                                       LAMINA_CONVOLUTION_BWD_FILTER_ALGO_FFT, nullptr, 0, be, *st.w,
-                                                       b.w.p),
+                                                       LAMINA_CONVOLUTION_BWD_FILTER_ALGO_FFT_TILING, nullptr, 0, be,
+                                                       *st.w, b.w.p),
                        LAMINA_STATUS_NOT_SUPPORTED, "algo");
   LAMINA_EXPECT_STATUS(laminaConvolutionBackwardFilter(h, al, *st.x, b.x.p, *st.y, b.y.p, st.conv,
                                                        LAMINA_CONVOLUTION_BWD_FILTER_ALGO_GEMM, nullptr, 0, be, *st.w,

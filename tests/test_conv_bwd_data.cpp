@@ -71,4 +71,13 @@ TEST(ConvBackwardData, ConformanceWinograd) {
                                  LAMINA_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD_NONFUSED});
 }
 
+// 2-D stride-1 rows (tests/problems/conv_fft.csv): FFT on CUDA besides the general algorithms.
+TEST(ConvBackwardData, ConformanceFft) {
+  LT_HANDLE_OR_SKIP(h);
+  ct::expectFftConformance(ct::Dir::BackwardData,
+                           {LAMINA_CONVOLUTION_BWD_DATA_ALGO_IMPLICIT_GEMM, LAMINA_CONVOLUTION_BWD_DATA_ALGO_GEMM,
+                            LAMINA_CONVOLUTION_BWD_DATA_ALGO_DIRECT},
+                           LAMINA_CONVOLUTION_BWD_DATA_ALGO_FFT);
+}
+
 } // namespace

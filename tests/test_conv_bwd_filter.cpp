@@ -136,4 +136,12 @@ TEST(ConvBackwardFilter, HostPointerOnGpu) {
   }
 }
 
+// 2-D stride-1 rows (tests/problems/conv_fft.csv): FFT on CUDA besides the general algorithms.
+TEST(ConvBackwardFilter, ConformanceFft) {
+  LT_HANDLE_OR_SKIP(h);
+  ct::expectFftConformance(ct::Dir::BackwardFilter,
+                           {LAMINA_CONVOLUTION_BWD_FILTER_ALGO_IMPLICIT_GEMM, LAMINA_CONVOLUTION_BWD_FILTER_ALGO_GEMM},
+                           LAMINA_CONVOLUTION_BWD_FILTER_ALGO_FFT);
+}
+
 } // namespace

@@ -129,16 +129,24 @@ inline std::vector<int> applicableAlgos(const lt::Handle &h, Dir d, Setup &st) {
 }
 
 // Algorithms that apply to some shapes only: the general conformance tests leave them out and a list
-// of their own shapes runs them (ConformanceWinograd).
+// of their own shapes runs them (ConformanceWinograd, ConformanceFft).
 inline bool isShapeLimited(Dir d, int algo) {
-  return (d == Dir::Forward && algo == LAMINA_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED) ||
-         (d == Dir::BackwardData && algo == LAMINA_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD_NONFUSED) ||
-         (d == Dir::BackwardFilter && algo == LAMINA_CONVOLUTION_BWD_FILTER_ALGO_WINOGRAD_NONFUSED);
+  switch (d) {
+  case Dir::Forward:
+    return algo == LAMINA_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED || algo == LAMINA_CONVOLUTION_FWD_ALGO_FFT;
+  case Dir::BackwardData:
+    return algo == LAMINA_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD_NONFUSED || algo == LAMINA_CONVOLUTION_BWD_DATA_ALGO_FFT;
+  case Dir::BackwardFilter:
+    return algo == LAMINA_CONVOLUTION_BWD_FILTER_ALGO_WINOGRAD_NONFUSED ||
+           algo == LAMINA_CONVOLUTION_BWD_FILTER_ALGO_FFT;
+  }
+  return false;
 }
 
 // Winograd F(4x4, 3x3) trades accuracy for multiplies: its transforms scale values by up to ~100 and
 // float rounding grows with them (3e-5 of the rms at 1152-long reductions, where direct sums keep
-// 1e-6). Float runs of it get 5x the float tolerance (1e-4); the other types keep theirs.
+// 1e-6). Float runs of it get 5x the float tolerance (1e-4); the other types keep theirs. FFT's
+// rounding grows with the plane's log size and the sums over all frequencies: the same allowance.
 inline double toleranceFactor(Dir d, int algo, laminaDataType_t dt) {
   return dt == LAMINA_DATA_FLOAT && isShapeLimited(d, algo) ? 5.0 : 1.0;
 }
@@ -265,6 +273,17 @@ inline void expectWinogradConformance(Dir d, std::vector<int> algos, int notOn5x
   EXPECT_EQ(runConformance(d, algos, list3), expectedRuns(algos.size(), list3));
   algos.erase(std::remove(algos.begin(), algos.end(), notOn5x5), algos.end());
   EXPECT_EQ(runConformance(d, algos, list5), expectedRuns(algos.size(), list5));
+}
+
+// The FFT list (tests/problems/conv_fft.csv) over the general `algos` and, on the CUDA backend (the
+// CPU has no FFT), `fft`; 2 images a chunk so its batches of 3-5 span several.
+inline void expectFftConformance(Dir d, std::vector<int> algos, int fft) {
+  if (lt::testBackend() == LAMINA_BACKEND_CUDA)
+    algos.push_back(fft);
+  std::sort(algos.begin(), algos.end());
+  setenv("LAMINA_CUDA_FFT_CHUNK", "2", 1);
+  const char *list = "problems/conv_fft.csv";
+  EXPECT_EQ(runConformance(d, algos, list), expectedRuns(algos.size(), list));
 }
 
 // One run of `algo` of direction d on the buffers (x, w, dy/y as the direction reads them), beta 0,

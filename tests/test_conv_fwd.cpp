@@ -46,4 +46,14 @@ TEST(ConvForward, ConformanceWinograd) {
                                  LAMINA_CONVOLUTION_FWD_ALGO_DIRECT, LAMINA_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED});
 }
 
+// 2-D stride-1 rows (tests/problems/conv_fft.csv): FFT on CUDA besides the general algorithms.
+TEST(ConvForward, ConformanceFft) {
+  LT_HANDLE_OR_SKIP(h);
+  ct::expectFftConformance(ct::Dir::Forward,
+                           {LAMINA_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM,
+                            LAMINA_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM, LAMINA_CONVOLUTION_FWD_ALGO_GEMM,
+                            LAMINA_CONVOLUTION_FWD_ALGO_DIRECT},
+                           LAMINA_CONVOLUTION_FWD_ALGO_FFT);
+}
+
 } // namespace

@@ -33,6 +33,25 @@ struct GemmCall {
 
 void gemmStridedBatched(const laminaContext &h, const GemmCall &g);
 
+// Column-major complex GEMM (interleaved re/im, float or double), per batch entry b:
+// C_b = op(A_b) op(B_b) + beta * C_b, op 'N', 'T' or 'C' (conjugate transpose); plain FP32/FP64
+// arithmetic (CUBLAS_DEFAULT_MATH: never TF32). Strides and leading dimensions in complex elements.
+struct ComplexGemmCall {
+  bool dbl = false;
+  char opA = 'N', opB = 'N';
+  int64_t m = 0, n = 0, k = 0;
+  double beta = 0.0;
+  const void *A = nullptr;
+  int64_t lda = 0, strideA = 0;
+  const void *B = nullptr;
+  int64_t ldb = 0, strideB = 0;
+  void *C = nullptr;
+  int64_t ldc = 0, strideC = 0;
+  int64_t batch = 1;
+};
+
+void complexGemmStridedBatched(const laminaContext &h, const ComplexGemmCall &g);
+
 // True when every size of the call fits cuBLAS's int arguments (batch excepted: it is chunked).
 bool gemmFitsInt(int64_t m, int64_t n, int64_t k, int64_t lda, int64_t ldb, int64_t ldc);
 

@@ -17,6 +17,9 @@ extern const ConvAlgorithm kConvBwdFilterGemm;             // conv_bwd_filter_ge
 extern const ConvAlgorithm kConvFwdWinogradNonfused;       // conv_winograd.cu
 extern const ConvAlgorithm kConvBwdDataWinogradNonfused;   // conv_winograd.cu
 extern const ConvAlgorithm kConvBwdFilterWinogradNonfused; // conv_winograd.cu
+extern const ConvAlgorithm kConvFwdFft;                    // conv_fft.cu
+extern const ConvAlgorithm kConvBwdDataFft;                // conv_fft.cu
+extern const ConvAlgorithm kConvBwdFilterFft;              // conv_fft.cu
 
 // Each translation unit's general (non tensor-core) convolution kernels, loaded now rather than on
 // their first launch; preloadConvKernels (conv_lists.cpp) calls them all at handle creation.
@@ -31,6 +34,7 @@ void preloadConvBwdDataGemm();
 void preloadConvBwdFilterImplicitGemm();
 void preloadConvBwdFilterGemm();
 void preloadConvWinograd();
+void preloadConvFft();
 void preloadConvKernels();
 
 } // namespace lamina::cuda

@@ -8,18 +8,18 @@ namespace lamina {
 const std::vector<const ConvAlgorithm *> &cudaConvAlgorithms(ConvDirection dir) {
   using namespace cuda;
   static const std::vector<const ConvAlgorithm *> fwd = {
-      &kConvFwdGemm, &kConvFwdImplicitPrecompGemm, &kConvFwdImplicitGemm, &kConvFwdWinogradNonfused, &kConvFwdDirect,
+      &kConvFwdGemm,   &kConvFwdImplicitPrecompGemm, &kConvFwdImplicitGemm, &kConvFwdWinogradNonfused, &kConvFwdFft,
+      &kConvFwdDirect,
   };
   static const std::vector<const ConvAlgorithm *> bwdData = {
-      &kConvBwdDataGemm,
-      &kConvBwdDataImplicitGemm,
-      &kConvBwdDataWinogradNonfused,
-      &kConvBwdDataDirect,
+      &kConvBwdDataGemm, &kConvBwdDataImplicitGemm, &kConvBwdDataWinogradNonfused,
+      &kConvBwdDataFft,  &kConvBwdDataDirect,
   };
   static const std::vector<const ConvAlgorithm *> bwdFilter = {
       &kConvBwdFilterGemm,
       &kConvBwdFilterImplicitGemm,
       &kConvBwdFilterWinogradNonfused,
+      &kConvBwdFilterFft,
   };
   switch (dir) {
   case ConvDirection::Forward: return fwd;
@@ -42,6 +42,7 @@ void preloadConvKernels() {
   preloadConvBwdFilterImplicitGemm();
   preloadConvBwdFilterGemm();
   preloadConvWinograd();
+  preloadConvFft();
   preloadConvPointwise();
 }
 } // namespace cuda
