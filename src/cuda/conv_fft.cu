@@ -34,9 +34,10 @@ namespace {
 using gemmconv::alignUp;
 using gemmconv::WsCarver;
 
-constexpr size_t kChunkBudget = size_t(256) << 20; // a chunk's spectra and planes are kept near this
-constexpr int64_t kMaxPlane = 256;                 // largest Lh, Lw (beyond it FFT_TILING's ground)
-constexpr int kMaxTaps = 16;                       // largest phased filter side (the filter transforms' registers)
+constexpr size_t kChunkBudget = size_t(256) << 20;    // a chunk's spectra and planes are kept near this
+constexpr int64_t kMaxPlane = 256;                    // largest Lh, Lw (beyond it FFT_TILING's ground)
+constexpr size_t kMaxFilterSpectra = size_t(2) << 30; // the filter's spectra, K x C' x F complex
+constexpr int kMaxTaps = 16;                          // largest phased filter side (the filter transforms' registers)
 
 // The smallest m >= n whose prime factors are 2, 3, 5 and 7 (cuFFT's fast radices); n itself past
 // kMaxPlane (refused anyway).
@@ -610,6 +611,8 @@ std::string whyNotFft(const ConvProblem &p, ConvDirection d) {
     return "FFT: the transform planes would be larger than 256 a side";
   if (f.Rp > kMaxTaps || f.Sp > kMaxTaps)
     return "FFT: the filter spans more than 16 points a side (after dilation, per stride phase)";
+  if (double(f.K * f.Cp) * double(f.F()) * double(complexSize(p)) > double(kMaxFilterSpectra))
+    return "FFT: the filter's spectra would take more than 2 GiB of workspace";
   const Layout l = layoutOf(p, f, d);
   if (!gemmFitsInt(std::max(f.Cp, f.K), std::max(l.nb, f.K), std::max({f.Cp, f.K, l.nb}), f.Cp, f.K,
                    std::max(f.Cp, f.K)))
