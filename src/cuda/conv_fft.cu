@@ -149,23 +149,27 @@ void checkCufft(cufftResult r, const char *what) {
 
 // A batch of `rows` Lh x Lw transforms between contiguous real planes and contiguous spectra (cuFFT
 // ran 2.8-4x slower writing or reading frequency-major spectra directly, H200: a transpose is cheaper).
-// Kept per thread (a plan's stream is its state), keyed by device, direction, precision and sizes;
-// never destroyed at exit (the driver may be gone by then), cleared past kMaxPlans.
+// Kept per thread and stream (a plan's work area, which cuFFT allocates, is used in its stream's order:
+// two streams never share one), keyed by device, direction, precision and sizes; never destroyed at
+// exit (the driver may be gone by then), cleared past kMaxPlans (cufftDestroy frees through cudaFree,
+// which waits for the device).
 struct PlanKey {
   int device;
+  cudaStream_t stream;
   bool inverse, dbl;
   int64_t lh, lw, rows;
   bool operator<(const PlanKey &o) const {
-    return std::tie(device, inverse, dbl, lh, lw, rows) < std::tie(o.device, o.inverse, o.dbl, o.lh, o.lw, o.rows);
+    return std::tie(device, stream, inverse, dbl, lh, lw, rows) <
+           std::tie(o.device, o.stream, o.inverse, o.dbl, o.lh, o.lw, o.rows);
   }
 };
 constexpr size_t kMaxPlans = 32;
 
-cufftHandle planFor(bool inverse, bool dbl, int64_t lh, int64_t lw, int64_t rows) {
+cufftHandle planFor(cudaStream_t stream, bool inverse, bool dbl, int64_t lh, int64_t lw, int64_t rows) {
   thread_local auto *cache = new std::map<PlanKey, cufftHandle>();
   int device = 0;
   LAMINA_CUDA_CALL(cudaGetDevice(&device));
-  const PlanKey key{device, inverse, dbl, lh, lw, rows};
+  const PlanKey key{device, stream, inverse, dbl, lh, lw, rows};
   if (auto it = cache->find(key); it != cache->end())
     return it->second;
   if (cache->size() >= kMaxPlans) {
@@ -191,7 +195,7 @@ cufftHandle planFor(bool inverse, bool dbl, int64_t lh, int64_t lw, int64_t rows
 
 // Real planes -> spectra (plane-major), on the handle's stream.
 void forwardFft(cudaStream_t stream, bool dbl, const FftGeom &f, int64_t rows, void *real, void *spect) {
-  const cufftHandle plan = planFor(false, dbl, f.Lh, f.Lw, rows);
+  const cufftHandle plan = planFor(stream, false, dbl, f.Lh, f.Lw, rows);
   LAMINA_CUFFT_CALL(cufftSetStream(plan, stream));
   if (dbl)
     LAMINA_CUFFT_CALL(
@@ -201,7 +205,7 @@ void forwardFft(cudaStream_t stream, bool dbl, const FftGeom &f, int64_t rows, v
 }
 // Spectra (plane-major) -> real planes, unnormalised; the spectra are overwritten.
 void inverseFft(cudaStream_t stream, bool dbl, const FftGeom &f, int64_t rows, void *spect, void *real) {
-  const cufftHandle plan = planFor(true, dbl, f.Lh, f.Lw, rows);
+  const cufftHandle plan = planFor(stream, true, dbl, f.Lh, f.Lw, rows);
   LAMINA_CUFFT_CALL(cufftSetStream(plan, stream));
   if (dbl)
     LAMINA_CUFFT_CALL(
