@@ -16,7 +16,8 @@
 // product off the circle's wrap. Images go in chunks of nb (the last padded with zero planes: one set
 // of plans per problem). The cost is the transforms' memory traffic and the F complex GEMMs, not R*S:
 // it wins on large filters over small planes (alexnet conv1-2, resnet50 conv1), where cuDNN runs
-// FFT_TILING. cuFFT plans are made on first use and kept per thread (cuFFT allocates their work areas).
+// FFT_TILING. cuFFT plans are made on first use and kept per thread and stream (cuFFT allocates their
+// work areas).
 #include "cuda/blas.h"
 #include "cuda/conv_algorithms.h"
 #include "cuda/conv_gemm_common.cuh"
@@ -53,8 +54,6 @@ int64_t fastSize(int64_t n) {
       return m;
   }
 }
-
-int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 // The problem as 2-D planes; strides n, c, h, w (w: k, c, r, s with the convolution-mode flip
 // folded). Rp x Sp: the filter's phase after dilation and stride; Cp = C * sh * sw: the phased channels.

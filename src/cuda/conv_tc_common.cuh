@@ -92,7 +92,6 @@ constexpr TileInfo kTiles[kTileCount] = {{TileL::BM, TileL::BN, 2, 1.0},  {TileM
                                          {TileW::BM, TileW::BN, 1, 1.4},  {TileWN::BM, TileWN::BN, 1, 1.2},
                                          {TileWK::BM, TileWK::BN, 1, 1.4}};
 
-inline int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 inline int64_t roundUp(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 inline bool aligned16(const void *ptr) { return (reinterpret_cast<uintptr_t>(ptr) & 15) == 0; }
 // Strides (n, channel, spatial 0..2) an operand can be read in place with: channels contiguous, every

@@ -96,6 +96,7 @@ inline Shape<1> makeShape(const TensorDesc &t) {
 // Grid-stride launch size for n independent items: enough blocks to fill the card, capped (the
 // kernels loop with a 64-bit index).
 constexpr int kBlock = 256;
+inline int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 inline unsigned gridFor(int64_t n, int block = kBlock) {
   int64_t g = (n + block - 1) / block;
   if (g < 1)
