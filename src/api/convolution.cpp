@@ -113,7 +113,10 @@ laminaStatus_t laminaGetConvolutionForwardWorkspaceSize(laminaHandle_t handle, l
     const laminaContext &h = handleArg(handle);
     ConvProblem p = fwdProblem(x, w, conv, y);
     pointerArg(bytes, "bytes");
-    *bytes = convAlgorithmFor(h, ConvDirection::Forward, enumValue(algo), p, "algo").workspaceBytes(p);
+    const ConvAlgorithm &alg = convAlgorithmFor(h, ConvDirection::Forward, enumValue(algo), p, "algo");
+    *bytes = alg.workspaceBytes(p);
+    if (alg.prepare)
+      alg.prepare(h, p);
   });
 }
 
@@ -301,7 +304,10 @@ laminaStatus_t laminaGetConvolutionBackwardDataWorkspaceSize(laminaHandle_t hand
     const laminaContext &h = handleArg(handle);
     ConvProblem p = bwdDataProblem(w, dy, conv, dx);
     pointerArg(bytes, "bytes");
-    *bytes = convAlgorithmFor(h, ConvDirection::BackwardData, enumValue(algo), p, "algo").workspaceBytes(p);
+    const ConvAlgorithm &alg = convAlgorithmFor(h, ConvDirection::BackwardData, enumValue(algo), p, "algo");
+    *bytes = alg.workspaceBytes(p);
+    if (alg.prepare)
+      alg.prepare(h, p);
   });
 }
 
@@ -422,7 +428,10 @@ laminaStatus_t laminaGetConvolutionBackwardFilterWorkspaceSize(laminaHandle_t ha
     const laminaContext &h = handleArg(handle);
     ConvProblem p = bwdFilterProblem(x, dy, conv, dw);
     pointerArg(bytes, "bytes");
-    *bytes = convAlgorithmFor(h, ConvDirection::BackwardFilter, enumValue(algo), p, "algo").workspaceBytes(p);
+    const ConvAlgorithm &alg = convAlgorithmFor(h, ConvDirection::BackwardFilter, enumValue(algo), p, "algo");
+    *bytes = alg.workspaceBytes(p);
+    if (alg.prepare)
+      alg.prepare(h, p);
   });
 }
 

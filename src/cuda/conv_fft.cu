@@ -16,8 +16,9 @@
 // product off the circle's wrap. Images go in chunks of nb (the last padded with zero planes: one set
 // of plans per problem). The cost is the transforms' memory traffic and the F complex GEMMs, not R*S:
 // it wins on large filters over small planes (alexnet conv1-2, resnet50 conv1), where cuDNN runs
-// FFT_TILING. cuFFT plans are made on first use and kept per thread and stream (cuFFT allocates their
-// work areas).
+// FFT_TILING. cuFFT plans are kept per thread and stream (cuFFT allocates their work areas); the
+// workspace query builds them (prepareFft: 20-100 ms for a plane size cuFFT has not loaded yet), else
+// the first run does.
 #include "cuda/blas.h"
 #include "cuda/conv_algorithms.h"
 #include "cuda/conv_gemm_common.cuh"
@@ -27,7 +28,10 @@
 #include <cmath>
 #include <cstdlib>
 #include <map>
+#include <mutex>
+#include <set>
 #include <tuple>
+#include <utility>
 
 namespace lamina::cuda {
 namespace {
@@ -652,6 +656,55 @@ double estimateFft(const ConvProblem &p, ConvDirection d) {
   return d == ConvDirection::BackwardData && f.sh * f.sw > 1 ? 1.3 * ms : ms;
 }
 
+// cuBLAS loads its complex GEMM kernels on first use (38 ms for the process's first
+// cublasCgemmStridedBatched on the H200): one small GEMM of each form the runs use (W^H X, W X,
+// X conj(DY)), once per device, type and process. Best effort, like the handle's real warm-up.
+void warmUpComplexGemms(const laminaContext &h, bool dbl) {
+  static std::mutex mu;
+  static std::set<std::pair<int, bool>> done;
+  std::lock_guard<std::mutex> lock(mu);
+  if (!done.insert({h.device, dbl}).second)
+    return;
+  constexpr int64_t n = 64;
+  const size_t bytes = size_t(3 * 2 * n * n) * (dbl ? 16 : 8);
+  void *buf = nullptr;
+  if (cudaMalloc(&buf, bytes) != cudaSuccess || cudaMemsetAsync(buf, 0, bytes, streamOf(h)) != cudaSuccess) {
+    (void)cudaGetLastError();
+    cudaFree(buf);
+    return;
+  }
+  try {
+    ComplexGemmCall g;
+    g.dbl = dbl, g.batch = 2, g.m = g.n = g.k = n, g.lda = g.ldb = g.ldc = n;
+    g.strideA = g.strideB = g.strideC = n * n;
+    char *base = static_cast<char *>(buf);
+    g.A = base, g.B = base + bytes / 3, g.C = base + 2 * (bytes / 3);
+    for (const char *ops : {"CN", "NN", "NC"}) {
+      g.opA = ops[0], g.opB = ops[1];
+      complexGemmStridedBatched(h, g);
+    }
+  } catch (...) {
+  }
+  (void)cudaStreamSynchronize(streamOf(h));
+  cudaFree(buf);
+  (void)cudaGetLastError();
+}
+
+// The algorithm's prepare hook (ConvAlgorithm::prepare): the cuFFT plans its runs will ask for on
+// this thread and the handle's stream, and cuBLAS's complex kernels.
+void prepareFft(const laminaContext &h, const ConvProblem &p, ConvDirection d) {
+  if (!whyNotFft(p, d).empty())
+    return;
+  const FftGeom f = makeFftGeom(p);
+  const Layout l = layoutOf(p, f, d);
+  const bool dbl = p.dataType == LAMINA_DATA_DOUBLE;
+  const cudaStream_t stream = streamOf(h);
+  (void)planFor(stream, false, dbl, f.Lh, f.Lw, l.inRows);
+  // Forward and backward-data invert the output side; backward-filter transforms both sides.
+  (void)planFor(stream, d != ConvDirection::BackwardFilter, dbl, f.Lh, f.Lw, l.outRows);
+  warmUpComplexGemms(h, dbl);
+}
+
 template <class T> void preloadT() {
   preloadKernel(packKernel<T>);
   preloadKernel(unpackKernel<T>);
@@ -673,7 +726,8 @@ const ConvAlgorithm kConvFwdFft = {
     [](const ConvProblem &p) { return whyNotFft(p, ConvDirection::Forward); },
     [](const ConvProblem &p) { return workspaceOf(p, ConvDirection::Forward); },
     [](const ConvProblem &p) { return estimateFft(p, ConvDirection::Forward); },
-    [](const ConvArgs &a) { LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, runFwd, a); }};
+    [](const ConvArgs &a) { LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, runFwd, a); },
+    [](const laminaContext &h, const ConvProblem &p) { prepareFft(h, p, ConvDirection::Forward); }};
 
 const ConvAlgorithm kConvBwdDataFft = {
     ConvDirection::BackwardData,
@@ -683,7 +737,8 @@ const ConvAlgorithm kConvBwdDataFft = {
     [](const ConvProblem &p) { return whyNotFft(p, ConvDirection::BackwardData); },
     [](const ConvProblem &p) { return workspaceOf(p, ConvDirection::BackwardData); },
     [](const ConvProblem &p) { return estimateFft(p, ConvDirection::BackwardData); },
-    [](const ConvArgs &a) { LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, runBwdData, a); }};
+    [](const ConvArgs &a) { LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, runBwdData, a); },
+    [](const laminaContext &h, const ConvProblem &p) { prepareFft(h, p, ConvDirection::BackwardData); }};
 
 const ConvAlgorithm kConvBwdFilterFft = {
     ConvDirection::BackwardFilter,
@@ -693,6 +748,7 @@ const ConvAlgorithm kConvBwdFilterFft = {
     [](const ConvProblem &p) { return whyNotFft(p, ConvDirection::BackwardFilter); },
     [](const ConvProblem &p) { return workspaceOf(p, ConvDirection::BackwardFilter); },
     [](const ConvProblem &p) { return estimateFft(p, ConvDirection::BackwardFilter); },
-    [](const ConvArgs &a) { LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, runBwdFilter, a); }};
+    [](const ConvArgs &a) { LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, runBwdFilter, a); },
+    [](const laminaContext &h, const ConvProblem &p) { prepareFft(h, p, ConvDirection::BackwardFilter); }};
 
 } // namespace lamina::cuda

@@ -6,6 +6,8 @@
 //         bwd-filter dw [K x C]     = sum over n of dy[n] [K x P] * x[n]^T [P x C]  (stride 1: one GEMM per
 //                                     image into a float buffer, summed over the images in order)
 //                    dw [K x C]     = dy' [K x NP] * x'^T [NP x C]    (strided; x', dy': [C][N * P], [K][N * P])
+//         fwd, thin  y' [K x NP]    = w [K x C]    * x' [C x NP]      (channel-major copies, see below)
+//         bwd-data, thin dx' [C x NP] = w^T [C x K]  * dy' [K x NP]
 //   NHWC  fwd        y [NP x K]     = x [NP x C]   * w^T [C x K]
 //         bwd-data   dx [NP x C]    = dy [NP x K]  * w [K x C]
 //         bwd-filter dw [K x C]     = dy^T [K x NP] * x [NP x C]      (one GEMM: deterministic)
@@ -16,7 +18,10 @@
 // backward-filter first gather the sampled pixels of x into the workspace (x' does both at once), and
 // backward-data computes the sampled pixels of dx into a float (double) buffer, scales all of dx by
 // beta (a memset when beta == 0) and adds alpha * buffer at the sampled pixels. cuBLAS reads y only
-// when beta != 0.
+// when beta != 0. Thin images on tensor cores (channelMajor: stride 1, under 128 positions, e.g.
+// resnet50 res5's 7x7) make the per-image GEMMs too thin for cuBLAS's tiles (TF32 res5_1x1 forward
+// 0.131 ms against cuDNN's 0.055), so the forward and backward-data copy the input channel-major
+// (x' = [C][N * P]), run one GEMM into a float (double) buffer and scatter it back with alpha/beta.
 #include "cuda/conv_gemm_common.cuh"
 #include "cuda/conv_pointwise.h"
 
@@ -57,6 +62,18 @@ bool perImageFilter(const ConvProblem &p) {
   return !strided(p) && p.outSize() >= 128 && size_t(p.N) * size_t(p.K) * size_t(p.C) * acc <= kPackBudget;
 }
 
+bool tensorOps(const ConvProblem &p) {
+  return p.dataType == LAMINA_DATA_FLOAT ? p.math == LAMINA_TENSOR_OP_MATH
+                                         : p.dataType != LAMINA_DATA_DOUBLE && p.math != LAMINA_FMA_MATH;
+}
+
+// NCHW forward and backward-data through channel-major copies and one GEMM (see the top): thin
+// images on tensor cores, stride 1.
+bool channelMajor(const ConvProblem &p, ConvDirection d) {
+  return d != ConvDirection::BackwardFilter && formOf(p) == Form::Nchw && !strided(p) && tensorOps(p) &&
+         p.outSize() < 128 && p.N > 1;
+}
+
 // Workspace bytes of a direction (without the 256-byte alignment slack).
 size_t copyBytes(const ConvProblem &p, ConvDirection d) {
   const size_t NP = size_t(p.N) * size_t(p.outSize()), elem = dataTypeSize(p.dataType);
@@ -64,6 +81,10 @@ size_t copyBytes(const ConvProblem &p, ConvDirection d) {
   if (d == ConvDirection::BackwardFilter && formOf(p) == Form::Nchw)
     return perImageFilter(p) ? size_t(p.N) * size_t(p.K) * size_t(p.C) * acc // one dw per image
                              : size_t(p.C + p.K) * NP * elem;                // x' and dy'
+  if (channelMajor(p, d)) { // the input side's copy (256-aligned), the output side's buffer
+    const size_t in = size_t(d == ConvDirection::Forward ? p.C : p.K) * NP * elem;
+    return (in + 255) / 256 * 256 + size_t(d == ConvDirection::Forward ? p.K : p.C) * NP * acc;
+  }
   if (!strided(p))
     return 0;
   if (d == ConvDirection::BackwardData)
@@ -73,33 +94,50 @@ size_t copyBytes(const ConvProblem &p, ConvDirection d) {
 
 // Up to 5 axes listed in a packed tensor's memory order (outermost first) with another tensor's
 // strides along them: the copies walk the packed side in order (index i) and address the other
-// through ss. Index math is per block row, not per element (divisions per element cost more than the
-// copy): z walks ext0 * ext1, y walks ext2 * ext3, x the innermost axis.
+// through ss. The packed side is taken as rows of the innermost axis (rows = ext0 * ext1 * ext2 *
+// ext3): a block holds several rows (threadIdx.y), each walked by a power-of-two team of lanes
+// (threadIdx.x) sized to it, so short rows (a strided 1x1's sampled pixels: 28 or 14) do not leave
+// most of a block idle; a row's offset is decoded once by 32-bit divisions by constants. The first
+// version ran a 32-thread block per row with 64-bit divisions: ~0.45 TB/s on res3_proj's gathers.
 struct Axes {
   int64_t ext[5], ss[5];
+  uint32_t rows = 0;       // ext0 * ext1 * ext2 * ext3 (below 2^31: launchFor checks)
+  FastDiv byMid, by1, by3; // divisions by ext2 * ext3, ext1, ext3
 };
 
 // Calls f(i, off) for every element: i its packed index, off the other tensor's offset.
 template <class F> __device__ __forceinline__ void walk(const Axes &a, F f) {
-  const int64_t outer = a.ext[0] * a.ext[1], mid = a.ext[2] * a.ext[3], inner = a.ext[4];
-  for (int64_t o = blockIdx.z; o < outer; o += gridDim.z) {
-    const int64_t ob = (o / a.ext[1]) * a.ss[0] + (o % a.ext[1]) * a.ss[1];
-    for (int64_t m = blockIdx.y; m < mid; m += gridDim.y) {
-      const int64_t base = ob + (m / a.ext[3]) * a.ss[2] + (m % a.ext[3]) * a.ss[3], row = (o * mid + m) * inner;
-      for (int64_t j = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; j < inner; j += int64_t(gridDim.x) * blockDim.x)
-        f(row + j, base + j * a.ss[4]);
-    }
+  const uint32_t mid = uint32_t(a.ext[2] * a.ext[3]), e1 = uint32_t(a.ext[1]), e3 = uint32_t(a.ext[3]);
+  const int64_t inner = a.ext[4];
+  for (uint32_t r = blockIdx.x * blockDim.y + threadIdx.y; r < a.rows; r += gridDim.x * blockDim.y) {
+    const uint32_t o = a.byMid.div(r), m = r - o * mid;
+    const uint32_t o0 = a.by1.div(o), m0 = a.by3.div(m);
+    const int64_t base =
+        int64_t(o0) * a.ss[0] + int64_t(o - o0 * e1) * a.ss[1] + int64_t(m0) * a.ss[2] + int64_t(m - m0 * e3) * a.ss[3];
+    const int64_t row = int64_t(r) * inner;
+    for (int64_t j = threadIdx.x; j < inner; j += blockDim.x)
+      f(row + j, base + j * a.ss[4]);
   }
 }
 
 struct Launch {
   dim3 grid, block;
 };
-Launch launchFor(const Axes &a) {
-  const int64_t inner = a.ext[4], bx = inner <= 32 ? 32 : inner <= 64 ? 64 : 128;
-  const int64_t gx = std::min<int64_t>((inner + bx - 1) / bx, 1024);
-  const int64_t gy = std::min<int64_t>(a.ext[2] * a.ext[3], 65535), gz = std::min<int64_t>(a.ext[0] * a.ext[1], 65535);
-  return {dim3(unsigned(gx), unsigned(gy), unsigned(gz)), dim3(unsigned(bx))};
+// Fills a's row count and divisors; the launch: 256 threads, lanes per row the power of two covering
+// the row (8 to 256), enough blocks for ~16 per SM, the rest by the grid-stride loop.
+Launch launchFor(Axes &a) {
+  const int64_t rows = a.ext[0] * a.ext[1] * a.ext[2] * a.ext[3];
+  // The copies are capped at kPackBudget bytes, far below 2^31 rows.
+  if (rows >= (int64_t(1) << 31) || a.ext[4] >= (int64_t(1) << 31))
+    ::lamina::fail(LAMINA_STATUS_INTERNAL_ERROR, "pointwise copy: %lld rows past the copy budget", (long long)rows);
+  a.rows = uint32_t(rows);
+  a.byMid = FastDiv(uint32_t(a.ext[2] * a.ext[3])), a.by1 = FastDiv(uint32_t(a.ext[1]));
+  a.by3 = FastDiv(uint32_t(a.ext[3]));
+  int64_t bx = 8;
+  while (bx < a.ext[4] && bx < kBlock)
+    bx *= 2;
+  const int64_t by = kBlock / bx, blocks = std::min<int64_t>(std::max<int64_t>(1, ceilDiv(rows, by)), 132 * 16);
+  return {dim3(unsigned(blocks)), dim3(unsigned(bx), unsigned(by))};
 }
 
 // dst (packed, `a`'s order) = src at a's strides; elements move as raw words of their size.
@@ -107,10 +145,26 @@ template <class W> __global__ void gatherKernel(const W *__restrict__ src, Axes 
   walk(a, [&](int64_t i, int64_t off) { dst[i] = src[off]; });
 }
 
-void gather(const laminaContext &h, const void *src, const Axes &a, size_t elem, void *dst) {
+void gather(const laminaContext &h, const void *src, Axes a, size_t elem, void *dst) {
+  // Rows contiguous on both sides that start on 16 bytes (channels-last gathers: a row is a pixel's
+  // channels) move as 16-byte words: one 2-byte element per thread kept too few bytes in flight
+  // (fp16 res3_proj's 26 MB gather took ~0.09 ms).
+  bool wide = a.ss[4] == 1 && (a.ext[4] * int64_t(elem)) % 16 == 0 && elem < 16 &&
+              (reinterpret_cast<uintptr_t>(src) | reinterpret_cast<uintptr_t>(dst)) % 16 == 0;
+  for (int k = 0; k < 4; ++k)
+    wide = wide && (a.ss[k] * int64_t(elem)) % 16 == 0;
+  if (wide) {
+    const int64_t per = 16 / int64_t(elem);
+    a.ext[4] /= per;
+    for (int k = 0; k < 4; ++k)
+      a.ss[k] /= per;
+    elem = 16;
+  }
   const Launch l = launchFor(a);
   const cudaStream_t s = streamOf(h);
-  if (elem == 2)
+  if (elem == 16)
+    gatherKernel<<<l.grid, l.block, 0, s>>>(static_cast<const uint4 *>(src), a, static_cast<uint4 *>(dst));
+  else if (elem == 2)
     gatherKernel<<<l.grid, l.block, 0, s>>>(static_cast<const uint16_t *>(src), a, static_cast<uint16_t *>(dst));
   else if (elem == 4)
     gatherKernel<<<l.grid, l.block, 0, s>>>(static_cast<const uint32_t *>(src), a, static_cast<uint32_t *>(dst));
@@ -159,6 +213,21 @@ __global__ void addSampledKernel(const acc_t<T> *__restrict__ buf, Axes a, acc_t
   walk(a, [&](int64_t i, int64_t off) { storeScaled(dx + off, buf[i], alpha, acc_t<T>(scaled ? 1 : 0)); });
 }
 
+// The channel-major forms' last step: out = alpha * buf + beta * out, buf packed in `a`'s order.
+template <class T>
+__global__ void scatterScaledKernel(const acc_t<T> *__restrict__ buf, Axes a, acc_t<T> alpha, acc_t<T> beta,
+                                    T *__restrict__ out) {
+  walk(a, [&](int64_t i, int64_t off) { storeScaled(out + off, buf[i], alpha, beta); });
+}
+template <class T> void scatterScaledT(const ConvArgs &a, const TensorDesc &t, const void *buf, void *out) {
+  using A = acc_t<T>;
+  Axes ax = sampledAxes(*a.p, t, kOrderCnhw, false);
+  const Launch l = launchFor(ax);
+  scatterScaledKernel<T><<<l.grid, l.block, 0, streamOf(*a.handle)>>>(static_cast<const A *>(buf), ax, A(a.alpha),
+                                                                      A(a.beta), static_cast<T *>(out));
+  LAMINA_CUDA_LAUNCHED();
+}
+
 // NCHW backward-filter at stride 1: dw = alpha * (the images' products summed in image order) + beta * dw.
 template <class T>
 __global__ void sumImagesKernel(const acc_t<T> *__restrict__ per, int64_t images, int64_t n, acc_t<T> alpha,
@@ -192,7 +261,7 @@ template <class T> void scatterT(const ConvArgs &a, const void *buf) {
     LAMINA_CUDA_LAUNCHED();
   }
   // buf is packed in dx's layout at the output's extents: walk it, addressing dx at the stride.
-  const Axes ax = sampledAxes(p, p.x, formOf(p) == Form::Nchw ? kOrderNchw : kOrderNhwc, true);
+  Axes ax = sampledAxes(p, p.x, formOf(p) == Form::Nchw ? kOrderNchw : kOrderNhwc, true);
   const Launch l = launchFor(ax);
   addSampledKernel<T><<<l.grid, l.block, 0, st>>>(static_cast<const A *>(buf), ax, A(a.alpha), a.beta != 0, dx);
   LAMINA_CUDA_LAUNCHED();
@@ -208,7 +277,18 @@ GemmCall callOf(const ConvProblem &p, ConvDirection d) {
   const int64_t P = p.outSize(), NP = p.N * P;
   g.abType = g.cType = p.dataType;
   g.math = p.math;
-  if (f == Form::Nchw && d == ConvDirection::Forward) {
+  const laminaDataType_t bufType = p.dataType == LAMINA_DATA_DOUBLE ? LAMINA_DATA_DOUBLE : LAMINA_DATA_FLOAT;
+  if (channelMajor(p, d) && d == ConvDirection::Forward) {
+    // y'^T [NP x K] = x'^T [NP x C] * w^T [C x K], into the buffer
+    g.m = NP, g.n = p.K, g.k = p.C;
+    g.lda = NP, g.ldb = p.C, g.ldc = NP;
+    g.cType = bufType;
+  } else if (channelMajor(p, d)) {
+    // dx'^T [NP x C] = dy'^T [NP x K] * w [K x C], into the buffer
+    g.m = NP, g.n = p.C, g.k = p.K;
+    g.lda = NP, g.transB = true, g.ldb = p.C, g.ldc = NP;
+    g.cType = bufType;
+  } else if (f == Form::Nchw && d == ConvDirection::Forward) {
     // y[n]^T [P x K] = x[n]^T [P x C] * w^T [C x K]
     g.m = P, g.n = p.K, g.k = p.C;
     g.lda = P, g.strideA = p.C * P;
@@ -279,12 +359,14 @@ template <class T> void preloadScatter() {
   preloadKernel(scaleKernel<T>);
   preloadKernel(addSampledKernel<T>);
   preloadKernel(sumImagesKernel<T>);
+  preloadKernel(scatterScaledKernel<T>);
 }
 
 void preloadConvPointwise() {
   preloadKernel(gatherKernel<uint16_t>);
   preloadKernel(gatherKernel<uint32_t>);
   preloadKernel(gatherKernel<uint64_t>);
+  preloadKernel(gatherKernel<uint4>);
   LAMINA_CUDA_FOR_FLOAT_TYPES(preloadScatter);
 }
 
@@ -301,24 +383,21 @@ double pointwiseEstimateMs(const ConvProblem &p, ConvDirection d) {
   double small = std::min(1.0, double(p.K) / 64.0) * std::min(1.0, double(p.C) / 64.0);
   // NCHW batches one GEMM per image with the image's positions as rows: few positions make thin
   // GEMMs, which tensor-core tiles run far below their rate (res5_1x1, 7x7, TF32: 0.13 ms, cuDNN 0.055).
-  const bool tensorOps = p.dataType == LAMINA_DATA_FLOAT
-                             ? p.math == LAMINA_TENSOR_OP_MATH
-                             : p.dataType != LAMINA_DATA_DOUBLE && p.math != LAMINA_FMA_MATH;
-  if (tensorOps && formOf(p) == Form::Nchw)
+  if (tensorOps(p) && formOf(p) == Form::Nchw && !channelMajor(p, d))
     small *= std::min(1.0, double(p.outSize()) / 128.0);
   const double bytes =
       double(dataTypeSize(p.dataType)) * (double(p.N) * p.outSize() * double(p.C + p.K) + double(p.K) * double(p.C));
   double ms = std::max(p.flops() / (tflops * 1e9 * std::max(small, 0.05)), bytes / 3.3e9);
-  // The workspace copies as measured on the H200: with a stride they walk short rows (the sampled
-  // pixels) at ~0.45 TB/s (res3_proj: 0.09 ms for fp16's 26 MB); NCHW backward-filter's channel-major
-  // copies at stride 1 (long merged rows) at ~1 TB/s counting reads and writes.
+  // The workspace copies as measured on the H200 (row-team gathers): ~0.9 GB per ms of copied bytes,
+  // strided or not (TF32 res3_proj backward-filter's 154 MB in ~0.16 ms, forward's 51 MB in ~0.06;
+  // res5_1x1 backward-filter's 32 MB in ~0.035), plus a launch.
   const double copies = double(copyBytes(p, d));
   if (d == ConvDirection::BackwardFilter && formOf(p) == Form::Nchw && perImageFilter(p)) {
     // One GEMM per image (output K x C, reduction P), then the per-image sums read once: not yet
     // measured; modelled as the one-GEMM form at half its rate.
     return 2.0 * ms * 1.4 + copies / 2.0e9 + 0.008;
   }
-  const double copyMs = copies > 0 ? (strided(p) ? copies / 0.45e9 : 2.0 * copies / 1.0e9) + 0.004 : 0.0;
+  const double copyMs = copies > 0 ? copies / 0.9e9 + (channelMajor(p, d) ? 0.008 : 0.004) : 0.0;
   // The host's time per call bounds small ones: a cuBLAS call took 11-13 us to issue on the H200's host
   // (v10 bench, fp16/bf16 batch 1 and 8: res2_1x1a/b, res4_1x1, res5_1x1, ~5 us more than a one-launch
   // tensor-core call), which then ran the 1x1 layers 1.3-1.9x faster than the GEMM pick.
@@ -343,6 +422,19 @@ void runPointwise(const ConvArgs &a, ConvDirection d) {
     gather(h, a.x, sampledAxes(p, p.x, nchw ? kOrderNchw : kOrderNhwc, true), elem, ws);
     return ws;
   };
+  if (channelMajor(p, d)) { // copy in, one GEMM into the buffer, scatter out with alpha/beta
+    const bool fwd = d == ConvDirection::Forward;
+    const size_t inBytes = size_t(fwd ? p.C : p.K) * size_t(p.N * p.outSize()) * elem;
+    char *buf = ws + (inBytes + 255) / 256 * 256;
+    gather(h, fwd ? a.x : a.dy, sampledAxes(p, fwd ? p.x : p.y, kOrderCnhw, false), elem, ws);
+    g.A = ws, g.B = a.w, g.C = buf, g.alpha = 1, g.beta = 0;
+    gemmStridedBatched(h, g);
+    if (fwd)
+      LAMINA_CUDA_DISPATCH_FLOAT_TYPES(p.dataType, scatterScaledT, a, p.y, buf, a.y);
+    else
+      LAMINA_CUDA_DISPATCH_FLOAT_TYPES(p.dataType, scatterScaledT, a, p.x, buf, a.dx);
+    return;
+  }
   if (d == ConvDirection::Forward) {
     const void *x = sampledX();
     g.A = nchw ? x : a.w, g.B = nchw ? a.w : x, g.C = a.y;

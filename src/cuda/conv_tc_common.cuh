@@ -738,16 +738,4 @@ __device__ __forceinline__ void forEachPair(const float (&acc)[Cfg::MI][Cfg::NI]
     }
 }
 
-// Unsigned division by a run-time constant (n, d < 2^31): q = (umulhi(n, mul) + n) >> shift.
-struct FastDiv {
-  uint32_t d = 1, mul = 0, shift = 0;
-  FastDiv() = default;
-  explicit FastDiv(uint32_t divisor) : d(divisor) {
-    while ((1u << shift) < d)
-      ++shift;
-    mul = uint32_t(((uint64_t(1) << 32) * ((uint64_t(1) << shift) - d)) / d + 1);
-  }
-  __device__ __forceinline__ uint32_t div(uint32_t n) const { return (__umulhi(n, mul) + n) >> shift; }
-};
-
 } // namespace lamina::cuda::tc

@@ -106,6 +106,18 @@ inline unsigned gridFor(int64_t n, int block = kBlock) {
 #define LAMINA_GRID_STRIDE_LOOP(i, n)                                                                                  \
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < (n); i += int64_t(blockDim.x) * gridDim.x)
 
+// Unsigned division by a run-time constant (n, d < 2^31): q = (umulhi(n, mul) + n) >> shift.
+struct FastDiv {
+  uint32_t d = 1, mul = 0, shift = 0;
+  FastDiv() = default;
+  explicit FastDiv(uint32_t divisor) : d(divisor) {
+    while ((1u << shift) < d)
+      ++shift;
+    mul = uint32_t(((uint64_t(1) << 32) * ((uint64_t(1) << shift) - d)) / d + 1);
+  }
+  __device__ __forceinline__ uint32_t div(uint32_t n) const { return (__umulhi(n, mul) + n) >> shift; }
+};
+
 } // namespace lamina::cuda
 
 // Calls FN<T>(args...) with T the CUDA storage type of a floating laminaDataType_t. These four
