@@ -71,9 +71,11 @@ struct ConvAlgorithm {
   // Rough cost in milliseconds for ranking without running; only the order matters.
   double (*estimateMs)(const ConvProblem &p);
   void (*run)(const ConvArgs &a);
-  // Optional: builds now what the first run would otherwise build (FFT: its cuFFT plans, 20-100 ms
-  // the first time a plane size is seen, CUDA loading cuFFT's kernels). The per-algorithm workspace
-  // query calls it, so the first call runs as fast as the next ones; the rankings do not.
+  // Optional: builds or loads now what the first run would otherwise (FFT: its cuFFT plans, 20-100 ms
+  // the first time a plane size is seen, CUDA loading cuFFT's kernels; the algorithms calling cuBLAS:
+  // one run on scratch buffers, CUDA loading the kernels cuBLAS picks for the shape, 2-15 ms). The
+  // per-algorithm workspace query calls it, so the first call runs as fast as the next ones; the
+  // rankings do not.
   void (*prepare)(const laminaContext &h, const ConvProblem &p) = nullptr;
 };
 

@@ -21,6 +21,10 @@ extern const ConvAlgorithm kConvFwdFft;                    // conv_fft.cu
 extern const ConvAlgorithm kConvBwdDataFft;                // conv_fft.cu
 extern const ConvAlgorithm kConvBwdFilterFft;              // conv_fft.cu
 
+// The prepare hook of the algorithms that call cuBLAS (conv_prepare.cpp): alg run once on scratch
+// buffers, once per problem and device, so CUDA loads the library kernels its first call would.
+void prepareByRunning(const laminaContext &h, const ConvProblem &p, const ConvAlgorithm &alg);
+
 // Each translation unit's general (non tensor-core) convolution kernels, loaded now rather than on
 // their first launch; preloadConvKernels (conv_lists.cpp) calls them all at handle creation.
 void preloadConvBias();

@@ -690,8 +690,9 @@ void warmUpComplexGemms(const laminaContext &h, bool dbl) {
   (void)cudaGetLastError();
 }
 
-// The algorithm's prepare hook (ConvAlgorithm::prepare): the cuFFT plans its runs will ask for on
-// this thread and the handle's stream, and cuBLAS's complex kernels.
+// The algorithm's prepare hook (ConvAlgorithm::prepare), with prepareByRunning after it: the cuFFT
+// plans its runs will ask for on this thread and the handle's stream, and cuBLAS's complex kernels
+// (what prepareByRunning's one run loads as well, where the problem's scratch is not too large).
 void prepareFft(const laminaContext &h, const ConvProblem &p, ConvDirection d) {
   if (!whyNotFft(p, d).empty())
     return;
@@ -727,7 +728,10 @@ const ConvAlgorithm kConvFwdFft = {
     [](const ConvProblem &p) { return workspaceOf(p, ConvDirection::Forward); },
     [](const ConvProblem &p) { return estimateFft(p, ConvDirection::Forward); },
     [](const ConvArgs &a) { LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, runFwd, a); },
-    [](const laminaContext &h, const ConvProblem &p) { prepareFft(h, p, ConvDirection::Forward); }};
+    [](const laminaContext &h, const ConvProblem &p) {
+      prepareFft(h, p, ConvDirection::Forward);
+      prepareByRunning(h, p, kConvFwdFft);
+    }};
 
 const ConvAlgorithm kConvBwdDataFft = {
     ConvDirection::BackwardData,
@@ -738,7 +742,10 @@ const ConvAlgorithm kConvBwdDataFft = {
     [](const ConvProblem &p) { return workspaceOf(p, ConvDirection::BackwardData); },
     [](const ConvProblem &p) { return estimateFft(p, ConvDirection::BackwardData); },
     [](const ConvArgs &a) { LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, runBwdData, a); },
-    [](const laminaContext &h, const ConvProblem &p) { prepareFft(h, p, ConvDirection::BackwardData); }};
+    [](const laminaContext &h, const ConvProblem &p) {
+      prepareFft(h, p, ConvDirection::BackwardData);
+      prepareByRunning(h, p, kConvBwdDataFft);
+    }};
 
 const ConvAlgorithm kConvBwdFilterFft = {
     ConvDirection::BackwardFilter,
@@ -749,6 +756,9 @@ const ConvAlgorithm kConvBwdFilterFft = {
     [](const ConvProblem &p) { return workspaceOf(p, ConvDirection::BackwardFilter); },
     [](const ConvProblem &p) { return estimateFft(p, ConvDirection::BackwardFilter); },
     [](const ConvArgs &a) { LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, runBwdFilter, a); },
-    [](const laminaContext &h, const ConvProblem &p) { prepareFft(h, p, ConvDirection::BackwardFilter); }};
+    [](const laminaContext &h, const ConvProblem &p) {
+      prepareFft(h, p, ConvDirection::BackwardFilter);
+      prepareByRunning(h, p, kConvBwdFilterFft);
+    }};
 
 } // namespace lamina::cuda
