@@ -124,6 +124,12 @@ void complexGemmStridedBatched(const laminaContext &h, const ComplexGemmCall &g)
           reinterpret_cast<const cuDoubleComplex *>(A), int(g.lda), (long long)g.strideA,
           reinterpret_cast<const cuDoubleComplex *>(B), int(g.ldb), (long long)g.strideB, &beta,
           reinterpret_cast<cuDoubleComplex *>(C), int(g.ldc), (long long)g.strideC, int(nb)));
+    } else if (g.tf32) {
+      const cuComplex one = {1.0f, 0.0f}, beta = {float(g.beta), 0.0f};
+      LAMINA_CUBLAS_CALL(cublasGemmStridedBatchedEx(
+          blas, opOf(g.opA), opOf(g.opB), int(g.m), int(g.n), int(g.k), &one, A, CUDA_C_32F, int(g.lda),
+          (long long)g.strideA, B, CUDA_C_32F, int(g.ldb), (long long)g.strideB, &beta, C, CUDA_C_32F, int(g.ldc),
+          (long long)g.strideC, int(nb), CUBLAS_COMPUTE_32F_FAST_TF32, CUBLAS_GEMM_DEFAULT));
     } else {
       const cuComplex one = {1.0f, 0.0f}, beta = {float(g.beta), 0.0f};
       LAMINA_CUBLAS_CALL(cublasCgemmStridedBatched(

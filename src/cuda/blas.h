@@ -35,9 +35,11 @@ void gemmStridedBatched(const laminaContext &h, const GemmCall &g);
 
 // Column-major complex GEMM (interleaved re/im, float or double), per batch entry b:
 // C_b = op(A_b) op(B_b) + beta * C_b, op 'N', 'T' or 'C' (conjugate transpose); plain FP32/FP64
-// arithmetic (CUBLAS_DEFAULT_MATH: never TF32). Strides and leading dimensions in complex elements.
+// arithmetic, or with tf32 (float only) TF32 tensor cores (CUBLAS_COMPUTE_32F_FAST_TF32). Strides and
+// leading dimensions in complex elements.
 struct ComplexGemmCall {
   bool dbl = false;
+  bool tf32 = false;
   char opA = 'N', opB = 'N';
   int64_t m = 0, n = 0, k = 0;
   double beta = 0.0;

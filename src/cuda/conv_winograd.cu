@@ -338,7 +338,15 @@ double estimateAny(const ConvProblem &p, bool bwd, bool wgrad = false) {
       double(accSize(p)) * kPoints * v.G * (split ? 5 * v.RCg + 6 * v.NCg : 2 * (v.RCg + v.NCg)) * double(v.T) +
       double(dataTypeSize(p.dataType)) * double(v.N) * v.G * (v.RCg * v.srcH * v.srcW + v.NCg * v.outH * v.outW);
   const int64_t chunks = (v.T + chunkTiles(p, v, wgrad) - 1) / chunkTiles(p, v, wgrad);
-  return flops / (tflops * 1e9 * std::max(small, 0.02)) + bytes / 2.5e9 + 0.008 * double(1 + 3 * chunks);
+  const double launches = double(1 + 3 * chunks), work = flops / (tflops * 1e9 * std::max(small, 0.02)) + bytes / 2.5e9;
+  // Under FP32 math (the rivals: GEMM, FMA implicit GEMM) small problems are bound by the host issuing
+  // the launches (cuBLAS's included, ~7 us each on the H200's host), larger ones by the GPU (~3 us a
+  // launch back to back): lenet.conv2 fp32 at batch 64 ran 0.0245 ms, modelled 0.048 with 8 us a
+  // launch added to the work, so GEMM (0.054) was picked. Against the tensor-core paths the 8 us stay:
+  // there the model is optimistic at batch 1 and 8 (TF32 vgg16 conv3_2 at batch 1: 0.073 ms measured).
+  if (p.dataType != LAMINA_DATA_HALF && p.dataType != LAMINA_DATA_BFLOAT16 && p.math != LAMINA_TENSOR_OP_MATH)
+    return std::max(work + 0.003 * launches, 0.007 * launches);
+  return work + 0.008 * launches;
 }
 
 // The variant by filter size (whyNot admits 3x3 and 5x5 only).
