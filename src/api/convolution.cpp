@@ -66,6 +66,15 @@ void writePerf(const std::vector<ConvAlgoPerf> &ranked, int requested, int *retu
   *returned = n;
 }
 
+// The workspace query of one algorithm, which also prepares what its first call would build or load.
+size_t workspaceOf(const laminaContext &h, ConvDirection dir, int algo, const ConvProblem &p) {
+  const ConvAlgorithm &alg = convAlgorithmFor(h, dir, algo, p, "algo");
+  const size_t bytes = alg.workspaceBytes(p);
+  if (alg.prepare)
+    alg.prepare(h, p, alg);
+  return bytes;
+}
+
 void runAlgo(const laminaContext &h, ConvDirection dir, int algo, ConvArgs &a) {
   const ConvAlgorithm &al = convAlgorithmFor(h, dir, algo, *a.p, "algo");
   workspaceArg(a.workspace, a.workspaceBytes, al.workspaceBytes(*a.p), "workspace");
@@ -113,10 +122,7 @@ laminaStatus_t laminaGetConvolutionForwardWorkspaceSize(laminaHandle_t handle, l
     const laminaContext &h = handleArg(handle);
     ConvProblem p = fwdProblem(x, w, conv, y);
     pointerArg(bytes, "bytes");
-    const ConvAlgorithm &alg = convAlgorithmFor(h, ConvDirection::Forward, enumValue(algo), p, "algo");
-    *bytes = alg.workspaceBytes(p);
-    if (alg.prepare)
-      alg.prepare(h, p);
+    *bytes = workspaceOf(h, ConvDirection::Forward, enumValue(algo), p);
   });
 }
 
@@ -304,10 +310,7 @@ laminaStatus_t laminaGetConvolutionBackwardDataWorkspaceSize(laminaHandle_t hand
     const laminaContext &h = handleArg(handle);
     ConvProblem p = bwdDataProblem(w, dy, conv, dx);
     pointerArg(bytes, "bytes");
-    const ConvAlgorithm &alg = convAlgorithmFor(h, ConvDirection::BackwardData, enumValue(algo), p, "algo");
-    *bytes = alg.workspaceBytes(p);
-    if (alg.prepare)
-      alg.prepare(h, p);
+    *bytes = workspaceOf(h, ConvDirection::BackwardData, enumValue(algo), p);
   });
 }
 
@@ -428,10 +431,7 @@ laminaStatus_t laminaGetConvolutionBackwardFilterWorkspaceSize(laminaHandle_t ha
     const laminaContext &h = handleArg(handle);
     ConvProblem p = bwdFilterProblem(x, dy, conv, dw);
     pointerArg(bytes, "bytes");
-    const ConvAlgorithm &alg = convAlgorithmFor(h, ConvDirection::BackwardFilter, enumValue(algo), p, "algo");
-    *bytes = alg.workspaceBytes(p);
-    if (alg.prepare)
-      alg.prepare(h, p);
+    *bytes = workspaceOf(h, ConvDirection::BackwardFilter, enumValue(algo), p);
   });
 }
 

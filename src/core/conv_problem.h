@@ -74,9 +74,9 @@ struct ConvAlgorithm {
   // Optional: builds or loads now what the first run would otherwise (FFT: its cuFFT plans, 20-100 ms
   // the first time a plane size is seen, CUDA loading cuFFT's kernels; the algorithms calling cuBLAS:
   // one run on scratch buffers, CUDA loading the kernels cuBLAS picks for the shape, 2-15 ms). The
-  // per-algorithm workspace query calls it, so the first call runs as fast as the next ones; the
-  // rankings do not.
-  void (*prepare)(const laminaContext &h, const ConvProblem &p) = nullptr;
+  // per-algorithm workspace query calls it with the algorithm itself, so the first call runs as fast
+  // as the next ones; the rankings do not.
+  void (*prepare)(const laminaContext &h, const ConvProblem &p, const ConvAlgorithm &self) = nullptr;
 };
 
 // The ordered algorithm list of one backend and direction (empty if the backend has none).

@@ -21,8 +21,10 @@ extern const ConvAlgorithm kConvFwdFft;                    // conv_fft.cu
 extern const ConvAlgorithm kConvBwdDataFft;                // conv_fft.cu
 extern const ConvAlgorithm kConvBwdFilterFft;              // conv_fft.cu
 
-// The prepare hook of the algorithms that call cuBLAS (conv_prepare.cpp): alg run once on scratch
+// The prepare hook of the algorithms that call cuBLAS (conv_prepare.cu): alg run once on scratch
 // buffers, once per problem and device, so CUDA loads the library kernels its first call would.
+// runOnScratch is the same, telling whether alg has run (now or before) rather than declined.
+bool runOnScratch(const laminaContext &h, const ConvProblem &p, const ConvAlgorithm &alg);
 void prepareByRunning(const laminaContext &h, const ConvProblem &p, const ConvAlgorithm &alg);
 
 // Each translation unit's general (non tensor-core) convolution kernels, loaded now rather than on

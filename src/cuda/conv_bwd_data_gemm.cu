@@ -171,15 +171,14 @@ template <class T> void preloadT() {
 
 void preloadConvBwdDataGemm() { LAMINA_CUDA_FOR_FLOAT_TYPES(preloadT); }
 
-const ConvAlgorithm kConvBwdDataGemm = {
-    ConvDirection::BackwardData,
-    LAMINA_CONVOLUTION_BWD_DATA_ALGO_GEMM,
-    "GEMM",
-    LAMINA_DETERMINISTIC,
-    whyNot,
-    workspace,
-    estimate,
-    runAny,
-    [](const laminaContext &h, const ConvProblem &p) { prepareByRunning(h, p, kConvBwdDataGemm); }};
+const ConvAlgorithm kConvBwdDataGemm = {ConvDirection::BackwardData,
+                                        LAMINA_CONVOLUTION_BWD_DATA_ALGO_GEMM,
+                                        "GEMM",
+                                        LAMINA_DETERMINISTIC,
+                                        whyNot,
+                                        workspace,
+                                        estimate,
+                                        runAny,
+                                        prepareByRunning};
 
 } // namespace lamina::cuda

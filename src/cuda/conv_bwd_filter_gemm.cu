@@ -106,15 +106,14 @@ template <class T> void preloadT() {
 
 void preloadConvBwdFilterGemm() { LAMINA_CUDA_FOR_FLOAT_TYPES(preloadT); }
 
-const ConvAlgorithm kConvBwdFilterGemm = {
-    ConvDirection::BackwardFilter,
-    LAMINA_CONVOLUTION_BWD_FILTER_ALGO_GEMM,
-    "GEMM",
-    LAMINA_DETERMINISTIC,
-    whyNot,
-    workspace,
-    estimate,
-    runAny,
-    [](const laminaContext &h, const ConvProblem &p) { prepareByRunning(h, p, kConvBwdFilterGemm); }};
+const ConvAlgorithm kConvBwdFilterGemm = {ConvDirection::BackwardFilter,
+                                          LAMINA_CONVOLUTION_BWD_FILTER_ALGO_GEMM,
+                                          "GEMM",
+                                          LAMINA_DETERMINISTIC,
+                                          whyNot,
+                                          workspace,
+                                          estimate,
+                                          runAny,
+                                          prepareByRunning};
 
 } // namespace lamina::cuda

@@ -37,6 +37,7 @@ namespace lamina::cuda {
 namespace {
 
 using gemmconv::alignUp;
+using gemmconv::tensorCoreGemms;
 using gemmconv::WsCarver;
 
 constexpr size_t kChunkBudget = size_t(256) << 20;    // a chunk's spectra and planes are kept near this
@@ -86,13 +87,6 @@ FftGeom makeFftGeom(const ConvProblem &p) {
     dst[t][0] = src[t][0], dst[t][1] = src[t][1], dst[t][2] = src[t][3], dst[t][3] = src[t][4];
   f.wOff = g.wOff;
   return f;
-}
-
-// The complex GEMMs on TF32 tensor cores where the problem allows tensor-core math: float under
-// TENSOR_OP, half and bfloat16 unless FMA (their data carry less precision than TF32 already).
-bool tf32Gemms(const ConvProblem &p) {
-  return p.dataType == LAMINA_DATA_FLOAT ? p.math == LAMINA_TENSOR_OP_MATH
-                                         : p.dataType != LAMINA_DATA_DOUBLE && p.math != LAMINA_FMA_MATH;
 }
 
 size_t realSize(const ConvProblem &p) { return p.dataType == LAMINA_DATA_DOUBLE ? 8 : 4; }
@@ -558,7 +552,7 @@ template <class T> void runData(const ConvArgs &a, bool bwd) {
   for (int64_t n0 = 0; n0 < f.N; n0 += l.nb) {
     spectra<T>(stream, dbl, f, chunkOf(src, n0, l.nb), bwd ? a.dy : a.x, b, b.in);
     ComplexGemmCall g;
-    g.dbl = dbl, g.tf32 = tf32Gemms(p), g.batch = f.F(), g.beta = 0.0;
+    g.dbl = dbl, g.tf32 = tensorCoreGemms(p), g.batch = f.F(), g.beta = 0.0;
     if (!bwd) {
       // Column-major per frequency: Y^T (K x nb) = W^H (K x C') * X^T (C' x nb).
       g.opA = 'C', g.m = f.K, g.n = l.nb, g.k = f.Cp;
@@ -592,7 +586,7 @@ template <class T> void runFilter(const ConvArgs &a) {
     spectra<T>(stream, dbl, f, chunkOf(yView(f), n0, l.nb), a.dy, b, b.out);
     // Column-major per frequency: DW^T (C' x K) += X^T (C' x nb) * conj(DY) (nb x K).
     ComplexGemmCall g;
-    g.dbl = dbl, g.tf32 = tf32Gemms(p), g.batch = f.F(), g.beta = n0 == 0 ? 0.0 : 1.0;
+    g.dbl = dbl, g.tf32 = tensorCoreGemms(p), g.batch = f.F(), g.beta = n0 == 0 ? 0.0 : 1.0;
     g.opB = 'C', g.m = f.Cp, g.n = f.K, g.k = l.nb;
     g.A = b.in, g.lda = f.Cp, g.strideA = l.nb * f.Cp;
     g.B = b.out, g.ldb = f.K, g.strideB = l.nb * f.K;
@@ -659,7 +653,7 @@ double estimateFft(const ConvProblem &p, ConvDirection d) {
                               : wRows * Fw * 8.0 * double(f.Rp) * double(f.Sp + f.Lh);
   // TF32: alexnet.conv2 TF32 backward-filter 0.510 ms against 0.583 with FP32 complex GEMMs (H200):
   // 6.9 GFLOP at ~50 TFLOP/s effective rather than ~33.
-  const double tflops = p.dataType == LAMINA_DATA_DOUBLE ? 25 : tf32Gemms(p) ? 50 : 33;
+  const double tflops = p.dataType == LAMINA_DATA_DOUBLE ? 25 : tensorCoreGemms(p) ? 50 : 33;
   const double ms = gemmFlops / (tflops * 1e9) + wBytes * double(l.chunks + 1) / 3e9 + fftBytes / fftRate +
                     transposeBytes / 4e9 + packBytes / 2.5e9 + dftFlops / 10e9 + 0.0045 * double(2 + 11 * l.chunks);
   return d == ConvDirection::BackwardData && f.sh * f.sw > 1 ? 1.3 * ms : ms;
@@ -699,11 +693,13 @@ void warmUpComplexGemms(const laminaContext &h, bool dbl, bool tf32) {
   (void)cudaGetLastError();
 }
 
-// The algorithm's prepare hook (ConvAlgorithm::prepare), with prepareByRunning after it: the cuFFT
-// plans its runs will ask for on this thread and the handle's stream, and cuBLAS's complex kernels
-// (what prepareByRunning's one run loads as well, where the problem's scratch is not too large).
-void prepareFft(const laminaContext &h, const ConvProblem &p, ConvDirection d) {
-  if (!whyNotFft(p, d).empty())
+// The algorithm's prepare hook (ConvAlgorithm::prepare): one run on scratch buffers (runOnScratch),
+// which builds the cuFFT plans its runs will ask for on this thread and the handle's stream and loads
+// cuBLAS's complex kernels for the shape; where that declines (scratch over its cap, a capture), the
+// plans and a small complex GEMM of each form.
+void prepareFft(const laminaContext &h, const ConvProblem &p, const ConvAlgorithm &alg) {
+  const ConvDirection d = alg.direction;
+  if (!whyNotFft(p, d).empty() || runOnScratch(h, p, alg))
     return;
   const FftGeom f = makeFftGeom(p);
   const Layout l = layoutOf(p, f, d);
@@ -712,7 +708,7 @@ void prepareFft(const laminaContext &h, const ConvProblem &p, ConvDirection d) {
   (void)planFor(stream, false, dbl, f.Lh, f.Lw, l.inRows);
   // Forward and backward-data invert the output side; backward-filter transforms both sides.
   (void)planFor(stream, d != ConvDirection::BackwardFilter, dbl, f.Lh, f.Lw, l.outRows);
-  warmUpComplexGemms(h, dbl, tf32Gemms(p));
+  warmUpComplexGemms(h, dbl, tensorCoreGemms(p));
 }
 
 template <class T> void preloadT() {
@@ -737,10 +733,7 @@ const ConvAlgorithm kConvFwdFft = {
     [](const ConvProblem &p) { return workspaceOf(p, ConvDirection::Forward); },
     [](const ConvProblem &p) { return estimateFft(p, ConvDirection::Forward); },
     [](const ConvArgs &a) { LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, runFwd, a); },
-    [](const laminaContext &h, const ConvProblem &p) {
-      prepareFft(h, p, ConvDirection::Forward);
-      prepareByRunning(h, p, kConvFwdFft);
-    }};
+    prepareFft};
 
 const ConvAlgorithm kConvBwdDataFft = {
     ConvDirection::BackwardData,
@@ -751,10 +744,7 @@ const ConvAlgorithm kConvBwdDataFft = {
     [](const ConvProblem &p) { return workspaceOf(p, ConvDirection::BackwardData); },
     [](const ConvProblem &p) { return estimateFft(p, ConvDirection::BackwardData); },
     [](const ConvArgs &a) { LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, runBwdData, a); },
-    [](const laminaContext &h, const ConvProblem &p) {
-      prepareFft(h, p, ConvDirection::BackwardData);
-      prepareByRunning(h, p, kConvBwdDataFft);
-    }};
+    prepareFft};
 
 const ConvAlgorithm kConvBwdFilterFft = {
     ConvDirection::BackwardFilter,
@@ -765,9 +755,6 @@ const ConvAlgorithm kConvBwdFilterFft = {
     [](const ConvProblem &p) { return workspaceOf(p, ConvDirection::BackwardFilter); },
     [](const ConvProblem &p) { return estimateFft(p, ConvDirection::BackwardFilter); },
     [](const ConvArgs &a) { LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, runBwdFilter, a); },
-    [](const laminaContext &h, const ConvProblem &p) {
-      prepareFft(h, p, ConvDirection::BackwardFilter);
-      prepareByRunning(h, p, kConvBwdFilterFft);
-    }};
+    prepareFft};
 
 } // namespace lamina::cuda

@@ -107,15 +107,14 @@ template <class T> void preloadT() {
 
 void preloadConvFwdGemm() { LAMINA_CUDA_FOR_FLOAT_TYPES(preloadT); }
 
-const ConvAlgorithm kConvFwdGemm = {
-    ConvDirection::Forward,
-    LAMINA_CONVOLUTION_FWD_ALGO_GEMM,
-    "GEMM",
-    LAMINA_DETERMINISTIC,
-    whyNot,
-    workspace,
-    estimate,
-    runAny,
-    [](const laminaContext &h, const ConvProblem &p) { prepareByRunning(h, p, kConvFwdGemm); }};
+const ConvAlgorithm kConvFwdGemm = {ConvDirection::Forward,
+                                    LAMINA_CONVOLUTION_FWD_ALGO_GEMM,
+                                    "GEMM",
+                                    LAMINA_DETERMINISTIC,
+                                    whyNot,
+                                    workspace,
+                                    estimate,
+                                    runAny,
+                                    prepareByRunning};
 
 } // namespace lamina::cuda

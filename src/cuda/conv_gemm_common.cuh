@@ -35,6 +35,13 @@ inline laminaDataType_t accType(const ConvProblem &p) {
   return p.dataType == LAMINA_DATA_DOUBLE ? LAMINA_DATA_DOUBLE : LAMINA_DATA_FLOAT;
 }
 
+// Whether cuBLAS runs p's GEMMs on tensor cores (blas.cu's compute types): float under TENSOR_OP
+// (TF32), half and bfloat16 unless FMA.
+inline bool tensorCoreGemms(const ConvProblem &p) {
+  return p.dataType == LAMINA_DATA_FLOAT ? p.math == LAMINA_TENSOR_OP_MATH
+                                         : p.dataType != LAMINA_DATA_DOUBLE && p.math != LAMINA_FMA_MATH;
+}
+
 // Workspace arrays start 256-byte aligned (what cuBLAS's fastest kernels want).
 inline size_t alignUp(size_t b) { return (b + 255) / 256 * 256; }
 struct WsCarver {

@@ -28,6 +28,10 @@
 namespace lamina::cuda {
 
 namespace {
+using gemmconv::accSize;
+using gemmconv::accType;
+using gemmconv::alignUp;
+using gemmconv::tensorCoreGemms;
 
 enum class Form { None, Nchw, Nhwc };
 
@@ -58,32 +62,27 @@ bool strided(const ConvProblem &p) {
 // with images of 128+ positions (the per-image GEMMs' reduction; resnet50 res5's 49 ran 1.5-2.5x
 // slower that way on the H200 than the copies) and its per-image buffer within the copy budget.
 bool perImageFilter(const ConvProblem &p) {
-  const size_t acc = p.dataType == LAMINA_DATA_DOUBLE ? 8 : 4;
+  const size_t acc = accSize(p);
   return !strided(p) && p.outSize() >= 128 && size_t(p.N) * size_t(p.K) * size_t(p.C) * acc <= kPackBudget;
-}
-
-bool tensorOps(const ConvProblem &p) {
-  return p.dataType == LAMINA_DATA_FLOAT ? p.math == LAMINA_TENSOR_OP_MATH
-                                         : p.dataType != LAMINA_DATA_DOUBLE && p.math != LAMINA_FMA_MATH;
 }
 
 // NCHW forward and backward-data through channel-major copies and one GEMM (see the top): thin
 // images on tensor cores, stride 1.
 bool channelMajor(const ConvProblem &p, ConvDirection d) {
-  return d != ConvDirection::BackwardFilter && formOf(p) == Form::Nchw && !strided(p) && tensorOps(p) &&
+  return d != ConvDirection::BackwardFilter && formOf(p) == Form::Nchw && !strided(p) && tensorCoreGemms(p) &&
          p.outSize() < 128 && p.N > 1;
 }
 
 // Workspace bytes of a direction (without the 256-byte alignment slack).
 size_t copyBytes(const ConvProblem &p, ConvDirection d) {
   const size_t NP = size_t(p.N) * size_t(p.outSize()), elem = dataTypeSize(p.dataType);
-  const size_t acc = p.dataType == LAMINA_DATA_DOUBLE ? 8 : 4;
+  const size_t acc = accSize(p);
   if (d == ConvDirection::BackwardFilter && formOf(p) == Form::Nchw)
     return perImageFilter(p) ? size_t(p.N) * size_t(p.K) * size_t(p.C) * acc // one dw per image
                              : size_t(p.C + p.K) * NP * elem;                // x' and dy'
   if (channelMajor(p, d)) { // the input side's copy (256-aligned), the output side's buffer
     const size_t in = size_t(d == ConvDirection::Forward ? p.C : p.K) * NP * elem;
-    return (in + 255) / 256 * 256 + size_t(d == ConvDirection::Forward ? p.K : p.C) * NP * acc;
+    return alignUp(in) + size_t(d == ConvDirection::Forward ? p.K : p.C) * NP * acc;
   }
   if (!strided(p))
     return 0;
@@ -277,17 +276,16 @@ GemmCall callOf(const ConvProblem &p, ConvDirection d) {
   const int64_t P = p.outSize(), NP = p.N * P;
   g.abType = g.cType = p.dataType;
   g.math = p.math;
-  const laminaDataType_t bufType = p.dataType == LAMINA_DATA_DOUBLE ? LAMINA_DATA_DOUBLE : LAMINA_DATA_FLOAT;
   if (channelMajor(p, d) && d == ConvDirection::Forward) {
     // y'^T [NP x K] = x'^T [NP x C] * w^T [C x K], into the buffer
     g.m = NP, g.n = p.K, g.k = p.C;
     g.lda = NP, g.ldb = p.C, g.ldc = NP;
-    g.cType = bufType;
+    g.cType = accType(p);
   } else if (channelMajor(p, d)) {
     // dx'^T [NP x C] = dy'^T [NP x K] * w [K x C], into the buffer
     g.m = NP, g.n = p.C, g.k = p.K;
     g.lda = NP, g.transB = true, g.ldb = p.C, g.ldc = NP;
-    g.cType = bufType;
+    g.cType = accType(p);
   } else if (f == Form::Nchw && d == ConvDirection::Forward) {
     // y[n]^T [P x K] = x[n]^T [P x C] * w^T [C x K]
     g.m = P, g.n = p.K, g.k = p.C;
@@ -383,7 +381,7 @@ double pointwiseEstimateMs(const ConvProblem &p, ConvDirection d) {
   double small = std::min(1.0, double(p.K) / 64.0) * std::min(1.0, double(p.C) / 64.0);
   // NCHW batches one GEMM per image with the image's positions as rows: few positions make thin
   // GEMMs, which tensor-core tiles run far below their rate (res5_1x1, 7x7, TF32: 0.13 ms, cuDNN 0.055).
-  if (tensorOps(p) && formOf(p) == Form::Nchw && !channelMajor(p, d))
+  if (tensorCoreGemms(p) && formOf(p) == Form::Nchw && !channelMajor(p, d))
     small *= std::min(1.0, double(p.outSize()) / 128.0);
   const double bytes =
       double(dataTypeSize(p.dataType)) * (double(p.N) * p.outSize() * double(p.C + p.K) + double(p.K) * double(p.C));
@@ -425,7 +423,7 @@ void runPointwise(const ConvArgs &a, ConvDirection d) {
   if (channelMajor(p, d)) { // copy in, one GEMM into the buffer, scatter out with alpha/beta
     const bool fwd = d == ConvDirection::Forward;
     const size_t inBytes = size_t(fwd ? p.C : p.K) * size_t(p.N * p.outSize()) * elem;
-    char *buf = ws + (inBytes + 255) / 256 * 256;
+    char *buf = ws + alignUp(inBytes);
     gather(h, fwd ? a.x : a.dy, sampledAxes(p, fwd ? p.x : p.y, kOrderCnhw, false), elem, ws);
     g.A = ws, g.B = a.w, g.C = buf, g.alpha = 1, g.beta = 0;
     gemmStridedBatched(h, g);
@@ -451,7 +449,7 @@ void runPointwise(const ConvArgs &a, ConvDirection d) {
     return;
   } else { // x' and dy' channel-major (x sampled at the stride on the way)
     const size_t xBytes = size_t(p.C) * size_t(p.N * p.outSize()) * elem;
-    char *dyp = ws + (xBytes + 255) / 256 * 256;
+    char *dyp = ws + alignUp(xBytes);
     gather(h, a.x, sampledAxes(p, p.x, kOrderCnhw, true), elem, ws);
     gather(h, a.dy, sampledAxes(p, p.y, kOrderCnhw, false), elem, dyp);
     g.A = ws, g.B = dyp, g.C = a.dw;

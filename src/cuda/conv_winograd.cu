@@ -395,7 +395,7 @@ const ConvAlgorithm kConvFwdWinogradNonfused = {
     [](const ConvProblem &p) { return workspaceOf(p, false); },
     [](const ConvProblem &p) { return estimateAny(p, false); },
     [](const ConvArgs &a) { LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, runFwd, a); },
-    [](const laminaContext &h, const ConvProblem &p) { prepareByRunning(h, p, kConvFwdWinogradNonfused); }};
+    prepareByRunning};
 
 const ConvAlgorithm kConvBwdDataWinogradNonfused = {
     ConvDirection::BackwardData,
@@ -406,7 +406,7 @@ const ConvAlgorithm kConvBwdDataWinogradNonfused = {
     [](const ConvProblem &p) { return workspaceOf(p, true); },
     [](const ConvProblem &p) { return estimateAny(p, true); },
     [](const ConvArgs &a) { LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, runBwd, a); },
-    [](const laminaContext &h, const ConvProblem &p) { prepareByRunning(h, p, kConvBwdDataWinogradNonfused); }};
+    prepareByRunning};
 
 const ConvAlgorithm kConvBwdFilterWinogradNonfused = {
     ConvDirection::BackwardFilter, LAMINA_CONVOLUTION_BWD_FILTER_ALGO_WINOGRAD_NONFUSED, "WINOGRAD_NONFUSED",
@@ -420,7 +420,6 @@ const ConvAlgorithm kConvBwdFilterWinogradNonfused = {
       const double scale = splitTf32(p, true) ? 0.65 : std::min(v.NCg, v.RCg) <= 64 ? 1.8 : 1.0;
       return estimateAny(p, false, true) * scale;
     },
-    [](const ConvArgs &a) { LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, runWgradAny, a); },
-    [](const laminaContext &h, const ConvProblem &p) { prepareByRunning(h, p, kConvBwdFilterWinogradNonfused); }};
+    [](const ConvArgs &a) { LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, runWgradAny, a); }, prepareByRunning};
 
 } // namespace lamina::cuda

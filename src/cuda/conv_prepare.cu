@@ -1,4 +1,4 @@
-// prepareByRunning: the prepare hook (ConvAlgorithm::prepare) of the algorithms that call cuBLAS.
+// runOnScratch, prepareByRunning: the prepare hook (ConvAlgorithm::prepare) of the cuBLAS algorithms.
 // CUDA loads a library's kernels on their first launch (lazy loading, the default since CUDA 12):
 // on the H200 the first call of a 1x1 convolution through cuBLAS took 2-15 ms where later ones took
 // 0.02-0.13 (v12/v13 bench: first > 2x a later call on 51 of 110 fp16 rows), and which kernels
@@ -8,6 +8,7 @@
 // loaded at handle creation (preloadConvKernels).
 #include "core/plan_memo.h"
 #include "cuda/conv_algorithms.h"
+#include "cuda/conv_gemm_common.cuh"
 #include "cuda/cuda_common.h"
 
 #include <mutex>
@@ -18,22 +19,21 @@ namespace {
 // Scratch above this (x, w, y and the workspace together) is not worth a query's allocation: the
 // first call then loads what it needs itself. Covers the benchmark layers at batch 64 but the largest.
 constexpr size_t kPrepareBytes = size_t(1) << 30;
-
-size_t padded(size_t b) { return (b + 255) / 256 * 256; }
 } // namespace
 
-void prepareByRunning(const laminaContext &h, const ConvProblem &p, const ConvAlgorithm &alg) {
+bool runOnScratch(const laminaContext &h, const ConvProblem &p, const ConvAlgorithm &alg) {
+  using gemmconv::alignUp;
   const cudaStream_t stream = streamOf(h);
   cudaStreamCaptureStatus capturing = cudaStreamCaptureStatusNone;
   if (cudaStreamIsCapturing(stream, &capturing) != cudaSuccess || capturing != cudaStreamCaptureStatusNone) {
     (void)cudaGetLastError();
-    return; // a run (or a cudaMalloc) would join or break the capture
+    return false; // a run (or a cudaMalloc) would join or break the capture
   }
   const bool fwd = alg.direction == ConvDirection::Forward, data = alg.direction == ConvDirection::BackwardData;
-  const size_t xb = padded(p.x.sizeInBytes()), wb = padded(p.w.sizeInBytes()), yb = padded(p.y.sizeInBytes());
-  const size_t wsb = alg.workspaceBytes(p), total = xb + wb + yb + padded(wsb);
+  const size_t xb = alignUp(p.x.sizeInBytes()), wb = alignUp(p.w.sizeInBytes()), yb = alignUp(p.y.sizeInBytes());
+  const size_t wsb = alg.workspaceBytes(p), total = xb + wb + yb + alignUp(wsb);
   if (total > kPrepareBytes || total < xb) // (or wrapped around)
-    return;
+    return false;
   // Once per problem, algorithm and device (the key's flags slot holds the algorithm's value).
   static std::mutex mu;
   static std::unordered_set<PlanKey, PlanKeyHash> done;
@@ -41,12 +41,12 @@ void prepareByRunning(const laminaContext &h, const ConvProblem &p, const ConvAl
   {
     std::lock_guard<std::mutex> lock(mu);
     if (key.valid() && done.count(key))
-      return;
+      return true;
   }
   void *buf = nullptr;
   if (cudaMalloc(&buf, total) != cudaSuccess) {
     (void)cudaGetLastError();
-    return; // best effort: the first call loads what it needs
+    return false; // best effort: the first call loads what it needs
   }
   char *base = static_cast<char *>(buf);
   // Zeros in (finite inputs; the output is written with beta = 0, so its contents do not matter).
@@ -78,6 +78,11 @@ void prepareByRunning(const laminaContext &h, const ConvProblem &p, const ConvAl
     std::lock_guard<std::mutex> lock(mu);
     done.insert(key);
   }
+  return ok;
+}
+
+void prepareByRunning(const laminaContext &h, const ConvProblem &p, const ConvAlgorithm &alg) {
+  (void)runOnScratch(h, p, alg);
 }
 
 } // namespace lamina::cuda
