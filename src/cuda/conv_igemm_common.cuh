@@ -371,8 +371,12 @@ inline double bytesMs(const ConvProblem &p) {
 // (thin Kg, e.g. depthwise, wastes most of each tile).
 inline double tiledEstimateMs(const ConvProblem &p, double speedup, int launches) {
   double rate;
+  // The WMMA tiles ran 1.6-2.0x (TF32) and 2.4-2.8x (16-bit) the time of the former 25000 / 40000 where
+  // throughput-bound (H200, v13, batch 8 and 64: tf32 NCHW resnet50 conv1 / res2 / res5, 16-bit C = 3
+  // layers), barely past the FMA tiles: kept as rates, so the tensor-core implicit GEMM and staged
+  // paths rank above them (lenet.conv1 16-bit: this kernel 0.021 ms against the tap-packed 0.0126).
   if (useTensorCores(p))
-    rate = p.dataType == LAMINA_DATA_FLOAT ? 25000.0 : 40000.0;
+    rate = p.dataType == LAMINA_DATA_FLOAT ? 13000.0 : 15500.0;
   else
     rate = p.dataType == LAMINA_DATA_DOUBLE ? 6000.0 : p.dataType == LAMINA_DATA_FLOAT ? 12000.0 : 10000.0;
   const double M = double(p.N * p.outSize()), Kg = double(p.Kg());

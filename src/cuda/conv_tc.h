@@ -8,6 +8,8 @@
 #include "core/conv_problem.h"
 #include "core/plan_memo.h"
 
+#include <cuda_runtime.h>
+
 #include <string>
 
 namespace lamina::cuda::tc {
@@ -39,6 +41,8 @@ PlanKey planKey(const ConvProblem &p, Dir dir, unsigned flags);
 // Loads every kernel of these paths and sets their shared-memory limits on the current device
 // (at handle creation: modules are otherwise loaded on first launch, which makes first calls slow).
 void preloadKernels();
+// Runs a one-thread probe kernel once per device (conv_tc_device.cu): wgmmaReady's answer.
+void probeWgmma();
 // Whether the current device runs the sm_90a (wgmma) kernels: known after preloadKernels on it.
 bool wgmmaReady();
 // Tools only (lamina-heuristic-replay): plan as on an sm_90a device with the driver's tensor-map
@@ -70,6 +74,28 @@ size_t tmaWorkspace(const ConvProblem &p, Dir dir, unsigned flags);
 // false: nothing launched (alignment, tensor-map limits, workspace)
 bool runTma(const ConvArgs &a, Dir dir, unsigned flags);
 void preloadTmaKernels();
+
+// Tap packing (conv_tc_tap_pack.cu), for few input channels: the innermost filter dim folded into
+// the channels, x'[n][i0][i1][q][s*C + c] = x[n][c][i0][i1][q*str - pad + s*dil] (and, forward, w' alike),
+// so the tensor-core paths run q, a problem with one tap along that dim and C' = S*C channels rounded to
+// a chunk or a 64-byte slice, on the packed copies in the workspace (x' at its start, w' after xBytes).
+// why: not empty when it does not apply (grouped, one tap, or saving less than a third of the reduction).
+struct TapPack {
+  ConvProblem q;
+  int64_t cPad = 0;
+  size_t xBytes = 0, wBytes = 0; // each 256-byte aligned; wBytes: q's filter (forward: written by the pack)
+  bool packW = false;            // forward: w' is packed too; backward-filter: dw' is q's result
+  std::string why;
+};
+TapPack tapPackFor(const ConvProblem &p, ConvDirection dir);
+double tapPackMs(const ConvProblem &p, const TapPack &t); // the packing launch's model time
+// Packs x (and, when t.packW, w) of a's problem into ws (256-byte aligned); one launch on stream.
+void runTapPack(const ConvArgs &a, const TapPack &t, void *ws, cudaStream_t stream);
+// Backward-filter: dw = alpha * (q's result dw', at packed) + beta * dw, in a's layout; one launch.
+void runTapUnpack(const ConvArgs &a, const TapPack &t, const void *packed, cudaStream_t stream);
+void preloadTapPackKernels();
+// LAMINA_TC_PACK: 1 (set, not 0) packs wherever it applies, 0 never; -1 unset (the models decide).
+int tapPackForcing();
 
 // Backward-filter (split-K always allowed; staging as kStage). runBwdFilter takes the TMA path below
 // where it applies and its model beats the cp.async plan (or LAMINA_TC_TILE=TMA forces it).

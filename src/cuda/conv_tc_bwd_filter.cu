@@ -331,6 +331,29 @@ bool pickTf32(const ConvProblem &p) {
   return tmaForcing() > 0 && p.dataType == LAMINA_DATA_FLOAT && whyNotTf32BwdFilter(p).empty();
 }
 
+double unpackedEstimateMs(const ConvProblem &p);
+
+// Few input channels: the same paths on a tap-packed x (conv_tc_tap_pack.cu), their result dw' unpacked
+// into dw, where the model (packed problem, packing, unpacking) is under 2x the unpacked plan's (the
+// forward's rule: unpacked C < 8 plans ran 1.4-2.4x their model). LAMINA_TC_PACK forces it either way.
+std::shared_ptr<const TapPack> packFresh(const ConvProblem &p) {
+  const int forcing = tapPackForcing();
+  if (forcing == 0 || !whyNotBwdFilter(p).empty())
+    return nullptr;
+  TapPack t = tapPackFor(p, ConvDirection::BackwardFilter);
+  if (!t.why.empty() || !whyNotBwdFilter(t.q).empty())
+    return nullptr;
+  if (forcing < 0 && bwdFilterEstimateMs(t.q) + tapPackMs(p, t) >= 2.0 * unpackedEstimateMs(p))
+    return nullptr;
+  return std::make_shared<const TapPack>(std::move(t));
+}
+std::shared_ptr<const TapPack> packFor(const ConvProblem &p) {
+  static PlanMemo<std::shared_ptr<const TapPack>> memo;
+  int dev = 0;
+  (void)cudaGetDevice(&dev);
+  return memo.get(PlanKey(p, 2, 0, dev), [&] { return packFresh(p); });
+}
+
 } // namespace
 
 void preloadBwdFilterKernels() {
@@ -364,6 +387,8 @@ std::string whyNotBwdFilter(const ConvProblem &p) {
 size_t bwdFilterWorkspace(const ConvProblem &p) {
   if (!whyNotBwdFilter(p).empty())
     return 0;
+  if (const std::shared_ptr<const TapPack> t = packFor(p))
+    return t->xBytes + t->wBytes + bwdFilterWorkspace(t->q) + 256;
   if (pickTma(p))
     return tmaBwdFilterWorkspace(p);
   if (pickTf32(p))
@@ -373,6 +398,13 @@ size_t bwdFilterWorkspace(const ConvProblem &p) {
 }
 
 double bwdFilterEstimateMs(const ConvProblem &p) {
+  if (const std::shared_ptr<const TapPack> t = packFor(p))
+    return bwdFilterEstimateMs(t->q) + tapPackMs(p, *t);
+  return unpackedEstimateMs(p);
+}
+
+namespace {
+double unpackedEstimateMs(const ConvProblem &p) {
   if (pickTma(p))
     return tmaBwdFilterEstimateMs(p);
   if (pickTf32(p))
@@ -384,9 +416,25 @@ double bwdFilterEstimateMs(const ConvProblem &p) {
       p.dataType == LAMINA_DATA_FLOAT && p.flops() > 1e9 && (p.filtSize() > 1 || p.outSize() < 1024); // not lenet
   return cpAsyncEstimateMs(p) * (slow ? 2.0 : 1.0);
 }
+} // namespace
 
 bool runBwdFilter(const ConvArgs &a) {
   const ConvProblem &p = *a.p;
+  if (const std::shared_ptr<const TapPack> t = packFor(p)) { // [x'][dw'][q's own workspace]
+    const size_t own = bwdFilterWorkspace(t->q);
+    if (a.workspaceBytes < t->xBytes + t->wBytes + own + 256)
+      return false;
+    char *ws = reinterpret_cast<char *>((reinterpret_cast<uintptr_t>(a.workspace) + 255) / 256 * 256);
+    const cudaStream_t stream = streamOf(*a.handle);
+    runTapPack(a, *t, ws, stream);
+    ConvArgs b = a;
+    b.p = &t->q, b.x = ws, b.dw = ws + t->xBytes, b.alpha = 1.0, b.beta = 0.0;
+    b.workspace = ws + t->xBytes + t->wBytes, b.workspaceBytes = own;
+    if (!runBwdFilter(b))
+      return false;
+    runTapUnpack(a, *t, ws + t->xBytes, stream);
+    return true;
+  }
   if (pickTma(p) && runTmaBwdFilter(a))
     return true;
   if (pickTf32(p) && runTf32BwdFilter(a))

@@ -591,26 +591,6 @@ template <class T> void preloadT() {
   LAMINA_CUDA_CALL(cudaFuncGetAttributes(&attr, stagePlanes<T>));
 }
 
-// Whether this device runs the sm_90a kernels (wgmma): the image CUDA picked for it says so.
-__global__ void wgmmaProbeKernel(int *out) { *out = LAMINA_TC_WGMMA; }
-constexpr int kMaxDevices = 64;
-std::atomic<int> gWgmma[kMaxDevices]; // 0 unknown, 1 no, 2 yes
-
-void probeWgmma() {
-  int dev = 0;
-  LAMINA_CUDA_CALL(cudaGetDevice(&dev));
-  if (dev >= kMaxDevices || gWgmma[dev].load() != 0)
-    return;
-  int *d = nullptr, h = 0;
-  LAMINA_CUDA_CALL(cudaMalloc(&d, sizeof(int)));
-  wgmmaProbeKernel<<<1, 1>>>(d);
-  const cudaError_t e = cudaGetLastError();
-  const cudaError_t c = e == cudaSuccess ? cudaMemcpy(&h, d, sizeof(int), cudaMemcpyDeviceToHost) : e;
-  cudaFree(d);
-  LAMINA_CUDA_CALL(c);
-  gWgmma[dev].store(h ? 2 : 1);
-}
-
 // The cp.async plan's model time.
 // costScale multiplies the tiles' compute time (not the launch or memory terms).
 double planEstimateMs(const ConvProblem &p, Dir dir, const Setup &st, unsigned flags, double costScale = 1.0) {
@@ -622,30 +602,6 @@ double planEstimateMs(const ConvProblem &p, Dir dir, const Setup &st, unsigned f
 }
 
 } // namespace
-
-namespace {
-std::atomic<bool> gAssumeHopper{false};
-}
-void assumeHopperForPlanning() { gAssumeHopper.store(true); }
-bool planningAssumesHopper() { return gAssumeHopper.load(std::memory_order_relaxed); }
-
-bool wgmmaReady() {
-  if (planningAssumesHopper())
-    return true;
-  int dev = 0;
-  return cudaGetDevice(&dev) == cudaSuccess && dev < kMaxDevices && gWgmma[dev].load() == 2;
-}
-
-int forcedTile() {
-  const char *e = std::getenv("LAMINA_TC_TILE");
-  if (!e)
-    return -1;
-  static const char *const names[kTileCount] = {"L", "M", "S", "T", "W", "WN", "WK"};
-  for (int t = 0; t < kTileCount; ++t)
-    if (std::strcmp(e, names[t]) == 0)
-      return t;
-  return -1;
-}
 
 namespace {
 // The TMA path on staged operands (kStage, ungrouped): when it cannot read the source or the filter in
@@ -826,7 +782,11 @@ struct ConvChoice {
   bool cpOk = false;
   Plan plan;
   WsLayout wl;
+  std::shared_ptr<const TapPack> pack;      // set: tap-packed copies, then `packed` on them
+  std::shared_ptr<const ConvChoice> packed; // the choice for pack->q
 };
+
+std::shared_ptr<const ConvChoice> choiceFor(const ConvProblem &p, Dir dir, unsigned flags);
 
 std::shared_ptr<const ConvChoice> choiceFresh(const ConvProblem &p, Dir dir, unsigned flags) {
   auto c = std::make_shared<ConvChoice>();
@@ -846,6 +806,24 @@ std::shared_ptr<const ConvChoice> choiceFresh(const ConvProblem &p, Dir dir, uns
     break;
   default: c->workspace = c->cpOk ? c->wl.total : 0, c->ms = cpAsyncEstimateMs(p, dir, flags);
   }
+  // Few input channels: the same paths on tap-packed copies (conv_tc_tap_pack.cu). The unpacked plans ran
+  // 1.4-2.4x their model on such layers (H200, v13: resnet50.conv1 fp16 0.40 ms against 0.168), so
+  // they count at 2x against it. LAMINA_TC_PACK=1 packs wherever it applies, 0 never (tests, measuring).
+  const int packing = tapPackForcing();
+  if (dir == Dir::Forward && (flags & kStage) && packing != 0) {
+    TapPack t = tapPackFor(p, ConvDirection::Forward);
+    if (t.why.empty()) {
+      std::shared_ptr<const ConvChoice> child = choiceFor(t.q, dir, flags);
+      const double ms = child->ms + tapPackMs(p, t);
+      if (child->why.empty() && (!c->why.empty() || packing > 0 || ms < 2.0 * c->ms)) {
+        c->why.clear();
+        c->ms = ms;
+        c->workspace = t.xBytes + t.wBytes + child->workspace + 256;
+        c->pack = std::make_shared<const TapPack>(std::move(t));
+        c->packed = std::move(child);
+      }
+    }
+  }
   return c;
 }
 
@@ -863,6 +841,7 @@ void preloadKernels() {
   preloadT<__nv_bfloat16>();
   preloadT<float>();
   preloadBwdFilterKernels();
+  preloadTapPackKernels();
 }
 
 PlanKey planKey(const ConvProblem &p, Dir dir, unsigned flags) {
@@ -882,6 +861,8 @@ std::string convPathName(const ConvProblem &p, Dir dir, unsigned flags) {
   const std::shared_ptr<const ConvChoice> c = choiceFor(p, dir, flags);
   if (!c->why.empty())
     return {};
+  if (c->pack)
+    return "packed " + convPathName(c->pack->q, dir, flags);
   const char *name = c->use == TmaUse::InPlace ? "tma" : c->use == TmaUse::Staged ? "tma staged" : "cp.async";
   const double tma = whyNotTma(p, dir).empty() ? tmaEstimateMs(p, dir, flags) : c->use == TmaUse::Staged ? c->ms : NAN;
   const double cp = c->cpOk ? cpAsyncEstimateMs(p, dir, flags) : NAN;
@@ -922,6 +903,17 @@ bool runTmaStaged(const ConvArgs &a, Dir dir, unsigned flags, const TmaStaging &
 bool runConv(const ConvArgs &a, Dir dir, unsigned flags) {
   const ConvProblem &p = *a.p;
   const std::shared_ptr<const ConvChoice> c = choiceFor(p, dir, flags);
+  if (c->pack) { // x' and w' at the workspace's start, the packed problem's own workspace after them
+    if (a.workspaceBytes < c->workspace)
+      return false;
+    const TapPack &t = *c->pack;
+    char *ws = reinterpret_cast<char *>((reinterpret_cast<uintptr_t>(a.workspace) + 255) / 256 * 256);
+    runTapPack(a, t, ws, streamOf(*a.handle));
+    ConvArgs b = a;
+    b.p = &t.q, b.x = ws, b.w = ws + t.xBytes;
+    b.workspace = ws + t.xBytes + t.wBytes, b.workspaceBytes = c->packed->workspace;
+    return runConv(b, dir, flags);
+  }
   if (c->use == TmaUse::InPlace && runTma(a, dir, flags))
     return true;
   if (c->use == TmaUse::Staged && runTmaStaged(a, dir, flags, c->staging))
