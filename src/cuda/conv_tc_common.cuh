@@ -75,6 +75,8 @@ using TileWK = TileWs<128, 256, 8>;        // for many output channels and fewer
 using TileW64 = TileWs<256, 128, 4, 128>;  // 64-deep slices (TMA forward)
 using TileWK64 = TileWs<128, 256, 4, 128>; // 128 x 256, 64 deep (TMA forward)
 using TileWN64 = TileWs<256, 64, 5, 128>;  // 256 x 64, 64 deep (TMA backward-filter, 64 output channels)
+using TileWM = TileWs<128, 128, 8>;        // 128 x 128: under a wave of the larger tiles (TMA)
+using TileWM64 = TileWs<128, 128, 6, 128>; // 128 x 128, 64 deep (TMA)
 enum TileId { kTileL, kTileM, kTileS, kTileT, kTileW, kTileWN, kTileWK, kTileCount };
 constexpr bool isWsTile(int t) { return t >= kTileW; }
 

@@ -198,7 +198,7 @@ bool im2colOf(const ConvGeom &g, const View &v, Im2colBox &b) {
 // (64: 32 half or 16 float values; 128: 64 half or 32 float). K-major filters take 128-byte slices
 // (128B swizzle, 4 stages: half the barrier round trips per flop) when the reduction channels fill
 // them; the 16-bit backward-data reads the filter MN-major, 64-byte slices only.
-enum class TmaTile { W, WN, WK, W64, WK64 };
+enum class TmaTile { W, WN, WK, W64, WK64, WM, WM64 };
 struct TmaShape {
   int bm, bn, rowBytes;
   int depth(int esize) const { return rowBytes / esize; } // reduction channels per slice
@@ -209,6 +209,8 @@ TmaShape shapeOf(TmaTile t) {
   case TmaTile::WK: return {TileWK::BM, TileWK::BN, 64};
   case TmaTile::W64: return {TileW64::BM, TileW64::BN, 128};
   case TmaTile::WK64: return {TileWK64::BM, TileWK64::BN, 128};
+  case TmaTile::WM: return {TileWM::BM, TileWM::BN, 64};
+  case TmaTile::WM64: return {TileWM64::BM, TileWM64::BN, 128};
   default: return {TileW::BM, TileW::BN, 64};
   }
 }
@@ -220,41 +222,13 @@ int tmaForcing() {
   const char *e = std::getenv("LAMINA_TC_TILE");
   if (!e)
     return 0;
-  for (const char *n : {"TMA", "TMAW", "TMAK", "TMA64", "TMAK64"})
+  for (const char *n : {"TMA", "TMAW", "TMAK", "TMA64", "TMAK64", "TMAM", "TMAM64"})
     if (std::strcmp(e, n) == 0)
       return 1;
   return -1;
 }
 
 namespace {
-// LAMINA_TC_TILE names one TMA tile for measuring and testing: TMAW (256 x 128 or 256 x 64, 32 deep),
-// TMAK (128 x 256), TMA64 (256 x 128, 128-byte slices), TMAK64 (128 x 256, 128-byte slices); TMA and
-// unset: the rule.
-TmaTile tmaTile(const View &v) {
-  const char *e = std::getenv("LAMINA_TC_TILE");
-  const auto is = [e](const char *n) { return e && std::strcmp(e, n) == 0; };
-  const TmaTile narrow = v.NC <= 64 ? TmaTile::WN : TmaTile::W;
-  if (is("TMAW"))
-    return narrow;
-  if (is("TMAK"))
-    return TmaTile::WK;
-  if (is("TMA64"))
-    return TmaTile::W64;
-  if (is("TMAK64"))
-    return TmaTile::WK64;
-  // The rule, from the H200 sandbox: 128 x 256 for output channels in whole 256-column tiles with a
-  // long reduction (vgg16 conv4_2 1.23x, conv3_2 1.02x; alexnet conv2's 96 channels 0.8x); 64-deep
-  // slices where the channels fill them (vgg16 conv3_2 1.07x, resnet50 res3 3x3 1.09x, res4 1x1 1.05x).
-  // The 128 x 256 tiles for K-major filters only: the MN-major backward-data's are tested (TMAK,
-  // TMAK64) but not yet timed; its 64-deep slices (8 KB filter blocks of 64 k x 64 c) are (v9).
-  // The same rule in bytes for float (TF32: 32-channel slices), measured on fp16 only.
-  const int per = 64 * 2 / v.esize; // channels of a 128-byte slice
-  const bool deep = v.RC % per == 0, wide = v.bK && v.NC % 256 == 0 && v.RC * v.esize >= 512;
-  if (wide)
-    return deep ? TmaTile::WK64 : TmaTile::WK;
-  return deep && v.NC > 64 ? TmaTile::W64 : narrow;
-}
-
 // How the launch reads A (TmaParams::flat) and its row tiles: the flat matrix, im2col or boxes.
 struct AMode {
   int kind = 0; // TmaParams::flat
@@ -290,10 +264,47 @@ AMode aModeOf(const ConvGeom &g, const View &v, const TmaShape &t) {
   return m;
 }
 
+// LAMINA_TC_TILE names one TMA tile for measuring and testing: TMAW (256 x 128 or 256 x 64, 32 deep),
+// TMAK (128 x 256), TMA64 (256 x 128, 128-byte slices), TMAK64 (128 x 256, 128-byte slices), TMAM
+// (128 x 128), TMAM64 (128 x 128, 128-byte slices); TMA and unset: the rule.
+TmaTile tmaTile(const ConvGeom &g, const View &v) {
+  const char *e = std::getenv("LAMINA_TC_TILE");
+  const auto is = [e](const char *n) { return e && std::strcmp(e, n) == 0; };
+  const TmaTile narrow = v.NC <= 64 ? TmaTile::WN : TmaTile::W;
+  if (is("TMAW"))
+    return narrow;
+  if (is("TMAK"))
+    return TmaTile::WK;
+  if (is("TMA64"))
+    return TmaTile::W64;
+  if (is("TMAK64"))
+    return TmaTile::WK64;
+  if (is("TMAM"))
+    return TmaTile::WM;
+  if (is("TMAM64"))
+    return TmaTile::WM64;
+  // The rule, from the H200 sandbox: 128 x 256 for output channels in whole 256-column tiles with a
+  // long reduction (vgg16 conv4_2 1.23x, conv3_2 1.02x; alexnet conv2's 96 channels 0.8x); 64-deep
+  // slices where the channels fill them (vgg16 conv3_2 1.07x, resnet50 res3 3x3 1.09x, res4 1x1 1.05x).
+  // The 128 x 256 tiles for K-major filters only: the MN-major backward-data's are tested (TMAK,
+  // TMAK64) but not yet timed; its 64-deep slices (8 KB filter blocks of 64 k x 64 c) are (v9).
+  // The same rule in bytes for float (TF32: 32-channel slices), measured on fp16 only.
+  const int per = 64 * 2 / v.esize; // channels of a 128-byte slice
+  const bool deep = v.RC % per == 0, wide = v.bK && v.NC % 256 == 0 && v.RC * v.esize >= 512;
+  const TmaTile rule = wide ? (deep ? TmaTile::WK64 : TmaTile::WK) : deep && v.NC > 64 ? TmaTile::W64 : narrow;
+  // Where 128 x 128 tiles (twice the blocks of 256 x 128 or 128 x 256) still fit one wave, they halve
+  // each block's work: batch 1 and 8 (16-bit, H200, v15: 3x3 layers under a wave ran 0.5-0.6x of cuDNN
+  // on 25-50 blocks of the larger tiles, split-K's partials and second launch on top).
+  if (rule == TmaTile::WN || (e && !is("TMA")))
+    return rule;
+  const TmaTile half = shapeOf(rule).rowBytes == 128 ? TmaTile::WM64 : TmaTile::WM;
+  return aModeOf(g, v, shapeOf(half)).rowTiles * ceilDiv(v.NC, TileWM::BN) <= kPlanSMs ? half : rule;
+}
+
 // Blocks of the launch: row tiles (boxes of output pixels, or BM-row slices of the N*P*Q rows) x
 // column tiles.
 int64_t tmaBlocks(const ConvGeom &g, const View &v) {
-  const TmaShape t = shapeOf(tmaTile(v));
+  const TmaShape t = shapeOf(tmaTile(g, v));
   return aModeOf(g, v, t).rowTiles * ceilDiv(v.NC, t.bn);
 }
 
@@ -353,7 +364,7 @@ struct TmaPlan {
 TmaPlan tmaPlanFresh(const ConvProblem &p, Dir dir, unsigned flags) {
   const ConvGeom g = makeConvGeom(p);
   const View v = viewOf(g, dir, p.dataType);
-  const TmaShape t = shapeOf(tmaTile(v));
+  const TmaShape t = shapeOf(tmaTile(g, v));
   TmaPlan pl;
   pl.tiles = tmaBlocks(g, v);
   const int depth = t.depth(v.esize);
@@ -474,7 +485,7 @@ std::shared_ptr<const TmaRecipe> recipeFresh(const ConvProblem &p, Dir dir, unsi
   r->dt = p.dataType == LAMINA_DATA_HALF       ? CU_TENSOR_MAP_DATA_TYPE_FLOAT16
           : p.dataType == LAMINA_DATA_BFLOAT16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16
                                                : CU_TENSOR_MAP_DATA_TYPE_FLOAT32;
-  const TmaTile tile = tmaTile(v);
+  const TmaTile tile = tmaTile(g, v);
   r->tile = tile;
   const TmaShape shape = shapeOf(tile);
   const AMode am = aModeOf(g, v, shape);
@@ -666,6 +677,8 @@ bool runTma(const ConvArgs &a, Dir dir, unsigned flags) {
     case TmaTile::WK: return withDir(tag, TileWK{});
     case TmaTile::W64: return withDir(tag, TileW64{});
     case TmaTile::WK64: return withDir(tag, TileWK64{});
+    case TmaTile::WM: return withDir(tag, TileWM{});
+    case TmaTile::WM64: return withDir(tag, TileWM64{});
     default: return withDir(tag, TileW{});
     }
   };
@@ -693,10 +706,12 @@ template <class T, class Cfg, bool BWD, int CL> void preloadOne() {
 }
 template <class T> void preloadT() {
   preloadOne<T, TileW, false, 1>(), preloadOne<T, TileWN, false, 1>(), preloadOne<T, TileWK, false, 1>(),
-      preloadOne<T, TileW64, false, 1>(), preloadOne<T, TileWK64, false, 1>(), preloadOne<T, TileW, false, 2>();
+      preloadOne<T, TileW64, false, 1>(), preloadOne<T, TileWK64, false, 1>(), preloadOne<T, TileW, false, 2>(),
+      preloadOne<T, TileWM, false, 1>(), preloadOne<T, TileWM64, false, 1>();
   if constexpr (sizeof(T) == 2) // MN-major B: 16-bit only
     preloadOne<T, TileW, true, 1>(), preloadOne<T, TileWN, true, 1>(), preloadOne<T, TileWK, true, 1>(),
-        preloadOne<T, TileW, true, 2>(), preloadOne<T, TileW64, true, 1>(), preloadOne<T, TileWK64, true, 1>();
+        preloadOne<T, TileW, true, 2>(), preloadOne<T, TileW64, true, 1>(), preloadOne<T, TileWK64, true, 1>(),
+        preloadOne<T, TileWM, true, 1>(), preloadOne<T, TileWM64, true, 1>();
   cudaFuncAttributes attr;
   LAMINA_CUDA_CALL(cudaFuncGetAttributes(&attr, reduceTmaSplits<T>));
 }
