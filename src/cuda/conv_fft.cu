@@ -36,7 +36,6 @@
 namespace lamina::cuda {
 namespace {
 
-using gemmconv::alignUp;
 using gemmconv::tensorCoreGemms;
 using gemmconv::WsCarver;
 
@@ -89,8 +88,7 @@ FftGeom makeFftGeom(const ConvProblem &p) {
   return f;
 }
 
-size_t realSize(const ConvProblem &p) { return p.dataType == LAMINA_DATA_DOUBLE ? 8 : 4; }
-size_t complexSize(const ConvProblem &p) { return 2 * realSize(p); }
+size_t complexSize(const ConvProblem &p) { return 2 * gemmconv::accSize(p); }
 
 // Per-image plane counts of the chunk's two spectra (input side, output side) by direction.
 struct Sides {
@@ -110,7 +108,7 @@ int64_t chunkImages(const ConvProblem &p, const FftGeom &f, ConvDirection d) {
     return std::min(f.N, int64_t(std::atoll(e)));
   const Sides s = sidesOf(f, d);
   const int64_t perImage = (s.in + s.out + std::max(s.in, s.out)) * f.F() * int64_t(complexSize(p)) +
-                           std::max(s.in, s.out) * f.plane() * int64_t(realSize(p));
+                           std::max(s.in, s.out) * f.plane() * int64_t(gemmconv::accSize(p));
   const int64_t nb = std::min(f.N, std::max<int64_t>(1, int64_t(kChunkBudget) / perImage));
   const int64_t chunks = ceilDiv(f.N, nb);
   return ceilDiv(f.N, chunks); // even chunks: the last one's zero planes stay few
@@ -137,7 +135,7 @@ size_t workspaceOf(const ConvProblem &p, ConvDirection d) {
   const Layout l = layoutOf(p, f, d);
   const size_t cs = complexSize(p) * size_t(f.F());
   return alignUp(size_t(l.wRows) * cs) + alignUp(size_t(l.inRows) * cs) + alignUp(size_t(l.outRows) * cs) +
-         alignUp(size_t(l.sideRows) * cs) + alignUp(size_t(l.sideRows * f.plane()) * realSize(p)) +
+         alignUp(size_t(l.sideRows) * cs) + alignUp(size_t(l.sideRows * f.plane()) * gemmconv::accSize(p)) +
          alignUp(size_t(l.tapRows * f.Fw()) * complexSize(p));
 }
 
@@ -518,7 +516,7 @@ Buffers carve(const ConvArgs &a, const FftGeom &f, const Layout &l) {
   b.in = ws.take<char>(l.inRows * cs);
   b.out = ws.take<char>(l.outRows * cs);
   b.side = ws.take<char>(l.sideRows * cs);
-  b.real = ws.take<char>(l.sideRows * f.plane() * int64_t(realSize(*a.p)));
+  b.real = ws.take<char>(l.sideRows * f.plane() * int64_t(gemmconv::accSize(*a.p)));
   b.taps = ws.take<char>(l.tapRows * f.Fw() * int64_t(complexSize(*a.p)));
   return b;
 }
@@ -638,7 +636,7 @@ double estimateFft(const ConvProblem &p, ConvDirection d) {
   const FftGeom f = makeFftGeom(p);
   const Layout l = layoutOf(p, f, d);
   const double F = double(f.F()), Fw = double(f.Fw()), plane = double(f.plane());
-  const double rs = double(realSize(p)), cs = double(complexSize(p)), images = double(l.nb * l.chunks);
+  const double rs = double(gemmconv::accSize(p)), cs = double(complexSize(p)), images = double(l.nb * l.chunks);
   const double sides = images * double(f.Cp + f.K), wRows = double(f.K * f.Cp);
   const double gemmFlops = 8.0 * F * images * double(f.K) * double(f.Cp);
   const double side = double(std::max(f.Lh, f.Lw));

@@ -42,8 +42,6 @@ inline bool tensorCoreGemms(const ConvProblem &p) {
                                          : p.dataType != LAMINA_DATA_DOUBLE && p.math != LAMINA_FMA_MATH;
 }
 
-// Workspace arrays start 256-byte aligned (what cuBLAS's fastest kernels want).
-inline size_t alignUp(size_t b) { return (b + 255) / 256 * 256; }
 struct WsCarver {
   char *p;
   template <class A> A *take(int64_t n) {

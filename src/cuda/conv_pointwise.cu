@@ -30,7 +30,6 @@ namespace lamina::cuda {
 namespace {
 using gemmconv::accSize;
 using gemmconv::accType;
-using gemmconv::alignUp;
 using gemmconv::tensorCoreGemms;
 
 enum class Form { None, Nchw, Nhwc };
@@ -412,7 +411,7 @@ void runPointwise(const ConvArgs &a, ConvDirection d) {
   const bool nchw = f == Form::Nchw, str = strided(p);
   const size_t elem = dataTypeSize(p.dataType);
   // The caller checked its size (pointwiseWorkspace, with 256 bytes of slack for this alignment).
-  char *ws = reinterpret_cast<char *>((reinterpret_cast<uintptr_t>(a.workspace) + 255) / 256 * 256);
+  char *ws = alignedWorkspace(a.workspace);
   // x, or with a stride its sampled pixels packed in the same layout.
   auto sampledX = [&]() -> const void * {
     if (!str)

@@ -22,7 +22,6 @@ constexpr size_t kPrepareBytes = size_t(1) << 30;
 } // namespace
 
 bool runOnScratch(const laminaContext &h, const ConvProblem &p, const ConvAlgorithm &alg) {
-  using gemmconv::alignUp;
   const cudaStream_t stream = streamOf(h);
   cudaStreamCaptureStatus capturing = cudaStreamCaptureStatusNone;
   if (cudaStreamIsCapturing(stream, &capturing) != cudaSuccess || capturing != cudaStreamCaptureStatusNone) {

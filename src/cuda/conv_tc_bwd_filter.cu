@@ -259,10 +259,10 @@ struct WsLayout {
 };
 WsLayout wsLayout(const ConvProblem &p, const Setup &st, const Plan &pl) {
   WsLayout l;
-  const size_t xB = st.stageX ? stageAlign(st.xShape.bytes(st.ti.esize)) : 0;
-  const size_t dyB = st.stageDy ? stageAlign(st.dyShape.bytes(st.ti.esize)) : 0;
+  const size_t xB = st.stageX ? alignUp(st.xShape.bytes(st.ti.esize)) : 0;
+  const size_t dyB = st.stageDy ? alignUp(st.dyShape.bytes(st.ti.esize)) : 0;
   const size_t partB =
-      pl.splits > 1 ? stageAlign(size_t(pl.splits) * size_t(p.Kg()) * size_t(st.CgPad * p.filtSize()) * size_t(p.G) * 4)
+      pl.splits > 1 ? alignUp(size_t(pl.splits) * size_t(p.Kg()) * size_t(st.CgPad * p.filtSize()) * size_t(p.G) * 4)
                     : 0;
   l.x = 0, l.dy = xB, l.partial = xB + dyB, l.total = xB + dyB + partB;
   if (l.total)
@@ -336,7 +336,12 @@ double unpackedEstimateMs(const ConvProblem &p);
 // Few input channels: the same paths on a tap-packed x (conv_tc_tap_pack.cu), their result dw' unpacked
 // into dw, where the model (packed problem, packing, unpacking) is under 2x the unpacked plan's (the
 // forward's rule: unpacked C < 8 plans ran 1.4-2.4x their model). LAMINA_TC_PACK forces it either way.
-std::shared_ptr<const TapPack> packFresh(const ConvProblem &p) {
+struct WgradPack {
+  TapPack t;
+  size_t qWorkspace = 0; // the packed problem's own (bwdFilterWorkspace(t.q)), after x' and dw'
+  size_t total() const { return t.xBytes + t.wBytes + qWorkspace + 256; }
+};
+std::shared_ptr<const WgradPack> packFresh(const ConvProblem &p) {
   const int forcing = tapPackForcing();
   if (forcing == 0 || !whyNotBwdFilter(p).empty())
     return nullptr;
@@ -345,10 +350,13 @@ std::shared_ptr<const TapPack> packFresh(const ConvProblem &p) {
     return nullptr;
   if (forcing < 0 && bwdFilterEstimateMs(t.q) + tapPackMs(p, t) >= 2.0 * unpackedEstimateMs(p))
     return nullptr;
-  return std::make_shared<const TapPack>(std::move(t));
+  auto w = std::make_shared<WgradPack>();
+  w->qWorkspace = bwdFilterWorkspace(t.q);
+  w->t = std::move(t);
+  return w;
 }
-std::shared_ptr<const TapPack> packFor(const ConvProblem &p) {
-  static PlanMemo<std::shared_ptr<const TapPack>> memo;
+std::shared_ptr<const WgradPack> packFor(const ConvProblem &p) {
+  static PlanMemo<std::shared_ptr<const WgradPack>> memo;
   int dev = 0;
   (void)cudaGetDevice(&dev);
   return memo.get(PlanKey(p, 2, 0, dev), [&] { return packFresh(p); });
@@ -387,8 +395,8 @@ std::string whyNotBwdFilter(const ConvProblem &p) {
 size_t bwdFilterWorkspace(const ConvProblem &p) {
   if (!whyNotBwdFilter(p).empty())
     return 0;
-  if (const std::shared_ptr<const TapPack> t = packFor(p))
-    return t->xBytes + t->wBytes + bwdFilterWorkspace(t->q) + 256;
+  if (const std::shared_ptr<const WgradPack> w = packFor(p))
+    return w->total();
   if (pickTma(p))
     return tmaBwdFilterWorkspace(p);
   if (pickTf32(p))
@@ -398,8 +406,8 @@ size_t bwdFilterWorkspace(const ConvProblem &p) {
 }
 
 double bwdFilterEstimateMs(const ConvProblem &p) {
-  if (const std::shared_ptr<const TapPack> t = packFor(p))
-    return bwdFilterEstimateMs(t->q) + tapPackMs(p, *t);
+  if (const std::shared_ptr<const WgradPack> w = packFor(p))
+    return bwdFilterEstimateMs(w->t.q) + tapPackMs(p, w->t);
   return unpackedEstimateMs(p);
 }
 
@@ -420,19 +428,19 @@ double unpackedEstimateMs(const ConvProblem &p) {
 
 bool runBwdFilter(const ConvArgs &a) {
   const ConvProblem &p = *a.p;
-  if (const std::shared_ptr<const TapPack> t = packFor(p)) { // [x'][dw'][q's own workspace]
-    const size_t own = bwdFilterWorkspace(t->q);
-    if (a.workspaceBytes < t->xBytes + t->wBytes + own + 256)
+  if (const std::shared_ptr<const WgradPack> w = packFor(p)) { // [x'][dw'][q's own workspace]
+    if (a.workspaceBytes < w->total())
       return false;
-    char *ws = reinterpret_cast<char *>((reinterpret_cast<uintptr_t>(a.workspace) + 255) / 256 * 256);
+    const TapPack &t = w->t;
+    char *ws = alignedWorkspace(a.workspace);
     const cudaStream_t stream = streamOf(*a.handle);
-    runTapPack(a, *t, ws, stream);
+    runTapPack(a, t, ws, stream);
     ConvArgs b = a;
-    b.p = &t->q, b.x = ws, b.dw = ws + t->xBytes, b.alpha = 1.0, b.beta = 0.0;
-    b.workspace = ws + t->xBytes + t->wBytes, b.workspaceBytes = own;
+    b.p = &t.q, b.x = ws, b.dw = ws + t.xBytes, b.alpha = 1.0, b.beta = 0.0;
+    b.workspace = ws + t.xBytes + t.wBytes, b.workspaceBytes = w->qWorkspace;
     if (!runBwdFilter(b))
       return false;
-    runTapUnpack(a, *t, ws + t->xBytes, stream);
+    runTapUnpack(a, t, ws + t.xBytes, stream);
     return true;
   }
   if (pickTma(p) && runTmaBwdFilter(a))
@@ -448,7 +456,7 @@ bool runBwdFilter(const ConvArgs &a) {
   const WsLayout wl = wsLayout(p, st, pl);
   if (a.workspaceBytes < wl.total)
     return false;
-  char *ws = reinterpret_cast<char *>((reinterpret_cast<uintptr_t>(a.workspace) + 255) / 256 * 256);
+  char *ws = alignedWorkspace(a.workspace);
   const cudaStream_t stream = streamOf(*a.handle);
   Params prm{};
   prm.x = a.x, prm.dy = a.dy;

@@ -551,10 +551,9 @@ struct WsLayout {
 };
 WsLayout wsLayout(const ConvProblem &p, const Setup &st, const Plan &pl) {
   WsLayout l;
-  const size_t srcB = st.stageSrc ? stageAlign(st.srcShape.bytes(st.ti.esize)) : 0;
-  const size_t wB = st.stageW ? stageAlign(st.wShape.bytes(st.ti.esize)) : 0;
-  const size_t partB =
-      pl.splits > 1 ? stageAlign(size_t(pl.splits) * size_t(pl.M) * size_t(st.NC) * size_t(p.G) * 4) : 0;
+  const size_t srcB = st.stageSrc ? alignUp(st.srcShape.bytes(st.ti.esize)) : 0;
+  const size_t wB = st.stageW ? alignUp(st.wShape.bytes(st.ti.esize)) : 0;
+  const size_t partB = pl.splits > 1 ? alignUp(size_t(pl.splits) * size_t(pl.M) * size_t(st.NC) * size_t(p.G) * 4) : 0;
   l.src = 0, l.w = srcB, l.partial = srcB + wB;
   l.total = srcB + wB + partB;
   if (l.total)
@@ -613,21 +612,11 @@ struct TmaStaging {
   ConvProblem p;
   bool src = false, w = false;
   StageShape srcShape{}, wShape{};
-  size_t srcBytes = 0, wBytes = 0; // each stageAlign'ed
+  size_t srcBytes = 0, wBytes = 0; // each alignUp'ed
   size_t splitBytes = 0;           // the TMA run's own (split-K partials), after the copies
   std::string why;                 // not empty: no staged TMA run
   size_t total() const { return srcBytes + wBytes + splitBytes + 256; }
 };
-
-// Packed channels-last strides (n, channel, spatial...) of a tensor of `dims` spatial dims with cPad
-// channels, in the problem's dimension order.
-void packedChannelsLast(int spatialDims, const int64_t *spatial, int64_t cPad, int64_t *strides) {
-  int64_t s = cPad;
-  strides[1] = 1;
-  for (int i = spatialDims - 1; i >= 0; --i)
-    strides[2 + i] = s, s *= spatial[i];
-  strides[0] = s;
-}
 
 TmaStaging tmaStagingFor(const ConvProblem &p, Dir dir, unsigned flags) {
   TmaStaging t;
@@ -672,7 +661,7 @@ TmaStaging tmaStagingFor(const ConvProblem &p, Dir dir, unsigned flags) {
       sh.dims[i] = fwd ? g.in[i] : g.out[i];
     for (int i = 0; i < 5; ++i)
       sh.s[i] = ss[i];
-    t.srcBytes = stageAlign(sh.bytes(es));
+    t.srcBytes = alignUp(sh.bytes(es));
     TensorDesc &d = fwd ? q.x : q.y;
     d.dims[1] = rcPad;
     packedChannelsLast(p.spatialDims, fwd ? p.in : p.out, rcPad, d.strides);
@@ -687,7 +676,7 @@ TmaStaging tmaStagingFor(const ConvProblem &p, Dir dir, unsigned flags) {
       sh.s[i] = g.ws[i];
     if (!fwd)
       std::swap(sh.s[0], sh.s[1]);
-    t.wBytes = stageAlign(sh.bytes(es));
+    t.wBytes = alignUp(sh.bytes(es));
     FilterDesc &w = q.w;
     int64_t st[2 + 3];
     packedChannelsLast(p.spatialDims, p.filt, rcPad, st); // [NC][taps][rcPad]
@@ -880,7 +869,7 @@ bool runTmaStaged(const ConvArgs &a, Dir dir, unsigned flags, const TmaStaging &
   const ConvProblem &p = *a.p;
   const ConvGeom g = makeConvGeom(p);
   const bool fwd = dir == Dir::Forward;
-  char *ws = reinterpret_cast<char *>((reinterpret_cast<uintptr_t>(a.workspace) + 255) / 256 * 256);
+  char *ws = alignedWorkspace(a.workspace);
   const cudaStream_t stream = streamOf(*a.handle);
   ConvArgs b = a;
   b.p = &t.p;
@@ -898,30 +887,29 @@ bool runTmaStaged(const ConvArgs &a, Dir dir, unsigned flags, const TmaStaging &
   b.workspace = ws + t.srcBytes + t.wBytes, b.workspaceBytes = t.splitBytes;
   return runTma(b, dir, flags);
 }
-} // namespace
 
-bool runConv(const ConvArgs &a, Dir dir, unsigned flags) {
+// Runs a's problem as c (its choice) plans it; the packed problem's choice is at hand, not looked up again.
+bool runChoice(const ConvArgs &a, Dir dir, unsigned flags, const ConvChoice &c) {
   const ConvProblem &p = *a.p;
-  const std::shared_ptr<const ConvChoice> c = choiceFor(p, dir, flags);
-  if (c->pack) { // x' and w' at the workspace's start, the packed problem's own workspace after them
-    if (a.workspaceBytes < c->workspace)
+  if (c.pack) { // x' and w' at the workspace's start, the packed problem's own workspace after them
+    if (a.workspaceBytes < c.workspace)
       return false;
-    const TapPack &t = *c->pack;
-    char *ws = reinterpret_cast<char *>((reinterpret_cast<uintptr_t>(a.workspace) + 255) / 256 * 256);
+    const TapPack &t = *c.pack;
+    char *ws = alignedWorkspace(a.workspace);
     runTapPack(a, t, ws, streamOf(*a.handle));
     ConvArgs b = a;
     b.p = &t.q, b.x = ws, b.w = ws + t.xBytes;
-    b.workspace = ws + t.xBytes + t.wBytes, b.workspaceBytes = c->packed->workspace;
-    return runConv(b, dir, flags);
+    b.workspace = ws + t.xBytes + t.wBytes, b.workspaceBytes = c.packed->workspace;
+    return runChoice(b, dir, flags, *c.packed);
   }
-  if (c->use == TmaUse::InPlace && runTma(a, dir, flags))
+  if (c.use == TmaUse::InPlace && runTma(a, dir, flags))
     return true;
-  if (c->use == TmaUse::Staged && runTmaStaged(a, dir, flags, c->staging))
+  if (c.use == TmaUse::Staged && runTmaStaged(a, dir, flags, c.staging))
     return true;
-  if (!c->cpOk)
+  if (!c.cpOk)
     return false; // only the TMA path applied
   const ConvGeom g = makeConvGeom(p);
-  const Setup &st = c->st;
+  const Setup &st = c.st;
   const int esize = st.ti.esize;
   const bool fwd = dir == Dir::Forward;
   const void *src = fwd ? a.x : a.dy;
@@ -929,11 +917,11 @@ bool runConv(const ConvArgs &a, Dir dir, unsigned flags) {
   void *dst = fwd ? a.y : a.dx;
   if ((!st.stageSrc && !aligned16(src)) || (!st.stageW && !aligned16(wp)))
     return false;
-  const Plan &pl = c->plan;
-  const WsLayout &wl = c->wl;
+  const Plan &pl = c.plan;
+  const WsLayout &wl = c.wl;
   if (a.workspaceBytes < wl.total)
     return false; // the caller's fallback runs without it
-  char *ws = reinterpret_cast<char *>((reinterpret_cast<uintptr_t>(a.workspace) + 255) / 256 * 256);
+  char *ws = alignedWorkspace(a.workspace);
   const cudaStream_t stream = streamOf(*a.handle);
 
   Params prm{};
@@ -987,6 +975,12 @@ bool runConv(const ConvArgs &a, Dir dir, unsigned flags) {
     }
   });
   return true;
+}
+
+} // namespace
+
+bool runConv(const ConvArgs &a, Dir dir, unsigned flags) {
+  return runChoice(a, dir, flags, *choiceFor(*a.p, dir, flags));
 }
 
 } // namespace lamina::cuda::tc

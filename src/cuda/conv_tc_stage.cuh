@@ -89,7 +89,15 @@ inline bool planar(const StageShape &sh) {
          sh.n <= 65535;
 }
 
-inline size_t stageAlign(size_t b) { return (b + 255) / 256 * 256; }
+// Packed channels-last strides (n, channel, spatial...) of a descriptor with `spatialDims` spatial dims
+// and cPad channels, in the problem's dimension order (TensorDesc / FilterDesc strides).
+inline void packedChannelsLast(int spatialDims, const int64_t *spatial, int64_t cPad, int64_t *strides) {
+  int64_t s = cPad;
+  strides[1] = 1;
+  for (int i = spatialDims - 1; i >= 0; --i)
+    strides[2 + i] = s, s *= spatial[i];
+  strides[0] = s;
+}
 
 // Launches the copy of src (shape sh) into dst on the stream.
 template <class T> void stage(const void *src, const StageShape &sh, void *dst, cudaStream_t stream) {

@@ -80,14 +80,6 @@ __global__ void packTaps(const T *__restrict__ x, const T *__restrict__ w, PackA
   }
 }
 
-void packedChannelsLastStrides(int spatialDims, const int64_t *spatial, int64_t c, int64_t *strides) {
-  int64_t s = c;
-  strides[1] = 1;
-  for (int i = spatialDims - 1; i >= 0; --i)
-    strides[2 + i] = s, s *= spatial[i];
-  strides[0] = s;
-}
-
 } // namespace
 
 int tapPackForcing() {
@@ -102,9 +94,9 @@ TapPack tapPackFor(const ConvProblem &p, ConvDirection dir) {
     t.why = "tap packing: forward and backward-filter only";
     return t;
   }
-  const bool tc = p.dataType == LAMINA_DATA_HALF || p.dataType == LAMINA_DATA_BFLOAT16 ||
-                  (p.dataType == LAMINA_DATA_FLOAT && p.math == LAMINA_TENSOR_OP_MATH);
-  if (!tc || p.math != LAMINA_TENSOR_OP_MATH || p.G != 1) {
+  const bool tcType =
+      p.dataType == LAMINA_DATA_HALF || p.dataType == LAMINA_DATA_BFLOAT16 || p.dataType == LAMINA_DATA_FLOAT;
+  if (!tcType || p.math != LAMINA_TENSOR_OP_MATH || p.G != 1) {
     t.why = "tap packing: ungrouped tensor-core convolutions only";
     return t;
   }
@@ -136,15 +128,15 @@ TapPack tapPackFor(const ConvProblem &p, ConvDirection dir) {
   q.x.dims[1] = cPad;
   for (int i = 0; i < p.spatialDims; ++i)
     q.x.dims[2 + i] = q.in[i];
-  packedChannelsLastStrides(p.spatialDims, q.in, cPad, q.x.strides);
+  packedChannelsLast(p.spatialDims, q.in, cPad, q.x.strides);
   // The filter as [K][f...][cPad] (KRSC-style strides; the format only keys plan memos past descriptors).
   q.w.format = LAMINA_TENSOR_NHWC;
   q.w.dims[1] = cPad;
   for (int i = 0; i < p.spatialDims; ++i)
     q.w.dims[2 + i] = q.filt[i];
-  packedChannelsLastStrides(p.spatialDims, q.filt, cPad, q.w.strides);
-  t.xBytes = stageAlign(size_t(q.x.numel()) * size_t(es));
-  t.wBytes = stageAlign(size_t(q.w.numel()) * size_t(es));
+  packedChannelsLast(p.spatialDims, q.filt, cPad, q.w.strides);
+  t.xBytes = alignUp(size_t(q.x.numel()) * size_t(es));
+  t.wBytes = alignUp(size_t(q.w.numel()) * size_t(es));
   t.packW = fwd;
   return t;
 }

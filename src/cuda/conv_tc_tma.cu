@@ -616,7 +616,7 @@ bool runTma(const ConvArgs &a, Dir dir, unsigned flags) {
     return false;
   TmaParams prm = r.prm;
   if (r.plan.splits > 1) {
-    prm.partial = reinterpret_cast<float *>((reinterpret_cast<uintptr_t>(a.workspace) + 255) / 256 * 256);
+    prm.partial = reinterpret_cast<float *>(alignedWorkspace(a.workspace));
     const CudaState &cs = stateOf(*a.handle);
     prm.counters =
         r.blocks / r.plan.splits <= int64_t(cs.splitCounterCount) && splitFused() ? cs.splitCounters : nullptr;

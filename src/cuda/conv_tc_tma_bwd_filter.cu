@@ -368,7 +368,7 @@ bool runTmaBwdFilter(const ConvArgs &a) {
   prm.dw = static_cast<char *>(a.dw) + g.wOff * 2;
   prm.alpha = float(a.alpha), prm.beta = float(a.beta);
   if (pl.splits > 1)
-    prm.partial = reinterpret_cast<float *>((reinterpret_cast<uintptr_t>(a.workspace) + 255) / 256 * 256);
+    prm.partial = reinterpret_cast<float *>(alignedWorkspace(a.workspace));
 
   // x: boxes of 64 channels x (bw x bh x nb) pixels, read every str-th pixel; dy: 64 channels x the
   // same pixels. Both in the 128B swizzle (64 two-byte channels = one 128-byte row).

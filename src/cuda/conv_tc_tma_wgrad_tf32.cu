@@ -171,8 +171,6 @@ struct WgPlan {
 
 constexpr size_t kStageBudget = size_t(256) << 20; // staged planes per image chunk
 
-size_t align256(size_t b) { return (b + 255) / 256 * 256; }
-
 WgPlan makeWgPlan(const ConvGeom &g) {
   WgPlan pl;
   pl.tile = g.K >= 256 ? WgTile::GM : g.C <= 64 ? WgTile::GN : WgTile::G;
@@ -199,9 +197,9 @@ WgPlan makeWgPlan(const ConvGeom &g) {
   s = std::min<int64_t>(s, 64);
   pl.itersPerSplit = int(ceilDiv(iters, s));
   pl.splits = int(ceilDiv(iters, pl.itersPerSplit));
-  pl.xBytes = align256(size_t(pl.nb) * size_t(g.C) * size_t(pl.Lx) * 4);
-  pl.dyBytes = align256(size_t(pl.copies) * size_t(pl.nb) * size_t(g.K) * size_t(pl.Ly) * 4);
-  pl.partBytes = align256(size_t(pl.splits) * size_t(g.F) * size_t(g.K) * size_t(g.C) * 4);
+  pl.xBytes = alignUp(size_t(pl.nb) * size_t(g.C) * size_t(pl.Lx) * 4);
+  pl.dyBytes = alignUp(size_t(pl.copies) * size_t(pl.nb) * size_t(g.K) * size_t(pl.Ly) * 4);
+  pl.partBytes = alignUp(size_t(pl.splits) * size_t(g.F) * size_t(g.K) * size_t(g.C) * 4);
   // Model: the TMA forward's TF32 rate (400 TFLOP/s scale per full wave), the copies at 2.5 TB/s
   // (read and write), the partials written (and read back by later image chunks and the reduction).
   const double waves = std::ceil(double(pl.tiles * pl.splits) / kPlanSMs);
@@ -247,7 +245,7 @@ bool runTf32BwdFilter(const ConvArgs &a) {
   const WgPlan pl = makeWgPlan(g);
   if (a.workspaceBytes < pl.xBytes + pl.dyBytes + pl.partBytes + 256)
     return false;
-  char *ws = reinterpret_cast<char *>((reinterpret_cast<uintptr_t>(a.workspace) + 255) / 256 * 256);
+  char *ws = alignedWorkspace(a.workspace);
   float *xS = reinterpret_cast<float *>(ws), *dyS = reinterpret_cast<float *>(ws + pl.xBytes);
   float *part = reinterpret_cast<float *>(ws + pl.xBytes + pl.dyBytes);
   const auto encode = encodeTiled();

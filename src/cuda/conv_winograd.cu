@@ -28,7 +28,6 @@ namespace {
 namespace wg = lamina::winograd;
 using gemmconv::accSize;
 using gemmconv::accType;
-using gemmconv::alignUp;
 using gemmconv::WsCarver;
 using wg::kPoints;
 

@@ -12,6 +12,14 @@
 
 namespace lamina::cuda {
 
+// Workspace regions start 256-byte aligned (cuBLAS's fastest kernels, the 16-byte vector loads): each
+// region's bytes rounded up, and the caller's pointer rounded up (workspace sizes add 256 bytes of
+// slack for it).
+inline size_t alignUp(size_t b) { return (b + 255) / 256 * 256; }
+inline char *alignedWorkspace(void *p) {
+  return reinterpret_cast<char *>((reinterpret_cast<uintptr_t>(p) + 255) / 256 * 256);
+}
+
 template <class T> struct AccType { using type = float; };
 template <> struct AccType<double> { using type = double; };
 template <class T> using acc_t = typename AccType<T>::type;
