@@ -426,7 +426,7 @@ TEST(CppWrapper, ActivationThroughWrapper) {
 }
 
 // Convolution through the wrapper: selection helpers return vectors, workspace from a DeviceBuffer,
-// and every algorithm the heuristics call applicable gives the hand-computed result.
+// and every algorithm the heuristics call applicable gives the hand-computed result (to float rounding).
 TEST(CppWrapper, ConvolutionThroughWrapper) {
   if (!lamina::isBackendAvailable(lt::testBackend()))
     GTEST_SKIP() << "backend unavailable";
@@ -456,7 +456,10 @@ TEST(CppWrapper, ConvolutionThroughWrapper) {
     yBuf.upload(std::vector<float>(4, NAN));
     lamina::convolutionForward(h, &one, x, xBuf.data(), w, wBuf.data(), conv, perf.algo, wsBuf.data(), ws, &zero, y,
                                yBuf.data());
-    EXPECT_EQ(yBuf.download<float>(), want) << "algo " << perf.algo;
+    // Exact but for FFT's rounding (twiddles are not exact in float): a few ulps.
+    const std::vector<float> got = yBuf.download<float>();
+    for (size_t i = 0; i < want.size(); ++i)
+      EXPECT_NEAR(got[i], want[i], 1e-5f * want[i]) << "algo " << perf.algo << " element " << i;
   }
   EXPECT_GT(applicable, 0);
 

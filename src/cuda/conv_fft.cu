@@ -18,9 +18,13 @@
 // it wins on large filters over small planes (alexnet conv1-2, resnet50 conv1), where cuDNN runs
 // FFT_TILING. cuFFT plans are kept per thread and stream (cuFFT allocates their work areas); the
 // workspace query builds them (prepareFft: 20-100 ms for a plane size cuFFT has not loaded yet), else
-// the first run does.
+// the first run does. Where the planes fit 16, 32 or 64 points a side (float accumulation) and the
+// model says so, the fused transforms (conv_fft_fused.cu) replace pack + cuFFT + transpose, and their
+// inverse, by one launch each: square power-of-two planes, no plans, no plane-major buffers
+// (LAMINA_CUDA_FFT_FUSED=0 keeps cuFFT).
 #include "cuda/blas.h"
 #include "cuda/conv_algorithms.h"
+#include "cuda/conv_fft_common.cuh"
 #include "cuda/conv_gemm_common.cuh"
 
 #include <cufft.h>
@@ -36,6 +40,12 @@
 namespace lamina::cuda {
 namespace {
 
+using fft::Axis;
+using fft::cplx_t;
+using fft::PlaneView;
+using fft::RowPos;
+using fft::rowPos;
+using fft::tensorIndex;
 using gemmconv::tensorCoreGemms;
 using gemmconv::WsCarver;
 
@@ -64,12 +74,14 @@ int64_t fastSize(int64_t n) {
 struct FftGeom {
   int64_t N, C, K, H, W, P, Q, R, S, padH, padW, sh, sw, dh, dw, Rp, Sp, Cp, Lh, Lw;
   int64_t xs[4], ys[4], ws[4], wOff;
+  int fused = 0; // the fused transforms' plane size (Lh = Lw = fused), else cuFFT's
   int64_t Fw() const { return Lw / 2 + 1; }
   int64_t F() const { return Lh * Fw(); }
   int64_t plane() const { return Lh * Lw; }
 };
 
-FftGeom makeFftGeom(const ConvProblem &p) {
+// fusedL: the planes as the fused transforms take them (square, a power of two), else cuFFT's sizes.
+FftGeom geomOf(const ConvProblem &p, int fusedL) {
   const ConvGeom g = makeConvGeom(p);
   FftGeom f;
   f.N = g.N, f.C = g.C, f.K = g.K;
@@ -78,8 +90,13 @@ FftGeom makeFftGeom(const ConvProblem &p) {
   f.Rp = ceilDiv((f.R - 1) * f.dh + 1, f.sh), f.Sp = ceilDiv((f.S - 1) * f.dw + 1, f.sw);
   f.Cp = f.C * f.sh * f.sw;
   // Valid outputs need P + Rp - 1 points; backward-data reads dx's phases up to (H + pad) / s.
-  f.Lh = fastSize(std::max(f.P + f.Rp - 1, ceilDiv(f.H + f.padH, f.sh)));
-  f.Lw = fastSize(std::max(f.Q + f.Sp - 1, ceilDiv(f.W + f.padW, f.sw)));
+  f.Lh = std::max(f.P + f.Rp - 1, ceilDiv(f.H + f.padH, f.sh));
+  f.Lw = std::max(f.Q + f.Sp - 1, ceilDiv(f.W + f.padW, f.sw));
+  f.fused = fusedL > 0 ? fft::fusedSize(p.dataType, f.Lh, f.Lw) : 0;
+  if (f.fused > 0)
+    f.Lh = f.Lw = f.fused;
+  else
+    f.Lh = fastSize(f.Lh), f.Lw = fastSize(f.Lw);
   const int64_t *src[3] = {g.xs, g.ys, g.ws};
   int64_t *dst[3] = {f.xs, f.ys, f.ws};
   for (int t = 0; t < 3; ++t)
@@ -102,20 +119,28 @@ Sides sidesOf(const FftGeom &f, ConvDirection d) {
   }
 }
 
+// The complex GEMMs in cuBLAS's 3-multiplication form (float without TF32): LAMINA_CUDA_FFT_3M=1, a
+// measuring switch, off by default.
+bool gaussGemms(const ConvProblem &p) {
+  const char *e = std::getenv("LAMINA_CUDA_FFT_3M");
+  return e && e[0] == '1' && p.dataType != LAMINA_DATA_DOUBLE && !tensorCoreGemms(p);
+}
+
 // Images per chunk (LAMINA_CUDA_FFT_CHUNK sets it: the tests' small problems then span chunks).
 int64_t chunkImages(const ConvProblem &p, const FftGeom &f, ConvDirection d) {
   if (const char *e = std::getenv("LAMINA_CUDA_FFT_CHUNK"); e && std::atoll(e) > 0)
     return std::min(f.N, int64_t(std::atoll(e)));
   const Sides s = sidesOf(f, d);
-  const int64_t perImage = (s.in + s.out + std::max(s.in, s.out)) * f.F() * int64_t(complexSize(p)) +
-                           std::max(s.in, s.out) * f.plane() * int64_t(gemmconv::accSize(p));
+  const int64_t perImage = f.fused ? (s.in + s.out) * f.F() * int64_t(complexSize(p))
+                                   : (s.in + s.out + std::max(s.in, s.out)) * f.F() * int64_t(complexSize(p)) +
+                                         std::max(s.in, s.out) * f.plane() * int64_t(gemmconv::accSize(p));
   const int64_t nb = std::min(f.N, std::max<int64_t>(1, int64_t(kChunkBudget) / perImage));
   const int64_t chunks = ceilDiv(f.N, nb);
   return ceilDiv(f.N, chunks); // even chunks: the last one's zero planes stay few
 }
 
 // Workspace: the filter's spectra W (wRows x F), the chunk's input-side and output-side spectra
-// (frequency-major, for the GEMMs), cuFFT's plane-major spectra and one buffer of real planes.
+// (frequency-major, for the GEMMs), and for cuFFT its plane-major spectra and one buffer of real planes.
 struct Layout {
   int64_t nb, chunks, wRows, inRows, outRows, sideRows, tapRows;
 };
@@ -125,13 +150,15 @@ Layout layoutOf(const ConvProblem &p, const FftGeom &f, ConvDirection d) {
   l.nb = chunkImages(p, f, d);
   l.chunks = ceilDiv(f.N, l.nb);
   l.wRows = f.K * f.Cp, l.inRows = l.nb * s.in, l.outRows = l.nb * s.out;
-  l.sideRows = std::max(l.inRows, l.outRows);
+  l.sideRows = f.fused ? 0 : std::max(l.inRows, l.outRows);
   l.tapRows = d == ConvDirection::BackwardFilter ? f.Rp * l.wRows : 0;
   return l;
 }
 
+FftGeom makeFftGeom(const ConvProblem &p, ConvDirection d);
+
 size_t workspaceOf(const ConvProblem &p, ConvDirection d) {
-  const FftGeom f = makeFftGeom(p);
+  const FftGeom f = makeFftGeom(p, d);
   const Layout l = layoutOf(p, f, d);
   const size_t cs = complexSize(p) * size_t(f.F());
   return alignUp(size_t(l.wRows) * cs) + alignUp(size_t(l.inRows) * cs) + alignUp(size_t(l.outRows) * cs) +
@@ -218,47 +245,6 @@ void inverseFft(cudaStream_t stream, bool dbl, const FftGeom &f, int64_t rows, v
 
 // ---------------------------------------------------------------------------------------------- kernels
 
-// How a tensor axis maps onto plane points: tensor index t sits at e = t * d + off, which is point
-// e / s of phase e % s (x: d 1, off pad, s stride; the filter: d dilation, off 0, s stride; y, dy: 1, 0, 1).
-struct Axis {
-  int s, d, off;
-};
-
-// A tensor seen as [outer][inner][h][w] (outer: image or output channel; inner: channel), in planes
-// of rows (outer - outer0) * inner * s_h * s_w + (inner * s_h + a) * s_w + b; a chunk holds nOuter
-// outers from outer0 (rows of outers past outerEnd are zero planes).
-struct PlaneView {
-  int64_t sOuter, sInner, sH, sW;
-  int64_t inner;
-  int h, w;
-  Axis ah, aw;
-  int64_t outer0, outerEnd, nOuter;
-  int64_t off; // element offset of (0, 0, 0, 0) from the base pointer (the flipped filter's)
-  __host__ __device__ int phases() const { return ah.s * aw.s; }
-  __host__ __device__ int64_t rowsPerOuter() const { return inner * phases(); }
-  __host__ __device__ int64_t rows() const { return nOuter * rowsPerOuter(); }
-};
-
-// Tensor index of plane point i of phase a on an axis, or -1 where no tensor element lands.
-__device__ __forceinline__ int tensorIndex(const Axis &ax, int i, int a, int extent) {
-  const int e = i * ax.s + a - ax.off;
-  if (e < 0)
-    return -1;
-  const int t = ax.d == 1 ? e : e % ax.d == 0 ? e / ax.d : extent;
-  return t < extent ? t : -1;
-}
-
-// The row's place in the tensor: its outer, inner and phase (a, b).
-struct RowPos {
-  int64_t outer, inner;
-  int a, b;
-};
-__device__ __forceinline__ RowPos rowPos(const PlaneView &v, int64_t row) {
-  const int64_t cp = row % v.rowsPerOuter();
-  const int ph = int(cp % v.phases());
-  return {v.outer0 + row / v.rowsPerOuter(), cp / v.phases(), ph / v.aw.s, ph % v.aw.s};
-}
-
 // dst[row][i][j] = the tensor's element at plane point (i, j) of the row's phase, 0 where none; a
 // block per plane.
 template <class T>
@@ -294,10 +280,6 @@ __global__ void unpackKernel(PlaneView v, const acc_t<T> *__restrict__ src, int 
     }
   }
 }
-
-template <class T> struct Cplx { using type = float2; };
-template <> struct Cplx<double> { using type = double2; };
-template <class T> using cplx_t = typename Cplx<T>::type;
 
 // out[c][r] = in[r][c] for an rows x cols complex matrix, 32 x 32 tiles through shared memory.
 template <class C>
@@ -521,10 +503,16 @@ Buffers carve(const ConvArgs &a, const FftGeom &f, const Layout &l) {
   return b;
 }
 
-// A chunk of a tensor -> its frequency-major spectra: pack, R2C (plane-major), transpose.
+// A chunk of a tensor -> its frequency-major spectra: one fused launch, or pack, R2C (plane-major),
+// transpose.
 template <class T>
-void spectra(cudaStream_t stream, bool dbl, const FftGeom &f, const PlaneView &v, const void *src, const Buffers &b,
-             void *dst) {
+void spectra(cudaStream_t stream, laminaDataType_t dt, const FftGeom &f, const PlaneView &v, const void *src,
+             const Buffers &b, void *dst) {
+  if (f.fused) {
+    fft::fusedSpectra(stream, dt, f.fused, v, src, dst);
+    return;
+  }
+  const bool dbl = dt == LAMINA_DATA_DOUBLE;
   pack<T>(stream, v, src, f, b.real);
   forwardFft(stream, dbl, f, v.rows(), b.real, b.side);
   transpose<T>(stream, b.side, dst, v.rows(), f.F());
@@ -534,8 +522,9 @@ void spectra(cudaStream_t stream, bool dbl, const FftGeom &f, const PlaneView &v
 template <class T> void runData(const ConvArgs &a, bool bwd) {
   const ConvProblem &p = *a.p;
   const cudaStream_t stream = streamOf(*a.handle);
-  const FftGeom f = makeFftGeom(p);
-  const Layout l = layoutOf(p, f, bwd ? ConvDirection::BackwardData : ConvDirection::Forward);
+  const ConvDirection d = bwd ? ConvDirection::BackwardData : ConvDirection::Forward;
+  const FftGeom f = makeFftGeom(p, d);
+  const Layout l = layoutOf(p, f, d);
   const Buffers b = carve(a, f, l);
   const bool dbl = p.dataType == LAMINA_DATA_DOUBLE;
 
@@ -548,9 +537,9 @@ template <class T> void runData(const ConvArgs &a, bool bwd) {
   const PlaneView src = bwd ? yView(f) : xView(f), dst = bwd ? xView(f) : yView(f);
   const double scale = a.alpha / double(f.plane());
   for (int64_t n0 = 0; n0 < f.N; n0 += l.nb) {
-    spectra<T>(stream, dbl, f, chunkOf(src, n0, l.nb), bwd ? a.dy : a.x, b, b.in);
+    spectra<T>(stream, p.dataType, f, chunkOf(src, n0, l.nb), bwd ? a.dy : a.x, b, b.in);
     ComplexGemmCall g;
-    g.dbl = dbl, g.tf32 = tensorCoreGemms(p), g.batch = f.F(), g.beta = 0.0;
+    g.dbl = dbl, g.tf32 = tensorCoreGemms(p), g.gauss = gaussGemms(p), g.batch = f.F(), g.beta = 0.0;
     if (!bwd) {
       // Column-major per frequency: Y^T (K x nb) = W^H (K x C') * X^T (C' x nb).
       g.opA = 'C', g.m = f.K, g.n = l.nb, g.k = f.Cp;
@@ -565,6 +554,10 @@ template <class T> void runData(const ConvArgs &a, bool bwd) {
       g.C = b.out, g.ldc = f.Cp, g.strideC = l.nb * f.Cp;
     }
     complexGemmStridedBatched(*a.handle, g);
+    if (f.fused) {
+      fft::fusedPlanes(stream, p.dataType, f.fused, chunkOf(dst, n0, l.nb), b.out, scale, a.beta, bwd ? a.dx : a.y);
+      continue;
+    }
     transpose<T>(stream, b.out, b.side, f.F(), l.outRows);
     inverseFft(stream, dbl, f, l.outRows, b.side, b.real);
     unpack<T>(stream, chunkOf(dst, n0, l.nb), b.real, f, scale, a.beta, bwd ? a.dx : a.y);
@@ -575,16 +568,16 @@ template <class T> void runData(const ConvArgs &a, bool bwd) {
 template <class T> void runFilter(const ConvArgs &a) {
   const ConvProblem &p = *a.p;
   const cudaStream_t stream = streamOf(*a.handle);
-  const FftGeom f = makeFftGeom(p);
+  const FftGeom f = makeFftGeom(p, ConvDirection::BackwardFilter);
   const Layout l = layoutOf(p, f, ConvDirection::BackwardFilter);
   const Buffers b = carve(a, f, l);
   const bool dbl = p.dataType == LAMINA_DATA_DOUBLE;
   for (int64_t n0 = 0; n0 < f.N; n0 += l.nb) {
-    spectra<T>(stream, dbl, f, chunkOf(xView(f), n0, l.nb), a.x, b, b.in);
-    spectra<T>(stream, dbl, f, chunkOf(yView(f), n0, l.nb), a.dy, b, b.out);
+    spectra<T>(stream, p.dataType, f, chunkOf(xView(f), n0, l.nb), a.x, b, b.in);
+    spectra<T>(stream, p.dataType, f, chunkOf(yView(f), n0, l.nb), a.dy, b, b.out);
     // Column-major per frequency: DW^T (C' x K) += X^T (C' x nb) * conj(DY) (nb x K).
     ComplexGemmCall g;
-    g.dbl = dbl, g.tf32 = tensorCoreGemms(p), g.batch = f.F(), g.beta = n0 == 0 ? 0.0 : 1.0;
+    g.dbl = dbl, g.tf32 = tensorCoreGemms(p), g.gauss = gaussGemms(p), g.batch = f.F(), g.beta = n0 == 0 ? 0.0 : 1.0;
     g.opB = 'C', g.m = f.Cp, g.n = f.K, g.k = l.nb;
     g.A = b.in, g.lda = f.Cp, g.strideA = l.nb * f.Cp;
     g.B = b.out, g.ldb = f.K, g.strideB = l.nb * f.K;
@@ -612,7 +605,7 @@ std::string whyNotFft(const ConvProblem &p, ConvDirection d) {
     return "FFT: 2-D convolutions only";
   if (p.G != 1)
     return "FFT: one group only";
-  const FftGeom f = makeFftGeom(p);
+  const FftGeom f = makeFftGeom(p, d);
   if (f.Lh > kMaxPlane || f.Lw > kMaxPlane)
     return "FFT: the transform planes would be larger than 256 a side";
   if (f.Rp > kMaxTaps || f.Sp > kMaxTaps)
@@ -632,8 +625,9 @@ std::string whyNotFft(const ConvProblem &p, ConvDirection d) {
 // side: vgg16 conv1_2's 240 x 240 planes); the transposes at ~3.5 TB/s; packs and unpacks at ~2 TB/s;
 // the filter transforms writing (reading) W at ~3 TB/s and computing at ~10 TFLOP/s; ~6 us a launch
 // (about 11 a chunk, cuFFT's included). Strided backward-data ran ~1.3x the rest.
-double estimateFft(const ConvProblem &p, ConvDirection d) {
-  const FftGeom f = makeFftGeom(p);
+// The fused transforms (one pass each way over the tensor and the spectra): modelled at ~2 TB/s,
+// ~4.5 us a launch, 3 launches a chunk; not yet measured.
+double modelMs(const ConvProblem &p, const FftGeom &f, ConvDirection d) {
   const Layout l = layoutOf(p, f, d);
   const double F = double(f.F()), Fw = double(f.Fw()), plane = double(f.plane());
   const double rs = double(gemmconv::accSize(p)), cs = double(complexSize(p)), images = double(l.nb * l.chunks);
@@ -652,10 +646,28 @@ double estimateFft(const ConvProblem &p, ConvDirection d) {
   // TF32: alexnet.conv2 TF32 backward-filter 0.510 ms against 0.583 with FP32 complex GEMMs (H200):
   // 6.9 GFLOP at ~50 TFLOP/s effective rather than ~33.
   const double tflops = p.dataType == LAMINA_DATA_DOUBLE ? 25 : tensorCoreGemms(p) ? 50 : 33;
-  const double ms = gemmFlops / (tflops * 1e9) + wBytes * double(l.chunks + 1) / 3e9 + fftBytes / fftRate +
-                    transposeBytes / 4e9 + packBytes / 2.5e9 + dftFlops / 10e9 + 0.0045 * double(2 + 11 * l.chunks);
+  const double common = gemmFlops / (tflops * 1e9) + wBytes * double(l.chunks + 1) / 3e9 + dftFlops / 10e9;
+  if (f.fused) {
+    const double elem = double(dataTypeSize(p.dataType)), chunks = double(l.chunks);
+    const double xBytes = elem * double(f.N * f.C * f.H * f.W), yBytes = elem * double(f.N * f.K * f.P * f.Q);
+    const double xSide = images * double(f.Cp) * F * cs + xBytes, ySide = images * double(f.K) * F * cs + yBytes;
+    const double rate = f.fused >= 64 ? 1.0e9 : 2.0e9, latency = f.fused >= 64 ? 0.025 : f.fused >= 32 ? 0.02 : 0.01;
+    const double fusedMs =
+        chunks * (std::max(latency, xSide / chunks / rate) + std::max(latency, ySide / chunks / rate));
+    return common + fusedMs + 0.0045 * double(2 + 3 * l.chunks);
+  }
+  const double ms =
+      common + fftBytes / fftRate + transposeBytes / 4e9 + packBytes / 2.5e9 + 0.0045 * double(2 + 11 * l.chunks);
   return d == ConvDirection::BackwardData && f.sh * f.sw > 1 ? 1.3 * ms : ms;
 }
+
+// cuFFT's planes (7-smooth sizes) or the fused transforms' (a power of two up to 64), by the model.
+FftGeom makeFftGeom(const ConvProblem &p, ConvDirection d) {
+  const FftGeom smooth = geomOf(p, 0), fused = geomOf(p, 1);
+  return fused.fused && modelMs(p, fused, d) <= modelMs(p, smooth, d) ? fused : smooth;
+}
+
+double estimateFft(const ConvProblem &p, ConvDirection d) { return modelMs(p, makeFftGeom(p, d), d); }
 
 // cuBLAS loads its complex GEMM kernels on first use (38 ms for the process's first
 // cublasCgemmStridedBatched on the H200): one small GEMM of each form the runs use (W^H X, W X,
@@ -699,14 +711,16 @@ void prepareFft(const laminaContext &h, const ConvProblem &p, const ConvAlgorith
   const ConvDirection d = alg.direction;
   if (!whyNotFft(p, d).empty() || runOnScratch(h, p, alg))
     return;
-  const FftGeom f = makeFftGeom(p);
+  const FftGeom f = makeFftGeom(p, d);
   const Layout l = layoutOf(p, f, d);
   const bool dbl = p.dataType == LAMINA_DATA_DOUBLE;
   const cudaStream_t stream = streamOf(h);
+  warmUpComplexGemms(h, dbl, tensorCoreGemms(p));
+  if (f.fused)
+    return;
   (void)planFor(stream, false, dbl, f.Lh, f.Lw, l.inRows);
   // Forward and backward-data invert the output side; backward-filter transforms both sides.
   (void)planFor(stream, d != ConvDirection::BackwardFilter, dbl, f.Lh, f.Lw, l.outRows);
-  warmUpComplexGemms(h, dbl, tensorCoreGemms(p));
 }
 
 template <class T> void preloadT() {
@@ -720,7 +734,10 @@ template <class T> void preloadT() {
 
 } // namespace
 
-void preloadConvFft() { LAMINA_CUDA_FOR_FLOAT_TYPES(preloadT); }
+void preloadConvFft() {
+  LAMINA_CUDA_FOR_FLOAT_TYPES(preloadT);
+  fft::preloadFusedFft();
+}
 
 const ConvAlgorithm kConvFwdFft = {
     ConvDirection::Forward,

@@ -89,7 +89,14 @@ double estimate(const ConvProblem &p) {
   // The im2col gather and the column round trip run at 0.7-1 TB/s on the H200's largest fp32 layers
   // (vgg16 at batch 64), not the 3 TB/s estimateMs assumes; twice the bytes (1.5 TB/s) ranks best on
   // the recorded runs (lamina-heuristic-replay: fp32 85.5% -> 91.8% of rows within 10%).
-  return estimateMs(p, bytes * 2.0, planOf(p).chunks, 2);
+  // Output tiles of 128 x 128 on tensor cores, 64 x 64 for FP32 math.
+  const double t =
+      p.math == LAMINA_TENSOR_OP_MATH || p.dataType == LAMINA_DATA_HALF || p.dataType == LAMINA_DATA_BFLOAT16 ? 128.0
+                                                                                                              : 64.0;
+  const double tiles = std::ceil(double(p.N) * double(p.outSize()) / t) * std::ceil(double(p.Kg()) / t) * double(p.G);
+  // With few input channels (alexnet conv1, resnet50 conv1: C = 3, large strided filters) the gather
+  // ran at half that again: 1.6-1.8x the model at batch 8 and 64, where the implicit GEMM ran 1.4x faster.
+  return estimateMs(p, bytes * (p.Cg() <= 4 ? 4.0 : 2.0), planOf(p).chunks, 2, tiles);
 }
 
 // 1x1 convolutions on packed tensors skip the workspace: one cuBLAS call (conv_pointwise.cu).

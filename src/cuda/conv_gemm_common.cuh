@@ -106,8 +106,10 @@ inline std::string whyNotGemm(const ConvProblem &p) {
 }
 
 // Rough cost: the GEMM at a rate for the math type plus the workspace traffic at 3 TB/s and a fixed
-// cost per kernel launch (kernelsPerChunk of them, plus the GEMM, per chunk).
-inline double estimateMs(const ConvProblem &p, double bytesMoved, int64_t chunks, int kernelsPerChunk) {
+// cost per kernel launch (kernelsPerChunk of them, plus the GEMM, per chunk). gemmTiles (0: not
+// counted): the GEMM's output tiles, of which fewer than a wave run it slower (see below).
+inline double estimateMs(const ConvProblem &p, double bytesMoved, int64_t chunks, int kernelsPerChunk,
+                         double gemmTiles = 0) {
   double tflops;
   switch (p.dataType) {
   case LAMINA_DATA_DOUBLE: tflops = 50; break;
@@ -119,7 +121,11 @@ inline double estimateMs(const ConvProblem &p, double bytesMoved, int64_t chunks
   }
   // Thin GEMMs (depthwise: Kg = 1, few taps) run far below peak.
   const double small = std::min(1.0, double(p.Kg()) / 64.0) * std::min(1.0, double(p.Cg() * p.filtSize()) / 64.0);
-  const double gemmMs = p.flops() / (tflops * 1e9 * std::max(small, 0.02));
+  // Under a wave of tiles cuBLAS leaves SMs idle (split-K recovers part): batch-1 3x3 layers ran at
+  // 0.25-0.6 of the rate (TF32 alexnet conv4 0.050 ms, vgg16 conv5_2 0.067, H200), which made GEMM
+  // the pick over the implicit GEMM that ran them in 0.038 / 0.051.
+  const double fill = gemmTiles > 0 ? std::min(1.0, std::max(0.25, gemmTiles / 132.0)) : 1.0;
+  const double gemmMs = p.flops() / (tflops * 1e9 * fill * std::max(small, 0.02));
   // Measured on the H200: 20-40 us for the smallest layers at batch 1 (im2col, cuBLAS, epilogue).
   const double launchMs = 0.008 * double(chunks) * (kernelsPerChunk + 1);
   return gemmMs + bytesMoved / 3e9 + launchMs;
