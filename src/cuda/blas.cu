@@ -130,12 +130,6 @@ void complexGemmStridedBatched(const laminaContext &h, const ComplexGemmCall &g)
           blas, opOf(g.opA), opOf(g.opB), int(g.m), int(g.n), int(g.k), &one, A, CUDA_C_32F, int(g.lda),
           (long long)g.strideA, B, CUDA_C_32F, int(g.ldb), (long long)g.strideB, &beta, C, CUDA_C_32F, int(g.ldc),
           (long long)g.strideC, int(nb), CUBLAS_COMPUTE_32F_FAST_TF32, CUBLAS_GEMM_DEFAULT));
-    } else if (g.gauss) {
-      const cuComplex one = {1.0f, 0.0f}, beta = {float(g.beta), 0.0f};
-      LAMINA_CUBLAS_CALL(cublasCgemm3mStridedBatched(
-          blas, opOf(g.opA), opOf(g.opB), int(g.m), int(g.n), int(g.k), &one, reinterpret_cast<const cuComplex *>(A),
-          int(g.lda), (long long)g.strideA, reinterpret_cast<const cuComplex *>(B), int(g.ldb), (long long)g.strideB,
-          &beta, reinterpret_cast<cuComplex *>(C), int(g.ldc), (long long)g.strideC, int(nb)));
     } else {
       const cuComplex one = {1.0f, 0.0f}, beta = {float(g.beta), 0.0f};
       LAMINA_CUBLAS_CALL(cublasCgemmStridedBatched(

@@ -40,7 +40,6 @@ void gemmStridedBatched(const laminaContext &h, const GemmCall &g);
 struct ComplexGemmCall {
   bool dbl = false;
   bool tf32 = false;
-  bool gauss = false; // float without tf32: cuBLAS's 3-multiplication form (cublasCgemm3m*)
   char opA = 'N', opB = 'N';
   int64_t m = 0, n = 0, k = 0;
   double beta = 0.0;

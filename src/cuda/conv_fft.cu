@@ -119,13 +119,6 @@ Sides sidesOf(const FftGeom &f, ConvDirection d) {
   }
 }
 
-// The complex GEMMs in cuBLAS's 3-multiplication form (float without TF32): LAMINA_CUDA_FFT_3M=1, a
-// measuring switch, off by default.
-bool gaussGemms(const ConvProblem &p) {
-  const char *e = std::getenv("LAMINA_CUDA_FFT_3M");
-  return e && e[0] == '1' && p.dataType != LAMINA_DATA_DOUBLE && !tensorCoreGemms(p);
-}
-
 // Images per chunk (LAMINA_CUDA_FFT_CHUNK sets it: the tests' small problems then span chunks).
 int64_t chunkImages(const ConvProblem &p, const FftGeom &f, ConvDirection d) {
   if (const char *e = std::getenv("LAMINA_CUDA_FFT_CHUNK"); e && std::atoll(e) > 0)
@@ -539,7 +532,7 @@ template <class T> void runData(const ConvArgs &a, bool bwd) {
   for (int64_t n0 = 0; n0 < f.N; n0 += l.nb) {
     spectra<T>(stream, p.dataType, f, chunkOf(src, n0, l.nb), bwd ? a.dy : a.x, b, b.in);
     ComplexGemmCall g;
-    g.dbl = dbl, g.tf32 = tensorCoreGemms(p), g.gauss = gaussGemms(p), g.batch = f.F(), g.beta = 0.0;
+    g.dbl = dbl, g.tf32 = tensorCoreGemms(p), g.batch = f.F(), g.beta = 0.0;
     if (!bwd) {
       // Column-major per frequency: Y^T (K x nb) = W^H (K x C') * X^T (C' x nb).
       g.opA = 'C', g.m = f.K, g.n = l.nb, g.k = f.Cp;
@@ -577,7 +570,7 @@ template <class T> void runFilter(const ConvArgs &a) {
     spectra<T>(stream, p.dataType, f, chunkOf(yView(f), n0, l.nb), a.dy, b, b.out);
     // Column-major per frequency: DW^T (C' x K) += X^T (C' x nb) * conj(DY) (nb x K).
     ComplexGemmCall g;
-    g.dbl = dbl, g.tf32 = tensorCoreGemms(p), g.gauss = gaussGemms(p), g.batch = f.F(), g.beta = n0 == 0 ? 0.0 : 1.0;
+    g.dbl = dbl, g.tf32 = tensorCoreGemms(p), g.batch = f.F(), g.beta = n0 == 0 ? 0.0 : 1.0;
     g.opB = 'C', g.m = f.Cp, g.n = f.K, g.k = l.nb;
     g.A = b.in, g.lda = f.Cp, g.strideA = l.nb * f.Cp;
     g.B = b.out, g.ldb = f.K, g.strideB = l.nb * f.K;
