@@ -618,8 +618,11 @@ std::string whyNotFft(const ConvProblem &p, ConvDirection d) {
 // side: vgg16 conv1_2's 240 x 240 planes); the transposes at ~3.5 TB/s; packs and unpacks at ~2 TB/s;
 // the filter transforms writing (reading) W at ~3 TB/s and computing at ~10 TFLOP/s; ~6 us a launch
 // (about 11 a chunk, cuFFT's included). Strided backward-data ran ~1.3x the rest.
-// The fused transforms (one pass each way over the tensor and the spectra): modelled at ~2 TB/s,
-// ~4.5 us a launch, 3 launches a chunk; not yet measured.
+// The fused transforms (one pass each way over the tensor and the spectra), fitted to the H200 (fp32
+// and TF32 lenet conv1-2, alexnet conv1-2, resnet50 res2_3x3 at batch 1, 8, 64: measured / modelled
+// 0.8-1.45): each launch the longer of its bytes at ~2 TB/s (16- and 32-point planes; 1 TB/s for
+// 64-point: 4 planes a block in 68 KB of shared memory) and one block's latency (~8 / 20 / 25 us for
+// 16 / 32 / 64-point planes: lenet's few blocks), plus the complex GEMMs and ~4.5 us a launch as above.
 double modelMs(const ConvProblem &p, const FftGeom &f, ConvDirection d) {
   const Layout l = layoutOf(p, f, d);
   const double F = double(f.F()), Fw = double(f.Fw()), plane = double(f.plane());
@@ -644,7 +647,7 @@ double modelMs(const ConvProblem &p, const FftGeom &f, ConvDirection d) {
     const double elem = double(dataTypeSize(p.dataType)), chunks = double(l.chunks);
     const double xBytes = elem * double(f.N * f.C * f.H * f.W), yBytes = elem * double(f.N * f.K * f.P * f.Q);
     const double xSide = images * double(f.Cp) * F * cs + xBytes, ySide = images * double(f.K) * F * cs + yBytes;
-    const double rate = f.fused >= 64 ? 1.0e9 : 2.0e9, latency = f.fused >= 64 ? 0.025 : f.fused >= 32 ? 0.02 : 0.01;
+    const double rate = f.fused >= 64 ? 1.0e9 : 2.0e9, latency = f.fused >= 64 ? 0.025 : f.fused >= 32 ? 0.02 : 0.008;
     const double fusedMs =
         chunks * (std::max(latency, xSide / chunks / rate) + std::max(latency, ySide / chunks / rate));
     return common + fusedMs + 0.0045 * double(2 + 3 * l.chunks);
