@@ -5,6 +5,11 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdint>
+#include <cstdlib>
+#include <map>
+#include <optional>
+#include <tuple>
 
 namespace lamina::cuda {
 
@@ -63,6 +68,144 @@ private:
 // Largest batch count handed to one cuBLAS call (the grid's z extent in some kernels).
 constexpr int64_t kMaxBatchPerCall = 65535;
 
+// ---- cuBLASLt with memoised plans (LAMINA_CUDA_BLASLT=1; off by default until measured) -------------
+// A cublasGemmStridedBatchedEx call issued in 9-14 us on the H200's host (the 1x1 layers at batch 1 and
+// 8; cuDNN's whole call 5-8 us), which chooses its kernel per call. Here the matmul descriptor, the
+// layouts and the heuristic's algorithm are made once per shape (per thread: no lock) and each call is
+// one cublasLtMatmul. Non-pedantic float compute only (FP32, TF32, and 16-bit inputs); elsewhere, and
+// where the heuristic finds nothing, the cublasGemmStridedBatchedEx path.
+
+bool blasLtEnabled() {
+  static const bool on = [] {
+    const char *e = std::getenv("LAMINA_CUDA_BLASLT");
+    return e && e[0] == '1';
+  }();
+  return on;
+}
+
+// The largest of 16, 8, 4, 2 bytes dividing every batch entry's address.
+uint32_t alignmentOf(const void *p, int64_t stride, size_t elem, int64_t batch) {
+  uint64_t v = uint64_t(reinterpret_cast<uintptr_t>(p));
+  if (batch > 1)
+    v |= uint64_t(stride) * elem;
+  for (uint32_t a : {16u, 8u, 4u})
+    if (v % a == 0)
+      return a;
+  return 2;
+}
+
+struct LtKey {
+  int device;
+  cudaDataType_t abT, cT;
+  cublasComputeType_t ct;
+  bool transA, transB;
+  int64_t m, n, k, lda, ldb, ldc, strideA, strideB, strideC, batch;
+  uint32_t alignA, alignB, alignC;
+  auto tie() const {
+    return std::tie(device, abT, cT, ct, transA, transB, m, n, k, lda, ldb, ldc, strideA, strideB, strideC, batch,
+                    alignA, alignB, alignC);
+  }
+  bool operator<(const LtKey &o) const { return tie() < o.tie(); }
+};
+
+struct LtPlan {
+  bool ok = false; // false: the heuristic found nothing (the Ex path runs it)
+  cublasLtMatmulDesc_t desc = nullptr;
+  cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;
+  cublasLtMatmulAlgo_t algo{};
+};
+
+bool makeLayout(cublasLtMatrixLayout_t *l, cudaDataType_t t, int64_t rows, int64_t cols, int64_t ld, int64_t batch,
+                int64_t stride) {
+  if (cublasLtMatrixLayoutCreate(l, t, uint64_t(rows), uint64_t(cols), ld) != CUBLAS_STATUS_SUCCESS)
+    return false;
+  if (batch <= 1)
+    return true;
+  const int32_t count = int32_t(batch);
+  return cublasLtMatrixLayoutSetAttribute(*l, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &count, sizeof count) ==
+             CUBLAS_STATUS_SUCCESS &&
+         cublasLtMatrixLayoutSetAttribute(*l, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET, &stride, sizeof stride) ==
+             CUBLAS_STATUS_SUCCESS;
+}
+
+// Descriptors that fail part way are kept (never destroyed: a few hundred bytes a shape) with ok false.
+LtPlan makeLtPlan(cublasLtHandle_t lt, const LtKey &k, size_t workspaceBytes) {
+  LtPlan pl;
+  if (cublasLtMatmulDescCreate(&pl.desc, k.ct, CUDA_R_32F) != CUBLAS_STATUS_SUCCESS)
+    return pl;
+  const cublasOperation_t ta = k.transA ? CUBLAS_OP_T : CUBLAS_OP_N, tb = k.transB ? CUBLAS_OP_T : CUBLAS_OP_N;
+  if (cublasLtMatmulDescSetAttribute(pl.desc, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta) != CUBLAS_STATUS_SUCCESS ||
+      cublasLtMatmulDescSetAttribute(pl.desc, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb) != CUBLAS_STATUS_SUCCESS)
+    return pl;
+  if (!makeLayout(&pl.a, k.abT, k.transA ? k.k : k.m, k.transA ? k.m : k.k, k.lda, k.batch, k.strideA) ||
+      !makeLayout(&pl.b, k.abT, k.transB ? k.n : k.k, k.transB ? k.k : k.n, k.ldb, k.batch, k.strideB) ||
+      !makeLayout(&pl.c, k.cT, k.m, k.n, k.ldc, k.batch, k.strideC))
+    return pl;
+  cublasLtMatmulPreference_t pref = nullptr;
+  if (cublasLtMatmulPreferenceCreate(&pref) != CUBLAS_STATUS_SUCCESS)
+    return pl;
+  const uint64_t ws = workspaceBytes;
+  bool set = cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws) ==
+             CUBLAS_STATUS_SUCCESS;
+  const std::pair<cublasLtMatmulPreferenceAttributes_t, uint32_t> aligns[] = {
+      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, k.alignA},
+      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, k.alignB},
+      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, k.alignC},
+      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, k.alignC}};
+  for (const auto &[attr, value] : aligns)
+    set = set && cublasLtMatmulPreferenceSetAttribute(pref, attr, &value, sizeof value) == CUBLAS_STATUS_SUCCESS;
+  cublasLtMatmulHeuristicResult_t r{};
+  int found = 0;
+  if (set &&
+      cublasLtMatmulAlgoGetHeuristic(lt, pl.desc, pl.a, pl.b, pl.c, pl.c, pref, 1, &r, &found) ==
+          CUBLAS_STATUS_SUCCESS &&
+      found > 0 && r.state == CUBLAS_STATUS_SUCCESS && r.workspaceSize <= workspaceBytes) {
+    pl.algo = r.algo;
+    pl.ok = true;
+  }
+  (void)cublasLtMatmulPreferenceDestroy(pref);
+  return pl;
+}
+
+// One chunk of the call through cuBLASLt; false where it does not take it (the caller runs Ex).
+bool ltGemm(const laminaContext &h, const GemmCall &g, cudaDataType_t abT, cudaDataType_t cT, cublasComputeType_t ct,
+            const void *alpha, const void *beta, const void *A, const void *B, void *C, int64_t batch) {
+  if (!blasLtEnabled() || (ct != CUBLAS_COMPUTE_32F && ct != CUBLAS_COMPUTE_32F_FAST_TF32) || g.m <= 0 || g.n <= 0 ||
+      g.k <= 0)
+    return false;
+  const size_t abSize = dataTypeSize(g.abType), cSize = dataTypeSize(g.cType);
+  CudaState &st = stateOf(h);
+  const LtKey key{h.device,
+                  abT,
+                  cT,
+                  ct,
+                  g.transA,
+                  g.transB,
+                  g.m,
+                  g.n,
+                  g.k,
+                  g.lda,
+                  g.ldb,
+                  g.ldc,
+                  batch > 1 ? g.strideA : 0,
+                  batch > 1 ? g.strideB : 0,
+                  batch > 1 ? g.strideC : 0,
+                  batch,
+                  alignmentOf(A, g.strideA, abSize, batch),
+                  alignmentOf(B, g.strideB, abSize, batch),
+                  alignmentOf(C, g.strideC, cSize, batch)};
+  thread_local auto *plans = new std::map<LtKey, LtPlan>();
+  auto it = plans->find(key);
+  if (it == plans->end())
+    it = plans->emplace(key, makeLtPlan(st.blasLt, key, st.blasWorkspaceBytes)).first;
+  const LtPlan &pl = it->second;
+  if (!pl.ok)
+    return false;
+  LAMINA_CUBLAS_CALL(cublasLtMatmul(st.blasLt, pl.desc, alpha, A, pl.a, B, pl.b, beta, C, pl.c, C, pl.c, &pl.algo,
+                                    st.blasWorkspace, st.blasWorkspaceBytes, streamOf(h)));
+  return true;
+}
+
 } // namespace
 
 bool gemmFitsInt(int64_t m, int64_t n, int64_t k, int64_t lda, int64_t ldb, int64_t ldc) {
@@ -87,12 +230,16 @@ void gemmStridedBatched(const laminaContext &h, const GemmCall &g) {
   const size_t abSize = dataTypeSize(g.abType), cSize = dataTypeSize(g.cType);
   CudaState &st = stateOf(h);
   cublasHandle_t blas = st.blas;
-  BlasModeGuard guard(blas);
+  std::optional<BlasModeGuard> guard; // the Ex path's handle settings (cuBLASLt calls need none)
   for (int64_t b0 = 0; b0 < g.batch; b0 += kMaxBatchPerCall) {
     const int64_t nb = std::min(kMaxBatchPerCall, g.batch - b0);
     const char *A = static_cast<const char *>(g.A) + size_t(b0 * g.strideA) * abSize;
     const char *B = static_cast<const char *>(g.B) + size_t(b0 * g.strideB) * abSize;
     char *C = static_cast<char *>(g.C) + size_t(b0 * g.strideC) * cSize;
+    if (ltGemm(h, g, abT, cT, ct, alpha, beta, A, B, C, nb))
+      continue;
+    if (!guard)
+      guard.emplace(blas);
     LAMINA_CUBLAS_CALL(cublasGemmStridedBatchedEx(
         blas, g.transA ? CUBLAS_OP_T : CUBLAS_OP_N, g.transB ? CUBLAS_OP_T : CUBLAS_OP_N, int(g.m), int(g.n), int(g.k),
         alpha, A, abT, int(g.lda), (long long)g.strideA, B, abT, int(g.ldb), (long long)g.strideB, beta, C, cT,
