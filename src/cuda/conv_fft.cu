@@ -658,9 +658,13 @@ double modelMs(const ConvProblem &p, const FftGeom &f, ConvDirection d) {
 }
 
 // cuFFT's planes (7-smooth sizes) or the fused transforms' (a power of two up to 64), by the model.
+// The fused planes only where their filter spectra (up to ~3.4x cuFFT's: 33-point needs take 64) stay
+// within the limit whyNotFft applies.
 FftGeom makeFftGeom(const ConvProblem &p, ConvDirection d) {
   const FftGeom smooth = geomOf(p, 0), fused = geomOf(p, 1);
-  return fused.fused && modelMs(p, fused, d) <= modelMs(p, smooth, d) ? fused : smooth;
+  const bool fits =
+      double(fused.K * fused.Cp) * double(fused.F()) * double(complexSize(p)) <= double(kMaxFilterSpectra);
+  return fused.fused && fits && modelMs(p, fused, d) <= modelMs(p, smooth, d) ? fused : smooth;
 }
 
 double estimateFft(const ConvProblem &p, ConvDirection d) { return modelMs(p, makeFftGeom(p, d), d); }
