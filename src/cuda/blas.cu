@@ -128,7 +128,21 @@ bool makeLayout(cublasLtMatrixLayout_t *l, cudaDataType_t t, int64_t rows, int64
              CUBLAS_STATUS_SUCCESS;
 }
 
-// Descriptors that fail part way are kept (never destroyed: a few hundred bytes a shape) with ok false.
+constexpr size_t kMaxLtPlans = 256; // per thread
+
+void destroyLtPlan(LtPlan &pl) {
+  if (pl.a)
+    (void)cublasLtMatrixLayoutDestroy(pl.a);
+  if (pl.b)
+    (void)cublasLtMatrixLayoutDestroy(pl.b);
+  if (pl.c)
+    (void)cublasLtMatrixLayoutDestroy(pl.c);
+  if (pl.desc)
+    (void)cublasLtMatmulDescDestroy(pl.desc);
+  pl = LtPlan{};
+}
+
+// A plan whose descriptors fail part way is kept with ok false (the Ex path runs that shape).
 LtPlan makeLtPlan(cublasLtHandle_t lt, const LtKey &k, size_t workspaceBytes) {
   LtPlan pl;
   if (cublasLtMatmulDescCreate(&pl.desc, k.ct, CUDA_R_32F) != CUBLAS_STATUS_SUCCESS)
@@ -196,14 +210,25 @@ bool ltGemm(const laminaContext &h, const GemmCall &g, cudaDataType_t abT, cudaD
                   alignmentOf(C, g.strideC, cSize, batch)};
   thread_local auto *plans = new std::map<LtKey, LtPlan>();
   auto it = plans->find(key);
-  if (it == plans->end())
+  if (it == plans->end()) {
+    if (plans->size() >= kMaxLtPlans) { // many shapes (chunk tails, batch sizes): start over
+      for (auto &kv : *plans)
+        destroyLtPlan(kv.second);
+      plans->clear();
+    }
     it = plans->emplace(key, makeLtPlan(st.blasLt, key, st.blasWorkspaceBytes)).first;
-  const LtPlan &pl = it->second;
+  }
+  LtPlan &pl = it->second;
   if (!pl.ok)
     return false;
-  LAMINA_CUBLAS_CALL(cublasLtMatmul(st.blasLt, pl.desc, alpha, A, pl.a, B, pl.b, beta, C, pl.c, C, pl.c, &pl.algo,
-                                    st.blasWorkspace, st.blasWorkspaceBytes, streamOf(h)));
-  return true;
+  const cublasStatus_t r = cublasLtMatmul(st.blasLt, pl.desc, alpha, A, pl.a, B, pl.b, beta, C, pl.c, C, pl.c, &pl.algo,
+                                          st.blasWorkspace, st.blasWorkspaceBytes, streamOf(h));
+  if (r == CUBLAS_STATUS_SUCCESS)
+    return true;
+  if (r == CUBLAS_STATUS_EXECUTION_FAILED)
+    checkCublas(r, "cublasLtMatmul");
+  pl.ok = false; // refused (not supported, bad value): this shape runs on the Ex path from now on
+  return false;
 }
 
 } // namespace
