@@ -41,7 +41,7 @@ template <int L> struct FusedShape {
 
 constexpr int kBatch = 4; // load rounds a thread keeps in flight
 
-// A block's planes: their first row, count, and each plane's tensor base and phase (-1: a zero plane).
+// One of a block's planes: its tensor base and phase (a = -1: a zero plane).
 struct PlaneInfo {
   int64_t base;
   int a, b;
@@ -66,18 +66,34 @@ template <int L> __device__ void loadTwiddleTable(float2 *tw) {
   }
 }
 
+// A block's shared memory (the twiddles, then its G planes' re and im arrays) and its rows
+// [row0, row0 + nrows) of the view's rows, with info[] filled (read after the next __syncthreads).
+struct FusedBlock {
+  float2 *tw;
+  float *re, *im;
+  int64_t rows, row0;
+  int nrows;
+};
+template <int L> __device__ FusedBlock fusedBlock(const PlaneView &v, PlaneInfo *info) {
+  using S = FusedShape<L>;
+  extern __shared__ __align__(16) unsigned char smemRaw[];
+  FusedBlock b;
+  b.tw = reinterpret_cast<float2 *>(smemRaw);
+  b.re = reinterpret_cast<float *>(b.tw + L), b.im = b.re + S::G * S::Ps;
+  b.rows = v.rows(), b.row0 = int64_t(blockIdx.x) * S::G;
+  b.nrows = int(b.rows - b.row0 < S::G ? b.rows - b.row0 : S::G);
+  loadTwiddleTable<L>(b.tw);
+  planeInfos<S::G>(v, b.row0, b.rows, info);
+  return b;
+}
+
 template <class T, int L>
 __global__ void __launch_bounds__(FusedShape<L>::Threads)
     fusedSpectraKernel(PlaneView v, const T *__restrict__ src, float2 *__restrict__ dst) {
   using S = FusedShape<L>;
   constexpr int H2 = S::H2, Fw = S::Fw, G = S::G, Ps = S::Ps;
-  extern __shared__ __align__(16) unsigned char smemRaw[];
-  float2 *tw = reinterpret_cast<float2 *>(smemRaw);
-  float *re = reinterpret_cast<float *>(tw + L), *im = re + G * Ps;
   __shared__ PlaneInfo info[G];
-  const int64_t rows = v.rows(), row0 = int64_t(blockIdx.x) * G;
-  loadTwiddleTable<L>(tw);
-  planeInfos<G>(v, row0, rows, info);
+  const auto [tw, re, im, rows, row0, nrows] = fusedBlock<L>(v, info);
   __syncthreads();
 
   // Load: plane g, row i, pair n (x[i][2n], x[i][2n + 1]), kBatch rounds of loads in flight per thread
@@ -125,7 +141,6 @@ __global__ void __launch_bounds__(FusedShape<L>::Threads)
   __syncthreads();
 
   // Store frequency-major: G consecutive rows per frequency.
-  const int nrows = int(rows - row0 < G ? rows - row0 : G);
   for (int t = threadIdx.x; t < S::F * G; t += blockDim.x) {
     const int f = t / G, g = t % G;
     if (g < nrows)
@@ -138,14 +153,8 @@ __global__ void __launch_bounds__(FusedShape<L>::Threads)
     fusedPlanesKernel(PlaneView v, const float2 *__restrict__ src, float scale, float beta, T *__restrict__ dst) {
   using S = FusedShape<L>;
   constexpr int Fw = S::Fw, G = S::G, Ps = S::Ps;
-  extern __shared__ __align__(16) unsigned char smemRaw[];
-  float2 *tw = reinterpret_cast<float2 *>(smemRaw);
-  float *re = reinterpret_cast<float *>(tw + L), *im = re + G * Ps;
   __shared__ PlaneInfo info[G];
-  const int64_t rows = v.rows(), row0 = int64_t(blockIdx.x) * G;
-  loadTwiddleTable<L>(tw);
-  planeInfos<G>(v, row0, rows, info);
-  const int nrows = int(rows - row0 < G ? rows - row0 : G);
+  const auto [tw, re, im, rows, row0, nrows] = fusedBlock<L>(v, info);
   constexpr int kItems = S::F * G, kRounds = (kItems + S::Threads - 1) / S::Threads;
   for (int r0 = 0; r0 < kRounds; r0 += kBatch) {
     float2 sv[kBatch];
