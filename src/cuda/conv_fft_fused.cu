@@ -22,8 +22,6 @@
 #include "cuda/conv_fft_common.cuh"
 #include "cuda/fft_regs.h"
 
-#include <atomic>
-#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
@@ -198,15 +196,7 @@ __global__ void __launch_bounds__(FusedShape<L>::Threads)
 // device: the attribute holds for the device current when it is set.
 template <class T, int L> void setSmem() {
   static std::atomic<uint64_t> set{0};
-  int dev = 0;
-  (void)cudaGetDevice(&dev);
-  if (dev < 64 && ((set.load(std::memory_order_relaxed) >> dev) & 1))
-    return;
-  const int bytes = int(FusedShape<L>::SmemBytes);
-  LAMINA_CUDA_CALL(cudaFuncSetAttribute(fusedSpectraKernel<T, L>, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes));
-  LAMINA_CUDA_CALL(cudaFuncSetAttribute(fusedPlanesKernel<T, L>, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes));
-  if (dev < 64)
-    set.fetch_or(uint64_t(1) << dev);
+  setSmemLimitOncePerDevice(set, int(FusedShape<L>::SmemBytes), fusedSpectraKernel<T, L>, fusedPlanesKernel<T, L>);
 }
 
 unsigned blocksOf(const PlaneView &v, int G) { return unsigned(ceilDiv(v.rows(), G)); }

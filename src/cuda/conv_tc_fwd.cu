@@ -513,13 +513,7 @@ template <class T, class Cfg, bool BWD> void launchAs(const Params &prm, dim3 gr
   // The shared-memory limit once per device (preloadKernels sets it at handle creation; this covers
   // a device made current later), not on every launch.
   static std::atomic<uint64_t> set{0};
-  int dev = 0;
-  (void)cudaGetDevice(&dev);
-  if (dev >= 64 || !((set.load(std::memory_order_relaxed) >> dev) & 1)) {
-    LAMINA_CUDA_CALL(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Cfg::SMEM_BYTES));
-    if (dev < 64)
-      set.fetch_or(uint64_t(1) << dev);
-  }
+  setSmemLimitOncePerDevice(set, Cfg::SMEM_BYTES, kernel);
   kernel<<<grid, Cfg::THREADS, Cfg::SMEM_BYTES, stream>>>(prm);
   LAMINA_CUDA_LAUNCHED();
 }

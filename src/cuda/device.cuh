@@ -8,6 +8,7 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include <atomic>
 #include <cstdint>
 
 namespace lamina::cuda {
@@ -137,6 +138,19 @@ template <class K> void preloadKernel(K *kernel) {
   cudaFuncAttributes attr;
   if (cudaFuncGetAttributes(&attr, kernel) != cudaSuccess)
     (void)cudaGetLastError();
+}
+// Sets the kernels' dynamic shared-memory limit to `bytes` on the current device, once per device:
+// the attribute holds for the device current when it is set, so a process using a second GPU needs it
+// again there. `done` is the caller's bitmask of devices already set (one per kernel or kernel group);
+// devices past 64 set it on every call.
+template <class... K> void setSmemLimitOncePerDevice(std::atomic<uint64_t> &done, int bytes, K *...kernels) {
+  int dev = 0;
+  (void)cudaGetDevice(&dev);
+  if (dev < 64 && ((done.load(std::memory_order_relaxed) >> dev) & 1))
+    return;
+  (LAMINA_CUDA_CALL(cudaFuncSetAttribute(kernels, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes)), ...);
+  if (dev < 64)
+    done.fetch_or(uint64_t(1) << dev);
 }
 // FN<T>() for each floating storage type.
 #define LAMINA_CUDA_FOR_FLOAT_TYPES(FN)                                                                                \
