@@ -40,7 +40,6 @@
 namespace lamina::cuda {
 namespace {
 
-using fft::Axis;
 using fft::cplx_t;
 using fft::PlaneView;
 using fft::RowPos;
@@ -658,16 +657,27 @@ double modelMs(const ConvProblem &p, const FftGeom &f, ConvDirection d) {
 }
 
 // cuFFT's planes (7-smooth sizes) or the fused transforms' (a power of two up to 64), by the model.
-// The fused planes only where their filter spectra (up to ~3.4x cuFFT's: 33-point needs take 64) stay
-// within the limit whyNotFft applies.
-FftGeom makeFftGeom(const ConvProblem &p, ConvDirection d) {
+// cuFFT's planes (7-smooth sizes) or the fused transforms' (a power of two up to 64), by the model, with
+// the chosen one's model time; the fused planes only where their filter spectra (up to ~3.4x cuFFT's:
+// 33-point needs take 64) stay within the limit whyNotFft applies.
+struct FftChoice {
+  FftGeom f;
+  double ms;
+};
+FftChoice chooseFft(const ConvProblem &p, ConvDirection d) {
   const FftGeom smooth = geomOf(p, 0), fused = geomOf(p, 1);
-  const bool fits =
-      double(fused.K * fused.Cp) * double(fused.F()) * double(complexSize(p)) <= double(kMaxFilterSpectra);
-  return fused.fused && fits && modelMs(p, fused, d) <= modelMs(p, smooth, d) ? fused : smooth;
+  const double smoothMs = modelMs(p, smooth, d);
+  if (fused.fused &&
+      double(fused.K * fused.Cp) * double(fused.F()) * double(complexSize(p)) <= double(kMaxFilterSpectra)) {
+    const double fusedMs = modelMs(p, fused, d);
+    if (fusedMs <= smoothMs)
+      return {fused, fusedMs};
+  }
+  return {smooth, smoothMs};
 }
+FftGeom makeFftGeom(const ConvProblem &p, ConvDirection d) { return chooseFft(p, d).f; }
 
-double estimateFft(const ConvProblem &p, ConvDirection d) { return modelMs(p, makeFftGeom(p, d), d); }
+double estimateFft(const ConvProblem &p, ConvDirection d) { return chooseFft(p, d).ms; }
 
 // cuBLAS loads its complex GEMM kernels on first use (38 ms for the process's first
 // cublasCgemmStridedBatched on the H200): one small GEMM of each form the runs use (W^H X, W X,
