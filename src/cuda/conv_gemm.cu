@@ -90,9 +90,7 @@ double estimate(const ConvProblem &p) {
   // (vgg16 at batch 64), not the 3 TB/s estimateMs assumes; twice the bytes (1.5 TB/s) ranks best on
   // the recorded runs (lamina-heuristic-replay: fp32 85.5% -> 91.8% of rows within 10%).
   // Output tiles of 128 x 128 on tensor cores, 64 x 64 for FP32 math.
-  const double t =
-      p.math == LAMINA_TENSOR_OP_MATH || p.dataType == LAMINA_DATA_HALF || p.dataType == LAMINA_DATA_BFLOAT16 ? 128.0
-                                                                                                              : 64.0;
+  const double t = tensorCoreGemms(p) ? 128.0 : 64.0;
   const double tiles = std::ceil(double(p.N) * double(p.outSize()) / t) * std::ceil(double(p.Kg()) / t) * double(p.G);
   // With few input channels (alexnet conv1, resnet50 conv1: C = 3, large strided filters) the gather
   // ran at half that again: 1.6-1.8x the model at batch 8 and 64, where the implicit GEMM ran 1.4x faster.
