@@ -389,8 +389,14 @@ TmaPlan tmaPlanFresh(const ConvProblem &p, Dir dir, unsigned flags) {
       continue; // the same split as a smaller s
     const double waves = std::ceil(double(pl.tiles * s) / kPlanSMs);
     const double blockFlops = 2.0 * t.bm * t.bn * double(ips) * depth;
-    // Partials written and read back (fp32), plus the reduction's launch.
-    const double splitMs = s > 1 ? double(s) * outElems * 8.0 / 2.5e9 + 0.004 : 0.0;
+    // Partials written and read back (fp32), plus the reduction's launch. Where they fit in L2 (H200,
+    // v18: fp16 at batch 8, 128 x 128 tiles, splits 1/2/4/8: res4_3x3 0.022/-/0.016/-, res5_3x3
+    // 0.038/0.026/0.018/0.014 ms) a split cost ~2 us plus the partials at ~9 TB/s; v17's 2.5 TB/s and
+    // 4 us kept res4_3x3 on one split.
+    const double partialBytes = double(s) * outElems * 4.0;
+    const double splitMs =
+        s > 1 ? 2.0 * partialBytes / (partialBytes <= 32e6 ? 9e9 : 2.5e9) + (partialBytes <= 32e6 ? 0.002 : 0.004)
+              : 0.0;
     // 8 us fixed: the launch and the host's tensor-map encoding, which the GPU waits for on small
     // problems. fp16 batch 1 on the H200 (v8): 1x1 layers where both paths do the same work ran TMA
     // 0.0106 / cp.async 0.0064 ms (res2_1x1b), 0.0114 / 0.0079 (res3_proj), 0.0137 / 0.0100 (res5_1x1).
