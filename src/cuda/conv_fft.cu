@@ -638,9 +638,16 @@ double modelMs(const ConvProblem &p, const FftGeom &f, ConvDirection d) {
   const double dftFlops = d == ConvDirection::BackwardFilter
                               ? wRows * Fw * double(f.Rp) * (8.0 * double(f.Lh) + 4.0 * double(f.Sp))
                               : wRows * Fw * 8.0 * double(f.Rp) * double(f.Sp + f.Lh);
-  // TF32: alexnet.conv2 TF32 backward-filter 0.510 ms against 0.583 with FP32 complex GEMMs (H200):
-  // 6.9 GFLOP at ~50 TFLOP/s effective rather than ~33.
-  const double tflops = p.dataType == LAMINA_DATA_DOUBLE ? 25 : tensorCoreGemms(p) ? 50 : 33;
+  // The complex GEMMs' effective rate grows with the per-frequency product K x Cp. Up to 16K (resnet50
+  // res2 / res3 3x3, alexnet conv1 / conv2) the rates of alexnet.conv2's calibration (TF32 backward-filter
+  // 0.510 ms: 6.9 GFLOP at ~50 TFLOP/s effective, FP32 ~33); from 64K (res4_3x3, alexnet conv3-5, vgg16
+  // conv5_2) what the H200's batch-64 FFT rows needed, the other terms as they are (v17: TF32 156-205,
+  // FP32 54-58; vgg16.conv5_2's TF32 backward-filter ran 0.494 ms where the flat 50 modelled 0.773).
+  // Log-interpolated between 16K and 64K.
+  const double grow = std::clamp((std::log2(std::max(1.0, double(f.K) * double(f.Cp))) - 14.0) / 2.0, 0.0, 1.0);
+  const double tflops = p.dataType == LAMINA_DATA_DOUBLE ? 25
+                        : tensorCoreGemms(p)             ? 50 * std::pow(180.0 / 50.0, grow)
+                                                         : 33 * std::pow(56.0 / 33.0, grow);
   const double common = gemmFlops / (tflops * 1e9) + wBytes * double(l.chunks + 1) / 3e9 + dftFlops / 10e9;
   if (f.fused) {
     const double elem = double(dataTypeSize(p.dataType)), chunks = double(l.chunks);
