@@ -114,8 +114,17 @@ std::string whyNot(const ConvProblem &p) { return convbwd::whyNotGeom(p); }
 // kernel needs none.
 size_t workspace(const ConvProblem &p) { return tc::convWorkspace(p, tc::Dir::BackwardData, tc::kStage | tc::kSplitK); }
 double estimate(const ConvProblem &p) {
-  if (tc::whyNotConv(p, tc::Dir::BackwardData, tc::kStage | tc::kSplitK).empty())
-    return tc::convEstimateMs(p, tc::Dir::BackwardData, tc::kStage | tc::kSplitK);
+  if (tc::whyNotConv(p, tc::Dir::BackwardData, tc::kStage | tc::kSplitK).empty()) {
+    // Unstrided, dx with under 8 channels a group (one 16-byte chunk of 16-bit, two of float) ran
+    // 1.45-2.05x the model on the H200 (lenet.conv1 at batch 64, v17/v18: TF32 0.055 ms modelled 0.038,
+    // fp16 / bf16 0.040 modelled 0.019), where GEMM and DIRECT ran 0.026-0.035. Strided ones carry their
+    // phases' own factor (cpAsyncEstimateMs) and held it (resnet50.conv1: 1.22 ms, the best measured).
+    const double ms = tc::convEstimateMs(p, tc::Dir::BackwardData, tc::kStage | tc::kSplitK);
+    bool strided = false;
+    for (int i = 0; i < p.spatialDims; ++i)
+      strided = strided || p.stride[i] != 1;
+    return p.Cg() < 8 && !strided ? 2.0 * ms : ms;
+  }
   // Gather-bound tile kernel: a few TFLOP/s on the FMA path, more with tensor cores; few tiles
   // leave SMs idle. Only the ranking matters.
   const bool tc = p.math == LAMINA_TENSOR_OP_MATH && p.dataType != LAMINA_DATA_DOUBLE;

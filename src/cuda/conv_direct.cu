@@ -193,12 +193,14 @@ template <class T> void launch(const ConvArgs &a, const Geom &g) {
 std::string whyNot(const ConvProblem &) { return {}; }
 size_t workspace(const ConvProblem &) { return 0; }
 double simpleMs(const ConvProblem &p) {
-  // One output per thread, every input read from cache once per tap: ~1.5 TFLOP/s in fp32 (less
-  // for double and the 16-bit types), but no tile is wasted on thin problems. No faster than one
+  // One output per thread, every input and weight read from cache once per tap (two loads an FMA):
+  // ~0.6 TFLOP/s in fp32 (less for double and the 16-bit types), but no tile is wasted on thin
+  // problems (H200, lenet.conv1: 0.0596 ms at batch 64, 0.0123 at batch 8, where 1.5 TFLOP/s said
+  // 0.029 and 0.0072 and made it the batch-8 pick over IMPLICIT_GEMM's 0.0094). No faster than one
   // thread's walk over its window, ~120 ns a tap past the first ~32 (which the launch's latency
   // covers): on the H200 lenet.conv2's 500 taps ran 0.063-0.076 ms at batch 1 and 8, where the rate
-  // alone said 0.006; lenet.conv1's 25 taps ran 0.0066 ms in all.
-  const double rate = p.dataType == LAMINA_DATA_DOUBLE ? 1000.0 : p.dataType == LAMINA_DATA_FLOAT ? 1500.0 : 1200.0;
+  // alone said 0.006; lenet.conv1's 25 taps ran 0.0066 ms at batch 1.
+  const double rate = p.dataType == LAMINA_DATA_DOUBLE ? 400.0 : p.dataType == LAMINA_DATA_FLOAT ? 600.0 : 500.0;
   const double walkMs = std::max(0.0, double(p.Cg()) * double(p.filtSize()) - 32.0) * 1.2e-4;
   return igemm::kLaunchMs + std::max(p.flops() / (rate * 1e6), walkMs) + igemm::bytesMs(p);
 }
