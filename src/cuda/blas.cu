@@ -75,6 +75,7 @@ constexpr int64_t kMaxBatchPerCall = 65535;
 // one cublasLtMatmul. Non-pedantic float compute only (FP32, TF32, and 16-bit inputs); elsewhere, and
 // where the heuristic finds nothing, the cublasGemmStridedBatchedEx path. H200 (v18, the 1x1 layers'
 // GEMM rows, four configs): 1.06x over all 84 rows, fp32 at batch 1 1.55x (res2_1x1a 0.0178 -> 0.0090 ms).
+// Any value of LAMINA_CUDA_BLASLT starting with '0' turns it off; anything else (or unset) leaves it on.
 
 bool blasLtEnabled() {
   static const bool on = [] {
@@ -143,6 +144,20 @@ void destroyLtPlan(LtPlan &pl) {
   pl = LtPlan{};
 }
 
+// A thread's plans; the descriptors are host objects, destroyed with the map.
+struct LtPlans {
+  std::map<LtKey, LtPlan> map;
+  void clear() {
+    for (auto &kv : map)
+      destroyLtPlan(kv.second);
+    map.clear();
+  }
+  LtPlans() = default;
+  LtPlans(const LtPlans &) = delete;
+  LtPlans &operator=(const LtPlans &) = delete;
+  ~LtPlans() { clear(); }
+};
+
 // A plan whose descriptors fail part way is kept with ok false (the Ex path runs that shape).
 LtPlan makeLtPlan(cublasLtHandle_t lt, const LtKey &k, size_t workspaceBytes) {
   LtPlan pl;
@@ -209,15 +224,12 @@ bool ltGemm(const laminaContext &h, const GemmCall &g, cudaDataType_t abT, cudaD
                   alignmentOf(A, g.strideA, abSize, batch),
                   alignmentOf(B, g.strideB, abSize, batch),
                   alignmentOf(C, g.strideC, cSize, batch)};
-  thread_local auto *plans = new std::map<LtKey, LtPlan>();
-  auto it = plans->find(key);
-  if (it == plans->end()) {
-    if (plans->size() >= kMaxLtPlans) { // many shapes (chunk tails, batch sizes): start over
-      for (auto &kv : *plans)
-        destroyLtPlan(kv.second);
-      plans->clear();
-    }
-    it = plans->emplace(key, makeLtPlan(st.blasLt, key, st.blasWorkspaceBytes)).first;
+  thread_local LtPlans plans; // host-side descriptors, freed when the thread exits
+  auto it = plans.map.find(key);
+  if (it == plans.map.end()) {
+    if (plans.map.size() >= kMaxLtPlans) // many shapes (chunk tails, batch sizes): start over
+      plans.clear();
+    it = plans.map.emplace(key, makeLtPlan(st.blasLt, key, st.blasWorkspaceBytes)).first;
   }
   LtPlan &pl = it->second;
   if (!pl.ok)

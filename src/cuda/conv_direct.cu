@@ -219,12 +219,12 @@ std::string whyNot(const ConvProblem &) { return {}; }
 size_t workspace(const ConvProblem &) { return 0; }
 double simpleMs(const ConvProblem &p) {
   // One output per thread, every input and weight read from cache once per tap (two loads an FMA):
-  // ~0.6 TFLOP/s in fp32 (less for double and the 16-bit types), but no tile is wasted on thin
-  // problems (H200, lenet.conv1: 0.0596 ms at batch 64, 0.0123 at batch 8, where 1.5 TFLOP/s said
-  // 0.029 and 0.0072 and made it the batch-8 pick over IMPLICIT_GEMM's 0.0094). No faster than one
-  // thread's walk over its window, ~120 ns a tap past the first ~32 (which the launch's latency
-  // covers): on the H200 lenet.conv2's 500 taps ran 0.063-0.076 ms at batch 1 and 8, where the rate
-  // alone said 0.006; lenet.conv1's 25 taps ran 0.0066 ms at batch 1.
+  // ~0.6 TFLOP/s in fp32 (double and the 16-bit types scaled down with it, not measured), but no tile
+  // is wasted on thin problems (H200, lenet.conv1: 0.0596 ms at batch 64, 0.0123 at batch 8, where
+  // 1.5 TFLOP/s said 0.029 and 0.0072 and made it the batch-8 pick over IMPLICIT_GEMM's 0.0094). No
+  // faster than one thread's walk over its window, ~120 ns a tap past the first ~32 (which the
+  // launch's latency covers): on the H200 lenet.conv2's 500 taps ran 0.063-0.076 ms at batch 1 and 8,
+  // where the rate alone said ~0.009; lenet.conv1's 25 taps ran 0.0066 ms at batch 1.
   const double rate = p.dataType == LAMINA_DATA_DOUBLE ? 400.0 : p.dataType == LAMINA_DATA_FLOAT ? 600.0 : 500.0;
   const double walkMs = std::max(0.0, double(p.Cg()) * double(p.filtSize()) - 32.0) * 1.2e-4;
   return igemm::kLaunchMs + std::max(p.flops() / (rate * 1e6), walkMs) + igemm::bytesMs(p);
@@ -232,10 +232,11 @@ double simpleMs(const ConvProblem &p) {
 
 double tiledMs(const ConvProblem &p, const TiledPlan &t) {
   // Tiled, fitted to the H200 (fp32 and fp16 lenet conv1/conv2, alexnet.conv1, resnet50.conv1 at
-  // batch 1, 8, 64: the model is 0.6-1.6x the measured times): every thread slot of every block
-  // pays (0.085 + 1.78 / KB) ns per FMA of its window (shared loads and addressing per tap, shared by
-  // KB channels), and one block's staging and walk bound it from below (0.65 us per round of 128
+  // batch 1, 8, 64: the model is 0.6-1.6x the measured times): the card's thread slots together pay
+  // (0.085 + 1.78 / KB) ps per FMA of every slot's window (shared loads and addressing per tap, shared
+  // by KB channels), and one block's staging and walk bound it from below (0.65 us per round of 128
   // staged elements, 2 ns per FMA: lenet.conv2's 70 rounds and 4000 FMAs ran 0.047 ms at batch 1).
+  // The staging figure predates the batched loads of 9021a18 (not yet measured): refit when it is.
   const ConvGeom g = makeConvGeom(p);
   const double taps = double(g.Cg * g.filt[1] * g.filt[2]);
   const double blocks = double(t.tilesH * t.tilesW) * double(g.G * t.kChunks) * double(g.N);

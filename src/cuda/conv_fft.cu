@@ -612,11 +612,12 @@ std::string whyNotFft(const ConvProblem &p, ConvDirection d) {
 }
 
 // Fitted to the H200 (lenet, alexnet conv1-2, vgg16 conv1_2, resnet50 conv1 and res2_3x3 at batch 1,
-// 8 and 64): the complex GEMMs (8 real flops a complex multiply-add) at ~33 TFLOP/s, reading W once a
-// chunk; cuFFT's batched small planes at ~1.1 TB/s of planes and spectra (2-2.5x slower past 128 a
-// side: vgg16 conv1_2's 240 x 240 planes); the transposes at ~3.5 TB/s; packs and unpacks at ~2 TB/s;
-// the filter transforms writing (reading) W at ~3 TB/s and computing at ~10 TFLOP/s; ~6 us a launch
-// (about 11 a chunk, cuFFT's included). Strided backward-data ran ~1.3x the rest.
+// 8 and 64): the complex GEMMs (8 real flops a complex multiply-add) at a rate that grows with K x Cp
+// (FP32 33 -> 56 TFLOP/s, TF32 50 -> 180: below), reading W once a chunk; cuFFT's batched small
+// planes at ~1.1 TB/s of planes and spectra (2-2.5x slower past 128 a side: vgg16 conv1_2's 240 x 240
+// planes); the transposes at ~3.5 TB/s; packs and unpacks at ~2 TB/s; the filter transforms writing
+// (reading) W at ~3 TB/s and computing at ~10 TFLOP/s; ~6 us a launch (about 11 a chunk, cuFFT's
+// included). Strided backward-data ran ~1.3x the rest.
 // The fused transforms (one pass each way over the tensor and the spectra), fitted to the H200 (fp32
 // and TF32 lenet conv1-2, alexnet conv1-2, resnet50 res2_3x3 at batch 1, 8, 64: measured / modelled
 // 0.8-1.45): each launch the longer of its bytes at ~2 TB/s (16- and 32-point planes; 1 TB/s for

@@ -361,6 +361,9 @@ struct TmaPlan {
   double ms = 0;           // the model's time
   bool persistent = false; // runTma launches it persistent (where beta = 0 and the output is aligned)
 };
+// Split-K partials up to this size count as staying in L2 (the H200's is 50 MB; the partials share it
+// with the operands).
+constexpr double kL2PartialBytes = 32e6;
 TmaPlan tmaPlanFresh(const ConvProblem &p, Dir dir, unsigned flags) {
   const ConvGeom g = makeConvGeom(p);
   const View v = viewOf(g, dir, p.dataType);
@@ -394,9 +397,8 @@ TmaPlan tmaPlanFresh(const ConvProblem &p, Dir dir, unsigned flags) {
     // 0.038/0.026/0.018/0.014 ms) a split cost ~2 us plus the partials at ~9 TB/s; v17's 2.5 TB/s and
     // 4 us kept res4_3x3 on one split.
     const double partialBytes = double(s) * outElems * 4.0;
-    const double splitMs =
-        s > 1 ? 2.0 * partialBytes / (partialBytes <= 32e6 ? 9e9 : 2.5e9) + (partialBytes <= 32e6 ? 0.002 : 0.004)
-              : 0.0;
+    const bool inL2 = partialBytes <= kL2PartialBytes;
+    const double splitMs = s > 1 ? 2.0 * partialBytes / (inL2 ? 9e9 : 2.5e9) + (inL2 ? 0.002 : 0.004) : 0.0;
     // 8 us fixed: the launch and the host's tensor-map encoding, which the GPU waits for on small
     // problems. fp16 batch 1 on the H200 (v8): 1x1 layers where both paths do the same work ran TMA
     // 0.0106 / cp.async 0.0064 ms (res2_1x1b), 0.0114 / 0.0079 (res3_proj), 0.0137 / 0.0100 (res5_1x1).
