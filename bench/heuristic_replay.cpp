@@ -3,9 +3,12 @@
 // how many picks fall within 10% of the fastest measured algorithm, and which picks differ from the
 // ones recorded (a heuristic change checked against past measurements before device time is spent).
 // Links the library's objects directly (the estimates are internal). usage:
-//   lamina-heuristic-replay BENCH_CSV [--misses | --all | --paths]   (--all: every row's estimates and times;
-//   --paths: for the forward and backward-data IMPLICIT_GEMM / IMPLICIT_PRECOMP_GEMM rows, the tensor-core
-//   path each plans (TMA, staged TMA, cp.async) with both models, beside the measured time)
+//   lamina-heuristic-replay BENCH_CSV [--misses | --all | --paths | --min-within F]   (--all: every row's
+//   estimates and times; --paths: for the forward and backward-data IMPLICIT_GEMM / IMPLICIT_PRECOMP_GEMM
+//   rows, the tensor-core path each plans (TMA, staged TMA, cp.async) with both models, beside the
+//   measured time; --min-within F: exit 1 when under a fraction F of the replayed picks fall within 10%
+//   of the best measured: ctest's check that a model change keeps issue 5's heuristic goal on the
+//   recorded run)
 // Last: per config x direction x batch, the geomean of peer / pick time for the recorded and the replayed
 // picks (the measured times of each), what a heuristic change would have given on that run.
 // The recorded files must come from the same kernels: a kernel change makes its old times stale.
@@ -20,6 +23,7 @@
 #include <climits>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -156,8 +160,17 @@ std::string replayPick(const std::vector<std::string> &v, const std::map<std::st
 int main(int argc, char **argv) {
   cuda::tc::assumeHopperForPlanning();
   if (argc < 2) {
-    std::fprintf(stderr, "usage: lamina-heuristic-replay BENCH_CSV [--misses | --all | --paths]\n");
+    std::fprintf(stderr, "usage: lamina-heuristic-replay BENCH_CSV [--misses | --all | --paths | --min-within F]\n");
     return 2;
+  }
+  double minWithin = 0; // --min-within F
+  if (argc > 3 && std::string(argv[2]) == "--min-within") {
+    char *end = nullptr;
+    minWithin = std::strtod(argv[3], &end);
+    if (end == argv[3] || *end != '\0' || !(minWithin >= 0 && minWithin <= 1)) {
+      std::fprintf(stderr, "lamina-heuristic-replay: --min-within takes a fraction in [0, 1], not '%s'\n", argv[3]);
+      return 2;
+    }
   }
   const bool all = argc > 2 && std::string(argv[2]) == "--all";
   const bool misses = all || (argc > 2 && std::string(argv[2]) == "--misses");
@@ -303,5 +316,10 @@ int main(int argc, char **argv) {
   std::printf("rows %d: recorded picks within 10%% of best %d (%.1f%%), replayed picks %d (%.1f%%), %d changed; "
               "%d skipped\n",
               total, goodOld, 100.0 * goodOld / total, good, 100.0 * good / total, changed, skipped);
+  if (double(good) < minWithin * double(total)) {
+    std::printf("FAIL: replayed picks within 10%% of best %.1f%%, under the --min-within %.1f%%\n",
+                100.0 * good / total, 100.0 * minWithin);
+    return 1;
+  }
   return 0;
 }
