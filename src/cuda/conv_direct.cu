@@ -105,6 +105,24 @@ TiledPlan tiledPlan(const ConvProblem &p) {
   return t;
 }
 
+// dst[i] = valueAt(i) for i < n, by the block's kTiledThreads threads: each thread loads kBatch values
+// into registers before storing any, so that many global loads are in flight; one load then one store
+// per round left each round a memory latency (H200, lenet.conv1: ~0.65 us per round of 128 elements,
+// 10 rounds of a 12 us call). valueAt is called only for i < n.
+template <class A, class F> __device__ __forceinline__ void stageToShared(A *dst, int n, F valueAt) {
+  constexpr int kBatch = 8;
+  for (int i0 = threadIdx.x; i0 < n; i0 += kBatch * kTiledThreads) {
+    A v[kBatch];
+#pragma unroll
+    for (int j = 0; j < kBatch; ++j)
+      v[j] = i0 + j * kTiledThreads < n ? valueAt(i0 + j * kTiledThreads) : A(0);
+#pragma unroll
+    for (int j = 0; j < kBatch; ++j)
+      if (i0 + j * kTiledThreads < n)
+        dst[i0 + j * kTiledThreads] = v[j];
+  }
+}
+
 // Block (tile, group x channel chunk, image); thread = one output pixel of the tile, KB outputs.
 // Shared memory: xs[c][PH][PW] (the patch, zeros outside x), then ws[c][r][s][KB] (zeros past Kg).
 template <class T, int KB>
@@ -122,43 +140,18 @@ __global__ void __launch_bounds__(kTiledThreads)
   const int64_t n = blockIdx.z;
   const int64_t ih0 = th * t.TH * g.str[1] - g.pad[1], iw0 = tw * t.TW * g.str[2] - g.pad[2];
   const T *xg = x + n * g.xs[0] + int64_t(grp) * Cg * g.xs[1];
-  // Staging: each thread loads kStageBatch elements into registers before storing any, so that many
-  // global loads are in flight; one load then one store per round left each round a memory latency
-  // (H200, lenet.conv1: ~0.65 us per round of 128 elements, 10 rounds of a 12 us call).
-  constexpr int kStageBatch = 8;
-  const int nx = Cg * patch;
-  for (int i0 = threadIdx.x; i0 < nx; i0 += kStageBatch * kTiledThreads) {
-    A v[kStageBatch];
-#pragma unroll
-    for (int j = 0; j < kStageBatch; ++j) {
-      const int i = i0 + j * kTiledThreads;
-      const int c = i / patch, rest = i - c * patch, py = rest / t.PW, px = rest - py * t.PW;
-      const int64_t ih = ih0 + py, iw = iw0 + px;
-      v[j] = i < nx && ih >= 0 && ih < g.in[1] && iw >= 0 && iw < g.in[2]
-                 ? toAcc(xg[c * g.xs[1] + ih * g.xs[3] + iw * g.xs[4]])
-                 : A(0);
-    }
-#pragma unroll
-    for (int j = 0; j < kStageBatch; ++j)
-      if (i0 + j * kTiledThreads < nx)
-        xs[i0 + j * kTiledThreads] = v[j];
-  }
+  stageToShared(xs, Cg * patch, [&](int i) {
+    const int c = i / patch, rest = i - c * patch, py = rest / t.PW, px = rest - py * t.PW;
+    const int64_t ih = ih0 + py, iw = iw0 + px;
+    return ih >= 0 && ih < g.in[1] && iw >= 0 && iw < g.in[2] ? toAcc(xg[c * g.xs[1] + ih * g.xs[3] + iw * g.xs[4]])
+                                                              : A(0);
+  });
   const int k0 = kc * KB; // within the group
-  const int nw = taps * KB;
-  for (int i0 = threadIdx.x; i0 < nw; i0 += kStageBatch * kTiledThreads) {
-    A v[kStageBatch];
-#pragma unroll
-    for (int j = 0; j < kStageBatch; ++j) {
-      const int i = i0 + j * kTiledThreads;
-      const int tap = i / KB, kk = i - tap * KB, c = tap / (R * S), rs = tap - c * R * S, r = rs / S, s = rs - r * S;
-      const int64_t k = int64_t(grp) * g.Kg + k0 + kk;
-      v[j] = i < nw && k0 + kk < g.Kg ? toAcc(w[k * g.ws[0] + c * g.ws[1] + r * g.ws[3] + s * g.ws[4]]) : A(0);
-    }
-#pragma unroll
-    for (int j = 0; j < kStageBatch; ++j)
-      if (i0 + j * kTiledThreads < nw)
-        ws[i0 + j * kTiledThreads] = v[j];
-  }
+  stageToShared(ws, taps * KB, [&](int i) {
+    const int tap = i / KB, kk = i - tap * KB, c = tap / (R * S), rs = tap - c * R * S, r = rs / S, s = rs - r * S;
+    const int64_t k = int64_t(grp) * g.Kg + k0 + kk;
+    return k0 + kk < g.Kg ? toAcc(w[k * g.ws[0] + c * g.ws[1] + r * g.ws[3] + s * g.ws[4]]) : A(0);
+  });
   __syncthreads();
   const int oy = threadIdx.x / t.TW, ox = threadIdx.x - oy * t.TW;
   const int64_t oh = th * t.TH + oy, ow = tw * t.TW + ox;
