@@ -35,6 +35,8 @@ struct ConvProblem {
   int64_t outSize() const { return out[0] * out[1] * out[2]; }
   int64_t filtSize() const { return filt[0] * filt[1] * filt[2]; }
   double flops() const { return 2.0 * N * K * outSize() * Cg() * filtSize(); }
+  // Any stride past 1 (spatial dims beyond spatialDims have stride 1).
+  bool strided() const { return stride[0] != 1 || stride[1] != 1 || stride[2] != 1; }
 };
 
 // Validates x, w, conv and y together (the names are the public argument names, for messages)

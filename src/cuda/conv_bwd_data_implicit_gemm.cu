@@ -120,10 +120,7 @@ double estimate(const ConvProblem &p) {
     // fp16 / bf16 0.040 modelled 0.019), where GEMM and DIRECT ran 0.026-0.035. Strided ones carry their
     // phases' own factor (cpAsyncEstimateMs) and held it (resnet50.conv1: 1.22 ms, the best measured).
     const double ms = tc::convEstimateMs(p, tc::Dir::BackwardData, tc::kStage | tc::kSplitK);
-    bool strided = false;
-    for (int i = 0; i < p.spatialDims; ++i)
-      strided = strided || p.stride[i] != 1;
-    return p.Cg() < 8 && !strided ? 2.0 * ms : ms;
+    return p.Cg() < 8 && !p.strided() ? 2.0 * ms : ms;
   }
   // Gather-bound tile kernel: a few TFLOP/s on the FMA path, more with tensor cores; few tiles
   // leave SMs idle. Only the ranking matters.

@@ -50,25 +50,18 @@ Form formOf(const ConvProblem &p) {
   return nchw ? Form::Nchw : Form::None;
 }
 
-bool strided(const ConvProblem &p) {
-  for (int i = 0; i < p.spatialDims; ++i)
-    if (p.stride[i] != 1)
-      return true;
-  return false;
-}
-
 // NCHW backward-filter as one GEMM per image (else: channel-major copies and one GEMM): at stride 1,
 // with images of 128+ positions (the per-image GEMMs' reduction; resnet50 res5's 49 ran 1.5-2.5x
 // slower that way on the H200 than the copies) and its per-image buffer within the copy budget.
 bool perImageFilter(const ConvProblem &p) {
   const size_t acc = accSize(p);
-  return !strided(p) && p.outSize() >= 128 && size_t(p.N) * size_t(p.K) * size_t(p.C) * acc <= kPackBudget;
+  return !p.strided() && p.outSize() >= 128 && size_t(p.N) * size_t(p.K) * size_t(p.C) * acc <= kPackBudget;
 }
 
 // NCHW forward and backward-data through channel-major copies and one GEMM (see the top): thin
 // images on tensor cores, stride 1.
 bool channelMajor(const ConvProblem &p, ConvDirection d) {
-  return d != ConvDirection::BackwardFilter && formOf(p) == Form::Nchw && !strided(p) && tensorCoreGemms(p) &&
+  return d != ConvDirection::BackwardFilter && formOf(p) == Form::Nchw && !p.strided() && tensorCoreGemms(p) &&
          p.outSize() < 128 && p.N > 1;
 }
 
@@ -83,7 +76,7 @@ size_t copyBytes(const ConvProblem &p, ConvDirection d) {
     const size_t in = size_t(d == ConvDirection::Forward ? p.C : p.K) * NP * elem;
     return alignUp(in) + size_t(d == ConvDirection::Forward ? p.K : p.C) * NP * acc;
   }
-  if (!strided(p))
+  if (!p.strided())
     return 0;
   if (d == ConvDirection::BackwardData)
     return size_t(p.C) * NP * (p.dataType == LAMINA_DATA_DOUBLE ? 8 : 4); // dx's sampled pixels
@@ -331,7 +324,7 @@ GemmCall callOf(const ConvProblem &p, ConvDirection d) {
     g.transB = true, g.ldb = p.K;
     g.ldc = p.C;
   }
-  if (d == ConvDirection::BackwardData && strided(p)) // into the float (double) buffer
+  if (d == ConvDirection::BackwardData && p.strided()) // into the float (double) buffer
     g.cType = p.dataType == LAMINA_DATA_DOUBLE ? LAMINA_DATA_DOUBLE : LAMINA_DATA_FLOAT;
   if (!gemmFitsInt(g.m, g.n, g.k, g.lda, g.ldb, g.ldc))
     g.m = 0;
@@ -408,7 +401,7 @@ void runPointwise(const ConvArgs &a, ConvDirection d) {
   GemmCall g = callOf(p, d);
   g.alpha = a.alpha, g.beta = a.beta;
   const Form f = formOf(p);
-  const bool nchw = f == Form::Nchw, str = strided(p);
+  const bool nchw = f == Form::Nchw, str = p.strided();
   const size_t elem = dataTypeSize(p.dataType);
   // The caller checked its size (pointwiseWorkspace, with 256 bytes of slack for this alignment).
   char *ws = alignedWorkspace(a.workspace);
