@@ -27,6 +27,8 @@
 #include "cuda/conv_fft_common.cuh"
 #include "cuda/conv_gemm_common.cuh"
 
+#include "core/plan_memo.h"
+
 #include <cufft.h>
 
 #include <cmath>
@@ -174,12 +176,12 @@ void checkCufft(cufftResult r, const char *what) {
 // two streams never share one), keyed by device, direction, precision and sizes; never destroyed at
 // exit (the driver may be gone by then), cleared past kMaxPlans (cufftDestroy frees through cudaFree,
 // which waits for the device).
-struct PlanKey {
+struct CufftKey {
   int device;
   cudaStream_t stream;
   bool inverse, dbl;
   int64_t lh, lw, rows;
-  bool operator<(const PlanKey &o) const {
+  bool operator<(const CufftKey &o) const {
     return std::tie(device, stream, inverse, dbl, lh, lw, rows) <
            std::tie(o.device, o.stream, o.inverse, o.dbl, o.lh, o.lw, o.rows);
   }
@@ -187,10 +189,10 @@ struct PlanKey {
 constexpr size_t kMaxPlans = 32;
 
 cufftHandle planFor(cudaStream_t stream, bool inverse, bool dbl, int64_t lh, int64_t lw, int64_t rows) {
-  thread_local auto *cache = new std::map<PlanKey, cufftHandle>();
+  thread_local auto *cache = new std::map<CufftKey, cufftHandle>();
   int device = 0;
   LAMINA_CUDA_CALL(cudaGetDevice(&device));
-  const PlanKey key{device, stream, inverse, dbl, lh, lw, rows};
+  const CufftKey key{device, stream, inverse, dbl, lh, lw, rows};
   if (auto it = cache->find(key); it != cache->end())
     return it->second;
   if (cache->size() >= kMaxPlans) {
@@ -664,7 +666,6 @@ double modelMs(const ConvProblem &p, const FftGeom &f, ConvDirection d) {
   return d == ConvDirection::BackwardData && f.sh * f.sw > 1 ? 1.3 * ms : ms;
 }
 
-// cuFFT's planes (7-smooth sizes) or the fused transforms' (a power of two up to 64), by the model.
 // cuFFT's planes (7-smooth sizes) or the fused transforms' (a power of two up to 64), by the model, with
 // the chosen one's model time; the fused planes only where their filter spectra (up to ~3.4x cuFFT's:
 // 33-point needs take 64) stay within the limit whyNotFft applies.
@@ -672,7 +673,7 @@ struct FftChoice {
   FftGeom f;
   double ms;
 };
-FftChoice chooseFft(const ConvProblem &p, ConvDirection d) {
+FftChoice chooseFftFresh(const ConvProblem &p, ConvDirection d) {
   const FftGeom smooth = geomOf(p, 0), fused = geomOf(p, 1);
   const double smoothMs = modelMs(p, smooth, d);
   if (fused.fused &&
@@ -682,6 +683,12 @@ FftChoice chooseFft(const ConvProblem &p, ConvDirection d) {
       return {fused, fusedMs};
   }
   return {smooth, smoothMs};
+}
+// chooseFftFresh, memoised (plan_memo.h): the estimate, whyNotFft, the workspace query and every run ask
+// for the geometry, which models both kinds of planes; the key covers the LAMINA_CUDA_FFT_* switches.
+FftChoice chooseFft(const ConvProblem &p, ConvDirection d) {
+  static PlanMemo<FftChoice> memo;
+  return memo.get(PlanKey(p, int(d), 0, 0), [&] { return chooseFftFresh(p, d); });
 }
 FftGeom makeFftGeom(const ConvProblem &p, ConvDirection d) { return chooseFft(p, d).f; }
 
