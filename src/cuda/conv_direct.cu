@@ -74,7 +74,10 @@ struct TiledPlan {
 constexpr int kTiledThreads = 128;
 constexpr size_t kTiledSmem = 48 * 1024;
 
-TiledPlan tiledPlan(const ConvProblem &p) {
+double tiledMs(const ConvProblem &p, const TiledPlan &t);
+
+// The plan for KB output channels per block (KB = 0 in the result: it does not fit).
+TiledPlan tiledPlanFor(const ConvProblem &p, int kb) {
   TiledPlan t;
   const ConvGeom g = makeConvGeom(p);
   // 2-D only (a 3-D problem of depth 1 may still pad that depth, which the patch does not model).
@@ -86,17 +89,10 @@ TiledPlan tiledPlan(const ConvProblem &p) {
   const int64_t PH = (t.TH - 1) * g.str[1] + (g.filt[1] - 1) * g.dil[1] + 1,
                 PW = (t.TW - 1) * g.str[2] + (g.filt[2] - 1) * g.dil[2] + 1;
   const size_t acc = p.dataType == LAMINA_DATA_DOUBLE ? 8 : 4;
-  // The fewest channels per block that cover Kg, else the most that fit.
-  for (int kb : {4, 8, 16, 32}) {
-    const size_t smem = (size_t(g.Cg) * size_t(PH) * size_t(PW) + size_t(kb) * size_t(taps)) * acc;
-    if (PH > 4096 || PW > 4096 || smem > kTiledSmem)
-      break;
-    t.KB = kb, t.smem = smem;
-    if (kb >= g.Kg)
-      break;
-  }
-  if (t.KB == 0)
+  const size_t smem = (size_t(g.Cg) * size_t(PH) * size_t(PW) + size_t(kb) * size_t(taps)) * acc;
+  if (PH > 4096 || PW > 4096 || smem > kTiledSmem)
     return t;
+  t.KB = kb, t.smem = smem;
   t.PH = int(PH), t.PW = int(PW);
   t.tilesH = (g.out[1] + t.TH - 1) / t.TH, t.tilesW = (Q + t.TW - 1) / t.TW;
   t.kChunks = (g.Kg + t.KB - 1) / t.KB;
@@ -105,12 +101,37 @@ TiledPlan tiledPlan(const ConvProblem &p) {
   return t;
 }
 
+// The channel block the model finds fastest among those that fit: a wide one shares each staged
+// input value among more channels, a narrow one gives a small batch more blocks and each thread a
+// shorter walk (lenet.conv1 at batch 8: 240 blocks of 4 channels instead of 48 of 32).
+// LAMINA_CUDA_DIRECT_KB=4|8|16|32 forces one where it fits (measuring the model).
+TiledPlan tiledPlan(const ConvProblem &p) {
+  static const int forced = [] {
+    const char *e = std::getenv("LAMINA_CUDA_DIRECT_KB");
+    return e ? std::atoi(e) : 0;
+  }();
+  TiledPlan best;
+  double bestMs = 0;
+  for (int kb : {4, 8, 16, 32}) {
+    if (forced && kb != forced)
+      continue;
+    const TiledPlan t = tiledPlanFor(p, kb);
+    if (t.KB == 0)
+      continue;
+    const double ms = tiledMs(p, t);
+    if (best.KB == 0 || ms < bestMs)
+      best = t, bestMs = ms;
+  }
+  return best;
+}
+
 // dst[i] = valueAt(i) for i < n, by the block's kTiledThreads threads: each thread loads kBatch values
 // into registers before storing any, so that many global loads are in flight; one load then one store
 // per round left each round a memory latency (H200, lenet.conv1: ~0.65 us per round of 128 elements,
 // 10 rounds of a 12 us call). valueAt is called only for i < n.
+constexpr int kStageBatch = 8;
 template <class A, class F> __device__ __forceinline__ void stageToShared(A *dst, int n, F valueAt) {
-  constexpr int kBatch = 8;
+  constexpr int kBatch = kStageBatch;
   for (int i0 = threadIdx.x; i0 < n; i0 += kBatch * kTiledThreads) {
     A v[kBatch];
 #pragma unroll
@@ -140,15 +161,19 @@ __global__ void __launch_bounds__(kTiledThreads)
   const int64_t n = blockIdx.z;
   const int64_t ih0 = th * t.TH * g.str[1] - g.pad[1], iw0 = tw * t.TW * g.str[2] - g.pad[2];
   const T *xg = x + n * g.xs[0] + int64_t(grp) * Cg * g.xs[1];
-  stageToShared(xs, Cg * patch, [&](int i) {
-    const int c = i / patch, rest = i - c * patch, py = rest / t.PW, px = rest - py * t.PW;
-    const int64_t ih = ih0 + py, iw = iw0 + px;
-    return ih >= 0 && ih < g.in[1] && iw >= 0 && iw < g.in[2] ? toAcc(xg[c * g.xs[1] + ih * g.xs[3] + iw * g.xs[4]])
-                                                              : A(0);
-  });
   const int k0 = kc * KB; // within the group
-  stageToShared(ws, taps * KB, [&](int i) {
-    const int tap = i / KB, kk = i - tap * KB, c = tap / (R * S), rs = tap - c * R * S, r = rs / S, s = rs - r * S;
+  // The patch and the filter slab in one pass, so both tensors' loads are in flight together.
+  const int nx = Cg * patch;
+  stageToShared(xs, nx + taps * KB, [&](int i) {
+    if (i < nx) {
+      const int c = i / patch, rest = i - c * patch, py = rest / t.PW, px = rest - py * t.PW;
+      const int64_t ih = ih0 + py, iw = iw0 + px;
+      return ih >= 0 && ih < g.in[1] && iw >= 0 && iw < g.in[2]
+                 ? toAcc(xg[c * g.xs[1] + ih * g.xs[3] + iw * g.xs[4]])
+                 : A(0);
+    }
+    const int j = i - nx, tap = j / KB, kk = j - tap * KB, c = tap / (R * S), rs = tap - c * R * S, r = rs / S,
+              s = rs - r * S;
     const int64_t k = int64_t(grp) * g.Kg + k0 + kk;
     return k0 + kk < g.Kg ? toAcc(w[k * g.ws[0] + c * g.ws[1] + r * g.ws[3] + s * g.ws[4]]) : A(0);
   });
@@ -224,20 +249,25 @@ double simpleMs(const ConvProblem &p) {
 }
 
 double tiledMs(const ConvProblem &p, const TiledPlan &t) {
-  // Tiled, fitted to the H200 (fp32 and fp16 lenet conv1/conv2, alexnet.conv1, resnet50.conv1 at
-  // batch 1, 8, 64: the model is 0.6-1.6x the measured times): the card's thread slots together pay
-  // (0.085 + 1.78 / KB) ps per FMA of every slot's window (shared loads and addressing per tap, shared
-  // by KB channels), and one block's staging and walk bound it from below (0.65 us per round of 128
-  // staged elements, 2 ns per FMA: lenet.conv2's 70 rounds and 4000 FMAs ran 0.047 ms at batch 1).
-  // The staging figure predates the batched loads of 9021a18 (not yet measured): refit when it is.
+  // Tiled, fitted to the H200 on every channel block (4-32) of lenet conv1/conv2, alexnet.conv1,
+  // resnet50.conv1 and two odd shapes, fp32 and fp16, at batch 1, 8 and 64 (perf_notes v19; the model
+  // is 0.53-1.42x those times and picks a block within 10% of the best on all 36), as the sum of
+  // - the card's thread slots together: (0.12 + 0.5 / KB) ps per FMA of every slot's window (shared
+  //   loads and addressing per tap, shared by KB channels);
+  // - one block's staging and walk, which the slots' work does not hide at these sizes: 1.5 us per
+  //   round of kStageBatch x 128 staged elements (a global latency and the index arithmetic) and 30 ns
+  //   per tap of one thread's walk, whatever KB (lenet.conv2's 500 taps: 0.040 ms with 4 channels a
+  //   block, 0.039 with 8).
+  // lenet.conv1 at batch 8: 0.0093 ms with 32 channels a block (48 blocks, 2 staging rounds), 0.0056
+  // with 8 (144 blocks, one round).
   const ConvGeom g = makeConvGeom(p);
   const double taps = double(g.Cg * g.filt[1] * g.filt[2]);
   const double blocks = double(t.tilesH * t.tilesW) * double(g.G * t.kChunks) * double(g.N);
   const double slotFma = blocks * kTiledThreads * taps * t.KB;
-  const double rounds = std::ceil(double(g.Cg) * t.PH * t.PW / kTiledThreads) + std::ceil(taps * t.KB / kTiledThreads);
-  const double serial = rounds * 0.65e-3 + taps * t.KB * 2e-6;
+  const double rounds = std::ceil((double(g.Cg) * t.PH * t.PW + taps * t.KB) / (kStageBatch * kTiledThreads));
+  const double serial = rounds * 1.5e-3 + taps * 30e-6;
   const double dbl = p.dataType == LAMINA_DATA_DOUBLE ? 2.0 : 1.0;
-  return igemm::kLaunchMs + std::max(serial, slotFma * (0.085 + 1.78 / t.KB) * 1e-9 * dbl) + igemm::bytesMs(p);
+  return igemm::kLaunchMs + serial + slotFma * (0.12 + 0.5 / t.KB) * 1e-9 * dbl + igemm::bytesMs(p);
 }
 
 // The form a run takes (and the estimate reports): the tiled one where it applies and its model is
