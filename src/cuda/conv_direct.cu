@@ -4,15 +4,16 @@
 // convolutions where a GEMM tile has nothing to work with.
 // 2-D problems whose window patch and filter slab fit in 48 KiB of shared memory run a tiled form:
 // a block stages one image's input patch for a tile of output pixels (all Cg channels of a group)
-// and KB output channels' filters, then each thread sums KB outputs of one pixel over the same
-// (c, r, s) order as the simple kernel, so finite results match it. Padding is read as zeros and
-// multiplied in (as the GEMM algorithms do), where the simple kernel skips those taps: an Inf or NaN
-// weight at a padded tap gives NaN only in the tiled form.
+// and KB output channels' filters, then each thread sums KB outputs of each of its PX pixels (one
+// or two) over the same (c, r, s) order as the simple kernel, so finite results match it. Padding is
+// read as zeros and multiplied in (as the GEMM algorithms do), where the simple kernel skips those
+// taps: an Inf or NaN weight at a padded tap gives NaN only in the tiled form.
 #include "cuda/conv_algorithms.h"
 #include "cuda/conv_igemm_common.cuh"
 
 #include <cstdlib>
 #include <cstring>
+#include <type_traits>
 
 namespace lamina::cuda {
 namespace {
@@ -64,37 +65,44 @@ __global__ void directForward(const Geom g, const T *__restrict__ x, const T *__
   }
 }
 
-// The tiled form's launch: tiles of TH x TW output pixels (TH * TW = 128 threads), KB channels.
+// The tiled form's launch: tiles of TH x (TW * PX) output pixels, 128 threads of TH x TW, each
+// thread KB channels of PX pixels of a row (TW apart, so a warp's loads stay consecutive).
 struct TiledPlan {
   int TH = 0, TW = 0, KB = 0;                  // 0: the tiled form does not apply
+  int PX = 1;                                  // output pixels a thread
   int PH = 0, PW = 0;                          // input patch of a tile
   int64_t tilesH = 0, tilesW = 0, kChunks = 0; // kChunks per group
   size_t smem = 0;
 };
 constexpr int kTiledThreads = 128;
 constexpr size_t kTiledSmem = 48 * 1024;
+// The patch's elements in shared memory, rounded up to 4 so that the filter slab after it starts on
+// 16 bytes (float) and each tap's KB weights load as 4-wide vectors.
+__host__ __device__ inline size_t patchElems(int64_t n) { return size_t(n + 3) / 4 * 4; }
 
 double tiledMs(const ConvProblem &p, const TiledPlan &t);
 
-// The plan for KB output channels per block (KB = 0 in the result: it does not fit).
-TiledPlan tiledPlanFor(const ConvProblem &p, int kb) {
+// The plan for KB output channels and PX pixels a thread (KB = 0 in the result: it does not fit).
+TiledPlan tiledPlanFor(const ConvProblem &p, int kb, int px) {
   TiledPlan t;
   const ConvGeom g = makeConvGeom(p);
   // 2-D only (a 3-D problem of depth 1 may still pad that depth, which the patch does not model).
   if (g.in[0] != 1 || g.out[0] != 1 || g.filt[0] != 1 || g.pad[0] != 0 || g.N > 65535 || g.P == 0)
     return t;
   const int64_t Q = g.out[2], taps = g.Cg * g.filt[1] * g.filt[2];
-  t.TW = Q <= 8 ? 8 : Q <= 16 ? 16 : 32;
+  const int64_t Qt = (Q + px - 1) / px; // columns of threads
+  t.PX = px;
+  t.TW = Qt <= 8 ? 8 : Qt <= 16 ? 16 : 32;
   t.TH = kTiledThreads / t.TW;
   const int64_t PH = (t.TH - 1) * g.str[1] + (g.filt[1] - 1) * g.dil[1] + 1,
-                PW = (t.TW - 1) * g.str[2] + (g.filt[2] - 1) * g.dil[2] + 1;
+                PW = (int64_t(t.TW) * px - 1) * g.str[2] + (g.filt[2] - 1) * g.dil[2] + 1;
   const size_t acc = p.dataType == LAMINA_DATA_DOUBLE ? 8 : 4;
-  const size_t smem = (size_t(g.Cg) * size_t(PH) * size_t(PW) + size_t(kb) * size_t(taps)) * acc;
+  const size_t smem = (patchElems(g.Cg * PH * PW) + size_t(kb) * size_t(taps)) * acc;
   if (PH > 4096 || PW > 4096 || smem > kTiledSmem)
     return t;
   t.KB = kb, t.smem = smem;
   t.PH = int(PH), t.PW = int(PW);
-  t.tilesH = (g.out[1] + t.TH - 1) / t.TH, t.tilesW = (Q + t.TW - 1) / t.TW;
+  t.tilesH = (g.out[1] + t.TH - 1) / t.TH, t.tilesW = (Q + int64_t(t.TW) * px - 1) / (int64_t(t.TW) * px);
   t.kChunks = (g.Kg + t.KB - 1) / t.KB;
   if (t.tilesH * t.tilesW >= INT32_MAX || g.G * t.kChunks > 65535)
     t.KB = 0;
@@ -105,17 +113,23 @@ TiledPlan tiledPlanFor(const ConvProblem &p, int kb) {
 // input value among more channels, a narrow one gives a small batch more blocks and each thread a
 // shorter walk (lenet.conv1 at batch 8: 240 blocks of 4 channels instead of 48 of 32).
 // LAMINA_CUDA_DIRECT_KB=4|8|16|32 forces one where it fits (measuring the model).
+// Two pixels a thread (PX = 2: each staged weight used twice from registers) run only when
+// LAMINA_CUDA_DIRECT_PX=2 forces them: the model has not been fitted to them yet.
 TiledPlan tiledPlan(const ConvProblem &p) {
-  static const int forced = [] {
+  static const int forcedKb = [] {
     const char *e = std::getenv("LAMINA_CUDA_DIRECT_KB");
     return e ? std::atoi(e) : 0;
+  }();
+  static const int px = [] {
+    const char *e = std::getenv("LAMINA_CUDA_DIRECT_PX");
+    return e && std::atoi(e) == 2 ? 2 : 1;
   }();
   TiledPlan best;
   double bestMs = 0;
   for (int kb : {4, 8, 16, 32}) {
-    if (forced && kb != forced)
+    if (forcedKb && kb != forcedKb)
       continue;
-    const TiledPlan t = tiledPlanFor(p, kb);
+    const TiledPlan t = tiledPlanFor(p, kb, px);
     if (t.KB == 0)
       continue;
     const double ms = tiledMs(p, t);
@@ -144,9 +158,33 @@ template <class A, class F> __device__ __forceinline__ void stageToShared(A *dst
   }
 }
 
-// Block (tile, group x channel chunk, image); thread = one output pixel of the tile, KB outputs.
-// Shared memory: xs[c][PH][PW] (the patch, zeros outside x), then ws[c][r][s][KB] (zeros past Kg).
-template <class T, int KB>
+// One tap's KB weights from shared memory in 16-byte loads (p is 16-byte aligned: patchElems), where
+// one load per weight made the walk shared-load bound (KB + 1 loads for KB FMAs).
+template <int KB, class A> __device__ __forceinline__ void loadTap(A (&v)[KB], const A *p) {
+  static_assert(KB % 4 == 0, "KB is a multiple of 4");
+  if constexpr (std::is_same_v<A, float>) {
+#pragma unroll
+    for (int i = 0; i < KB; i += 4) {
+      const float4 q = *reinterpret_cast<const float4 *>(p + i);
+      v[i] = q.x, v[i + 1] = q.y, v[i + 2] = q.z, v[i + 3] = q.w;
+    }
+  } else if constexpr (std::is_same_v<A, double>) {
+#pragma unroll
+    for (int i = 0; i < KB; i += 2) {
+      const double2 q = *reinterpret_cast<const double2 *>(p + i);
+      v[i] = q.x, v[i + 1] = q.y;
+    }
+  } else {
+#pragma unroll
+    for (int i = 0; i < KB; ++i)
+      v[i] = p[i];
+  }
+}
+
+// Block (tile, group x channel chunk, image); thread = PX output pixels of the tile, KB channels each.
+// Shared memory: xs[c][PH][PW] (the patch, zeros outside x; patchElems of them), then ws[c][r][s][KB]
+// (zeros past Kg).
+template <class T, int KB, int PX>
 __global__ void __launch_bounds__(kTiledThreads)
     directTiled(const Geom g, const TiledPlan t, const T *__restrict__ x, const T *__restrict__ w, T *__restrict__ y,
                 acc_t<T> alpha, acc_t<T> beta) {
@@ -155,56 +193,72 @@ __global__ void __launch_bounds__(kTiledThreads)
   A *xs = reinterpret_cast<A *>(smemRaw);
   const int R = int(g.filt[1]), S = int(g.filt[2]), Cg = int(g.Cg);
   const int patch = t.PH * t.PW, taps = Cg * R * S;
-  A *ws = xs + size_t(Cg) * patch;
+  const int nx = Cg * patch, nxPad = int(patchElems(nx));
+  A *ws = xs + nxPad;
   const int64_t th = blockIdx.x / t.tilesW, tw = blockIdx.x - th * t.tilesW;
   const int grp = int(blockIdx.y / t.kChunks), kc = int(blockIdx.y - int64_t(grp) * t.kChunks);
   const int64_t n = blockIdx.z;
-  const int64_t ih0 = th * t.TH * g.str[1] - g.pad[1], iw0 = tw * t.TW * g.str[2] - g.pad[2];
+  const int64_t ih0 = th * t.TH * g.str[1] - g.pad[1], iw0 = tw * t.TW * PX * g.str[2] - g.pad[2];
   const T *xg = x + n * g.xs[0] + int64_t(grp) * Cg * g.xs[1];
   const int k0 = kc * KB; // within the group
   // The patch and the filter slab in one pass, so both tensors' loads are in flight together.
-  const int nx = Cg * patch;
-  stageToShared(xs, nx + taps * KB, [&](int i) {
-    if (i < nx) {
+  stageToShared(xs, nxPad + taps * KB, [&](int i) {
+    if (i < nxPad) {
+      if (i >= nx)
+        return A(0);
       const int c = i / patch, rest = i - c * patch, py = rest / t.PW, px = rest - py * t.PW;
       const int64_t ih = ih0 + py, iw = iw0 + px;
-      return ih >= 0 && ih < g.in[1] && iw >= 0 && iw < g.in[2]
-                 ? toAcc(xg[c * g.xs[1] + ih * g.xs[3] + iw * g.xs[4]])
-                 : A(0);
+      return ih >= 0 && ih < g.in[1] && iw >= 0 && iw < g.in[2] ? toAcc(xg[c * g.xs[1] + ih * g.xs[3] + iw * g.xs[4]])
+                                                                : A(0);
     }
-    const int j = i - nx, tap = j / KB, kk = j - tap * KB, c = tap / (R * S), rs = tap - c * R * S, r = rs / S,
+    const int j = i - nxPad, tap = j / KB, kk = j - tap * KB, c = tap / (R * S), rs = tap - c * R * S, r = rs / S,
               s = rs - r * S;
     const int64_t k = int64_t(grp) * g.Kg + k0 + kk;
     return k0 + kk < g.Kg ? toAcc(w[k * g.ws[0] + c * g.ws[1] + r * g.ws[3] + s * g.ws[4]]) : A(0);
   });
   __syncthreads();
   const int oy = threadIdx.x / t.TW, ox = threadIdx.x - oy * t.TW;
-  const int64_t oh = th * t.TH + oy, ow = tw * t.TW + ox;
-  if (oh >= g.out[1] || ow >= g.out[2])
+  const int64_t oh = th * t.TH + oy, ow0 = tw * t.TW * PX + ox; // pixel j: ow0 + j * TW
+  if (oh >= g.out[1] || ow0 >= g.out[2])
     return;
-  A acc[KB];
+  A acc[PX][KB];
 #pragma unroll
-  for (int kk = 0; kk < KB; ++kk)
-    acc[kk] = A(0);
-  const int sh = int(g.str[1]), sw = int(g.str[2]), dh = int(g.dil[1]), dw = int(g.dil[2]);
+  for (int j = 0; j < PX; ++j)
+#pragma unroll
+    for (int kk = 0; kk < KB; ++kk)
+      acc[j][kk] = A(0);
+  const int sh = int(g.str[1]), sw = int(g.str[2]), dh = int(g.dil[1]), dw = int(g.dil[2]), jStep = t.TW * sw;
   const A *wt = ws;
   for (int c = 0; c < Cg; ++c) {
     const A *xc = xs + c * patch + (oy * sh) * t.PW + ox * sw;
     for (int r = 0; r < R; ++r) {
       const A *xr = xc + r * dh * t.PW;
       for (int s = 0; s < S; ++s, wt += KB) {
-        const A xv = xr[s * dw];
+        A xv[PX];
 #pragma unroll
-        for (int kk = 0; kk < KB; ++kk)
-          acc[kk] = fma(xv, wt[kk], acc[kk]);
+        for (int j = 0; j < PX; ++j)
+          xv[j] = xr[s * dw + j * jStep]; // inside the patch (zeros) even past the output's edge
+        A wv[KB];
+        loadTap<KB>(wv, wt);
+#pragma unroll
+        for (int j = 0; j < PX; ++j)
+#pragma unroll
+          for (int kk = 0; kk < KB; ++kk)
+            acc[j][kk] = fma(xv[j], wv[kk], acc[j][kk]);
       }
     }
   }
-  T *yo = y + n * g.ys[0] + (int64_t(grp) * g.Kg + k0) * g.ys[1] + oh * g.ys[3] + ow * g.ys[4];
+  T *yo = y + n * g.ys[0] + (int64_t(grp) * g.Kg + k0) * g.ys[1] + oh * g.ys[3];
 #pragma unroll
-  for (int kk = 0; kk < KB; ++kk)
-    if (k0 + kk < g.Kg)
-      storeScaled(yo + kk * g.ys[1], acc[kk], alpha, beta);
+  for (int j = 0; j < PX; ++j) {
+    const int64_t ow = ow0 + int64_t(j) * t.TW;
+    if (ow < g.out[2]) {
+#pragma unroll
+      for (int kk = 0; kk < KB; ++kk)
+        if (k0 + kk < g.Kg)
+          storeScaled(yo + kk * g.ys[1] + ow * g.ys[4], acc[j][kk], alpha, beta);
+    }
+  }
 }
 
 template <class T> void launchTiled(const ConvArgs &a, const Geom &g, const TiledPlan &t) {
@@ -215,12 +269,19 @@ template <class T> void launchTiled(const ConvArgs &a, const Geom &g, const Tile
         acc_t<T>(a.alpha), acc_t<T>(a.beta));
     LAMINA_CUDA_LAUNCHED();
   };
-  switch (t.KB) {
-  case 4: go(directTiled<T, 4>); break;
-  case 8: go(directTiled<T, 8>); break;
-  case 16: go(directTiled<T, 16>); break;
-  default: go(directTiled<T, 32>); break;
-  }
+  const auto byKb = [&](auto px) {
+    constexpr int PX = decltype(px)::value;
+    switch (t.KB) {
+    case 4: go(directTiled<T, 4, PX>); break;
+    case 8: go(directTiled<T, 8, PX>); break;
+    case 16: go(directTiled<T, 16, PX>); break;
+    default: go(directTiled<T, 32, PX>); break;
+    }
+  };
+  if (t.PX == 2)
+    byKb(std::integral_constant<int, 2>{});
+  else
+    byKb(std::integral_constant<int, 1>{});
 }
 
 template <class T> void launch(const ConvArgs &a, const Geom &g) {
@@ -250,24 +311,25 @@ double simpleMs(const ConvProblem &p) {
 
 double tiledMs(const ConvProblem &p, const TiledPlan &t) {
   // Tiled, fitted to the H200 on every channel block (4-32) of lenet conv1/conv2, alexnet.conv1,
-  // resnet50.conv1 and two odd shapes, fp32 and fp16, at batch 1, 8 and 64 (perf_notes v19; the model
-  // is 0.53-1.42x those times and picks a block within 10% of the best on all 36), as the sum of
-  // - the card's thread slots together: (0.12 + 0.5 / KB) ps per FMA of every slot's window (shared
-  //   loads and addressing per tap, shared by KB channels);
-  // - one block's staging and walk, which the slots' work does not hide at these sizes: 1.5 us per
-  //   round of kStageBatch x 128 staged elements (a global latency and the index arithmetic) and 30 ns
-  //   per tap of one thread's walk, whatever KB (lenet.conv2's 500 taps: 0.040 ms with 4 channels a
-  //   block, 0.039 with 8).
-  // lenet.conv1 at batch 8: 0.0093 ms with 32 channels a block (48 blocks, 2 staging rounds), 0.0056
-  // with 8 (144 blocks, one round).
+  // resnet50.conv1 and two odd shapes, fp32 and fp16, at batch 1, 8 and 64, one pixel a thread
+  // (perf_notes v20; the model is 0.63-1.64x those times and picks a block within 10% of the best on
+  // all 36 rows), as the sum of
+  // - the card's thread slots together: (0.07 + 1.0 / KB) ps per FMA of every slot's window (the
+  //   input's shared load and addressing per tap shared by KB channels, the weights' 16-byte loads);
+  // - one block's staging and walk, which the slots' work does not hide at these sizes: 1 us per
+  //   round of kStageBatch x 128 staged elements (a global latency and the index arithmetic) and
+  //   (20 + 3 KB) ns per tap of one thread's walk (lenet.conv2's 500 taps: 0.035 ms with 4 channels a
+  //   block, 0.043 with 8).
+  // lenet.conv1 at batch 8: 0.0093 ms with 32 channels a block (48 blocks, 2 staging rounds), 0.0051
+  // with 4 (240 blocks, one round).
   const ConvGeom g = makeConvGeom(p);
   const double taps = double(g.Cg * g.filt[1] * g.filt[2]);
   const double blocks = double(t.tilesH * t.tilesW) * double(g.G * t.kChunks) * double(g.N);
-  const double slotFma = blocks * kTiledThreads * taps * t.KB;
+  const double slotFma = blocks * kTiledThreads * taps * t.KB * t.PX;
   const double rounds = std::ceil((double(g.Cg) * t.PH * t.PW + taps * t.KB) / (kStageBatch * kTiledThreads));
-  const double serial = rounds * 1.5e-3 + taps * 30e-6;
+  const double serial = rounds * 1.0e-3 + taps * (20e-6 + 3e-6 * t.KB);
   const double dbl = p.dataType == LAMINA_DATA_DOUBLE ? 2.0 : 1.0;
-  return igemm::kLaunchMs + serial + slotFma * (0.12 + 0.5 / t.KB) * 1e-9 * dbl + igemm::bytesMs(p);
+  return igemm::kLaunchMs + serial + slotFma * (0.07 + 1.0 / t.KB) * 1e-9 * dbl + igemm::bytesMs(p);
 }
 
 // The form a run takes (and the estimate reports): the tiled one where it applies and its model is
@@ -297,10 +359,14 @@ void run(const ConvArgs &a) {
 
 template <class T> void preloadT() {
   preloadKernel(directForward<T>);
-  preloadKernel(directTiled<T, 4>);
-  preloadKernel(directTiled<T, 8>);
-  preloadKernel(directTiled<T, 16>);
-  preloadKernel(directTiled<T, 32>);
+  preloadKernel(directTiled<T, 4, 1>);
+  preloadKernel(directTiled<T, 8, 1>);
+  preloadKernel(directTiled<T, 16, 1>);
+  preloadKernel(directTiled<T, 32, 1>);
+  preloadKernel(directTiled<T, 4, 2>);
+  preloadKernel(directTiled<T, 8, 2>);
+  preloadKernel(directTiled<T, 16, 2>);
+  preloadKernel(directTiled<T, 32, 2>);
 }
 } // namespace
 
