@@ -96,9 +96,11 @@ TiledPlan tiledPlanFor(const ConvProblem &p, int kb, int px) {
   t.TH = kTiledThreads / t.TW;
   const int64_t PH = (t.TH - 1) * g.str[1] + (g.filt[1] - 1) * g.dil[1] + 1,
                 PW = (int64_t(t.TW) * px - 1) * g.str[2] + (g.filt[2] - 1) * g.dil[2] + 1;
+  if (PH > 4096 || PW > 4096)
+    return t;
   const size_t acc = p.dataType == LAMINA_DATA_DOUBLE ? 8 : 4;
   const size_t smem = (patchElems(g.Cg * PH * PW) + size_t(kb) * size_t(taps)) * acc;
-  if (PH > 4096 || PW > 4096 || smem > kTiledSmem)
+  if (smem > kTiledSmem)
     return t;
   t.KB = kb, t.smem = smem;
   t.PH = int(PH), t.PW = int(PW);
@@ -114,7 +116,9 @@ TiledPlan tiledPlanFor(const ConvProblem &p, int kb, int px) {
 // shorter walk (lenet.conv1 at batch 8: 240 blocks of 4 channels instead of 48 of 32).
 // LAMINA_CUDA_DIRECT_KB=4|8|16|32 forces one where it fits (measuring the model).
 // Two pixels a thread (PX = 2: each staged weight used twice from registers) run only when
-// LAMINA_CUDA_DIRECT_PX=2 forces them: the model has not been fitted to them yet.
+// LAMINA_CUDA_DIRECT_PX=2 forces them (one where two do not fit): the model has not been fitted to
+// them yet. A forced block that does not fit leaves the simple kernel to run, as a tiled form that
+// does not apply would.
 TiledPlan tiledPlan(const ConvProblem &p) {
   static const int forcedKb = [] {
     const char *e = std::getenv("LAMINA_CUDA_DIRECT_KB");
@@ -129,7 +133,9 @@ TiledPlan tiledPlan(const ConvProblem &p) {
   for (int kb : {4, 8, 16, 32}) {
     if (forcedKb && kb != forcedKb)
       continue;
-    const TiledPlan t = tiledPlanFor(p, kb, px);
+    TiledPlan t = tiledPlanFor(p, kb, px);
+    if (t.KB == 0 && px > 1)
+      t = tiledPlanFor(p, kb, 1);
     if (t.KB == 0)
       continue;
     const double ms = tiledMs(p, t);
@@ -140,9 +146,9 @@ TiledPlan tiledPlan(const ConvProblem &p) {
 }
 
 // dst[i] = valueAt(i) for i < n, by the block's kTiledThreads threads: each thread loads kBatch values
-// into registers before storing any, so that many global loads are in flight; one load then one store
-// per round left each round a memory latency (H200, lenet.conv1: ~0.65 us per round of 128 elements,
-// 10 rounds of a 12 us call). valueAt is called only for i < n.
+// into registers before storing any, so that many global loads are in flight (one load then one store
+// would leave every 128 elements a memory latency; tiledMs counts ~1 us per round of kBatch x 128).
+// valueAt is called only for i < n.
 constexpr int kStageBatch = 8;
 template <class A, class F> __device__ __forceinline__ void stageToShared(A *dst, int n, F valueAt) {
   constexpr int kBatch = kStageBatch;
@@ -237,7 +243,7 @@ __global__ void __launch_bounds__(kTiledThreads)
         A xv[PX];
 #pragma unroll
         for (int j = 0; j < PX; ++j)
-          xv[j] = xr[s * dw + j * jStep]; // inside the patch (zeros) even past the output's edge
+          xv[j] = xr[s * dw + j * jStep]; // inside the patch even past the output's edge (not stored)
         A wv[KB];
         loadTap<KB>(wv, wt);
 #pragma unroll
@@ -326,7 +332,8 @@ double tiledMs(const ConvProblem &p, const TiledPlan &t) {
   const double taps = double(g.Cg * g.filt[1] * g.filt[2]);
   const double blocks = double(t.tilesH * t.tilesW) * double(g.G * t.kChunks) * double(g.N);
   const double slotFma = blocks * kTiledThreads * taps * t.KB * t.PX;
-  const double rounds = std::ceil((double(g.Cg) * t.PH * t.PW + taps * t.KB) / (kStageBatch * kTiledThreads));
+  const double rounds =
+      std::ceil((double(patchElems(g.Cg * t.PH * t.PW)) + taps * t.KB) / (kStageBatch * kTiledThreads));
   const double serial = rounds * 1.0e-3 + taps * (20e-6 + 3e-6 * t.KB);
   const double dbl = p.dataType == LAMINA_DATA_DOUBLE ? 2.0 : 1.0;
   return igemm::kLaunchMs + serial + slotFma * (0.07 + 1.0 / t.KB) * 1e-9 * dbl + igemm::bytesMs(p);
