@@ -11,7 +11,8 @@
 #                             [--tests-only REGEX] [--bench-args "ARGS"] [--configs LIST] [--jobs N]
 #                             [--budget S] [--engine] [--engine-only] [--engine-iters N] [--sandbox]
 #                             [--prebuilt DIR]
-#   --sandbox          also run the kernel sandbox (bench/sandbox/), fp16 and bf16, into sandbox.txt
+#   --sandbox          also run the kernel sandboxes (bench/sandbox/: forward fp16 and bf16, the fp32
+#                      backward-filter of thin layers) into sandbox.txt
 #   --quick            shorter everything (fits in 10 minutes with a warm or fast build)
 #   --bench-only       build lamina-bench only, then the bench (no tests, no sanitizer)
 #   --prebuilt DIR     the bench only, with DIR's lamina-bench and liblamina.so.0 (built elsewhere), no build
@@ -50,7 +51,7 @@ while [ $# -gt 0 ]; do
   --bench-args) bench_args="$2"; shift ;;
   --configs) configs="$2"; shift ;;
   --jobs) jobs="$2"; shift ;;
-  -h | --help) sed -n '2,24p' "$0"; exit 0 ;;
+  -h | --help) sed -n '2,27p' "$0"; exit 0 ;;
   *) echo "gpu_check: unknown argument '$1'" >&2; exit 2 ;;
   esac
   shift
@@ -279,9 +280,10 @@ fi
 
 # ---------------------------------------------------------------- kernel sandbox (--sandbox)
 if [ $build_ok = 1 ] && [ $run_sandbox = 1 ]; then
-  log "kernel sandbox (bench/sandbox/conv_fwd_sandbox.cu), fp16 and bf16"
+  log "kernel sandboxes (bench/sandbox/): forward fp16 and bf16, fp32 backward-filter of thin layers"
   sb="$BUILD/bench/lamina-sandbox-conv-fwd"
-  { timeout 120 "$sb"; timeout 120 "$sb" bf16; } >"$OUTDIR/sandbox.txt" 2>&1
+  { timeout 120 "$sb"; timeout 120 "$sb" bf16; timeout 120 "$BUILD/bench/lamina-sandbox-conv-bwd-filter"; } \
+    >"$OUTDIR/sandbox.txt" 2>&1
   add sandbox "$(grep '^sandbox' "$OUTDIR/sandbox.txt" | tr '\n' ';' | cut -c1-200)"
 fi
 
