@@ -98,13 +98,23 @@ template <> struct WmmaOf<float> {
   using Elem = nvcuda::wmma::precision::tf32;
 };
 
-// One block computes one 64x64 output tile at a time (grid-stride over tiles of all groups) and
-// reduces over all of R itself: deterministic, no atomics. Loads: thread t gathers row/column
-// t % 64 of the A/B tile at reduction offsets t / 64 + 4j (consecutive threads, consecutive rows).
-// FMA path: thread (tx, ty) = (t % 16, t / 16) owns outputs (ty + 16i, tx + 16j). Tensor-core path:
-// warp w owns the 16x16 blocks (w % 4, 2 (w / 4) + {0, 1}); accumulators go through shared memory
-// to the same per-thread epilogue.
-template <class T, bool TC, class P> __global__ void __launch_bounds__(kGemmThreads) tiledConvGemm(const P prob) {
+// How a launch splits the reduction: splits > 1 gives each block one tile and one chunk of R
+// (chunk rows, a multiple of kTileK), its raw sums going to partial[split][grp][m][n] (acc_t<T>) for
+// sumSplits to add in split order (deterministic) and store; splits = 1 reduces all of R in the tile's
+// block and stores directly.
+struct SplitR {
+  int64_t splits = 1, chunk = 0;
+  void *partial = nullptr;
+};
+
+// One block computes one 64x64 output tile at a time (grid-stride over tiles of all groups, times the
+// splits) and reduces over all of R (or its split's chunk) itself: deterministic, no atomics. Loads:
+// thread t gathers row/column t % 64 of the A/B tile at reduction offsets t / 64 + 4j (consecutive
+// threads, consecutive rows). FMA path: thread (tx, ty) = (t % 16, t / 16) owns outputs (ty + 16i,
+// tx + 16j). Tensor-core path: warp w owns the 16x16 blocks (w % 4, 2 (w / 4) + {0, 1}); accumulators
+// go through shared memory to the same per-thread epilogue.
+template <class T, bool TC, class P>
+__global__ void __launch_bounds__(kGemmThreads) tiledConvGemm(const P prob, const SplitR split) {
   using A = acc_t<T>;
   using S = typename SmemOf<T, TC>::type;
   constexpr int kPad = 16 / int(sizeof(S)); // keeps WMMA row pitches multiples of 16 bytes
@@ -118,7 +128,10 @@ template <class T, bool TC, class P> __global__ void __launch_bounds__(kGemmThre
   const int64_t tilesM = (prob.M + kTileM - 1) / kTileM, tilesN = (prob.Ncols + kTileN - 1) / kTileN;
   const int64_t perGroup = tilesM * tilesN, numTiles = perGroup * prob.G;
 
-  for (int64_t tile = blockIdx.x; tile < numTiles; tile += gridDim.x) {
+  for (int64_t item = blockIdx.x; item < numTiles * split.splits; item += gridDim.x) {
+    const int64_t tile = item % numTiles, part = item / numTiles;
+    const int64_t rBegin = split.splits > 1 ? part * split.chunk : 0,
+                  rEnd = split.splits > 1 ? std::min(prob.R, rBegin + split.chunk) : prob.R;
     const int64_t grp = tile / perGroup, rest = tile % perGroup;
     const int64_t m0 = (rest % tilesM) * kTileM, n0 = (rest / tilesM) * kTileN;
     const bool rowOk = m0 + ld < prob.M, colOk = n0 + ld < prob.Ncols;
@@ -139,12 +152,12 @@ template <class T, bool TC, class P> __global__ void __launch_bounds__(kGemmThre
           acc[i][j] = A(0);
     }
 
-    for (int64_t r0 = 0; r0 < prob.R; r0 += kTileK) {
+    for (int64_t r0 = rBegin; r0 < rEnd; r0 += kTileK) {
       for (int j = 0; j < kTileK / 4; ++j) {
         const int kl = ldK + 4 * j;
         const int64_t r = r0 + kl;
         A a = A(0), b = A(0);
-        if (r < prob.R) {
+        if (r < rEnd) {
           const auto rd = prob.red(r);
           if (rowOk)
             a = prob.loadA(rc, rd);
@@ -198,6 +211,20 @@ template <class T, bool TC, class P> __global__ void __launch_bounds__(kGemmThre
           acc[i][j] = Cs[ty + 16 * i][tx + 16 * j];
       __syncthreads(); // Cs is rewritten by the next tile
     }
+    if (split.splits > 1) {
+      A *out = static_cast<A *>(split.partial) + (part * prob.G + grp) * prob.M * prob.Ncols;
+      for (int i = 0; i < 4; ++i) {
+        const int64_t m = m0 + ty + 16 * i;
+        if (m >= prob.M)
+          break;
+        for (int j = 0; j < 4; ++j) {
+          const int64_t n = n0 + tx + 16 * j;
+          if (n < prob.Ncols)
+            out[m * prob.Ncols + n] = acc[i][j];
+        }
+      }
+      continue;
+    }
     for (int i = 0; i < 4; ++i) {
       const int64_t m = m0 + ty + 16 * i;
       if (m >= prob.M)
@@ -212,21 +239,46 @@ template <class T, bool TC, class P> __global__ void __launch_bounds__(kGemmThre
   }
 }
 
-// Launches the tiled kernel on `stream`: tensor cores when asked for (never for double).
-template <class T, class P> void launchTiledConvGemm(const P &prob, bool tensorOps, cudaStream_t stream) {
+// The split partials of tiledConvGemm added in split order, then stored (alpha / beta) as the
+// unsplit kernel would.
+template <class T, class P> __global__ void sumSplits(const P prob, const SplitR split) {
+  using A = acc_t<T>;
+  const A *partial = static_cast<const A *>(split.partial);
+  const int64_t total = prob.G * prob.M * prob.Ncols;
+  LAMINA_GRID_STRIDE_LOOP(i, total) {
+    A v = A(0);
+    for (int64_t s = 0; s < split.splits; ++s)
+      v += partial[s * total + i];
+    const int64_t n = i % prob.Ncols, gm = i / prob.Ncols, m = gm % prob.M, grp = gm / prob.M;
+    prob.store(prob.outRow(grp, m), grp, n, v);
+  }
+}
+
+// Launches the tiled kernel on `stream`: tensor cores when asked for (never for double); with a
+// split (split.partial sized splits x G x M x Ncols of acc_t<T>), then the sum of the splits.
+template <class T, class P>
+void launchTiledConvGemm(const P &prob, bool tensorOps, cudaStream_t stream, const SplitR &split = {}) {
   const int64_t tiles = (prob.M + kTileM - 1) / kTileM * ((prob.Ncols + kTileN - 1) / kTileN) * prob.G;
   if (tiles <= 0)
     return;
-  const unsigned grid = unsigned(std::min<int64_t>(tiles, int64_t(1) << 20)); // the kernel loops past this
+  // The kernel loops past 2^20 blocks.
+  const unsigned grid = unsigned(std::min<int64_t>(tiles * split.splits, int64_t(1) << 20));
+  bool launched = false;
   if constexpr (!std::is_same<T, double>::value) {
     if (tensorOps) {
-      tiledConvGemm<T, true, P><<<grid, kGemmThreads, 0, stream>>>(prob);
+      tiledConvGemm<T, true, P><<<grid, kGemmThreads, 0, stream>>>(prob, split);
       LAMINA_CUDA_LAUNCHED();
-      return;
+      launched = true;
     }
   }
-  tiledConvGemm<T, false, P><<<grid, kGemmThreads, 0, stream>>>(prob);
-  LAMINA_CUDA_LAUNCHED();
+  if (!launched) {
+    tiledConvGemm<T, false, P><<<grid, kGemmThreads, 0, stream>>>(prob, split);
+    LAMINA_CUDA_LAUNCHED();
+  }
+  if (split.splits > 1) {
+    sumSplits<T, P><<<gridFor(prob.G * prob.M * prob.Ncols), kBlock, 0, stream>>>(prob, split);
+    LAMINA_CUDA_LAUNCHED();
+  }
 }
 
 // Tiles of the GEMM of a problem (all groups), for the cost models.
@@ -239,6 +291,7 @@ template <class T, class P> void preloadTiledConvGemm() {
   if constexpr (!std::is_same<T, double>::value)
     preloadKernel(tiledConvGemm<T, true, P>);
   preloadKernel(tiledConvGemm<T, false, P>);
+  preloadKernel(sumSplits<T, P>);
 }
 
 } // namespace lamina::cuda::convbwd

@@ -2,11 +2,16 @@
 // sum over r = (n, o) of dy(n, k, o) * x(n, c, o*stride - pad + tap*dil) (0 in the padding). dy is
 // gathered into the shared A tile, the im2col view of x into the B tile (conv_bwd_common.cuh).
 // One block owns a dw tile and reduces over all N * outSpatial itself (deterministic). Slow when
-// N * outSpatial is large and dw has few 64x64 tiles (few blocks busy): a split-R variant with a
-// deterministic second pass is the later fix.
+// N * outSpatial is large and dw has few 64x64 tiles (few blocks busy: lenet.conv1 at batch 64 6.9 ms,
+// one tile reducing 36864 rows). The split form (LAMINA_CUDA_BF_SPLIT_ROWS, off until measured on a
+// GPU) gives each block a chunk of the reduction, its partial tile to the workspace, and sums the
+// chunks in order in a second kernel (deterministic too).
 #include "cuda/conv_algorithms.h"
 #include "cuda/conv_bwd_common.cuh"
 #include "cuda/conv_tc.h"
+
+#include <cmath>
+#include <cstdlib>
 
 namespace lamina::cuda {
 namespace {
@@ -96,8 +101,42 @@ template <class T> BwdFilterGemm<T> makeGemm(const ConvArgs &a) {
   return prob;
 }
 
+// The reduction split of the general kernel: enough chunks for ~2 blocks an SM (264 on the H200's
+// 132), each of at least LAMINA_CUDA_BF_SPLIT_ROWS rows (a multiple of 16; unset: no split, until
+// the form is measured on a GPU; the tests set 16 so their small problems split), none when the
+// tiles alone fill the card or past 256 MiB of partials.
+struct SplitPlan {
+  int64_t splits = 1, chunk = 0;
+  size_t bytes = 0;
+};
+SplitPlan splitPlan(const ConvProblem &p) {
+  static const int64_t minRows = [] {
+    const char *e = std::getenv("LAMINA_CUDA_BF_SPLIT_ROWS");
+    return e ? std::max<int64_t>(std::atoll(e), convbwd::kTileK) : 0;
+  }();
+  SplitPlan s;
+  if (minRows == 0)
+    return s;
+  const double tiles = convbwd::gemmTiles(p.Kg(), p.Cg() * p.filtSize(), p.G);
+  const int64_t R = p.N * p.outSize(), want = int64_t(std::ceil(264.0 / tiles));
+  const int64_t splits = std::min(want, R / minRows);
+  if (splits < 2)
+    return s;
+  const int64_t k = convbwd::kTileK, chunk = ((R + splits - 1) / splits + k - 1) / k * k;
+  const size_t acc = p.dataType == LAMINA_DATA_DOUBLE ? 8 : 4;
+  s.splits = (R + chunk - 1) / chunk, s.chunk = chunk;
+  s.bytes = size_t(s.splits) * size_t(p.G * p.Kg() * p.Cg() * p.filtSize()) * acc;
+  if (s.bytes > (size_t(256) << 20))
+    s = SplitPlan{};
+  return s;
+}
+
 template <class T> void runTyped(const ConvArgs &a) {
-  convbwd::launchTiledConvGemm<T>(makeGemm<T>(a), a.p->math == LAMINA_TENSOR_OP_MATH, streamOf(*a.handle));
+  convbwd::SplitR split;
+  const SplitPlan s = splitPlan(*a.p);
+  if (s.splits > 1 && a.workspace && a.workspaceBytes >= s.bytes)
+    split.splits = s.splits, split.chunk = s.chunk, split.partial = a.workspace;
+  convbwd::launchTiledConvGemm<T>(makeGemm<T>(a), a.p->math == LAMINA_TENSOR_OP_MATH, streamOf(*a.handle), split);
 }
 
 // Half/bf16, or float as TF32, under TENSOR_OP: split-K mma.sync pipeline (conv_tc_bwd_filter.cu); else
@@ -109,15 +148,24 @@ void run(const ConvArgs &a) {
 }
 
 std::string whyNot(const ConvProblem &p) { return convbwd::whyNotGeom(p); }
-size_t workspace(const ConvProblem &p) { return tc::bwdFilterWorkspace(p); }
+// The tensor-core path's, or the general kernel's split partials (none unless LAMINA_CUDA_BF_SPLIT_ROWS).
+size_t workspace(const ConvProblem &p) {
+  if (tc::whyNotBwdFilter(p).empty())
+    return tc::bwdFilterWorkspace(p);
+  return splitPlan(p).bytes;
+}
 double estimate(const ConvProblem &p) {
   if (tc::whyNotBwdFilter(p).empty())
     return tc::bwdFilterEstimateMs(p);
-  // As backward-data IMPLICIT_GEMM; with few dw tiles most SMs idle (one block per tile).
+  // As backward-data IMPLICIT_GEMM; with few dw tiles most SMs idle (one block per tile), unless the
+  // reduction is split (a second launch and the partials' round trip).
   const bool tc = p.math == LAMINA_TENSOR_OP_MATH && p.dataType != LAMINA_DATA_DOUBLE;
   const double rate = p.dataType == LAMINA_DATA_DOUBLE ? 1.5e9 : tc ? 8e9 : 4e9; // flop per ms
-  const double fill = std::min(1.0, convbwd::gemmTiles(p.Kg(), p.Cg() * p.filtSize(), p.G) / 132.0);
-  return 0.01 + p.flops() / (rate * fill);
+  const SplitPlan s = splitPlan(p);
+  const double blocks = convbwd::gemmTiles(p.Kg(), p.Cg() * p.filtSize(), p.G) * double(s.splits);
+  const double fill = std::min(1.0, blocks / 132.0);
+  const double splitMs = s.splits > 1 ? 0.004 + 2.0 * double(s.bytes) / 2.5e9 : 0.0;
+  return 0.01 + p.flops() / (rate * fill) + splitMs;
 }
 
 template <class T> void preloadT() { convbwd::preloadTiledConvGemm<T, BwdFilterGemm<T>>(); }
