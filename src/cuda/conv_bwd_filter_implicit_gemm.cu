@@ -1,6 +1,7 @@
-// Backward-filter IMPLICIT_GEMM on the GPU, no workspace: per group, dw[k][col = (c, tap)] =
-// sum over r = (n, o) of dy(n, k, o) * x(n, c, o*stride - pad + tap*dil) (0 in the padding). dy is
-// gathered into the shared A tile, the im2col view of x into the B tile (conv_bwd_common.cuh).
+// Backward-filter IMPLICIT_GEMM on the GPU (the general kernel needs no workspace unless split): per
+// group, dw[k][col = (c, tap)] = sum over r = (n, o) of dy(n, k, o) * x(n, c, o*stride - pad +
+// tap*dil) (0 in the padding). dy is gathered into the shared A tile, the im2col view of x into the
+// B tile (conv_bwd_common.cuh).
 // One block owns a dw tile and reduces over all N * outSpatial itself (deterministic). Slow when
 // N * outSpatial is large and dw has few 64x64 tiles (few blocks busy: lenet.conv1 at batch 64 6.9 ms,
 // one tile reducing 36864 rows). The split form (LAMINA_CUDA_BF_SPLIT_ROWS, off until measured on a
@@ -103,8 +104,9 @@ template <class T> BwdFilterGemm<T> makeGemm(const ConvArgs &a) {
 
 // The reduction split of the general kernel: enough chunks for ~2 blocks an SM (264 on the H200's
 // 132), each of at least LAMINA_CUDA_BF_SPLIT_ROWS rows (a multiple of 16; unset: no split, until
-// the form is measured on a GPU; the tests set 16 so their small problems split), none when the
-// tiles alone fill the card or past 256 MiB of partials.
+// the form is measured on a GPU; 0 or less: no split; the tests set 16 so their small problems
+// split), none when the tiles alone fill the card (132 or more) or past 256 MiB of partials. The
+// workspace holds the partials after the caller's pointer is rounded up to 256 bytes.
 struct SplitPlan {
   int64_t splits = 1, chunk = 0;
   size_t bytes = 0;
@@ -112,12 +114,15 @@ struct SplitPlan {
 SplitPlan splitPlan(const ConvProblem &p) {
   static const int64_t minRows = [] {
     const char *e = std::getenv("LAMINA_CUDA_BF_SPLIT_ROWS");
-    return e ? std::max<int64_t>(std::atoll(e), convbwd::kTileK) : 0;
+    const int64_t rows = e ? std::atoll(e) : 0;
+    return rows > 0 ? std::max<int64_t>(rows, convbwd::kTileK) : 0;
   }();
   SplitPlan s;
   if (minRows == 0)
     return s;
   const double tiles = convbwd::gemmTiles(p.Kg(), p.Cg() * p.filtSize(), p.G);
+  if (tiles >= 132)
+    return s;
   const int64_t R = p.N * p.outSize(), want = int64_t(std::ceil(264.0 / tiles));
   const int64_t splits = std::min(want, R / minRows);
   if (splits < 2)
@@ -125,7 +130,7 @@ SplitPlan splitPlan(const ConvProblem &p) {
   const int64_t k = convbwd::kTileK, chunk = ((R + splits - 1) / splits + k - 1) / k * k;
   const size_t acc = p.dataType == LAMINA_DATA_DOUBLE ? 8 : 4;
   s.splits = (R + chunk - 1) / chunk, s.chunk = chunk;
-  s.bytes = size_t(s.splits) * size_t(p.G * p.Kg() * p.Cg() * p.filtSize()) * acc;
+  s.bytes = size_t(s.splits) * size_t(p.G * p.Kg() * p.Cg() * p.filtSize()) * acc + 256;
   if (s.bytes > (size_t(256) << 20))
     s = SplitPlan{};
   return s;
@@ -135,7 +140,7 @@ template <class T> void runTyped(const ConvArgs &a) {
   convbwd::SplitR split;
   const SplitPlan s = splitPlan(*a.p);
   if (s.splits > 1 && a.workspace && a.workspaceBytes >= s.bytes)
-    split.splits = s.splits, split.chunk = s.chunk, split.partial = a.workspace;
+    split.splits = s.splits, split.chunk = s.chunk, split.partial = alignedWorkspace(a.workspace);
   convbwd::launchTiledConvGemm<T>(makeGemm<T>(a), a.p->math == LAMINA_TENSOR_OP_MATH, streamOf(*a.handle), split);
 }
 
