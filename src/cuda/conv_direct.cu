@@ -115,32 +115,37 @@ TiledPlan tiledPlanFor(const ConvProblem &p, int kb, int px) {
 // input value among more channels, a narrow one gives a small batch more blocks and each thread a
 // shorter walk (lenet.conv1 at batch 8: 240 blocks of 4 channels instead of 48 of 32).
 // LAMINA_CUDA_DIRECT_KB=4|8|16|32 forces one where it fits (measuring the model).
-// Two pixels a thread (PX = 2: each staged weight used twice from registers) run only when
-// LAMINA_CUDA_DIRECT_PX=2 forces them (one where two do not fit): the model has not been fitted to
-// them yet. A forced block that does not fit leaves the simple kernel to run, as a tiled form that
-// does not apply would.
+// Two pixels a thread (PX = 2: each weight vector serves two pixels) are costed too for float, where
+// the sweep found them fastest on the larger problems (resnet50.conv1 at batch 8 / 64: 9-11%); the
+// 16-bit NHWC rows ran them 5-38% slower on 14 of 15 rows, so those keep one. LAMINA_CUDA_DIRECT_PX=1
+// or 2 forces one (two falls back to one where they do not fit). A forced block that does not fit
+// leaves the simple kernel to run, as a tiled form that does not apply would.
 TiledPlan tiledPlan(const ConvProblem &p) {
   static const int forcedKb = [] {
     const char *e = std::getenv("LAMINA_CUDA_DIRECT_KB");
     return e ? std::atoi(e) : 0;
   }();
-  static const int px = [] {
+  static const int forcedPx = [] {
     const char *e = std::getenv("LAMINA_CUDA_DIRECT_PX");
-    return e && std::atoi(e) == 2 ? 2 : 1;
+    const int v = e ? std::atoi(e) : 0;
+    return v == 1 || v == 2 ? v : 0;
   }();
+  const int maxPx = forcedPx ? forcedPx : p.dataType == LAMINA_DATA_FLOAT ? 2 : 1;
   TiledPlan best;
   double bestMs = 0;
   for (int kb : {4, 8, 16, 32}) {
     if (forcedKb && kb != forcedKb)
       continue;
-    TiledPlan t = tiledPlanFor(p, kb, px);
-    if (t.KB == 0 && px > 1)
-      t = tiledPlanFor(p, kb, 1);
-    if (t.KB == 0)
-      continue;
-    const double ms = tiledMs(p, t);
-    if (best.KB == 0 || ms < bestMs)
-      best = t, bestMs = ms;
+    for (int px = forcedPx ? forcedPx : 1; px <= maxPx; ++px) {
+      TiledPlan t = tiledPlanFor(p, kb, px);
+      if (t.KB == 0 && forcedPx == 2)
+        t = tiledPlanFor(p, kb, 1);
+      if (t.KB == 0)
+        continue;
+      const double ms = tiledMs(p, t);
+      if (best.KB == 0 || ms < bestMs)
+        best = t, bestMs = ms;
+    }
   }
   return best;
 }
@@ -316,16 +321,17 @@ double simpleMs(const ConvProblem &p) {
 }
 
 double tiledMs(const ConvProblem &p, const TiledPlan &t) {
-  // Tiled, fitted to the H200 on every channel block (4-32) of lenet conv1/conv2, alexnet.conv1,
-  // resnet50.conv1 and two odd shapes, fp32 and fp16, at batch 1, 8 and 64, one pixel a thread
-  // (perf_notes v20; the model is 0.63-1.64x those times and picks a block within 10% of the best on
+  // Tiled, fitted to the H200 on every channel block (4-32) and pixel count (1, 2; 2 in float only) of
+  // lenet conv1/conv2, alexnet.conv1, resnet50.conv1 and two odd shapes, fp32 and fp16, at batch 1, 8
+  // and 64 (perf_notes v20, cuda-h200-issue5-v20-direct-sweep.txt; within 10% of the best of those on
   // all 36 rows), as the sum of
-  // - the card's thread slots together: (0.07 + 1.0 / KB) ps per FMA of every slot's window (the
-  //   input's shared load and addressing per tap shared by KB channels, the weights' 16-byte loads);
+  // - the card's thread slots together: (a + 1.0 / KB) ps per FMA of every slot's window, a = 0.07
+  //   with one pixel a thread, 0.04 with two (the input's shared load and addressing per tap shared by
+  //   KB channels, the weights' 16-byte loads by PX pixels);
   // - one block's staging and walk, which the slots' work does not hide at these sizes: 1 us per
   //   round of kStageBatch x 128 staged elements (a global latency and the index arithmetic) and
-  //   (20 + 3 KB) ns per tap of one thread's walk (lenet.conv2's 500 taps: 0.035 ms with 4 channels a
-  //   block, 0.043 with 8).
+  //   (20 + 3 KB) ns per tap of one thread's walk, 1.5x with two pixels (lenet.conv2's 500 taps:
+  //   0.035 ms with 4 channels a block, 0.043 with 8).
   // lenet.conv1 at batch 8: 0.0093 ms with 32 channels a block (48 blocks, 2 staging rounds), 0.0051
   // with 4 (240 blocks, one round).
   const ConvGeom g = makeConvGeom(p);
@@ -334,9 +340,10 @@ double tiledMs(const ConvProblem &p, const TiledPlan &t) {
   const double slotFma = blocks * kTiledThreads * taps * t.KB * t.PX;
   const double rounds =
       std::ceil((double(patchElems(g.Cg * t.PH * t.PW)) + taps * t.KB) / (kStageBatch * kTiledThreads));
-  const double serial = rounds * 1.0e-3 + taps * (20e-6 + 3e-6 * t.KB);
+  const double serial = rounds * 1.0e-3 + taps * (20e-6 + 3e-6 * t.KB) * (t.PX == 2 ? 1.5 : 1.0);
   const double dbl = p.dataType == LAMINA_DATA_DOUBLE ? 2.0 : 1.0;
-  return igemm::kLaunchMs + serial + slotFma * (0.07 + 1.0 / t.KB) * 1e-9 * dbl + igemm::bytesMs(p);
+  return igemm::kLaunchMs + serial + slotFma * ((t.PX == 2 ? 0.04 : 0.07) + 1.0 / t.KB) * 1e-9 * dbl +
+         igemm::bytesMs(p);
 }
 
 // The form a run takes (and the estimate reports): the tiled one where it applies and its model is
