@@ -11,6 +11,8 @@
 #include "cuda/conv_algorithms.h"
 #include "cuda/conv_igemm_common.cuh"
 
+#include "core/plan_memo.h"
+
 #include <cstdlib>
 #include <cstring>
 #include <type_traits>
@@ -120,19 +122,13 @@ TiledPlan tiledPlanFor(const ConvProblem &p, int kb, int px) {
 // 16-bit NHWC rows ran them 5-38% slower on 14 of 15 rows, so those keep one. LAMINA_CUDA_DIRECT_PX=1
 // or 2 forces one (two falls back to one where they do not fit). A forced block that does not fit
 // leaves the simple kernel to run, as a tiled form that does not apply would.
-TiledPlan tiledPlan(const ConvProblem &p) {
-  static const int forcedKb = [] {
-    const char *e = std::getenv("LAMINA_CUDA_DIRECT_KB");
-    return e ? std::atoi(e) : 0;
-  }();
-  static const int forcedPx = [] {
-    const char *e = std::getenv("LAMINA_CUDA_DIRECT_PX");
-    const int v = e ? std::atoi(e) : 0;
-    return v == 1 || v == 2 ? v : 0;
-  }();
+// Sets *ms to the plan's model time (when one fits).
+TiledPlan tiledPlan(const ConvProblem &p, double *ms) {
+  const char *kbEnv = std::getenv("LAMINA_CUDA_DIRECT_KB"), *pxEnv = std::getenv("LAMINA_CUDA_DIRECT_PX");
+  const int forcedKb = kbEnv ? std::atoi(kbEnv) : 0;
+  const int pxValue = pxEnv ? std::atoi(pxEnv) : 0, forcedPx = pxValue == 1 || pxValue == 2 ? pxValue : 0;
   const int maxPx = forcedPx ? forcedPx : p.dataType == LAMINA_DATA_FLOAT ? 2 : 1;
   TiledPlan best;
-  double bestMs = 0;
   for (int kb : {4, 8, 16, 32}) {
     if (forcedKb && kb != forcedKb)
       continue;
@@ -142,9 +138,9 @@ TiledPlan tiledPlan(const ConvProblem &p) {
         t = tiledPlanFor(p, kb, 1);
       if (t.KB == 0)
         continue;
-      const double ms = tiledMs(p, t);
-      if (best.KB == 0 || ms < bestMs)
-        best = t, bestMs = ms;
+      const double tMs = tiledMs(p, t);
+      if (best.KB == 0 || tMs < *ms)
+        best = t, *ms = tMs;
     }
   }
   return best;
@@ -348,23 +344,37 @@ double tiledMs(const ConvProblem &p, const TiledPlan &t) {
 
 // The form a run takes (and the estimate reports): the tiled one where it applies and its model is
 // faster; LAMINA_CUDA_DIRECT=tiled or simple forces one where it applies (the tests run both).
-bool useTiled(const ConvProblem &p, const TiledPlan &t) {
+struct DirectChoice {
+  TiledPlan t; // t.KB == 0: the simple kernel
+  double ms = 0;
+};
+DirectChoice chooseDirectFresh(const ConvProblem &p) {
+  DirectChoice c;
+  double tMs = 0;
+  const TiledPlan t = tiledPlan(p, &tMs);
+  c.ms = simpleMs(p);
   if (t.KB == 0)
-    return false;
+    return c;
+  bool tiled = tMs < c.ms;
   if (const char *e = std::getenv("LAMINA_CUDA_DIRECT"); e && (!std::strcmp(e, "tiled") || !std::strcmp(e, "simple")))
-    return !std::strcmp(e, "tiled");
-  return tiledMs(p, t) < simpleMs(p);
+    tiled = !std::strcmp(e, "tiled");
+  if (tiled)
+    c.t = t, c.ms = tMs;
+  return c;
+}
+// chooseDirectFresh, memoised (plan_memo.h): the estimate and every run ask for it, and it costs up to
+// eight plans and models; the key covers the LAMINA_CUDA_DIRECT* switches.
+DirectChoice chooseDirect(const ConvProblem &p) {
+  static PlanMemo<DirectChoice> memo;
+  return memo.get(PlanKey(p, int(ConvDirection::Forward), 0, 0), [&] { return chooseDirectFresh(p); });
 }
 
-double estimate(const ConvProblem &p) {
-  const TiledPlan t = tiledPlan(p);
-  return useTiled(p, t) ? tiledMs(p, t) : simpleMs(p);
-}
+double estimate(const ConvProblem &p) { return chooseDirect(p).ms; }
 
 void run(const ConvArgs &a) {
   const Geom g = igemm::makeGeom(*a.p);
-  const TiledPlan t = tiledPlan(*a.p);
-  if (useTiled(*a.p, t) && g.N * g.P * g.K > 0) {
+  const TiledPlan t = chooseDirect(*a.p).t;
+  if (t.KB != 0 && g.N * g.P * g.K > 0) {
     LAMINA_CUDA_DISPATCH_FLOAT_TYPES(a.p->dataType, launchTiled, a, g, t);
     return;
   }
