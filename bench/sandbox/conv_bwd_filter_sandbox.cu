@@ -15,6 +15,8 @@
 //
 // Build: the CMake target lamina-sandbox-conv-bwd-filter (CUDA builds only).
 // Run:   lamina-sandbox-conv-bwd-filter [LAYER [BATCH]]; prints one line per layer and version.
+#include "sandbox_util.h"
+
 #include <lamina/lamina.h>
 
 #include <cuda_runtime.h>
@@ -28,23 +30,6 @@
 #include <random>
 #include <string>
 #include <vector>
-
-#define CK(x)                                                                                                          \
-  do {                                                                                                                 \
-    cudaError_t e_ = (x);                                                                                              \
-    if (e_ != cudaSuccess) {                                                                                           \
-      std::fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #x, cudaGetErrorString(e_));                          \
-      std::exit(1);                                                                                                    \
-    }                                                                                                                  \
-  } while (0)
-#define LK(x)                                                                                                          \
-  do {                                                                                                                 \
-    laminaStatus_t s_ = (x);                                                                                           \
-    if (s_ != LAMINA_STATUS_SUCCESS) {                                                                                 \
-      std::fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #x, laminaGetLastErrorMessage());                     \
-      std::exit(1);                                                                                                    \
-    }                                                                                                                  \
-  } while (0)
 
 namespace {
 
@@ -271,23 +256,6 @@ void runV2(const Prob &p, const V2 &v, const float *x, const float *dy, float *d
 }
 
 // ---------------------------------------------------------------- harness
-double timeMs(const std::function<void()> &f, int iters) {
-  f();
-  CK(cudaDeviceSynchronize());
-  cudaEvent_t a, b;
-  CK(cudaEventCreate(&a));
-  CK(cudaEventCreate(&b));
-  CK(cudaEventRecord(a));
-  for (int i = 0; i < iters; ++i)
-    f();
-  CK(cudaEventRecord(b));
-  CK(cudaEventSynchronize(b));
-  float ms = 0;
-  CK(cudaEventElapsedTime(&ms, a, b));
-  CK(cudaEventDestroy(a));
-  CK(cudaEventDestroy(b));
-  return double(ms) / iters;
-}
 
 // max |got - ref| / max |ref|, with the output poisoned (NaN) before the run.
 double relError(const std::vector<double> &ref, float *dDw, const std::function<void()> &run) {
@@ -367,7 +335,7 @@ void runLayer(const Layer &l, int N) {
     };
     const double err = relError(ref, dw, f);
     // IMPLICIT_GEMM can take seconds on these rows: time it once.
-    const double ms = timeMs(f, algo == LAMINA_CONVOLUTION_BWD_FILTER_ALGO_IMPLICIT_GEMM ? 1 : 20);
+    const double ms = sandbox::timeMs(f, algo == LAMINA_CONVOLUTION_BWD_FILTER_ALGO_IMPLICIT_GEMM ? 1 : 20, 1);
     char name[48];
     std::snprintf(name, sizeof name, "v1 lib algo %d%s", int(algo), algo == pick ? " (pick)" : "");
     report(name, err, ms, "");
@@ -386,7 +354,7 @@ void runLayer(const Layer &l, int N) {
     auto f = [&] { runV2(p, v2, x, dy, dw); };
     const double err = relError(ref, dw, f);
     CK(cudaGetLastError());
-    const double ms = timeMs(f, 20);
+    const double ms = sandbox::timeMs(f, 20, 1);
     char note[128];
     std::snprintf(note, sizeof note, "KB %d TH %d row groups %d (grid %d x %d x %d), partials %.1f MB", v2.t.KB,
                   v2.t.TH, v2.t.rowGroups, v2.t.rowGroups, v2.t.kChunks, N,

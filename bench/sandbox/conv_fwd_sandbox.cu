@@ -24,6 +24,7 @@
 //        bench/sandbox/conv_fwd_sandbox.cu -o conv_fwd_sandbox -Lbuild -llamina -Xlinker -rpath=build
 // Run:   conv_fwd_sandbox [fp16|bf16 [LAYER [VERSION]]]; prints one line per layer and version.
 #include "cuda/conv_tc_common.cuh"
+#include "sandbox_util.h"
 
 #include <lamina/lamina.h>
 
@@ -39,23 +40,6 @@
 #include <random>
 #include <string>
 #include <vector>
-
-#define CK(x)                                                                                                          \
-  do {                                                                                                                 \
-    cudaError_t e_ = (x);                                                                                              \
-    if (e_ != cudaSuccess) {                                                                                           \
-      std::fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #x, cudaGetErrorString(e_));                          \
-      std::exit(1);                                                                                                    \
-    }                                                                                                                  \
-  } while (0)
-#define LK(x)                                                                                                          \
-  do {                                                                                                                 \
-    laminaStatus_t s_ = (x);                                                                                           \
-    if (s_ != LAMINA_STATUS_SUCCESS) {                                                                                 \
-      std::fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #x, laminaGetLastErrorMessage());                     \
-      std::exit(1);                                                                                                    \
-    }                                                                                                                  \
-  } while (0)
 
 using namespace lamina::cuda::tc;
 
@@ -358,24 +342,6 @@ template <class T> double maxRelErr(const Layer &L, const Bufs<T> &b) {
   return err;
 }
 
-template <class F> double timeMs(F f, int reps = 20) {
-  cudaEvent_t a, b;
-  CK(cudaEventCreate(&a));
-  CK(cudaEventCreate(&b));
-  for (int i = 0; i < 3; ++i)
-    f();
-  CK(cudaEventRecord(a));
-  for (int i = 0; i < reps; ++i)
-    f();
-  CK(cudaEventRecord(b));
-  CK(cudaEventSynchronize(b));
-  float ms = 0;
-  CK(cudaEventElapsedTime(&ms, a, b));
-  CK(cudaEventDestroy(a));
-  CK(cudaEventDestroy(b));
-  return ms / reps;
-}
-
 // Optional filters (for profiling one kernel under ncu): a layer name and a version name.
 static const char *gOnlyLayer = nullptr, *gOnlyVer = nullptr;
 
@@ -461,7 +427,7 @@ template <class T> int run(laminaDataType_t dt, const char *dtName) {
       CK(cudaGetLastError());
       CK(cudaDeviceSynchronize());
       const double err = maxRelErr(L, b);
-      const double ms = timeMs(v.f);
+      const double ms = sandbox::timeMs(v.f);
       const bool ok = err < 1e-2;
       bad += !ok;
       std::printf("%-20s %-4s %10.4f %10.1f %10.2e%s  (%s)\n", L.name, v.name, ms, L.flops() / ms / 1e9, err,
