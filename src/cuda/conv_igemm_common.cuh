@@ -383,7 +383,11 @@ inline double tiledEstimateMs(const ConvProblem &p, double speedup, int launches
   const double fill = (M / (kBM * std::ceil(M / kBM))) * (Kg / (kBN * std::ceil(Kg / kBN)));
   // Fewer tiles than SMs leave the rest idle (one block per tile).
   const double tiles = std::ceil(M / kBM) * std::ceil(Kg / kBN) * double(p.G);
-  const double busy = std::min(1.0, tiles / 132.0);
+  // Between one and two waves, the SMs given two tiles set the time (resnet50.conv1 fp32 at batch 1, 196
+  // tiles: IMPLICIT_GEMM 0.0387 ms, IMPLICIT_PRECOMP 0.036, where the rate over all SMs said 0.025 and
+  // 0.029); past two, blocks of unequal finish times fill the tail (alexnet.conv1 at batch 8, 758 tiles,
+  // ran within 10% of the rate: counting its last wave gave the pick to FFT, 1.45x slower).
+  const double busy = tiles < 132.0 ? tiles / 132.0 : tiles < 264.0 ? tiles / 264.0 : 1.0;
   // No faster than a block's walk down the reduction, ~130 ns an element (H200, batch 1: alexnet.conv5
   // fp32 0.54-0.61 ms for 3456, resnet50 res5_3x3 0.75 for 4608, 16-bit alexnet.conv1 0.053 for 363).
   const double walkMs = double(p.Cg()) * double(p.filtSize()) * 1.3e-4;

@@ -27,6 +27,10 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#ifdef LAMINA_TC_TRACE
+#include <cstdio>
+#include <vector>
+#endif
 #include <memory>
 #include <mutex>
 #include <type_traits>
@@ -438,6 +442,24 @@ size_t tmaWorkspace(const ConvProblem &p, Dir dir, unsigned flags) {
 }
 
 namespace {
+#ifdef LAMINA_TC_TRACE
+// Prints the launch's gTmaTrace rows (diagnostics builds only; synchronizes the device).
+void traceDump(int items, int slices, int splits, int blocks) {
+  std::vector<long long> t(size_t(6) * size_t(items));
+  if (cudaDeviceSynchronize() != cudaSuccess ||
+      cudaMemcpyFromSymbol(t.data(), gTmaTrace, t.size() * sizeof(long long)) != cudaSuccess)
+    return;
+  long long g0 = t[0];
+  for (int i = 0; i < items; ++i)
+    g0 = std::min(g0, t[6 * size_t(i)]);
+  for (int i = 0; i < items; ++i) {
+    const long long *r = &t[6 * size_t(i)];
+    std::printf("TMATRACE blocks %d item %d sm %lld start_ns %lld to_item %lld first %lld loop %lld epi %lld "
+                "slices %d splits %d\n",
+                blocks, i, r[1], r[0] - g0, r[2], r[3], r[4], r[5], slices, splits);
+  }
+}
+#endif
 // A tensor map's arguments but the address.
 struct MapSpec {
   bool im2col = false;
@@ -693,6 +715,9 @@ bool runTma(const ConvArgs &a, Dir dir, unsigned flags) {
   auto withType = [&](auto tag) {
     using T = typename decltype(tag)::type;
     withCfg(tag);
+#ifdef LAMINA_TC_TRACE
+    traceDump(int(std::min<int64_t>(prm.items, kTraceItems)), prm.itersPerSplit, prm.splits, int(blocks));
+#endif
     if (r.plan.splits > 1 && !prm.counters) {
       reduceTmaSplits<T><<<gridFor(r.reduceItems), kBlock, 0, stream>>>(prm);
       LAMINA_CUDA_LAUNCHED();

@@ -344,6 +344,13 @@ template <class T> __global__ void reduceTmaSplits(const TmaParams p) {
   LAMINA_GRID_STRIDE_LOOP(i, total) { finishElement<T>(p, total, i); }
 }
 
+#ifdef LAMINA_TC_TRACE
+// Diagnostics builds: per work item, the block's start (globaltimer ns), SM, and cycles from its start to
+// the item, to the first slice, through the loop and the epilogue; conv_tc_tma.cu prints them per launch.
+constexpr int kTraceItems = 4096;
+__device__ long long gTmaTrace[6 * kTraceItems];
+#endif
+
 // One block per SM. Non-persistent launches: one work item per block. Persistent (tmaStore, fewer
 // blocks than items): the producer runs on into the next item's slices while the consumers write the
 // last one out, so neither the pipeline's fill nor the epilogue leaves the tensor cores idle per tile.
@@ -352,6 +359,11 @@ __global__ void __launch_bounds__(Cfg::THREADS, 1)
     convTmaKernel(const __grid_constant__ CUtensorMap mapX, const __grid_constant__ CUtensorMap mapW,
                   const __grid_constant__ CUtensorMap mapY, const TmaParams p) {
   extern __shared__ __align__(1024) uint8_t smem[];
+#ifdef LAMINA_TC_TRACE // diagnostics builds only (-DLAMINA_TC_TRACE): each item's phases in SM cycles, printed
+  const long long trStart = clock64();
+  unsigned long long trGlobal;
+  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(trGlobal));
+#endif
   const WsPipe<Cfg> pp(smem);
   wsInit<Cfg, 1, CL>(pp);
   const int tilesK = (p.K + Cfg::BN - 1) / Cfg::BN;
@@ -434,11 +446,24 @@ __global__ void __launch_bounds__(Cfg::THREADS, 1)
     int g = 0, chunk = 0;
     for (unsigned b = blockIdx.x; b < unsigned(p.items); b += gridDim.x) {
       float acc[Cfg::MI][Cfg::NI][4];
+#ifdef LAMINA_TC_TRACE
+      const long long trItem = clock64();
+      long long trFirst = trItem, trLoop = trItem;
+#endif
       { // the item's place is worked out again after the loop, not held in registers through it
         const int split = int(b / unsigned(tilesK * p.tilesQ * p.tilesP * p.tilesN)), it0 = split * p.itersPerSplit;
         const int iters = min(p.itersPerSplit, p.iters - it0);
+#ifdef LAMINA_TC_TRACE
+        if (g == 0) { // the first slice's arrival (waiting on a completed phase again returns at once)
+          mbarWait(pp.full, 0u);
+          trFirst = clock64();
+        }
+#endif
         wsConsume<Cfg, T, BWD, false, CL>(pp, g, iters, acc, true, false);
         g += iters;
+#ifdef LAMINA_TC_TRACE
+        trLoop = clock64();
+#endif
       }
       const Item w = itemAt(b);
       if (p.tmaStore) {
@@ -451,6 +476,15 @@ __global__ void __launch_bounds__(Cfg::THREADS, 1)
       } else {
         storeTile<T, Cfg>(p, acc, smem, w.q0, w.p0, w.n0, w.k0);
       }
+#ifdef LAMINA_TC_TRACE
+      if (threadIdx.x == kThreads && b < unsigned(kTraceItems)) { // start -> first slice, loop, epilogue
+        unsigned smid;
+        asm volatile("mov.u32 %0, %%smid;" : "=r"(smid));
+        long long *t = gTmaTrace + 6 * b;
+        t[0] = (long long)trGlobal, t[1] = smid, t[2] = trItem - trStart, t[3] = trFirst - trItem;
+        t[4] = trLoop - trFirst, t[5] = clock64() - trLoop;
+      }
+#endif
     }
     if (p.tmaStore && threadIdx.x % kThreads == 0)
       bulkWaitAll(); // the stores have read the chunks before the block's shared memory goes
