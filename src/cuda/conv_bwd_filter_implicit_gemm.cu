@@ -4,13 +4,15 @@
 // B tile (conv_bwd_common.cuh).
 // One block owns a dw tile and reduces over all N * outSpatial itself (deterministic). Slow when
 // N * outSpatial is large and dw has few 64x64 tiles (few blocks busy: lenet.conv1 at batch 64 6.9 ms,
-// one tile reducing 36864 rows). The split form (LAMINA_CUDA_BF_SPLIT_ROWS, off until measured on a
-// GPU) gives each block a chunk of the reduction, its partial tile to the workspace, and sums the
-// chunks in order in a second kernel (deterministic too).
+// one tile reducing 36864 rows). The split form gives each block a chunk of the reduction, its partial
+// tile to the workspace, and sums the chunks in order in a second kernel (deterministic too): H200,
+// fp32, chunks of at least 1024 rows, lenet.conv1 at batch 64 6.9 -> 0.20 ms, resnet50.conv1 187 -> 2.6,
+// alexnet.conv1 46 -> 2.5 (bench/sandbox/conv_bwd_filter_sandbox.cu, perf_notes v21).
 #include "cuda/conv_algorithms.h"
 #include "cuda/conv_bwd_common.cuh"
 #include "cuda/conv_tc.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 
@@ -103,10 +105,10 @@ template <class T> BwdFilterGemm<T> makeGemm(const ConvArgs &a) {
 }
 
 // The reduction split of the general kernel: enough chunks for ~2 blocks an SM (264 on the H200's
-// 132), each of at least LAMINA_CUDA_BF_SPLIT_ROWS rows (a multiple of 16; unset: no split, until
-// the form is measured on a GPU; 0 or less: no split; the tests set 16 so their small problems
-// split), none when the tiles alone fill the card (132 or more) or past 256 MiB of partials. The
-// workspace holds the partials after the caller's pointer is rounded up to 256 bytes.
+// 132), each of at least LAMINA_CUDA_BF_SPLIT_ROWS rows (default 1024, rounded up to a multiple of 16;
+// 0 or less: no split; the tests set 16 so their small problems split), none when the tiles alone fill the card (132 or
+// more) or past 256 MiB of partials. The workspace holds the partials after the caller's pointer is rounded up to 256
+// bytes.
 struct SplitPlan {
   int64_t splits = 1, chunk = 0;
   size_t bytes = 0;
@@ -114,7 +116,7 @@ struct SplitPlan {
 SplitPlan splitPlan(const ConvProblem &p) {
   static const int64_t minRows = [] {
     const char *e = std::getenv("LAMINA_CUDA_BF_SPLIT_ROWS");
-    const int64_t rows = e ? std::atoll(e) : 0;
+    const int64_t rows = e ? std::atoll(e) : 1024;
     return rows > 0 ? std::max<int64_t>(rows, convbwd::kTileK) : 0;
   }();
   SplitPlan s;
@@ -153,7 +155,7 @@ void run(const ConvArgs &a) {
 }
 
 std::string whyNot(const ConvProblem &p) { return convbwd::whyNotGeom(p); }
-// The tensor-core path's, or the general kernel's split partials (none unless LAMINA_CUDA_BF_SPLIT_ROWS).
+// The tensor-core path's, or the general kernel's split partials.
 size_t workspace(const ConvProblem &p) {
   if (tc::whyNotBwdFilter(p).empty())
     return tc::bwdFilterWorkspace(p);
@@ -163,14 +165,17 @@ double estimate(const ConvProblem &p) {
   if (tc::whyNotBwdFilter(p).empty())
     return tc::bwdFilterEstimateMs(p);
   // As backward-data IMPLICIT_GEMM; with few dw tiles most SMs idle (one block per tile), unless the
-  // reduction is split (a second launch and the partials' round trip).
+  // reduction is split (a second launch and the partials' round trip). No faster than one block's walk
+  // down its rows, ~0.2 us a row (H200, fp32: lenet.conv1 at batch 64 6.9 ms unsplit for 36864 rows,
+  // 0.20 in chunks of 1024; resnet50.conv1 at batch 1 0.216 in chunks of 1056).
   const bool tc = p.math == LAMINA_TENSOR_OP_MATH && p.dataType != LAMINA_DATA_DOUBLE;
   const double rate = p.dataType == LAMINA_DATA_DOUBLE ? 1.5e9 : tc ? 8e9 : 4e9; // flop per ms
   const SplitPlan s = splitPlan(p);
   const double blocks = convbwd::gemmTiles(p.Kg(), p.Cg() * p.filtSize(), p.G) * double(s.splits);
   const double fill = std::min(1.0, blocks / 132.0);
   const double splitMs = s.splits > 1 ? 0.004 + 2.0 * double(s.bytes) / 2.5e9 : 0.0;
-  return 0.01 + p.flops() / (rate * fill) + splitMs;
+  const double rows = s.splits > 1 ? double(s.chunk) : double(p.N * p.outSize());
+  return 0.01 + std::max(p.flops() / (rate * fill), rows * 2e-4) + splitMs;
 }
 
 template <class T> void preloadT() { convbwd::preloadTiledConvGemm<T, BwdFilterGemm<T>>(); }
