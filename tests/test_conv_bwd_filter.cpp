@@ -24,6 +24,18 @@ TEST(ConvBackwardFilter, ConformanceMultiTile) {
   EXPECT_EQ(ct::runConformance(ct::Dir::BackwardFilter, algos, list), ct::expectedRuns(algos.size(), list));
 }
 
+// DIRECT (CUDA: 2-D, up to 1024 filter taps a group, its input patch in 48 KiB; tests/problems/
+// conv_bwd_filter_direct.csv: the conformance list's 2-D rows and thin layers) beside the general
+// algorithms; the CPU has no DIRECT backward-filter.
+TEST(ConvBackwardFilter, ConformanceDirect) {
+  LT_HANDLE_OR_SKIP(h);
+  std::vector<int> algos = {LAMINA_CONVOLUTION_BWD_FILTER_ALGO_IMPLICIT_GEMM, LAMINA_CONVOLUTION_BWD_FILTER_ALGO_GEMM};
+  if (lt::testBackend() == LAMINA_BACKEND_CUDA)
+    algos.push_back(LAMINA_CONVOLUTION_BWD_FILTER_ALGO_DIRECT);
+  const char *list = "problems/conv_bwd_filter_direct.csv";
+  EXPECT_EQ(ct::runConformance(ct::Dir::BackwardFilter, algos, list), ct::expectedRuns(algos.size(), list));
+}
+
 // Rows for the CUDA tensor-core paths (tests/problems/conv_tc.csv); every other dtype, layout and
 // math type runs the same rows through the general kernels.
 TEST(ConvBackwardFilter, ConformanceTensorCorePath) {

@@ -138,7 +138,7 @@ inline bool isShapeLimited(Dir d, int algo) {
     return algo == LAMINA_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD_NONFUSED || algo == LAMINA_CONVOLUTION_BWD_DATA_ALGO_FFT;
   case Dir::BackwardFilter:
     return algo == LAMINA_CONVOLUTION_BWD_FILTER_ALGO_WINOGRAD_NONFUSED ||
-           algo == LAMINA_CONVOLUTION_BWD_FILTER_ALGO_FFT;
+           algo == LAMINA_CONVOLUTION_BWD_FILTER_ALGO_FFT || algo == LAMINA_CONVOLUTION_BWD_FILTER_ALGO_DIRECT;
   }
   return false;
 }

@@ -11,6 +11,7 @@ extern const ConvAlgorithm kConvFwdDirect;              // conv_direct.cu
 extern const ConvAlgorithm kConvBwdDataImplicitGemm;
 extern const ConvAlgorithm kConvBwdDataDirect;
 extern const ConvAlgorithm kConvBwdFilterImplicitGemm;
+extern const ConvAlgorithm kConvBwdFilterDirect;           // conv_bwd_filter_direct.cu
 extern const ConvAlgorithm kConvFwdGemm;                   // conv_gemm.cu
 extern const ConvAlgorithm kConvBwdDataGemm;               // conv_bwd_data_gemm.cu
 extern const ConvAlgorithm kConvBwdFilterGemm;             // conv_bwd_filter_gemm.cu
@@ -39,6 +40,7 @@ void preloadConvBwdDataDirect();
 void preloadConvBwdDataGemm();
 void preloadConvBwdFilterImplicitGemm();
 void preloadConvBwdFilterGemm();
+void preloadConvBwdFilterDirect();
 void preloadConvWinograd();
 void preloadConvFft();
 void preloadConvKernels();

@@ -16,10 +16,8 @@ const std::vector<const ConvAlgorithm *> &cudaConvAlgorithms(ConvDirection dir) 
       &kConvBwdDataFft,  &kConvBwdDataDirect,
   };
   static const std::vector<const ConvAlgorithm *> bwdFilter = {
-      &kConvBwdFilterGemm,
-      &kConvBwdFilterImplicitGemm,
-      &kConvBwdFilterWinogradNonfused,
-      &kConvBwdFilterFft,
+      &kConvBwdFilterGemm, &kConvBwdFilterImplicitGemm, &kConvBwdFilterWinogradNonfused,
+      &kConvBwdFilterFft,  &kConvBwdFilterDirect,
   };
   switch (dir) {
   case ConvDirection::Forward: return fwd;
@@ -41,6 +39,7 @@ void preloadConvKernels() {
   preloadConvBwdDataGemm();
   preloadConvBwdFilterImplicitGemm();
   preloadConvBwdFilterGemm();
+  preloadConvBwdFilterDirect();
   preloadConvWinograd();
   preloadConvFft();
   preloadConvPointwise();
