@@ -11,7 +11,9 @@
 //       each block writes its partial dw, and a second kernel sums the partials in a fixed order
 //       (deterministic) and applies alpha / beta
 // Outcomes, with card and date, go to docs/perf_notes.md; a version that wins moves into
-// src/cuda/ as a registered backward-filter algorithm with its tests.
+// src/cuda/ as a registered backward-filter algorithm with its tests: v2 is the library's CUDA DIRECT
+// backward-filter (src/cuda/conv_bwd_filter_direct.cu, general strides, groups, dilation and dtypes;
+// H200 figures in bench/results/sandbox-h200-conv-bwd-filter.txt, perf_notes v21).
 //
 // Build: the CMake target lamina-sandbox-conv-bwd-filter (CUDA builds only).
 // Run:   lamina-sandbox-conv-bwd-filter [LAYER [BATCH]]; prints one line per layer and version.
